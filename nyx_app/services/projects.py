@@ -1,0 +1,122 @@
+"""Projects of the current tenant. Every lookup runs under RLS: another tenant's id is "not found"."""
+
+from __future__ import annotations
+
+import uuid
+from urllib.parse import urlparse
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from nyx_app.db.base import utcnow
+from nyx_app.models.project import (
+    DESCRIPTION_MAX,
+    GITHUB_PATH_MAX,
+    GITHUB_URL_MAX,
+    PROJECT_NAME_MAX,
+    Project,
+)
+from nyx_app.services.context import TenantContext
+from nyx_app.services.errors import InvalidInput, NotFound
+from nyx_app.services.validation import optional_text, parse_id, required_text
+
+
+def display_scan_path(github_path: str) -> str:
+    """An empty scan path means the repository root, shown as "/"."""
+    return "/" + github_path.strip("/") if github_path.strip("/") else "/"
+
+
+def normalise_scan_path(path: str) -> str:
+    cleaned = optional_text(path, "Scan path", GITHUB_PATH_MAX).strip("/")
+    parts = [p for p in cleaned.split("/") if p]
+    if any(p in (".", "..") for p in parts):
+        raise InvalidInput("The scan path cannot contain '.' or '..'.")
+    return "/".join(parts)
+
+
+def normalise_github_url(url: str) -> str:
+    cleaned = optional_text(url, "GitHub URL", GITHUB_URL_MAX).rstrip("/")
+    if not cleaned:
+        return ""
+    parsed = urlparse(cleaned)
+    parts = [p for p in parsed.path.split("/") if p]
+    if parsed.scheme != "https" or parsed.netloc.lower() != "github.com" or len(parts) != 2:
+        raise InvalidInput("Enter a GitHub repository URL like https://github.com/owner/repo.")
+    return cleaned.removesuffix(".git")
+
+
+async def list_projects(session: AsyncSession, ctx: TenantContext) -> list[Project]:
+    rows = await session.exec(select(Project).order_by(col(Project.updated_at).desc()))
+    return list(rows)
+
+
+async def get_project(session: AsyncSession, ctx: TenantContext, project_id: str | uuid.UUID) -> Project:
+    project = await session.get(Project, parse_id(project_id, "Project"))
+    if project is None:
+        raise NotFound("Project not found.")
+    return project
+
+
+async def _flush_unique(session: AsyncSession, name: str) -> None:
+    try:
+        await session.flush()
+    except IntegrityError:
+        raise InvalidInput(f"A project named {name!r} already exists. Choose another name.") from None
+
+
+async def _name_taken(session: AsyncSession, name: str, except_id: uuid.UUID | None = None) -> bool:
+    query = select(Project.id).where(Project.name == name)
+    if except_id:
+        query = query.where(Project.id != except_id)
+    return (await session.exec(query)).first() is not None
+
+
+async def create_project(session: AsyncSession, ctx: TenantContext, name: str, description: str = "") -> Project:
+    name = required_text(name, "Project name", PROJECT_NAME_MAX)
+    description = optional_text(description, "Description", DESCRIPTION_MAX)
+    if await _name_taken(session, name):
+        raise InvalidInput(f"A project named {name!r} already exists. Choose another name.")
+    project = Project(tenant_id=ctx.tenant_id, name=name, description=description, created_by=ctx.user_id)
+    session.add(project)
+    await _flush_unique(session, name)
+    return project
+
+
+async def update_project(
+    session: AsyncSession,
+    ctx: TenantContext,
+    project_id: str | uuid.UUID,
+    *,
+    name: str | None = None,
+    description: str | None = None,
+    github_url: str | None = None,
+    github_path: str | None = None,
+    published: bool | None = None,
+) -> Project:
+    """Change only the fields given; validates each before anything is written."""
+    project = await get_project(session, ctx, project_id)
+    if name is not None:
+        name = required_text(name, "Project name", PROJECT_NAME_MAX)
+        if await _name_taken(session, name, project.id):
+            raise InvalidInput(f"A project named {name!r} already exists. Choose another name.")
+        project.name = name
+    if description is not None:
+        project.description = optional_text(description, "Description", DESCRIPTION_MAX)
+    if github_url is not None:
+        project.github_url = normalise_github_url(github_url)
+    if github_path is not None:
+        project.github_path = normalise_scan_path(github_path)
+    if published is not None:
+        project.published = published
+    project.updated_at = utcnow()
+    session.add(project)
+    await _flush_unique(session, project.name)
+    return project
+
+
+async def delete_project(session: AsyncSession, ctx: TenantContext, project_id: str | uuid.UUID) -> None:
+    """Notes (and their images' rows) go by cascade; stored image files are removed by the caller."""
+    project = await get_project(session, ctx, project_id)
+    await session.delete(project)
+    await session.flush()

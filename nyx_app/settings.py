@@ -1,0 +1,83 @@
+"""The one settings object. Nothing else in the code base reads the environment.
+
+Values come from environment variables prefixed ``NYX_`` (and the conventional unprefixed
+``DATABASE_URL`` / ``APP_DATABASE_URL``). Reading is lazy: importing this module never fails;
+``get_settings()`` validates on first use.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import AliasChoices, Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PLACEHOLDER_SECRET = "dev-only-change-me"
+ROOT_DIR = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="NYX_", extra="ignore")
+
+    environment: Literal["development", "test", "production"] = "development"
+    data_dir: Path = ROOT_DIR / ".data"
+
+    # Owner role: runs migrations and admin commands. Unset means "use the embedded server".
+    database_url: str | None = Field(default=None, validation_alias=AliasChoices("DATABASE_URL", "NYX_DATABASE_URL"))
+    # App role: not superuser, not owner, NOBYPASSRLS. Derived from database_url when unset.
+    app_database_url: str | None = Field(
+        default=None, validation_alias=AliasChoices("APP_DATABASE_URL", "NYX_APP_DATABASE_URL")
+    )
+    database_name: str = "nyx"
+    owner_role: str = "nyx_owner"
+    owner_password: str = "nyx_owner_dev"
+    app_role: str = "nyx_app"
+    app_password: str = "nyx_app_dev"
+    db_pool_size: int = 5
+
+    secret_key: str = PLACEHOLDER_SECRET
+    session_days: int = 14
+
+    # Public origin of the app (used for links the backend builds, e.g. image URLs).
+    public_url: str = "http://localhost:3000"
+
+    # Uploads (OWASP file-upload limits).
+    storage_backend: Literal["local", "s3"] = "local"
+    s3_endpoint_url: str | None = None
+    s3_region: str = "us-east-1"
+    s3_bucket: str = "nyx-images"
+    s3_access_key_id: str | None = None
+    s3_secret_access_key: str | None = None
+    s3_presign_seconds: int = 300
+    upload_max_files: int = 20
+    upload_max_bytes: int = 10 * 1024 * 1024
+    upload_max_pixels: int = 40_000_000
+
+    # LLM
+    llm_timeout_seconds: float = 60.0
+    llm_fernet_key: str | None = None
+
+    @model_validator(mode="after")
+    def _refuse_placeholder_secret(self) -> Settings:
+        if self.environment == "production" and self.secret_key == PLACEHOLDER_SECRET:
+            raise ValueError("NYX_SECRET_KEY is still the development placeholder; set a real secret for production.")
+        return self
+
+    @property
+    def uses_embedded_db(self) -> bool:
+        return self.database_url is None
+
+    @property
+    def pg_data_dir(self) -> Path:
+        return self.data_dir / "pg"
+
+    @property
+    def storage_dir(self) -> Path:
+        return self.data_dir / "files"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

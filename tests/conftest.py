@@ -1,0 +1,53 @@
+"""Test database: a fresh `nyx_test` database on the embedded server, migrated with Alembic.
+
+Tests connect as the app role (RLS binds it); set-up and clean-up use the owner role.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator, Iterator
+
+# Before anything reads settings: a database of its own, embedded server, test environment.
+os.environ.pop("DATABASE_URL", None)
+os.environ.pop("APP_DATABASE_URL", None)
+os.environ["NYX_DATABASE_NAME"] = "nyx_test"
+os.environ["NYX_ENVIRONMENT"] = "test"
+os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+
+import pytest
+from sqlalchemy import text
+
+from nyx_app.db.bootstrap import prepare
+from nyx_app.db.engine import dispose_engines, owner_engine
+from nyx_app.settings import get_settings
+from tests.factories import TenantFactory
+
+
+@pytest.fixture(scope="session")
+def database() -> Iterator[None]:
+    prepare(get_settings(), recreate=True)
+    yield
+
+
+@pytest.fixture
+async def db(database: None) -> AsyncIterator[None]:
+    """Every test starts from empty tables (owner role: TRUNCATE is not subject to RLS)."""
+    with owner_engine().begin() as conn:
+        tables = conn.scalars(
+            text("SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'alembic_version'")
+        ).all()
+        if tables:
+            conn.execute(text(f"TRUNCATE {', '.join(tables)} CASCADE"))
+    yield
+
+
+@pytest.fixture(scope="session", autouse=True)
+async def _dispose_engines_at_end() -> AsyncIterator[None]:
+    yield
+    await dispose_engines()
+
+
+@pytest.fixture
+def tenants(db: None) -> TenantFactory:
+    return TenantFactory()

@@ -1,0 +1,74 @@
+import pytest
+
+from nyx_app.models.tenancy import Role
+from nyx_app.services import auth
+from nyx_app.services.errors import AuthError, InvalidInput
+from nyx_app.services.passwords import hash_password, verify_password
+from tests.factories import PASSWORD, TenantFactory
+
+
+def test_password_hash_is_argon2_and_verifies() -> None:
+    hashed = hash_password("s3cret-password")
+    assert hashed.startswith("$argon2id$")
+    assert verify_password(hashed, "s3cret-password")
+    assert not verify_password(hashed, "wrong-password")
+    assert not verify_password(None, "anything")
+
+
+async def test_register_makes_the_user_owner_of_a_new_tenant(tenants: TenantFactory) -> None:
+    account = await tenants.create("Acme")
+    ident = await auth.resolve(account.token)
+    assert ident is not None
+    assert ident.tenant_name == "Acme"
+    assert ident.role is Role.OWNER
+
+
+async def test_duplicate_email_is_refused_case_insensitively(tenants: TenantFactory) -> None:
+    account = await tenants.create()
+    with pytest.raises(InvalidInput, match="already exists"):
+        await auth.register(account.email.upper(), PASSWORD, "Someone", "Other")
+
+
+@pytest.mark.parametrize(
+    ("email", "password", "name", "tenant", "message"),
+    [
+        ("", PASSWORD, "N", "T", "E-mail cannot be empty"),
+        ("not-an-email", PASSWORD, "N", "T", "does not look like an e-mail"),
+        ("a@b.test", "short", "N", "T", "at least 8"),
+        ("a@b.test", PASSWORD, "   ", "T", "Name cannot be empty"),
+        ("a@b.test", PASSWORD, "N", "x" * 121, "Workspace name is too long"),
+    ],
+)
+async def test_bad_registration_input_says_what_to_fix(db, email, password, name, tenant, message) -> None:
+    with pytest.raises(InvalidInput, match=message):
+        await auth.register(email, password, name, tenant)
+
+
+async def test_wrong_password_and_unknown_email_get_the_same_message(tenants: TenantFactory) -> None:
+    account = await tenants.create()
+    with pytest.raises(AuthError) as wrong:
+        await auth.login(account.email, "not the password")
+    with pytest.raises(AuthError) as unknown:
+        await auth.login("nobody@example.test", PASSWORD)
+    assert str(wrong.value) == str(unknown.value) == auth.WRONG_LOGIN
+
+
+async def test_logout_revokes_the_session_immediately(tenants: TenantFactory) -> None:
+    account = await tenants.create()
+    token = await auth.login(account.email, PASSWORD)
+    assert await auth.resolve(token) is not None
+    await auth.logout(token)
+    assert await auth.resolve(token) is None
+    # The other login of the same user is untouched.
+    assert await auth.resolve(account.token) is not None
+
+
+async def test_a_random_token_resolves_to_nobody(db) -> None:
+    assert await auth.resolve("made-up-token") is None
+    assert await auth.resolve("") is None
+
+
+async def test_demo_account_only_on_an_empty_database(db) -> None:
+    assert await auth.create_demo_account("demo@example.test", PASSWORD) is True
+    assert await auth.create_demo_account("demo2@example.test", PASSWORD) is False
+    assert await auth.login("demo@example.test", PASSWORD)

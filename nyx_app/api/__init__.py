@@ -1,0 +1,10 @@
+"""Plain HTTP routes next to Reflex's websocket (files, downloads). Each checks the session itself.
+
+Routes register on ``api`` (a Starlette app); nyx_app.py hands it to Reflex as api_transformer.
+"""
+
+from starlette.applications import Starlette
+from starlette.routing import Route
+
+routes: list[Route] = []
+api = Starlette(routes=routes)

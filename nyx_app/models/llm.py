@@ -1,0 +1,88 @@
+"""LLM provider credentials, the attempt log of every LLM call, and per-tenant LLM settings."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import ARRAY, DateTime, Index, Numeric, String, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from nyx_app.db.base import IdMixin, TenantMixin, TimestampMixin, utcnow
+
+PROVIDER_NAME_MAX = 40
+BASE_URL_MAX = 300
+MODEL_ID_MAX = 120
+STATUS_MESSAGE_MAX = 500
+ERROR_MESSAGE_MAX = 1000
+
+
+class ProviderCredential(IdMixin, TenantMixin, TimestampMixin, table=True):
+    """One provider account of a tenant: a built-in provider or an OpenAI-compatible endpoint.
+
+    ``name`` is how model references address it ("anthropic", or e.g. "ollama" for an endpoint).
+    The key is stored only Fernet-encrypted; ``key_last4`` is all the UI ever shows of it.
+    """
+
+    __tablename__ = "provider_credential"
+    __table_args__ = (UniqueConstraint("tenant_id", "name"),)
+
+    provider: str = Field(max_length=32)  # anthropic | openai | gemini | openai_compatible
+    name: str = Field(max_length=PROVIDER_NAME_MAX)
+    base_url: str = Field(default="", max_length=BASE_URL_MAX)
+    key_ciphertext: str = Field(default="")
+    key_last4: str = Field(default="", max_length=4)
+    # Model ids an OpenAI-compatible endpoint serves (the catalog cannot know them).
+    models: list[str] = Field(default_factory=list, sa_type=ARRAY(String(MODEL_ID_MAX)))
+    status: str = Field(default="untested", max_length=20)
+    status_message: str = Field(default="", max_length=STATUS_MESSAGE_MAX)
+    status_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+    last_ok_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+
+
+class LlmCall(IdMixin, TenantMixin, table=True):
+    """One attempt at one provider. The attempts of one logical call share ``call_id``."""
+
+    __tablename__ = "llm_call"
+    __table_args__ = (Index("ix_llm_call_tenant_created", "tenant_id", "created_at"),)
+
+    created_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))
+    call_id: uuid.UUID = Field(index=True)
+    attempt_no: int
+    user_id: uuid.UUID | None = Field(default=None, foreign_key="app_user.id", ondelete="SET NULL")
+    purpose: str = Field(default="", max_length=60)
+    provider: str = Field(max_length=PROVIDER_NAME_MAX)
+    model: str = Field(max_length=MODEL_ID_MAX)
+    status: str = Field(max_length=12)  # ok | failed | refused
+    error_kind: str = Field(default="", max_length=30)
+    error_message: str = Field(default="", max_length=ERROR_MESSAGE_MAX)
+    tokens_in: int = 0
+    tokens_out: int = 0
+    cost_usd: Decimal = Field(default=Decimal(0), sa_type=Numeric(14, 8))
+    latency_ms: int = 0
+
+
+class TenantLlmSettings(TimestampMixin, table=True):
+    """Monthly budget (None: no limit) and the fallback chain, as model references in order."""
+
+    __tablename__ = "tenant_llm_settings"
+
+    tenant_id: uuid.UUID = Field(primary_key=True, foreign_key="tenant.id", ondelete="CASCADE")
+    monthly_budget_usd: Decimal | None = Field(default=None, sa_type=Numeric(12, 2))
+    fallback_order: list[str] = Field(default_factory=list, sa_type=ARRAY(String(200)))
+
+
+class ProviderPublic(SQLModel):
+    """What the browser may see of a credential: never the key, only its last four characters."""
+
+    id: uuid.UUID
+    provider: str
+    name: str
+    base_url: str
+    key_last4: str
+    models: list[str]
+    status: str
+    status_message: str
+    status_at: datetime | None
+    last_ok_at: datetime | None

@@ -57,12 +57,21 @@ class Settings(BaseSettings):
 
     # LLM
     llm_timeout_seconds: float = 60.0
+    # Fernet key (urlsafe base64, 32 bytes) for provider keys at rest. Unset: derived from secret_key,
+    # so rotating secret_key then makes stored provider keys unreadable (they must be entered again).
     llm_fernet_key: str | None = None
+    # A rate-limited or overloaded provider is retried once if it asks to wait at most this long.
+    llm_max_retry_wait_seconds: float = 10.0
+    llm_retries_per_model: int = 1
+    # Output tokens assumed by the budget check when the caller sets no max_tokens.
+    llm_budget_output_estimate: int = 1024
 
     @model_validator(mode="after")
     def _refuse_placeholder_secret(self) -> Settings:
         if self.environment == "production" and self.secret_key == PLACEHOLDER_SECRET:
             raise ValueError("NYX_SECRET_KEY is still the development placeholder; set a real secret for production.")
+        if self.llm_fernet_key is not None:
+            _check_fernet_key(self.llm_fernet_key)
         return self
 
     @property
@@ -76,6 +85,21 @@ class Settings(BaseSettings):
     @property
     def storage_dir(self) -> Path:
         return self.data_dir / "files"
+
+
+def _check_fernet_key(key: str) -> None:
+    import base64
+    import binascii
+
+    try:
+        ok = len(base64.urlsafe_b64decode(key.encode())) == 32
+    except (binascii.Error, ValueError):
+        ok = False
+    if not ok:
+        raise ValueError(
+            "NYX_LLM_FERNET_KEY must be 32 url-safe base64-encoded bytes; "
+            'make one with: python -c "from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())"'
+        )
 
 
 @lru_cache(maxsize=1)

@@ -1,0 +1,279 @@
+"""The one LLM call path. Every LLM call in the app goes through ``complete``.
+
+It tries the chosen model, then the tenant's fallback chain (any providers, in order); classifies
+each failure; retries only what waiting can fix; never accepts an empty answer or one the caller's
+validator rejects; records every attempt; and when all fail, raises LlmUnavailable naming each.
+
+Transactions: this function is an edge of its own. It reads credentials in one short transaction
+and records each attempt in another as soon as it ends, so the log and provider status survive a
+call that ultimately fails, and no database connection is held while a provider thinks.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import time
+import uuid
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from nyx_app.db.session import transaction
+from nyx_app.integrations import llm as adapter
+from nyx_app.integrations.llm import Completion, ErrorKind, ProviderFailure
+from nyx_app.models.llm import ERROR_MESSAGE_MAX, LlmCall
+from nyx_app.services.context import TenantContext
+from nyx_app.services.llm import catalog
+from nyx_app.services.llm.credentials import ResolvedProvider, mark_status, resolve_all
+from nyx_app.services.llm.errors import BudgetExceeded, LlmUnavailable, NoProvider
+from nyx_app.services.llm.preferences import get_preferences
+from nyx_app.services.llm.spend import check_budget, month_spend
+from nyx_app.settings import get_settings
+
+# Waiting can fix these; the others need another provider (or the user).
+RETRYABLE = {ErrorKind.RATE_LIMIT, ErrorKind.OVERLOADED, ErrorKind.SERVER, ErrorKind.NETWORK}
+# The whole account is affected: its other models in the chain would fail the same way.
+ACCOUNT_WIDE = {ErrorKind.CREDIT, ErrorKind.AUTH}
+
+
+@dataclass(frozen=True, slots=True)
+class ImageInput:
+    data: bytes
+    media_type: str  # image/png, image/jpeg, ...
+
+
+@dataclass
+class LlmRequest:
+    prompt: str
+    model: str = catalog.DEFAULT_MODEL_REF  # "provider/model"
+    system: str = ""
+    images: Sequence[ImageInput] = ()
+    max_tokens: int | None = None
+    # Raise ValueError (message says why) to reject an answer; the next model is then tried.
+    validator: Callable[[str], None] | None = None
+    # Streaming: called with each piece of text; on_restart before a fallback starts streaming anew.
+    on_delta: Callable[[str], Awaitable[None]] | None = None
+    on_restart: Callable[[], Awaitable[None]] | None = None
+    fallbacks: Sequence[str] | None = None  # None: the tenant's fallback chain
+    purpose: str = ""
+    timeout: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Attempt:
+    attempt_no: int
+    provider: str
+    model: str
+    status: str  # ok | failed | refused
+    error_kind: str
+    error_message: str
+    tokens_in: int
+    tokens_out: int
+    cost_usd: Decimal
+    latency_ms: int
+
+
+@dataclass
+class LlmResult:
+    output: str
+    provider: str
+    model: str
+    call_id: uuid.UUID
+    attempts: list[Attempt] = field(default_factory=list)
+
+    @property
+    def tokens_in(self) -> int:
+        return sum(a.tokens_in for a in self.attempts)
+
+    @property
+    def tokens_out(self) -> int:
+        return sum(a.tokens_out for a in self.attempts)
+
+    @property
+    def cost_usd(self) -> Decimal:
+        return sum((a.cost_usd for a in self.attempts), Decimal(0))
+
+    @property
+    def latency_ms(self) -> int:
+        return sum(a.latency_ms for a in self.attempts)
+
+
+@dataclass(frozen=True, slots=True)
+class _Target:
+    provider: ResolvedProvider
+    model_id: str
+    info: catalog.ModelInfo | None
+
+    @property
+    def ref(self) -> str:
+        return f"{self.provider.name}/{self.model_id}"
+
+
+def build_messages(request: LlmRequest) -> list[dict[str, Any]]:
+    messages: list[dict[str, Any]] = [{"role": "system", "content": request.system}] if request.system else []
+    if not request.images:
+        return [*messages, {"role": "user", "content": request.prompt}]
+    content: list[dict[str, Any]] = [{"type": "text", "text": request.prompt}]
+    for image in request.images:
+        url = f"data:{image.media_type};base64,{base64.b64encode(image.data).decode()}"
+        content.append({"type": "image_url", "image_url": {"url": url}})
+    return [*messages, {"role": "user", "content": content}]
+
+
+def _targets(request: LlmRequest, providers: dict[str, ResolvedProvider], chain: Sequence[str]) -> list[_Target]:
+    """The chosen model then the chain, keeping only models whose provider is set up (and that
+    can see, if the request has images)."""
+    targets: list[_Target] = []
+    for ref in dict.fromkeys([request.model, *chain]):
+        name, model_id = catalog.split_ref(ref)
+        provider = providers.get(name)
+        if provider is None or not model_id:
+            continue
+        if provider.kind == catalog.OPENAI_COMPATIBLE and model_id not in provider.models:
+            continue
+        info = catalog.find(ref)
+        if request.images and info is not None and not info.vision:
+            continue
+        targets.append(_Target(provider, model_id, info))
+    return targets
+
+
+def _estimate(target: _Target, messages: list[dict[str, Any]], max_tokens: int | None) -> Decimal:
+    """Upper-ish bound of a call's cost for the budget check (unknown prices count as free)."""
+    info = target.info
+    if info is None or info.input_per_mtok is None or info.output_per_mtok is None:
+        return Decimal(0)
+    tokens_in = adapter.count_tokens(catalog.litellm_model(target.provider.kind, target.model_id), messages)
+    tokens_out = max_tokens or get_settings().llm_budget_output_estimate
+    per_m = Decimal(1_000_000)
+    return (
+        Decimal(str(info.input_per_mtok)) * tokens_in / per_m + Decimal(str(info.output_per_mtok)) * tokens_out / per_m
+    )
+
+
+async def _record(ctx: TenantContext, call_id: uuid.UUID, purpose: str, target: _Target, attempt: Attempt) -> None:
+    kind = ErrorKind(attempt.error_kind) if attempt.error_kind else None
+    async with transaction(tenant_id=ctx.tenant_id, user_id=ctx.user_id) as session:
+        session.add(
+            LlmCall(
+                tenant_id=ctx.tenant_id,
+                call_id=call_id,
+                attempt_no=attempt.attempt_no,
+                user_id=ctx.user_id,
+                purpose=purpose[:60],
+                provider=target.provider.name,
+                model=target.model_id,
+                status=attempt.status,
+                error_kind=attempt.error_kind,
+                error_message=attempt.error_message[:ERROR_MESSAGE_MAX],
+                tokens_in=attempt.tokens_in,
+                tokens_out=attempt.tokens_out,
+                cost_usd=attempt.cost_usd,
+                latency_ms=attempt.latency_ms,
+            )
+        )
+        if attempt.status != "refused":
+            await mark_status(session, ctx, target.provider.name, kind, attempt.error_message)
+
+
+def _check_answer(done: Completion, validator: Callable[[str], None] | None) -> None:
+    if not done.text.strip():
+        raise ProviderFailure(ErrorKind.EMPTY, "The model returned an empty answer.")
+    if validator is not None:
+        try:
+            validator(done.text)
+        except ValueError as exc:
+            raise ProviderFailure(ErrorKind.INVALID, f"The answer was not usable: {exc}") from None
+
+
+async def _attempt(
+    request: LlmRequest, target: _Target, messages: list[dict[str, Any]], no: int
+) -> tuple[Attempt, str, float | None]:
+    """One provider call, classified: the attempt, the accepted answer ("" if none), the retry hint."""
+    settings = get_settings()
+    started = time.monotonic()
+    done: Completion | None = None
+    try:
+        done = await adapter.complete(
+            model=catalog.litellm_model(target.provider.kind, target.model_id),
+            messages=messages,
+            api_key=target.provider.api_key,
+            api_base=target.provider.api_base,
+            timeout=request.timeout or settings.llm_timeout_seconds,
+            max_tokens=request.max_tokens,
+            on_delta=request.on_delta,
+        )
+        _check_answer(done, request.validator)
+        status, kind, message, retry_after = "ok", "", "", None
+    except ProviderFailure as failure:
+        status, kind, message, retry_after = "failed", failure.kind.value, failure.message, failure.retry_after
+    latency = int((time.monotonic() - started) * 1000)
+    # An empty or rejected answer was still paid for: keep its tokens and cost.
+    tokens_in, tokens_out, cost = (done.tokens_in, done.tokens_out, done.cost_usd) if done else (0, 0, 0.0)
+    attempt = Attempt(
+        no, target.provider.name, target.model_id, status, kind, message, tokens_in, tokens_out,
+        Decimal(str(cost)), latency,
+    )  # fmt: skip
+    return attempt, done.text if done and status == "ok" else "", retry_after
+
+
+def _retry_wait(attempt: Attempt, retry_after: float | None, tries: int) -> float | None:
+    """Seconds to wait before retrying the same model, or None to move on."""
+    settings = get_settings()
+    if not attempt.error_kind or ErrorKind(attempt.error_kind) not in RETRYABLE:
+        return None
+    if tries > settings.llm_retries_per_model:
+        return None
+    wait = retry_after if retry_after is not None else 0.5 * tries
+    return wait if wait <= settings.llm_max_retry_wait_seconds else None
+
+
+async def complete(ctx: TenantContext, request: LlmRequest) -> LlmResult:
+    """Run one LLM call for the tenant. Returns a non-empty, validated answer or raises
+    LlmUnavailable / BudgetExceeded / NoProvider (ServiceErrors with user-readable messages)."""
+    async with transaction(tenant_id=ctx.tenant_id, user_id=ctx.user_id) as session:
+        providers = await resolve_all(session, ctx)
+        prefs = await get_preferences(session, ctx)
+        spent = await month_spend(session, ctx)
+    chain = request.fallbacks if request.fallbacks is not None else prefs.fallback_order
+    targets = _targets(request, providers, chain)
+    if not targets:
+        raise NoProvider(
+            f"No provider is set up for {request.model} or any model in the fallback chain. "
+            "Add a key in Settings → Providers."
+        )
+    messages = build_messages(request)
+    call_id, attempts, dead_accounts = uuid.uuid4(), list[Attempt](), set[str]()
+    for index, target in enumerate(targets):
+        if target.provider.name in dead_accounts:
+            continue
+        estimate = _estimate(target, messages, request.max_tokens)
+        try:
+            check_budget(prefs.monthly_budget_usd, spent + sum(a.cost_usd for a in attempts), estimate, target.ref)
+        except BudgetExceeded as refusal:
+            if index == 0:
+                raise
+            refused = Attempt(len(attempts) + 1, target.provider.name, target.model_id, "refused",
+                              ErrorKind.BUDGET.value, refusal.message, 0, 0, Decimal(0), 0)  # fmt: skip
+            attempts.append(refused)
+            await _record(ctx, call_id, request.purpose, target, refused)
+            continue
+        tries = 0
+        while True:
+            if attempts and request.on_delta and request.on_restart:
+                await request.on_restart()
+            tries += 1
+            attempt, output, retry_after = await _attempt(request, target, messages, len(attempts) + 1)
+            attempts.append(attempt)
+            await _record(ctx, call_id, request.purpose, target, attempt)
+            if attempt.status == "ok":
+                return LlmResult(output, target.provider.name, target.model_id, call_id, attempts)
+            wait = _retry_wait(attempt, retry_after, tries)
+            if wait is None:
+                break
+            await asyncio.sleep(wait)
+        if attempts[-1].error_kind and ErrorKind(attempts[-1].error_kind) in ACCOUNT_WIDE:
+            dead_accounts.add(target.provider.name)
+    raise LlmUnavailable(attempts)

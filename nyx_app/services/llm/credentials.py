@@ -1,0 +1,213 @@
+"""Per-tenant provider keys and endpoints, and each provider's health status.
+
+Keys are encrypted before they reach the session and leave this module only to the call path;
+everything the UI gets is a ProviderPublic (last four characters of the key at most).
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from dataclasses import dataclass
+from urllib.parse import urlparse
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from nyx_app.db.base import utcnow
+from nyx_app.integrations.llm import ErrorKind
+from nyx_app.models.llm import (
+    BASE_URL_MAX,
+    MODEL_ID_MAX,
+    PROVIDER_NAME_MAX,
+    STATUS_MESSAGE_MAX,
+    ProviderCredential,
+    ProviderPublic,
+)
+from nyx_app.services.context import TenantContext
+from nyx_app.services.errors import InvalidInput, NotAllowed, NotFound
+from nyx_app.services.llm import catalog
+from nyx_app.services.llm.crypto import decrypt_key, encrypt_key, last4
+from nyx_app.services.validation import optional_text, parse_id, required_text
+
+KEY_MAX = 500
+NAME_RE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+
+# Provider health, as shown on the Providers page.
+STATUS_OK, STATUS_UNTESTED = "ok", "untested"
+STATUS_BY_ERROR: dict[ErrorKind, str] = {
+    ErrorKind.CREDIT: "out_of_credit",
+    ErrorKind.AUTH: "invalid_key",
+    ErrorKind.RATE_LIMIT: "rate_limited",
+    ErrorKind.OVERLOADED: "unreachable",
+    ErrorKind.TIMEOUT: "unreachable",
+    ErrorKind.NETWORK: "unreachable",
+    ErrorKind.SERVER: "unreachable",
+    ErrorKind.INCOMPLETE_STREAM: "unreachable",
+}
+STATUS_LABELS = {
+    "ok": "OK",
+    "untested": "Not tested yet",
+    "out_of_credit": "Out of credit",
+    "invalid_key": "Invalid key",
+    "rate_limited": "Rate-limited",
+    "unreachable": "Unreachable",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class ResolvedProvider:
+    """A provider ready to call: decrypted key, base URL, and (for endpoints) its models."""
+
+    kind: str
+    name: str
+    api_key: str
+    api_base: str
+    models: tuple[str, ...]
+
+
+def to_public(cred: ProviderCredential) -> ProviderPublic:
+    return ProviderPublic.model_validate(cred, from_attributes=True)
+
+
+def _require_manager(ctx: TenantContext) -> None:
+    if not ctx.can_manage_members:
+        raise NotAllowed("Only owners and admins can change provider keys.")
+
+
+def normalise_base_url(url: str, *, required: bool) -> str:
+    cleaned = optional_text(url, "Base URL", BASE_URL_MAX).rstrip("/")
+    if not cleaned:
+        if required:
+            raise InvalidInput("Enter the endpoint's base URL, e.g. http://localhost:11434/v1.")
+        return ""
+    parsed = urlparse(cleaned)
+    if parsed.scheme not in ("http", "https") or not parsed.netloc:
+        raise InvalidInput("The base URL must start with http:// or https://, e.g. http://localhost:11434/v1.")
+    return cleaned
+
+
+def _clean_key(api_key: str, *, required: bool) -> str:
+    key = (api_key or "").strip()
+    if required and not key:
+        raise InvalidInput("Paste the API key.")
+    if len(key) > KEY_MAX or any(c.isspace() for c in key):
+        raise InvalidInput("That does not look like an API key (it has spaces or is far too long).")
+    return key
+
+
+def parse_model_ids(raw: str) -> list[str]:
+    ids = [m.strip() for m in (raw or "").replace("\n", ",").split(",") if m.strip()]
+    if not ids:
+        raise InvalidInput("List at least one model the endpoint serves, e.g. llama3.1:8b.")
+    if any(len(m) > MODEL_ID_MAX or " " in m for m in ids):
+        raise InvalidInput(f"Model ids have no spaces and at most {MODEL_ID_MAX} characters.")
+    return list(dict.fromkeys(ids))
+
+
+async def list_providers(session: AsyncSession, ctx: TenantContext) -> list[ProviderPublic]:
+    rows = await session.exec(select(ProviderCredential).order_by(col(ProviderCredential.name)))
+    return [to_public(c) for c in rows]
+
+
+async def _by_name(session: AsyncSession, name: str) -> ProviderCredential | None:
+    return (await session.exec(select(ProviderCredential).where(ProviderCredential.name == name))).first()
+
+
+async def _flush(session: AsyncSession, name: str) -> None:
+    try:
+        await session.flush()
+    except IntegrityError:  # added by a concurrent request a moment ago
+        raise InvalidInput(f"A provider named {name!r} already exists.") from None
+
+
+def _reset_status(cred: ProviderCredential) -> None:
+    cred.status, cred.status_message, cred.status_at = STATUS_UNTESTED, "", None
+
+
+async def save_key(
+    session: AsyncSession, ctx: TenantContext, provider: str, api_key: str, base_url: str = ""
+) -> ProviderPublic:
+    """Add or replace the key of a built-in provider. ``base_url`` routes it through a proxy."""
+    _require_manager(ctx)
+    if provider not in catalog.BUILT_IN_PROVIDERS:
+        raise InvalidInput("Choose Anthropic, OpenAI or Google Gemini.")
+    key = _clean_key(api_key, required=True)
+    cred = await _by_name(session, provider) or ProviderCredential(
+        tenant_id=ctx.tenant_id, provider=provider, name=provider
+    )
+    cred.base_url = normalise_base_url(base_url, required=False)
+    cred.key_ciphertext, cred.key_last4 = encrypt_key(key), last4(key)
+    _reset_status(cred)
+    cred.updated_at = utcnow()
+    session.add(cred)
+    await _flush(session, provider)
+    return to_public(cred)
+
+
+async def save_endpoint(
+    session: AsyncSession, ctx: TenantContext, name: str, base_url: str, model_ids: str, api_key: str = ""
+) -> ProviderPublic:
+    """Add or update an OpenAI-compatible endpoint (Ollama, vLLM, LM Studio, a gateway)."""
+    _require_manager(ctx)
+    name = required_text(name, "Endpoint name", PROVIDER_NAME_MAX).lower()
+    if not NAME_RE.match(name):
+        raise InvalidInput("Endpoint names use lower-case letters, digits and '-', e.g. ollama-local.")
+    if name in catalog.BUILT_IN_PROVIDERS or name == catalog.OPENAI_COMPATIBLE:
+        raise InvalidInput(f"{name!r} is a built-in provider name; choose another endpoint name.")
+    key = _clean_key(api_key, required=False)
+    cred = await _by_name(session, name)
+    if cred is None:
+        cred = ProviderCredential(tenant_id=ctx.tenant_id, provider=catalog.OPENAI_COMPATIBLE, name=name)
+    elif cred.provider != catalog.OPENAI_COMPATIBLE:
+        raise InvalidInput(f"{name!r} is already used by another provider.")
+    cred.base_url = normalise_base_url(base_url, required=True)
+    cred.models = parse_model_ids(model_ids)
+    if key:  # an empty key field keeps the stored one (local servers often need none)
+        cred.key_ciphertext, cred.key_last4 = encrypt_key(key), last4(key)
+    _reset_status(cred)
+    cred.updated_at = utcnow()
+    session.add(cred)
+    await _flush(session, name)
+    return to_public(cred)
+
+
+async def remove_provider(session: AsyncSession, ctx: TenantContext, credential_id: str | uuid.UUID) -> None:
+    _require_manager(ctx)
+    cred = await session.get(ProviderCredential, parse_id(credential_id, "Provider"))
+    if cred is None:
+        raise NotFound("Provider not found.")
+    await session.delete(cred)
+    await session.flush()
+
+
+async def resolve_all(session: AsyncSession, ctx: TenantContext) -> dict[str, ResolvedProvider]:
+    """Decrypted providers by name, for the call path only."""
+    rows = await session.exec(select(ProviderCredential))
+    return {
+        c.name: ResolvedProvider(c.provider, c.name, decrypt_key(c.key_ciphertext), c.base_url, tuple(c.models))
+        for c in rows
+    }
+
+
+async def mark_status(
+    session: AsyncSession, ctx: TenantContext, name: str, kind: ErrorKind | None, message: str
+) -> None:
+    """Record a provider's health after a call: ok on success, or the status its error implies.
+
+    Errors that say nothing about the provider's health (bad request, empty answer) leave it as is.
+    """
+    cred = await _by_name(session, name)
+    if cred is None:
+        return
+    now = utcnow()
+    if kind is None:
+        cred.status, cred.status_message, cred.last_ok_at = STATUS_OK, "", now
+    elif kind in STATUS_BY_ERROR:
+        cred.status, cred.status_message = STATUS_BY_ERROR[kind], message[:STATUS_MESSAGE_MAX]
+    else:
+        return
+    cred.status_at = now
+    session.add(cred)
+    await session.flush()

@@ -1,0 +1,73 @@
+"""Per-tenant LLM preferences: the monthly budget and the fallback chain."""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from nyx_app.db.base import utcnow
+from nyx_app.models.llm import TenantLlmSettings
+from nyx_app.services.context import TenantContext
+from nyx_app.services.errors import InvalidInput, NotAllowed
+from nyx_app.services.llm import catalog
+from nyx_app.services.llm.credentials import resolve_all
+
+BUDGET_MAX = Decimal("1000000")
+FALLBACK_MAX = 8
+
+
+async def get_preferences(session: AsyncSession, ctx: TenantContext) -> TenantLlmSettings:
+    """The tenant's row, or unsaved defaults (no budget, no fallbacks) if it has none yet."""
+    return await session.get(TenantLlmSettings, ctx.tenant_id) or TenantLlmSettings(tenant_id=ctx.tenant_id)
+
+
+def parse_budget(raw: str) -> Decimal | None:
+    cleaned = (raw or "").strip().lstrip("$").replace(",", "")
+    if not cleaned:
+        return None
+    try:
+        amount = Decimal(cleaned)
+    except InvalidOperation:
+        raise InvalidInput("Enter the budget in US dollars, e.g. 50 or 12.50 (empty for no limit).") from None
+    if not amount.is_finite() or amount < 0 or amount > BUDGET_MAX:
+        raise InvalidInput("The budget must be between $0 and $1,000,000.")
+    return amount.quantize(Decimal("0.01"))
+
+
+async def _save(session: AsyncSession, prefs: TenantLlmSettings) -> TenantLlmSettings:
+    prefs.updated_at = utcnow()
+    session.add(prefs)
+    await session.flush()
+    return prefs
+
+
+async def set_budget(session: AsyncSession, ctx: TenantContext, raw: str) -> TenantLlmSettings:
+    if not ctx.can_manage_members:
+        raise NotAllowed("Only owners and admins can change the budget.")
+    prefs = await get_preferences(session, ctx)
+    prefs.monthly_budget_usd = parse_budget(raw)
+    return await _save(session, prefs)
+
+
+async def known_refs(session: AsyncSession, ctx: TenantContext) -> set[str]:
+    """Model refs a chain may name: the catalog's, plus the tenant's endpoints' models."""
+    refs = {m.ref for m in catalog.catalog()}
+    for provider in (await resolve_all(session, ctx)).values():
+        refs.update(f"{provider.name}/{m}" for m in provider.models)
+    return refs
+
+
+async def set_fallback_order(session: AsyncSession, ctx: TenantContext, refs: list[str]) -> TenantLlmSettings:
+    """Replace the chain. Each ref is "provider/model"; unknown ones are refused, duplicates dropped."""
+    if not ctx.can_manage_members:
+        raise NotAllowed("Only owners and admins can change the fallback order.")
+    chain = list(dict.fromkeys(r.strip() for r in refs if r.strip()))
+    if len(chain) > FALLBACK_MAX:
+        raise InvalidInput(f"At most {FALLBACK_MAX} fallback models.")
+    unknown = [r for r in chain if r not in await known_refs(session, ctx)]
+    if unknown:
+        raise InvalidInput(f"Unknown model: {unknown[0]}. Pick models from the list.")
+    prefs = await get_preferences(session, ctx)
+    prefs.fallback_order = chain
+    return await _save(session, prefs)

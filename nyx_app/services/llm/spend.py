@@ -1,0 +1,78 @@
+"""What the tenant spent on LLM calls, and the monthly budget check that runs before a call."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from sqlalchemy import Date, cast, func
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from nyx_app.db.base import utcnow
+from nyx_app.models.llm import LlmCall
+from nyx_app.services.context import TenantContext
+from nyx_app.services.llm.errors import BudgetExceeded
+
+
+@dataclass(frozen=True, slots=True)
+class SpendRow:
+    key: str  # provider name, or ISO date
+    calls: int
+    failed: int
+    tokens_in: int
+    tokens_out: int
+    cost_usd: Decimal
+
+
+def month_start(now: datetime | None = None) -> datetime:
+    now = now or utcnow()
+    return now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+
+
+async def month_spend(session: AsyncSession, ctx: TenantContext) -> Decimal:
+    total = await session.exec(
+        select(func.coalesce(func.sum(LlmCall.cost_usd), 0)).where(col(LlmCall.created_at) >= month_start())
+    )
+    return Decimal(total.one())
+
+
+async def _grouped(session: AsyncSession, key: object, since: datetime) -> list[SpendRow]:
+    rows = await session.exec(
+        select(  # type: ignore[call-overload]
+            key,
+            func.count(),
+            func.count().filter(col(LlmCall.status) != "ok"),
+            func.coalesce(func.sum(LlmCall.tokens_in), 0),
+            func.coalesce(func.sum(LlmCall.tokens_out), 0),
+            func.coalesce(func.sum(LlmCall.cost_usd), 0),
+        )
+        .where(col(LlmCall.created_at) >= since)
+        .group_by(key)
+        .order_by(key)
+    )
+    return [SpendRow(str(k), int(n), int(f), int(i), int(o), Decimal(c)) for k, n, f, i, o, c in rows]
+
+
+async def spend_by_provider(session: AsyncSession, ctx: TenantContext) -> list[SpendRow]:
+    """This calendar month (UTC), per provider, failed attempts included in the counts."""
+    return await _grouped(session, col(LlmCall.provider), month_start())
+
+
+async def spend_by_day(session: AsyncSession, ctx: TenantContext, days: int = 30) -> list[SpendRow]:
+    since = (utcnow() - timedelta(days=days - 1)).replace(hour=0, minute=0, second=0, microsecond=0)
+    day = cast(func.timezone("UTC", col(LlmCall.created_at)), Date)
+    return await _grouped(session, day, since)
+
+
+def check_budget(budget: Decimal | None, spent: Decimal, estimate: Decimal, model_ref: str) -> None:
+    """Refuse before sending when this call could take the month past the budget."""
+    if budget is None or spent + estimate <= budget:
+        return
+    left = max(budget - spent, Decimal(0))
+    raise BudgetExceeded(
+        f"Monthly LLM budget reached: this call to {model_ref} could cost up to ${estimate:.4f}, but only "
+        f"${left:.4f} of the ${budget:.2f} budget is left this month. Nothing was sent. "
+        "An owner or admin can raise the budget in Settings → Providers."
+    )

@@ -1,0 +1,246 @@
+"""A fake LLM provider on loopback, so LiteLLM's real provider code runs against it in tests.
+
+Speaks three dialects on one port:
+- OpenAI  ``POST /v1/chat/completions`` (plain and SSE streaming, with usage), api_base = ``openai_base``
+- Anthropic ``POST /v1/messages`` (plain and SSE streaming), api_base = ``anthropic_base``
+- Gemini  ``POST /v1beta/models/{model}:generateContent`` / ``:streamGenerateContent``,
+  api_base = ``gemini_base`` (LiteLLM builds ``{api_base}/models/{model}:{endpoint}`` for ``gemini/``)
+
+Each model has a script: a queue of steps consumed one per request (``answer``, ``fault``, ``stall``
+…); when it runs dry the model's ``then`` step, else a default templated answer. Every request is
+logged so tests can count calls. A thread per request: a stalled request never blocks another,
+and the app under test (another process) can reach it as well as in-process tests.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+from tests.fakes.llm_dialects import DIALECTS, Dialect
+
+DEFAULT_TEMPLATE = "Answer from {model}: {prompt}"
+
+
+@dataclass(frozen=True)
+class Step:
+    """One scripted reaction. kind: answer | fault | stall | cut_stream | malformed_body."""
+
+    kind: str
+    text: str = ""
+    fault: str = ""  # credit | auth | rate_limit | server | overloaded
+    latency: float = 0.0
+    retry_after: float | None = None
+
+
+def answer(text: str = DEFAULT_TEMPLATE, latency: float = 0.0) -> Step:
+    """Fixed text, or a template with {model} and {prompt} (the last user message)."""
+    return Step("answer", text=text, latency=latency)
+
+
+def empty() -> Step:
+    return Step("answer", text="")
+
+
+def fault(name: str, retry_after: float | None = None) -> Step:
+    return Step("fault", fault=name, retry_after=retry_after)
+
+
+def stall(seconds: float = 30.0) -> Step:
+    """Accept the request and say nothing for this long (past the caller's timeout)."""
+    return Step("stall", latency=seconds)
+
+
+def cut_stream(text: str = "This answer is cut off mid") -> Step:
+    """Stream part of an answer, then drop the connection without finishing the message."""
+    return Step("cut_stream", text=text)
+
+
+def malformed_body() -> Step:
+    """HTTP 200 whose body is not JSON at all."""
+    return Step("malformed_body")
+
+
+@dataclass
+class LoggedRequest:
+    dialect: str
+    model: str
+    stream: bool
+    body: dict[str, Any]
+    headers: dict[str, str]
+
+
+@dataclass
+class _Script:
+    steps: deque[Step] = field(default_factory=deque)
+    then: Step | None = None
+
+
+class FakeLLM:
+    def __init__(self) -> None:
+        self._scripts: dict[str, _Script] = {}
+        self._lock = threading.Lock()
+        self._release = threading.Event()
+        self.requests: list[LoggedRequest] = []
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _make_handler(self))
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    # -- lifecycle -----------------------------------------------------------------------------
+    def start(self) -> FakeLLM:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._release.set()  # wake stalled handlers so shutdown does not wait for them
+        self._server.shutdown()
+        self._server.server_close()
+
+    def reset(self) -> None:
+        with self._lock:
+            self._scripts.clear()
+            self.requests.clear()
+
+    @property
+    def url(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host!s}:{port}"
+
+    @property
+    def openai_base(self) -> str:
+        return self.url + "/v1"
+
+    @property
+    def anthropic_base(self) -> str:
+        return self.url
+
+    @property
+    def gemini_base(self) -> str:
+        return self.url + "/v1beta"
+
+    # -- scripting -----------------------------------------------------------------------------
+    def script(self, model: str, *steps: Step, then: Step | None = None) -> None:
+        with self._lock:
+            self._scripts[model] = _Script(deque(steps), then)
+
+    def next_step(self, model: str) -> Step:
+        with self._lock:
+            script = self._scripts.get(model)
+            if script and script.steps:
+                return script.steps.popleft()
+            if script and script.then:
+                return script.then
+        return answer()
+
+    def calls(self, model: str | None = None) -> int:
+        with self._lock:
+            return sum(1 for r in self.requests if model is None or r.model == model)
+
+    def log(self, entry: LoggedRequest) -> None:
+        with self._lock:
+            self.requests.append(entry)
+
+    def wait_stalled(self, seconds: float) -> None:
+        self._release.wait(seconds)
+
+
+def _last_user_text(body: dict[str, Any], dialect: str) -> str:
+    if dialect == "gemini":
+        contents = body.get("contents") or []
+        parts = contents[-1].get("parts", []) if contents else []
+        return " ".join(p.get("text", "") for p in parts)
+    for message in reversed(body.get("messages") or []):
+        if message.get("role") == "user":
+            content = message.get("content")
+            if isinstance(content, str):
+                return content
+            return " ".join(c.get("text", "") for c in content if isinstance(c, dict) and c.get("type") == "text")
+    return ""
+
+
+GEMINI_PATH = re.compile(r"^/v1beta/models/(?P<model>[^:]+):(?P<op>generateContent|streamGenerateContent)")
+
+
+def _make_handler(fake: FakeLLM) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, format: str, *args: Any) -> None:  # keep pytest output quiet
+            return
+
+        def do_POST(self) -> None:
+            length = int(self.headers.get("Content-Length") or 0)
+            body = json.loads(self.rfile.read(length) or b"{}")
+            path = self.path.split("?")[0]
+            gemini = GEMINI_PATH.match(path)
+            if path == "/v1/chat/completions":
+                name, model, stream = "openai", body.get("model", ""), bool(body.get("stream"))
+            elif path == "/v1/messages":
+                name, model, stream = "anthropic", body.get("model", ""), bool(body.get("stream"))
+            elif gemini:
+                name, model = "gemini", gemini["model"]
+                stream = gemini["op"] == "streamGenerateContent"
+            else:
+                self._send(404, {"error": {"message": f"no route {path}"}})
+                return
+            fake.log(LoggedRequest(name, model, stream, body, {k.lower(): v for k, v in self.headers.items()}))
+            self._react(DIALECTS[name], fake.next_step(model), model, _last_user_text(body, name), stream)
+
+        def _react(self, dialect: Dialect, step: Step, model: str, prompt: str, stream: bool) -> None:
+            if step.latency and step.kind != "stall":
+                time.sleep(step.latency)
+            if step.kind == "stall":
+                fake.wait_stalled(step.latency)
+                self.close_connection = True
+                return
+            if step.kind == "fault":
+                status, payload, headers = dialect.error(step.fault, step.retry_after)
+                self._send(status, payload, headers)
+                return
+            if step.kind == "malformed_body":
+                self._send_raw(200, b'{"choices": [ {"message": ', "application/json")
+                return
+            text = step.text.replace("{model}", model).replace("{prompt}", prompt)
+            usage = (max(1, len(prompt.split())), len(text.split()))
+            if step.kind == "cut_stream":
+                events = dialect.stream_events(model, text, usage)
+                self._stream(events[: max(2, len(events) // 2)], cut=True)
+            elif stream:
+                self._stream(dialect.stream_events(model, text, usage), cut=False)
+            else:
+                self._send(200, dialect.response(model, text, usage))
+
+        def _send(self, status: int, payload: dict[str, Any], headers: dict[str, str] | None = None) -> None:
+            self._send_raw(status, json.dumps(payload).encode(), "application/json", headers)
+
+        def _send_raw(self, status: int, data: bytes, ctype: str, headers: dict[str, str] | None = None) -> None:
+            self.send_response(status)
+            self.send_header("Content-Type", ctype)
+            self.send_header("Content-Length", str(len(data)))
+            for key, value in (headers or {}).items():
+                self.send_header(key, value)
+            self.end_headers()
+            self.wfile.write(data)
+
+        def _stream(self, events: list[str], *, cut: bool) -> None:
+            """Chunked SSE; a cut stream stops without the terminating chunk, like a dropped peer."""
+            self.send_response(200)
+            self.send_header("Content-Type", "text/event-stream")
+            self.send_header("Transfer-Encoding", "chunked")
+            self.end_headers()
+            for event in events:
+                data = event.encode()
+                self.wfile.write(f"{len(data):x}\r\n".encode() + data + b"\r\n")
+                self.wfile.flush()
+            if cut:
+                self.close_connection = True
+                return
+            self.wfile.write(b"0\r\n\r\n")
+
+    return Handler

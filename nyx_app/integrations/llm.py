@@ -102,13 +102,15 @@ def _retry_after(exc: Exception) -> float | None:
 
 
 CREDIT_MARKERS = ("credit balance is too low", "insufficient_quota", "exceeded your current quota", "billing")
+# LiteLLM reports a refused connection to OpenAI as an InternalServerError "Connection error.".
+NETWORK_MARKERS = ("connection error", "connection refused", "cannot connect", "name or service not known")
 BAD_BODY_MARKERS = ("expecting value", "unable to get json", "error converting to valid response")
 
 
 def classify(exc: Exception) -> ProviderFailure:
     """Map a LiteLLM exception to an ErrorKind. Order matters: subclasses before their bases,
     and the credit check before status codes (Anthropic says it with 400, OpenAI with 429)."""
-    import litellm
+    from litellm import exceptions as litellm
 
     message = _readable(exc)
     lowered = (str(exc) + " " + message).lower()
@@ -121,7 +123,11 @@ def classify(exc: Exception) -> ProviderFailure:
         return failure(ErrorKind.CONTEXT_TOO_LONG)
     if any(marker in lowered for marker in CREDIT_MARKERS):
         return failure(ErrorKind.CREDIT)
-    if isinstance(exc, litellm.AuthenticationError | litellm.PermissionDeniedError) or status in (401, 403):
+    if (
+        isinstance(exc, litellm.AuthenticationError | litellm.PermissionDeniedError)
+        or status in (401, 403)
+        or "missing credentials" in lowered
+    ):
         return failure(ErrorKind.AUTH)
     if isinstance(exc, litellm.RateLimitError) or status == 429:
         return failure(ErrorKind.RATE_LIMIT)
@@ -133,7 +139,7 @@ def classify(exc: Exception) -> ProviderFailure:
         return failure(ErrorKind.BAD_RESPONSE)
     if isinstance(exc, litellm.ServiceUnavailableError) or status in (503, 529) or "overloaded" in lowered:
         return failure(ErrorKind.OVERLOADED)
-    if isinstance(exc, litellm.APIConnectionError):
+    if isinstance(exc, litellm.APIConnectionError) or any(m in lowered for m in NETWORK_MARKERS):
         return failure(ErrorKind.NETWORK)
     if isinstance(exc, litellm.InternalServerError | litellm.BadGatewayError) or (status or 0) >= 500:
         return failure(ErrorKind.SERVER)
@@ -167,6 +173,7 @@ async def complete(
     """
     import litellm
 
+    litellm.suppress_debug_info = True  # its "Give Feedback" banner on every error is noise here
     kwargs: dict[str, Any] = {
         "model": model,
         "messages": messages,

@@ -59,12 +59,21 @@ class OpenAIDialect:
 
     def error(self, fault: str, retry_after: float | None) -> tuple[int, dict[str, Any], dict[str, str]]:
         table = {
-            "credit": (429, "You exceeded your current quota, please check your plan and billing details.",
-                       "insufficient_quota"),
-            "auth": (401, "Incorrect API key provided: sk-fake. You can find your API key at platform.openai.com.",
-                     "invalid_api_key"),
-            "rate_limit": (429, "Rate limit reached for requests per min. Please try again in 1s.",
-                           "rate_limit_exceeded"),
+            "credit": (
+                429,
+                "You exceeded your current quota, please check your plan and billing details.",
+                "insufficient_quota",
+            ),
+            "auth": (
+                401,
+                "Incorrect API key provided: sk-fake. You can find your API key at platform.openai.com.",
+                "invalid_api_key",
+            ),
+            "rate_limit": (
+                429,
+                "Rate limit reached for requests per min. Please try again in 1s.",
+                "rate_limit_exceeded",
+            ),
             "server": (500, "The server had an error while processing your request.", "server_error"),
             "overloaded": (503, "The engine is currently overloaded, please try again later.", "overloaded"),
         }
@@ -90,26 +99,36 @@ class AnthropicDialect:
         start = {**self.response(model, "", (usage[0], 1)), "content": [], "stop_reason": None}
         events = [
             _sse({"type": "message_start", "message": start}, "message_start"),
-            _sse({"type": "content_block_start", "index": 0, "content_block": {"type": "text", "text": ""}},
-                 "content_block_start"),
+            _sse(
+                {"type": "content_block_start", "index": 0, "content_block": {"type": "text", "text": ""}},
+                "content_block_start",
+            ),
         ]
         events += [
-            _sse({"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": p}},
-                 "content_block_delta")
+            _sse(
+                {"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": p}},
+                "content_block_delta",
+            )
             for p in _pieces(text)
         ]
         events.append(_sse({"type": "content_block_stop", "index": 0}, "content_block_stop"))
-        delta = {"type": "message_delta", "delta": {"stop_reason": "end_turn", "stop_sequence": None},
-                 "usage": {"output_tokens": usage[1]}}
+        delta = {
+            "type": "message_delta",
+            "delta": {"stop_reason": "end_turn", "stop_sequence": None},
+            "usage": {"output_tokens": usage[1]},
+        }
         events.append(_sse(delta, "message_delta"))
         events.append(_sse({"type": "message_stop"}, "message_stop"))
         return events
 
     def error(self, fault: str, retry_after: float | None) -> tuple[int, dict[str, Any], dict[str, str]]:
         table = {
-            "credit": (400, "invalid_request_error",
-                       "Your credit balance is too low to access the Anthropic API. "
-                       "Please go to Plans & Billing to upgrade or purchase credits."),
+            "credit": (
+                400,
+                "invalid_request_error",
+                "Your credit balance is too low to access the Anthropic API. "
+                "Please go to Plans & Billing to upgrade or purchase credits.",
+            ),
             "auth": (401, "authentication_error", "invalid x-api-key"),
             "rate_limit": (429, "rate_limit_error", "Number of request tokens has exceeded your per-minute rate limit"),
             "server": (500, "api_error", "Internal server error"),
@@ -149,8 +168,11 @@ class GeminiDialect:
 
     def error(self, fault: str, retry_after: float | None) -> tuple[int, dict[str, Any], dict[str, str]]:
         table = {
-            "credit": (429, "RESOURCE_EXHAUSTED",
-                       "You exceeded your current quota, please check your plan and billing details."),
+            "credit": (
+                429,
+                "RESOURCE_EXHAUSTED",
+                "You exceeded your current quota, please check your plan and billing details.",
+            ),
             "auth": (400, "INVALID_ARGUMENT", "API key not valid. Please pass a valid API key."),
             "rate_limit": (429, "RESOURCE_EXHAUSTED", "Resource has been exhausted (e.g. check quota)."),
             "server": (500, "INTERNAL", "An internal error has occurred."),

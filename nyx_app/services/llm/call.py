@@ -36,6 +36,7 @@ from nyx_app.settings import get_settings
 RETRYABLE = {ErrorKind.RATE_LIMIT, ErrorKind.OVERLOADED, ErrorKind.SERVER, ErrorKind.NETWORK}
 # The whole account is affected: its other models in the chain would fail the same way.
 ACCOUNT_WIDE = {ErrorKind.CREDIT, ErrorKind.AUTH}
+COST_STEP = Decimal("0.00000001")  # the precision llm_call.cost_usd stores
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,6 +179,13 @@ async def _record(ctx: TenantContext, call_id: uuid.UUID, purpose: str, target: 
             await mark_status(session, ctx, target.provider.name, kind, attempt.error_message)
 
 
+def _api_key(provider: ResolvedProvider) -> str:
+    # Local servers (Ollama, LM Studio) take no key, but the OpenAI SDK refuses to send without one.
+    if not provider.api_key and provider.kind == catalog.OPENAI_COMPATIBLE:
+        return "no-key"
+    return provider.api_key
+
+
 def _check_answer(done: Completion, validator: Callable[[str], None] | None) -> None:
     if not done.text.strip():
         raise ProviderFailure(ErrorKind.EMPTY, "The model returned an empty answer.")
@@ -199,7 +207,7 @@ async def _attempt(
         done = await adapter.complete(
             model=catalog.litellm_model(target.provider.kind, target.model_id),
             messages=messages,
-            api_key=target.provider.api_key,
+            api_key=_api_key(target.provider),
             api_base=target.provider.api_base,
             timeout=request.timeout or settings.llm_timeout_seconds,
             max_tokens=request.max_tokens,
@@ -214,7 +222,7 @@ async def _attempt(
     tokens_in, tokens_out, cost = (done.tokens_in, done.tokens_out, done.cost_usd) if done else (0, 0, 0.0)
     attempt = Attempt(
         no, target.provider.name, target.model_id, status, kind, message, tokens_in, tokens_out,
-        Decimal(str(cost)), latency,
+        Decimal(str(cost)).quantize(COST_STEP), latency,
     )  # fmt: skip
     return attempt, done.text if done and status == "ok" else "", retry_after
 

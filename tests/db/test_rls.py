@@ -20,8 +20,10 @@ import nyx_app.models  # noqa: F401  (every table on the metadata)
 from nyx_app.db.engine import owner_engine
 from nyx_app.db.session import transaction
 from nyx_app.db.urls import app_url
+from nyx_app.models.llm import LlmCall
 from nyx_app.models.note_image import NoteImage
 from nyx_app.services import memory, notes, projects
+from nyx_app.services.llm import credentials, preferences
 from tests.factories import Account, TenantFactory
 
 # auth_session.tenant_id is the tenant a login is working in, not ownership; only auth touches it.
@@ -67,6 +69,18 @@ async def seed_every_tenant_table(a: Account) -> None:
                 height=1,
                 bytes=1,
                 sha256="0" * 64,
+            )
+        )
+        await credentials.save_key(s, a.ctx, "openai", "sk-secret-of-tenant-a")
+        await preferences.set_budget(s, a.ctx, "25")
+        s.add(
+            LlmCall(
+                tenant_id=a.ctx.tenant_id,
+                call_id=uuid.uuid4(),
+                attempt_no=1,
+                provider="openai",
+                model="o3",
+                status="ok",
             )
         )
 

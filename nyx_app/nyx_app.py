@@ -11,6 +11,7 @@ from nyx_app.pages.dashboard import DashboardState, dashboard_page
 from nyx_app.pages.members import MembersState, members_page
 from nyx_app.pages.memory import MemoryState, memory_page
 from nyx_app.pages.project import ProjectState, project_page
+from nyx_app.pages.providers import ProvidersState, providers_page
 from nyx_app.state.session import AuthState
 
 app = rx.App(api_transformer=api, toaster=rx.toast.provider(position="bottom-right"))
@@ -24,6 +25,7 @@ signed_in = [
     (project_page, routes.PROJECT, "Project", ProjectState.load),
     (memory_page, routes.MEMORY, "Memory Hub", MemoryState.load),
     (members_page, routes.MEMBERS, "Members", MembersState.load),
+    (providers_page, routes.PROVIDERS, "Providers", ProvidersState.load),
 ]
 for page, route, title, load in signed_in:
     app.add_page(page, route=route, title=f"{title} · nyxCore", on_load=[AuthState.guard, load])

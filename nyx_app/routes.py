@@ -9,6 +9,7 @@ PROJECT = "/projects/[project_id]"
 NOTE = "/projects/[project_id]/notes/[note_id]"
 MEMORY = "/memory"
 MEMBERS = "/settings/members"
+PROVIDERS = "/settings/providers"
 
 
 def project_url(project_id: str) -> str:

@@ -13,6 +13,7 @@ NAV_LINKS: list[tuple[str, str, str]] = [
     ("Projects", routes.DASHBOARD, "folder-kanban"),
     ("Memory Hub", routes.MEMORY, "brain"),
     ("Members", routes.MEMBERS, "users"),
+    ("Providers", routes.PROVIDERS, "key-round"),
 ]
 
 

@@ -1,0 +1,388 @@
+"""Settings → Providers: the tenant's LLM provider keys and endpoints with their health, the
+fallback chain, the monthly budget, and spend per provider and per day.
+
+A key goes from the form straight to the service, which encrypts it; state only ever holds its
+last four characters. "Test" makes a real minimal call through the one call path.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import datetime
+
+import reflex as rx
+
+from nyx_app.components.layout import error_callout, signed_in_page
+from nyx_app.components.model_picker import ModelOption, ProviderOption, model_options, provider_model_picker
+from nyx_app.models.llm import ProviderPublic
+from nyx_app.services.errors import ServiceError
+from nyx_app.services.llm import catalog, credentials, preferences
+from nyx_app.services.llm.overview import LlmOverview, overview
+from nyx_app.services.llm.probe import probe_provider
+from nyx_app.services.llm.spend import SpendRow
+from nyx_app.state.session import AuthState, SignedOut, user_action
+
+STATUS_COLORS = {
+    "ok": "green",
+    "untested": "gray",
+    "out_of_credit": "red",
+    "invalid_key": "red",
+    "rate_limited": "amber",
+    "unreachable": "orange",
+}
+
+
+@dataclasses.dataclass
+class ProviderRow:
+    id: str
+    name: str
+    label: str
+    base_url: str
+    key_hint: str
+    models: str
+    status: str
+    status_label: str
+    status_color: str
+    status_message: str
+    status_at: str
+    last_ok_at: str
+
+
+@dataclasses.dataclass
+class SpendLine:
+    key: str
+    calls: int
+    failed: int
+    tokens: str
+    cost: str
+
+
+def _when(moment: datetime | None) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M UTC") if moment else ""
+
+
+def _row(p: ProviderPublic) -> ProviderRow:
+    label = catalog.PROVIDER_LABELS.get(p.provider, p.provider)
+    return ProviderRow(
+        id=str(p.id),
+        name=p.name,
+        label=label if p.provider != catalog.OPENAI_COMPATIBLE else f"{p.name} ({label})",
+        base_url=p.base_url,
+        key_hint=f"…{p.key_last4}" if p.key_last4 else ("no key" if p.provider == catalog.OPENAI_COMPATIBLE else "…"),
+        models=", ".join(p.models),
+        status=p.status,
+        status_label=credentials.STATUS_LABELS.get(p.status, p.status),
+        status_color=STATUS_COLORS.get(p.status, "gray"),
+        status_message=p.status_message,
+        status_at=_when(p.status_at),
+        last_ok_at=_when(p.last_ok_at),
+    )
+
+
+def _spend(rows: list[SpendRow]) -> list[SpendLine]:
+    return [
+        SpendLine(r.key, r.calls, r.failed, f"{r.tokens_in:,} / {r.tokens_out:,}", f"${r.cost_usd:.4f}") for r in rows
+    ]
+
+
+class ProvidersState(AuthState):
+    providers: list[ProviderRow] = []
+    picker_providers: list[ProviderOption] = []
+    picker_models: list[ModelOption] = []
+    chain_provider: str = ""
+    chain_model: str = ""
+    fallback_order: list[str] = []
+    budget: str = ""
+    month_spent: str = "$0.00"
+    by_provider: list[SpendLine] = []
+    by_day: list[SpendLine] = []
+    key_provider: str = catalog.ANTHROPIC
+    testing: str = ""
+
+    def _show(self, data: LlmOverview) -> None:
+        self.providers = [_row(p) for p in data.providers]
+        self.picker_providers, self.picker_models = model_options(data.providers)
+        self.fallback_order = data.fallback_order
+        self.budget = f"{data.monthly_budget_usd:.2f}" if data.monthly_budget_usd is not None else ""
+        self.month_spent = f"${data.month_spent_usd:.4f}"
+        self.by_provider, self.by_day = _spend(data.by_provider), _spend(data.by_day)
+
+    async def _reload(self) -> None:
+        self._show(await self._in_tenant(overview))
+
+    @rx.event
+    @user_action
+    async def load(self):
+        await self._reload()
+
+    @rx.event
+    def set_key_provider(self, provider: str):
+        self.key_provider = provider
+
+    @rx.event
+    @user_action
+    async def save_key(self, form: dict[str, str]):
+        provider, key, base = self.key_provider, form.get("api_key", ""), form.get("base_url", "")
+        await self._in_tenant(lambda s, c: credentials.save_key(s, c, provider, key, base))
+        await self._reload()
+        return rx.toast.success(f"{catalog.PROVIDER_LABELS[provider]} key saved. Press Test to check it.")
+
+    @rx.event
+    @user_action
+    async def save_endpoint(self, form: dict[str, str]):
+        get = form.get
+        saved = await self._in_tenant(
+            lambda s, c: credentials.save_endpoint(
+                s, c, get("name", ""), get("base_url", ""), get("models", ""), get("api_key", "")
+            )
+        )
+        await self._reload()
+        return rx.toast.success(f"Endpoint {saved.name} saved.")
+
+    @rx.event
+    @user_action
+    async def remove(self, credential_id: str):
+        await self._in_tenant(lambda s, c: credentials.remove_provider(s, c, credential_id))
+        await self._reload()
+
+    @rx.event
+    def replace(self, name: str):
+        """Point the key form at this provider; the new key replaces the stored one on save."""
+        if name in catalog.BUILT_IN_PROVIDERS:
+            self.key_provider = name
+        return rx.set_focus("api-key")
+
+    @rx.event(background=True)
+    async def test(self, name: str):
+        """A real call can take the whole timeout: run it outside the state lock."""
+        async with self:
+            try:
+                ctx = await self._require()
+            except SignedOut:
+                return rx.redirect("/login")
+            self.testing = name
+        try:
+            result = await probe_provider(ctx, name)
+            toast = rx.toast.success(result.message) if result.ok else rx.toast.error(result.message)
+        except ServiceError as exc:
+            toast = rx.toast.error(exc.message)
+        async with self:
+            self.testing = ""
+            await self._reload()
+        return toast
+
+    @rx.event
+    def set_chain_provider(self, provider: str):
+        self.chain_provider, self.chain_model = provider, ""
+
+    @rx.event
+    def set_chain_model(self, ref: str):
+        self.chain_model = ref
+
+    async def _save_chain(self, chain: list[str]) -> None:
+        await self._in_tenant(lambda s, c: preferences.set_fallback_order(s, c, chain))
+        await self._reload()
+
+    @rx.event
+    @user_action
+    async def add_to_chain(self):
+        if self.chain_model:
+            await self._save_chain([*self.fallback_order, self.chain_model])
+
+    @rx.event
+    @user_action
+    async def move_up(self, index: int):
+        chain = list(self.fallback_order)
+        if 0 < index < len(chain):
+            chain[index - 1], chain[index] = chain[index], chain[index - 1]
+            await self._save_chain(chain)
+
+    @rx.event
+    @user_action
+    async def drop(self, index: int):
+        await self._save_chain([r for i, r in enumerate(self.fallback_order) if i != index])
+
+    @rx.event
+    @user_action
+    async def save_budget(self, form: dict[str, str]):
+        raw = form.get("budget", "")
+        await self._in_tenant(lambda s, c: preferences.set_budget(s, c, raw))
+        await self._reload()
+        return rx.toast.success("Budget saved.")
+
+
+def _provider_row(p: ProviderRow) -> rx.Component:
+    manage = ProvidersState.can_manage_members
+    return rx.table.row(
+        rx.table.cell(rx.text(p.label, weight="medium"), rx.text(p.base_url, size="1", color_scheme="gray")),
+        rx.table.cell(rx.code(p.key_hint), class_name="key-hint"),
+        rx.table.cell(
+            rx.badge(p.status_label, color_scheme=p.status_color, class_name="provider-status"),
+            rx.cond(p.status_at != "", rx.text(p.status_at, size="1", color_scheme="gray")),
+            rx.cond(
+                p.status_message != "",
+                rx.text(p.status_message, size="1", color_scheme="red", class_name="status-message", max_width="28em"),
+            ),
+        ),
+        rx.table.cell(rx.text(p.last_ok_at, size="1")),
+        rx.table.cell(
+            rx.hstack(
+                rx.button(
+                    "Test",
+                    size="1",
+                    loading=ProvidersState.testing == p.name,
+                    on_click=ProvidersState.test(p.name),
+                    class_name="test-provider",
+                ),
+                rx.cond(
+                    manage, rx.button("Replace key", size="1", variant="soft", on_click=ProvidersState.replace(p.name))
+                ),
+                rx.cond(
+                    manage,
+                    rx.button(
+                        "Remove", size="1", variant="soft", color_scheme="red", on_click=ProvidersState.remove(p.id)
+                    ),
+                ),
+                spacing="2",
+            )
+        ),
+        class_name="provider-row",
+        data_provider=p.name,
+    )
+
+
+def _providers_table() -> rx.Component:
+    headers = ("Provider", "Key", "Status / last error", "Last OK", "")
+    return rx.table.root(
+        rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in headers])),
+        rx.table.body(rx.foreach(ProvidersState.providers, _provider_row)),
+        width="100%",
+    )
+
+
+def _key_form() -> rx.Component:
+    return rx.form(
+        rx.vstack(
+            rx.heading("Add or replace a key", size="3"),
+            rx.hstack(
+                rx.select.root(
+                    rx.select.trigger(id="key-provider", aria_label="Provider"),
+                    rx.select.content(*[rx.select.item(v, value=k) for k, v in catalog.BUILT_IN_PROVIDERS.items()]),
+                    value=ProvidersState.key_provider,
+                    on_change=ProvidersState.set_key_provider,
+                ),
+                rx.input(name="api_key", type="password", placeholder="API key", id="api-key", flex="2"),
+                rx.input(
+                    name="base_url", placeholder="Base URL (optional: proxy/gateway)", id="key-base-url", flex="2"
+                ),
+                rx.button("Save key", type="submit", id="save-key"),
+                width="100%",
+            ),
+        ),
+        on_submit=ProvidersState.save_key,
+        reset_on_submit=True,
+        width="100%",
+    )
+
+
+def _endpoint_form() -> rx.Component:
+    return rx.form(
+        rx.vstack(
+            rx.heading("Add an OpenAI-compatible endpoint", size="3"),
+            rx.text("Ollama, vLLM, LM Studio or a gateway: its base URL usually ends in /v1.", size="1"),
+            rx.hstack(
+                rx.input(name="name", placeholder="Name, e.g. ollama-local", id="endpoint-name", flex="1"),
+                rx.input(name="base_url", placeholder="http://localhost:11434/v1", id="endpoint-url", flex="2"),
+                rx.input(name="models", placeholder="Models, comma-separated", id="endpoint-models", flex="2"),
+                rx.input(name="api_key", type="password", placeholder="Key (optional)", id="endpoint-key", flex="1"),
+                rx.button("Save endpoint", type="submit", id="save-endpoint"),
+                width="100%",
+            ),
+        ),
+        on_submit=ProvidersState.save_endpoint,
+        reset_on_submit=True,
+        width="100%",
+    )
+
+
+def _chain() -> rx.Component:
+    def item(ref: rx.Var[str], index: rx.Var[int]) -> rx.Component:
+        return rx.hstack(
+            rx.text(index + 1, ". ", ref, class_name="chain-item"),
+            rx.icon_button("arrow-up", size="1", variant="ghost", on_click=ProvidersState.move_up(index)),
+            rx.icon_button("x", size="1", variant="ghost", color_scheme="red", on_click=ProvidersState.drop(index)),
+            align="center",
+        )
+
+    return rx.vstack(
+        rx.heading("Fallback order", size="4"),
+        rx.text("When the chosen model fails, these are tried in order.", size="2", color_scheme="gray"),
+        rx.foreach(ProvidersState.fallback_order, item),
+        rx.hstack(
+            provider_model_picker(
+                ProvidersState.picker_providers,
+                ProvidersState.picker_models,
+                ProvidersState.chain_provider,
+                ProvidersState.chain_model,
+                ProvidersState.set_chain_provider,
+                ProvidersState.set_chain_model,
+                id="chain-picker",
+            ),
+            rx.button("Add to chain", on_click=ProvidersState.add_to_chain, id="add-to-chain"),
+            align="center",
+        ),
+    )
+
+
+def _spend_table(title: str, rows: rx.Var[list[SpendLine]], first: str, id: str) -> rx.Component:
+    headers = (first, "Attempts", "Failed", "Tokens in / out", "Cost")
+    return rx.vstack(
+        rx.heading(title, size="3"),
+        rx.table.root(
+            rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in headers])),
+            rx.table.body(
+                rx.foreach(
+                    rows,
+                    lambda r: rx.table.row(*[rx.table.cell(v) for v in (r.key, r.calls, r.failed, r.tokens, r.cost)]),
+                )
+            ),
+            size="1",
+            id=id,
+        ),
+    )
+
+
+def _spend() -> rx.Component:
+    return rx.vstack(
+        rx.heading("Spend and budget", size="4"),
+        rx.text("This month: ", rx.text.strong(ProvidersState.month_spent, id="month-spent"), size="2"),
+        rx.form(
+            rx.hstack(
+                rx.text("Monthly budget (USD, empty = no limit)", size="2"),
+                rx.input(name="budget", default_value=ProvidersState.budget, key=ProvidersState.budget, id="budget"),
+                rx.button("Save budget", type="submit", id="save-budget"),
+                align="center",
+            ),
+            on_submit=ProvidersState.save_budget,
+        ),
+        rx.hstack(
+            _spend_table("This month per provider", ProvidersState.by_provider, "Provider", "spend-by-provider"),
+            _spend_table("Last 30 days per day", ProvidersState.by_day, "Day (UTC)", "spend-by-day"),
+            spacing="6",
+            align="start",
+        ),
+    )
+
+
+@signed_in_page
+def providers_page() -> rx.Component:
+    return rx.vstack(
+        rx.heading("LLM providers", size="7"),
+        error_callout(ProvidersState.error),
+        _providers_table(),
+        rx.cond(ProvidersState.can_manage_members, rx.card(rx.vstack(_key_form(), _endpoint_form()), width="100%")),
+        rx.cond(ProvidersState.can_manage_members, _chain()),
+        _spend(),
+        width="100%",
+        spacing="5",
+    )

@@ -1,0 +1,44 @@
+"""The Providers page's "Test" button: a real, minimal call through the one call path."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from nyx_app.db.session import transaction
+from nyx_app.services.context import TenantContext
+from nyx_app.services.errors import NotFound, ServiceError
+from nyx_app.services.llm import catalog
+from nyx_app.services.llm.call import LlmRequest, complete
+from nyx_app.services.llm.credentials import resolve_all
+
+# Cheap models that answer a tiny prompt without spending the token limit on thinking.
+PROBE_MODELS = {
+    catalog.ANTHROPIC: "claude-sonnet-4-6",
+    catalog.OPENAI: "gpt-4.1-nano",
+    catalog.GEMINI: "gemini-2.5-flash-lite",
+}
+PROBE_PROMPT = "Reply with the single word OK."
+
+
+@dataclass(frozen=True, slots=True)
+class ProbeResult:
+    ok: bool
+    message: str
+
+
+async def probe_provider(ctx: TenantContext, name: str) -> ProbeResult:
+    """Call the provider once, without fallbacks. The call path records the attempt and sets the
+    provider's status; this returns what to tell the user."""
+    async with transaction(tenant_id=ctx.tenant_id, user_id=ctx.user_id) as session:
+        provider = (await resolve_all(session, ctx)).get(name)
+    if provider is None:
+        raise NotFound("Provider not found.")
+    model_id = PROBE_MODELS.get(provider.kind) or (provider.models[0] if provider.models else "")
+    if not model_id:
+        raise NotFound("This endpoint lists no models to test with.")
+    request = LlmRequest(PROBE_PROMPT, model=f"{name}/{model_id}", fallbacks=[], max_tokens=16, purpose="provider test")
+    try:
+        result = await complete(ctx, request)
+    except ServiceError as exc:
+        return ProbeResult(False, exc.message)
+    return ProbeResult(True, f"{name} answered in {result.latency_ms} ms using {model_id}.")

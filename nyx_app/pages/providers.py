@@ -12,6 +12,7 @@ from datetime import datetime
 
 import reflex as rx
 
+from nyx_app import routes
 from nyx_app.components.layout import error_callout, signed_in_page
 from nyx_app.components.model_picker import ModelOption, ProviderOption, model_options, provider_model_picker
 from nyx_app.models.llm import ProviderPublic
@@ -37,6 +38,7 @@ class ProviderRow:
     id: str
     name: str
     label: str
+    built_in: bool
     base_url: str
     key_hint: str
     models: str
@@ -67,6 +69,7 @@ def _row(p: ProviderPublic) -> ProviderRow:
         id=str(p.id),
         name=p.name,
         label=label if p.provider != catalog.OPENAI_COMPATIBLE else f"{p.name} ({label})",
+        built_in=p.provider in catalog.BUILT_IN_PROVIDERS,
         base_url=p.base_url,
         key_hint=f"…{p.key_last4}" if p.key_last4 else ("no key" if p.provider == catalog.OPENAI_COMPATIBLE else "…"),
         models=", ".join(p.models),
@@ -79,7 +82,7 @@ def _row(p: ProviderPublic) -> ProviderRow:
     )
 
 
-def _spend(rows: list[SpendRow]) -> list[SpendLine]:
+def _spend_lines(rows: list[SpendRow]) -> list[SpendLine]:
     return [
         SpendLine(r.key, r.calls, r.failed, f"{r.tokens_in:,} / {r.tokens_out:,}", f"${r.cost_usd:.4f}") for r in rows
     ]
@@ -105,7 +108,7 @@ class ProvidersState(AuthState):
         self.fallback_order = data.fallback_order
         self.budget = f"{data.monthly_budget_usd:.2f}" if data.monthly_budget_usd is not None else ""
         self.month_spent = f"${data.month_spent_usd:.4f}"
-        self.by_provider, self.by_day = _spend(data.by_provider), _spend(data.by_day)
+        self.by_provider, self.by_day = _spend_lines(data.by_provider), _spend_lines(data.by_day)
 
     async def _reload(self) -> None:
         self._show(await self._in_tenant(overview))
@@ -159,7 +162,7 @@ class ProvidersState(AuthState):
             try:
                 ctx = await self._require()
             except SignedOut:
-                return rx.redirect("/login")
+                return rx.redirect(routes.LOGIN)
             self.testing = name
         try:
             result = await probe_provider(ctx, name)

@@ -238,7 +238,8 @@ def _provider_row(p: ProviderRow) -> rx.Component:
                     class_name="test-provider",
                 ),
                 rx.cond(
-                    manage, rx.button("Replace key", size="1", variant="soft", on_click=ProvidersState.replace(p.name))
+                    manage & p.built_in,
+                    rx.button("Replace key", size="1", variant="soft", on_click=ProvidersState.replace(p.name)),
                 ),
                 rx.cond(
                     manage,

@@ -87,3 +87,13 @@ async def test_unknown_provider_refused(tenants: TenantFactory) -> None:
     async with transaction(tenant_id=acct.ctx.tenant_id) as session:
         with pytest.raises(InvalidInput, match="Anthropic, OpenAI or Google Gemini"):
             await credentials.save_key(session, acct.ctx, "mistral", "sk-1234567890")
+
+
+def test_configured_fernet_key_is_the_one_used(monkeypatch: pytest.MonkeyPatch) -> None:
+    from cryptography.fernet import Fernet
+
+    from nyx_app.settings import Settings
+
+    key = Fernet.generate_key()
+    monkeypatch.setattr(crypto, "get_settings", lambda: Settings(llm_fernet_key=key.decode()))
+    assert Fernet(key).decrypt(crypto.encrypt_key(KEY).encode()).decode() == KEY

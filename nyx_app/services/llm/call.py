@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import logging
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
@@ -31,6 +32,8 @@ from nyx_app.services.llm.errors import BudgetExceeded, LlmUnavailable, NoProvid
 from nyx_app.services.llm.preferences import get_preferences
 from nyx_app.services.llm.spend import check_budget, month_spend
 from nyx_app.settings import get_settings
+
+log = logging.getLogger(__name__)
 
 # Waiting can fix these; the others need another provider (or the user).
 RETRYABLE = {ErrorKind.RATE_LIMIT, ErrorKind.OVERLOADED, ErrorKind.SERVER, ErrorKind.NETWORK}
@@ -156,6 +159,11 @@ def _estimate(target: _Target, messages: list[dict[str, Any]], max_tokens: int |
 
 async def _record(ctx: TenantContext, call_id: uuid.UUID, purpose: str, target: _Target, attempt: Attempt) -> None:
     kind = ErrorKind(attempt.error_kind) if attempt.error_kind else None
+    if kind is not None:
+        log.warning(
+            "LLM attempt %s of call %s failed: %s %s/%s: %s",
+            attempt.attempt_no, call_id, kind.value, target.provider.name, target.model_id, attempt.error_message,
+        )  # fmt: skip
     async with transaction(tenant_id=ctx.tenant_id, user_id=ctx.user_id) as session:
         session.add(
             LlmCall(
@@ -204,6 +212,8 @@ async def _attempt(
     started = time.monotonic()
     done: Completion | None = None
     try:
+        if target.provider.problem:
+            raise ProviderFailure(ErrorKind.AUTH, target.provider.problem)
         done = await adapter.complete(
             model=catalog.litellm_model(target.provider.kind, target.model_id),
             messages=messages,

@@ -28,7 +28,7 @@ from nyx_app.models.llm import (
 from nyx_app.services.context import TenantContext
 from nyx_app.services.errors import InvalidInput, NotAllowed, NotFound
 from nyx_app.services.llm import catalog
-from nyx_app.services.llm.crypto import decrypt_key, encrypt_key, last4
+from nyx_app.services.llm.crypto import KeyUnreadable, decrypt_key, encrypt_key, last4
 from nyx_app.services.validation import optional_text, parse_id, required_text
 
 KEY_MAX = 500
@@ -65,6 +65,7 @@ class ResolvedProvider:
     api_key: str
     api_base: str
     models: tuple[str, ...]
+    problem: str = ""  # why it cannot be called (an unreadable key); the call path reports it
 
 
 def to_public(cred: ProviderCredential) -> ProviderPublic:
@@ -182,13 +183,17 @@ async def remove_provider(session: AsyncSession, ctx: TenantContext, credential_
     await session.flush()
 
 
+def _resolve(cred: ProviderCredential) -> ResolvedProvider:
+    try:
+        key, problem = decrypt_key(cred.key_ciphertext), ""
+    except KeyUnreadable as exc:  # one unreadable key must not break calls to the other providers
+        key, problem = "", exc.message
+    return ResolvedProvider(cred.provider, cred.name, key, cred.base_url, tuple(cred.models), problem)
+
+
 async def resolve_all(session: AsyncSession, ctx: TenantContext) -> dict[str, ResolvedProvider]:
     """Decrypted providers by name, for the call path only."""
-    rows = await session.exec(select(ProviderCredential))
-    return {
-        c.name: ResolvedProvider(c.provider, c.name, decrypt_key(c.key_ciphertext), c.base_url, tuple(c.models))
-        for c in rows
-    }
+    return {c.name: _resolve(c) for c in await session.exec(select(ProviderCredential))}
 
 
 async def mark_status(

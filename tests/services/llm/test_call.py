@@ -259,3 +259,25 @@ async def test_unreachable_endpoint_is_a_network_failure(tenants: TenantFactory,
     with pytest.raises(LlmUnavailable, match=r"openai/gpt-4\.1-mini: network"):
         await call.complete(acct.ctx, LlmRequest("x", model=MINI, fallbacks=[]))
     assert (await _status(acct.ctx, "openai"))[0] == "unreachable"
+
+
+async def test_unreadable_key_fails_that_provider_only(tenants: TenantFactory, fake_llm: FakeLLM) -> None:
+    from cryptography.fernet import Fernet
+    from sqlalchemy import update
+
+    from nyx_app.models.llm import ProviderCredential
+
+    acct = await tenants.create()
+    await connect_providers(acct.ctx, fake_llm)
+    foreign = Fernet(Fernet.generate_key()).encrypt(b"sk-from-another-server").decode()
+    async with transaction(tenant_id=acct.ctx.tenant_id) as session:
+        await session.exec(
+            update(ProviderCredential).where(col(ProviderCredential.name) == "anthropic").values(key_ciphertext=foreign)
+        )
+
+    result = await call.complete(acct.ctx, LlmRequest("x", model=SONNET, fallbacks=[MINI]))
+
+    assert result.provider == "openai"
+    assert result.attempts[0].error_kind == "auth" and "Enter the key again" in result.attempts[0].error_message
+    assert fake_llm.calls("claude-sonnet-4-6") == 0
+    assert (await _status(acct.ctx, "anthropic"))[0] == "invalid_key"

@@ -13,14 +13,15 @@ from datetime import datetime
 import reflex as rx
 
 from nyx_app import routes
+from nyx_app.components.forms import confirm_delete
 from nyx_app.components.layout import error_callout, signed_in_page
 from nyx_app.components.model_picker import ModelOption, ProviderOption, model_options, provider_model_picker
+from nyx_app.components.spend_table import SpendLine, spend_lines, spend_table
 from nyx_app.models.llm import ProviderPublic
 from nyx_app.services.errors import ServiceError
 from nyx_app.services.llm import catalog, credentials, preferences
 from nyx_app.services.llm.overview import LlmOverview, overview
 from nyx_app.services.llm.probe import probe_provider
-from nyx_app.services.llm.spend import SpendRow
 from nyx_app.state.session import AuthState, SignedOut, user_action
 
 STATUS_COLORS = {
@@ -50,15 +51,6 @@ class ProviderRow:
     last_ok_at: str
 
 
-@dataclasses.dataclass
-class SpendLine:
-    key: str
-    calls: int
-    failed: int
-    tokens: str
-    cost: str
-
-
 def _when(moment: datetime | None) -> str:
     return moment.strftime("%Y-%m-%d %H:%M UTC") if moment else ""
 
@@ -82,12 +74,6 @@ def _row(p: ProviderPublic) -> ProviderRow:
     )
 
 
-def _spend_lines(rows: list[SpendRow]) -> list[SpendLine]:
-    return [
-        SpendLine(r.key, r.calls, r.failed, f"{r.tokens_in:,} / {r.tokens_out:,}", f"${r.cost_usd:.4f}") for r in rows
-    ]
-
-
 class ProvidersState(AuthState):
     providers: list[ProviderRow] = []
     picker_providers: list[ProviderOption] = []
@@ -108,7 +94,7 @@ class ProvidersState(AuthState):
         self.fallback_order = data.fallback_order
         self.budget = f"{data.monthly_budget_usd:.2f}" if data.monthly_budget_usd is not None else ""
         self.month_spent = f"${data.month_spent_usd:.4f}"
-        self.by_provider, self.by_day = _spend_lines(data.by_provider), _spend_lines(data.by_day)
+        self.by_provider, self.by_day = spend_lines(data.by_provider), spend_lines(data.by_day)
 
     async def _reload(self) -> None:
         self._show(await self._in_tenant(overview))
@@ -243,8 +229,12 @@ def _provider_row(p: ProviderRow) -> rx.Component:
                 ),
                 rx.cond(
                     manage,
-                    rx.button(
-                        "Remove", size="1", variant="soft", color_scheme="red", on_click=ProvidersState.remove(p.id)
+                    confirm_delete(
+                        "Remove this provider?",
+                        "Its key is deleted here; LLM calls stop using it. The attempt log and spend stay.",
+                        ProvidersState.remove(p.id),
+                        trigger_class="remove-provider",
+                        confirm_class="confirm-remove-provider",
                     ),
                 ),
                 spacing="2",
@@ -338,24 +328,6 @@ def _chain() -> rx.Component:
     )
 
 
-def _spend_table(title: str, rows: rx.Var[list[SpendLine]], first: str, id: str) -> rx.Component:
-    headers = (first, "Attempts", "Failed", "Tokens in / out", "Cost")
-    return rx.vstack(
-        rx.heading(title, size="3"),
-        rx.table.root(
-            rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in headers])),
-            rx.table.body(
-                rx.foreach(
-                    rows,
-                    lambda r: rx.table.row(*[rx.table.cell(v) for v in (r.key, r.calls, r.failed, r.tokens, r.cost)]),
-                )
-            ),
-            size="1",
-            id=id,
-        ),
-    )
-
-
 def _spend() -> rx.Component:
     return rx.vstack(
         rx.heading("Spend and budget", size="4"),
@@ -370,8 +342,8 @@ def _spend() -> rx.Component:
             on_submit=ProvidersState.save_budget,
         ),
         rx.hstack(
-            _spend_table("This month per provider", ProvidersState.by_provider, "Provider", "spend-by-provider"),
-            _spend_table("Last 30 days per day", ProvidersState.by_day, "Day (UTC)", "spend-by-day"),
+            spend_table("This month per provider", ProvidersState.by_provider, "Provider", "spend-by-provider"),
+            spend_table("Last 30 days per day", ProvidersState.by_day, "Day (UTC)", "spend-by-day"),
             spacing="6",
             align="start",
         ),

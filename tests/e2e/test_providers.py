@@ -86,6 +86,19 @@ def test_providers_page_shows_an_outage_and_never_the_key(page: Page, fake: Fake
     expect(page.locator("#spend-by-provider")).to_contain_text("local-fake")
 
     page.screenshot(path="test-artifacts/providers-outage.png", full_page=True)
+
+    # A zero budget: the next paid call is refused before anything is sent.
+    page.fill("#budget", "0")
+    page.click("#save-budget")
+    expect(page.locator("#budget")).to_have_value("0.00")
+    anthropic.locator(".test-provider").click()
+    expect(page.get_by_text("Monthly LLM budget reached")).to_be_visible()
+    assert fake.calls("claude-sonnet-4-6") == 1
+
+    # Removing asks first.
+    local.locator(".remove-provider").click()
+    page.locator(".confirm-remove-provider").click()
+    expect(local).to_have_count(0)
     assert ANTHROPIC_KEY not in page.content()
     assert frames, "no websocket traffic was captured"
     assert not [f for f in frames if ANTHROPIC_KEY in f or "NEVER-SHOW-ME" in f]

@@ -94,3 +94,14 @@ def test_price_table_has_litellm_prices() -> None:
     table = llm.price_table()
     assert table["gpt-4.1-mini"]["input_cost_per_token"] > 0
     assert "gemini/gemini-2.5-pro" in table
+
+
+def test_price_table_is_what_litellm_model_cost_holds() -> None:
+    import litellm
+
+    from nyx_app.services.llm import catalog
+
+    for model in catalog.catalog():
+        key = model.model_id if model.provider != "gemini" else model.ref
+        assert litellm.model_cost[key]["input_cost_per_token"] == llm.price_table()[key]["input_cost_per_token"]
+        assert litellm.model_cost[key]["max_input_tokens"] == model.context_window

@@ -12,6 +12,7 @@ from nyx_app.models.llm import LlmCall
 from nyx_app.services.llm import call, credentials
 from nyx_app.services.llm.call import ImageInput, LlmRequest
 from nyx_app.services.llm.errors import LlmUnavailable, NoProvider
+from nyx_app.services.llm.validators import json_object
 from tests.factories import TenantFactory
 from tests.fakes.fixtures import connect_providers
 from tests.fakes.llm_server import FakeLLM, answer, cut_stream, empty, fault, malformed_body, stall
@@ -119,12 +120,6 @@ async def test_empty_answer_moves_on_to_the_next_model(tenants: TenantFactory, f
     assert [a.error_kind for a in result.attempts] == ["credit_exhausted", "empty_answer", ""]
 
 
-def _needs_action_points(text: str) -> None:
-    data = json.loads(text)
-    if not isinstance(data, dict) or not isinstance(data.get("action_points"), list):
-        raise ValueError("expected a JSON object with an action_points list")
-
-
 async def test_validator_rejects_malformed_json_and_falls_back(tenants: TenantFactory, fake_llm: FakeLLM) -> None:
     acct = await tenants.create()
     await connect_providers(acct.ctx, fake_llm)
@@ -132,7 +127,7 @@ async def test_validator_rejects_malformed_json_and_falls_back(tenants: TenantFa
     fake_llm.script("gemini-2.5-pro", answer('{"action_points": ["a", "b"]}'))
 
     result = await call.complete(
-        acct.ctx, LlmRequest("list", model=MINI, fallbacks=[GEMINI_PRO], validator=_needs_action_points)
+        acct.ctx, LlmRequest("list", model=MINI, fallbacks=[GEMINI_PRO], validator=json_object(action_points=list))
     )
 
     assert json.loads(result.output)["action_points"] == ["a", "b"]

@@ -50,10 +50,10 @@ def test_endpoint_models_without_litellm_data_have_no_price() -> None:
     assert (local.ref, local.input_per_mtok, local.context_window) == ("ollama-local/llama3.1:8b", None, None)
 
 
-def test_reading_the_catalog_does_not_import_litellm() -> None:
-    """The Providers page reads the catalog on load; importing litellm there would cost ~5 s."""
+def test_neither_the_catalog_nor_the_call_path_import_litellm_up_front() -> None:
+    """The app imports these at start-up and reads the catalog on page load; litellm costs ~5 s."""
     code = (
-        "import sys; from nyx_app.services.llm import catalog; catalog.catalog(); "
+        "import sys; from nyx_app.services.llm import catalog, call, probe; catalog.catalog(); "
         "assert 'litellm' not in sys.modules, 'litellm imported'"
     )
     subprocess.run([sys.executable, "-c", code], check=True)

@@ -76,6 +76,13 @@ class OpenAIDialect:
             ),
             "server": (500, "The server had an error while processing your request.", "server_error"),
             "overloaded": (503, "The engine is currently overloaded, please try again later.", "overloaded"),
+            "context": (
+                400,
+                "This model's maximum context length is 1047576 tokens. However, your messages "
+                "resulted in 2000000 tokens. Please reduce the length of the messages.",
+                "context_length_exceeded",
+            ),
+            "bad_request": (400, "Invalid value for 'temperature': must be between 0 and 2.", "invalid_request_error"),
         }
         status, message, code = table[fault]
         return status, {"error": {"message": message, "type": code, "code": code}}, _retry_headers(retry_after)
@@ -133,6 +140,8 @@ class AnthropicDialect:
             "rate_limit": (429, "rate_limit_error", "Number of request tokens has exceeded your per-minute rate limit"),
             "server": (500, "api_error", "Internal server error"),
             "overloaded": (529, "overloaded_error", "Overloaded"),
+            "context": (400, "invalid_request_error", "prompt is too long: 210000 tokens > 200000 maximum"),
+            "bad_request": (400, "invalid_request_error", "temperature: range: 0..1"),
         }
         status, kind, message = table[fault]
         body = {"type": "error", "error": {"type": kind, "message": message}}
@@ -177,6 +186,12 @@ class GeminiDialect:
             "rate_limit": (429, "RESOURCE_EXHAUSTED", "Resource has been exhausted (e.g. check quota)."),
             "server": (500, "INTERNAL", "An internal error has occurred."),
             "overloaded": (503, "UNAVAILABLE", "The model is overloaded. Please try again later."),
+            "context": (
+                400,
+                "INVALID_ARGUMENT",
+                "The input token count (2000000) exceeds the maximum number of tokens allowed (1048576).",
+            ),
+            "bad_request": (400, "INVALID_ARGUMENT", "Invalid value at 'generation_config.temperature'."),
         }
         status, code, message = table[fault]
         return status, {"error": {"code": status, "message": message, "status": code}}, _retry_headers(retry_after)

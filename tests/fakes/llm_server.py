@@ -34,7 +34,7 @@ class Step:
 
     kind: str
     text: str = ""
-    fault: str = ""  # credit | auth | rate_limit | server | overloaded
+    fault: str = ""  # credit | auth | rate_limit | server | overloaded | context | bad_request
     latency: float = 0.0
     retry_after: float | None = None
 

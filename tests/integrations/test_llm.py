@@ -52,6 +52,8 @@ async def test_answers_with_usage_and_cost(fake_llm: FakeLLM, provider: str, str
         (fault("rate_limit", retry_after=7), ErrorKind.RATE_LIMIT),
         (fault("server"), ErrorKind.SERVER),
         (fault("overloaded"), ErrorKind.OVERLOADED),
+        (fault("context"), ErrorKind.CONTEXT_TOO_LONG),
+        (fault("bad_request"), ErrorKind.BAD_REQUEST),
         (malformed_body(), ErrorKind.BAD_RESPONSE),
     ],
 )

@@ -227,6 +227,8 @@ async def _attempt(
         status, kind, message, retry_after = "ok", "", "", None
     except ProviderFailure as failure:
         status, kind, message, retry_after = "failed", failure.kind.value, failure.message, failure.retry_after
+        if retry_after is not None:
+            message += f" (retry after {retry_after:g} s)"
     latency = int((time.monotonic() - started) * 1000)
     # An empty or rejected answer was still paid for: keep its tokens and cost.
     tokens_in, tokens_out, cost = (done.tokens_in, done.tokens_out, done.cost_usd) if done else (0, 0, 0.0)

@@ -63,6 +63,7 @@ async def test_credit_then_rate_limit_then_gemini_ok(tenants: TenantFactory, fak
 
     assert result.output == "Gemini says hi" and result.provider == "gemini"
     kinds = [(a.provider, a.status, a.error_kind) for a in result.attempts]
+    assert "retry after 120 s" in result.attempts[1].error_message
     assert kinds == [
         ("anthropic", "failed", "credit_exhausted"),
         ("openai", "failed", "rate_limited"),
@@ -154,6 +155,8 @@ async def test_rate_limit_honours_retry_after_then_succeeds(tenants: TenantFacto
         (fault("overloaded"), "overloaded", True),
         (fault("auth"), "auth", False),
         (fault("credit"), "credit_exhausted", False),
+        (fault("context"), "context_too_long", False),
+        (fault("bad_request"), "bad_request", False),
         (malformed_body(), "bad_response", False),
     ],
 )

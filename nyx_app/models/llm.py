@@ -36,8 +36,10 @@ class ProviderCredential(IdMixin, TenantMixin, TimestampMixin, table=True):
     # Model ids an OpenAI-compatible endpoint serves (the catalog cannot know them).
     models: list[str] = Field(default_factory=list, sa_type=ARRAY(String(MODEL_ID_MAX)))
     status: str = Field(default="untested", max_length=20)
-    status_message: str = Field(default="", max_length=STATUS_MESSAGE_MAX)
     status_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+    # The last error stays visible after a later success, so a flaky provider shows its history.
+    last_error: str = Field(default="", max_length=STATUS_MESSAGE_MAX)
+    last_error_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
     last_ok_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
 
 
@@ -83,6 +85,7 @@ class ProviderPublic(SQLModel):
     key_last4: str
     models: list[str]
     status: str
-    status_message: str
     status_at: datetime | None
+    last_error: str
+    last_error_at: datetime | None
     last_ok_at: datetime | None

@@ -46,8 +46,11 @@ class ProviderRow:
     status: str
     status_label: str
     status_color: str
-    status_message: str
     status_at: str
+    last_error: str
+    last_error_at: str
+    # The last error is red while it is the current state, grey once the provider recovered.
+    last_error_color: str
     last_ok_at: str
 
 
@@ -68,8 +71,10 @@ def _row(p: ProviderPublic) -> ProviderRow:
         status=p.status,
         status_label=credentials.STATUS_LABELS.get(p.status, p.status),
         status_color=STATUS_COLORS.get(p.status, "gray"),
-        status_message=p.status_message,
         status_at=_when(p.status_at),
+        last_error=p.last_error,
+        last_error_at=_when(p.last_error_at),
+        last_error_color="gray" if p.status in (credentials.STATUS_OK, credentials.STATUS_UNTESTED) else "red",
         last_ok_at=_when(p.last_ok_at),
     )
 
@@ -207,11 +212,12 @@ def _provider_row(p: ProviderRow) -> rx.Component:
         rx.table.cell(rx.code(p.key_hint), class_name="key-hint"),
         rx.table.cell(
             rx.badge(p.status_label, color_scheme=p.status_color, class_name="provider-status"),
-            rx.cond(p.status_at != "", rx.text(p.status_at, size="1", color_scheme="gray")),
-            rx.cond(
-                p.status_message != "",
-                rx.text(p.status_message, size="1", color_scheme="red", class_name="status-message", max_width="28em"),
-            ),
+            rx.text(p.status_at, size="1", color_scheme="gray"),
+        ),
+        rx.table.cell(
+            rx.text(p.last_error_at, size="1", color_scheme="gray", class_name="last-error-at"),
+            rx.text(p.last_error, size="1", color_scheme=p.last_error_color, class_name="last-error"),
+            max_width="26em",
         ),
         rx.table.cell(rx.text(p.last_ok_at, size="1")),
         rx.table.cell(
@@ -246,7 +252,7 @@ def _provider_row(p: ProviderRow) -> rx.Component:
 
 
 def _providers_table() -> rx.Component:
-    headers = ("Provider", "Key", "Status / last error", "Last OK", "")
+    headers = ("Provider", "Key", "Status", "Last error", "Last OK", "")
     return rx.table.root(
         rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in headers])),
         rx.table.body(rx.foreach(ProvidersState.providers, _provider_row)),

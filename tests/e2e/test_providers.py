@@ -52,7 +52,8 @@ def test_providers_page_shows_an_outage_and_never_the_key(page: Page, fake: Fake
     anthropic.locator(".test-provider").click()
     # The app's first LLM call imports LiteLLM (~5 s on a small machine).
     expect(anthropic.locator(".provider-status")).to_have_text("Out of credit", timeout=30_000)
-    expect(anthropic.locator(".status-message")).to_contain_text("credit balance is too low")
+    expect(anthropic.locator(".last-error")).to_contain_text("credit balance is too low")
+    expect(anthropic.locator(".last-error-at")).to_contain_text("UTC")
     assert fake.calls("claude-sonnet-4-6") == 1
 
     # A local OpenAI-compatible endpoint that works.

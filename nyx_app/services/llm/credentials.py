@@ -124,7 +124,8 @@ async def _flush(session: AsyncSession, name: str) -> None:
 
 
 def _reset_status(cred: ProviderCredential) -> None:
-    cred.status, cred.status_message, cred.status_at = STATUS_UNTESTED, "", None
+    """A new key or endpoint: what was said about the old one no longer applies."""
+    cred.status, cred.status_at, cred.last_error, cred.last_error_at = STATUS_UNTESTED, None, "", None
 
 
 async def save_key(
@@ -208,9 +209,9 @@ async def mark_status(
         return
     now = utcnow()
     if kind is None:
-        cred.status, cred.status_message, cred.last_ok_at = STATUS_OK, "", now
+        cred.status, cred.last_ok_at = STATUS_OK, now
     elif kind in STATUS_BY_ERROR:
-        cred.status, cred.status_message = STATUS_BY_ERROR[kind], message[:STATUS_MESSAGE_MAX]
+        cred.status, cred.last_error, cred.last_error_at = STATUS_BY_ERROR[kind], message[:STATUS_MESSAGE_MAX], now
     else:
         return
     cred.status_at = now

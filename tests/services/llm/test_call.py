@@ -29,7 +29,7 @@ async def _logged(ctx) -> list[LlmCall]:
 async def _status(ctx, name: str) -> tuple[str, str]:
     async with transaction(tenant_id=ctx.tenant_id) as session:
         row = next(p for p in await credentials.list_providers(session, ctx) if p.name == name)
-        return row.status, row.status_message
+        return row.status, row.last_error
 
 
 async def test_plain_success_records_tokens_and_cost(tenants: TenantFactory, fake_llm: FakeLLM) -> None:
@@ -146,6 +146,9 @@ async def test_rate_limit_honours_retry_after_then_succeeds(tenants: TenantFacto
     assert result.output == "after waiting"
     assert [a.error_kind for a in result.attempts] == ["rate_limited", ""]
     assert fake_llm.calls("gpt-4.1-mini") == 2
+    # Recovered: status OK, but the last error stays on show with its message.
+    status, last_error = await _status(acct.ctx, "openai")
+    assert status == "ok" and last_error.startswith("Rate limit reached")
 
 
 @pytest.mark.parametrize(

@@ -65,6 +65,10 @@ class Settings(BaseSettings):
     llm_retries_per_model: int = 1
     # Output tokens assumed by the budget check when the caller sets no max_tokens.
     llm_budget_output_estimate: int = 1024
+    # Tenants may point an endpoint at loopback/private addresses (a local Ollama next to a
+    # self-hosted app). A shared deployment should set this to false. Link-local (cloud metadata)
+    # addresses are always refused.
+    llm_allow_private_endpoints: bool = True
 
     @model_validator(mode="after")
     def _refuse_placeholder_secret(self) -> Settings:

@@ -6,6 +6,7 @@ everything the UI gets is a ProviderPublic (last four characters of the key at m
 
 from __future__ import annotations
 
+import ipaddress
 import re
 import uuid
 from dataclasses import dataclass
@@ -30,6 +31,7 @@ from nyx_app.services.errors import InvalidInput, NotAllowed, NotFound
 from nyx_app.services.llm import catalog
 from nyx_app.services.llm.crypto import KeyUnreadable, decrypt_key, encrypt_key, last4
 from nyx_app.services.validation import optional_text, parse_id, required_text
+from nyx_app.settings import get_settings
 
 KEY_MAX = 500
 NAME_RE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
@@ -84,9 +86,25 @@ def normalise_base_url(url: str, *, required: bool) -> str:
             raise InvalidInput("Enter the endpoint's base URL, e.g. http://localhost:11434/v1.")
         return ""
     parsed = urlparse(cleaned)
-    if parsed.scheme not in ("http", "https") or not parsed.netloc:
+    if parsed.scheme not in ("http", "https") or not parsed.hostname:
         raise InvalidInput("The base URL must start with http:// or https://, e.g. http://localhost:11434/v1.")
+    _check_host(parsed.hostname)
     return cleaned
+
+
+def _check_host(host: str) -> None:
+    """The server calls this URL with the tenant's key and shows provider errors to the tenant:
+    never let it reach cloud metadata, and on shared deployments nothing internal at all.
+    Only literal addresses and localhost are checked; a hostname resolving inward is not caught."""
+    try:
+        ip = ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        ip = None
+    if (ip is not None and ip.is_link_local) or host.lower() == "metadata.google.internal":
+        raise InvalidInput("That address is not allowed for an LLM endpoint.")
+    internal = host.lower() == "localhost" or (ip is not None and (ip.is_private or ip.is_loopback))
+    if internal and not get_settings().llm_allow_private_endpoints:
+        raise InvalidInput("This server does not allow LLM endpoints on local or private addresses.")
 
 
 def _clean_key(api_key: str, *, required: bool) -> str:

@@ -97,3 +97,22 @@ def test_configured_fernet_key_is_the_one_used(monkeypatch: pytest.MonkeyPatch) 
     key = Fernet.generate_key()
     monkeypatch.setattr(crypto, "get_settings", lambda: Settings(llm_fernet_key=key.decode()))
     assert Fernet(key).decrypt(crypto.encrypt_key(KEY).encode()).decode() == KEY
+
+
+@pytest.mark.parametrize(
+    "url", ["http://169.254.169.254/v1", "http://[fe80::1]/v1", "http://metadata.google.internal/"]
+)
+def test_cloud_metadata_addresses_are_refused(url: str) -> None:
+    with pytest.raises(InvalidInput, match="not allowed"):
+        credentials.normalise_base_url(url, required=True)
+
+
+def test_private_endpoints_can_be_switched_off(monkeypatch: pytest.MonkeyPatch) -> None:
+    from nyx_app.settings import Settings
+
+    assert credentials.normalise_base_url("http://127.0.0.1:11434/v1", required=True)
+    monkeypatch.setattr(credentials, "get_settings", lambda: Settings(llm_allow_private_endpoints=False))
+    for url in ("http://localhost:11434/v1", "http://10.1.2.3/v1", "http://127.0.0.1:8000/v1"):
+        with pytest.raises(InvalidInput, match="local or private"):
+            credentials.normalise_base_url(url, required=True)
+    assert credentials.normalise_base_url("https://gateway.example.com/v1", required=True)

@@ -5,17 +5,39 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from nyx_app.integrations.llm import ErrorKind
 from nyx_app.services.errors import ServiceError
 
 if TYPE_CHECKING:
     from nyx_app.services.llm.call import Attempt
 
 
+KIND_LABELS: dict[str, str] = {
+    ErrorKind.CREDIT: "out of credit",
+    ErrorKind.RATE_LIMIT: "rate-limited",
+    ErrorKind.OVERLOADED: "overloaded",
+    ErrorKind.AUTH: "key rejected",
+    ErrorKind.BAD_REQUEST: "request refused",
+    ErrorKind.CONTEXT_TOO_LONG: "prompt too long for this model",
+    ErrorKind.TIMEOUT: "timed out",
+    ErrorKind.NETWORK: "unreachable",
+    ErrorKind.SERVER: "provider error",
+    ErrorKind.BAD_RESPONSE: "garbled response",
+    ErrorKind.INCOMPLETE_STREAM: "answer cut off",
+    ErrorKind.EMPTY: "empty answer",
+    ErrorKind.INVALID: "answer not usable",
+    ErrorKind.BUDGET: "over budget",
+}
+
+
 class LlmUnavailable(ServiceError):
     """Every model in the chain failed. The message names each provider's failure."""
 
     def __init__(self, attempts: Sequence[Attempt]) -> None:
-        lines = [f"{a.provider}/{a.model}: {a.error_kind} — {a.error_message}" for a in attempts]
+        lines = [
+            f"{a.provider}/{a.model}: {KIND_LABELS.get(a.error_kind, a.error_kind)} ({a.error_message})"
+            for a in attempts
+        ]
         summary = "; ".join(lines) if lines else "no provider with a key is configured"
         super().__init__(f"No model produced an answer. {summary}")
         self.attempts = list(attempts)

@@ -88,9 +88,9 @@ async def test_all_fail_names_each_provider_and_keeps_the_log(tenants: TenantFac
         await call.complete(acct.ctx, LlmRequest("hello", model=SONNET, fallbacks=CHAIN))
 
     message = caught.value.message
-    assert "anthropic/claude-sonnet-4-6: credit_exhausted" in message
-    assert "openai/gpt-4.1-mini: auth" in message and "Incorrect API key" in message
-    assert "gemini/gemini-2.5-pro: empty_answer" in message
+    assert "anthropic/claude-sonnet-4-6: out of credit (Your credit balance is too low" in message
+    assert "openai/gpt-4.1-mini: key rejected (Incorrect API key" in message
+    assert "gemini/gemini-2.5-pro: empty answer" in message
     # Attempts were committed one by one, so the failure is on record.
     assert [r.status for r in await _logged(acct.ctx)] == ["failed", "failed", "failed"]
     assert (await _status(acct.ctx, "openai"))[0] == "invalid_key"
@@ -102,7 +102,7 @@ async def test_empty_answer_is_never_a_success(tenants: TenantFactory, fake_llm:
     await connect_providers(acct.ctx, fake_llm, "openai")
     fake_llm.script("o3", answer("   \n  "))
 
-    with pytest.raises(LlmUnavailable, match="empty_answer"):
+    with pytest.raises(LlmUnavailable, match="openai/o3: empty answer"):
         await call.complete(acct.ctx, LlmRequest("hello", model="openai/o3", fallbacks=[]))
     logged = await _logged(acct.ctx)
     assert logged[0].error_kind == "empty_answer"
@@ -257,7 +257,7 @@ async def test_unreachable_endpoint_is_a_network_failure(tenants: TenantFactory,
     async with transaction(tenant_id=acct.ctx.tenant_id) as session:
         await credentials.save_key(session, acct.ctx, "openai", "sk-test-openai-1234", "http://127.0.0.1:9/v1")
 
-    with pytest.raises(LlmUnavailable, match=r"openai/gpt-4\.1-mini: network"):
+    with pytest.raises(LlmUnavailable, match=r"openai/gpt-4\.1-mini: unreachable"):
         await call.complete(acct.ctx, LlmRequest("x", model=MINI, fallbacks=[]))
     assert (await _status(acct.ctx, "openai"))[0] == "unreachable"
 

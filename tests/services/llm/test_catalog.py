@@ -57,3 +57,15 @@ def test_neither_the_catalog_nor_the_call_path_import_litellm_up_front() -> None
         "assert 'litellm' not in sys.modules, 'litellm imported'"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_overrides_beat_litellm_prices(monkeypatch) -> None:
+    monkeypatch.setitem(catalog.OVERRIDES, "openai/gpt-4.1-mini", {"input_per_mtok": 0.1, "context_window": 64_000})
+    catalog.catalog.cache_clear()
+    try:
+        mini = catalog.find("openai/gpt-4.1-mini")
+        assert mini is not None and (mini.input_per_mtok, mini.output_per_mtok) == (0.1, 1.6)
+        assert mini.context_window == 64_000
+    finally:
+        monkeypatch.undo()
+        catalog.catalog.cache_clear()

@@ -41,6 +41,8 @@ class ProviderCredential(IdMixin, TenantMixin, TimestampMixin, table=True):
     last_error: str = Field(default="", max_length=STATUS_MESSAGE_MAX)
     last_error_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
     last_ok_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+    # A rate-limited provider asked not to be called before this moment (its retry-after).
+    retry_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
 
 
 class LlmCall(IdMixin, TenantMixin, table=True):
@@ -56,7 +58,7 @@ class LlmCall(IdMixin, TenantMixin, table=True):
     purpose: str = Field(default="", max_length=60)
     provider: str = Field(max_length=PROVIDER_NAME_MAX)
     model: str = Field(max_length=MODEL_ID_MAX)
-    status: str = Field(max_length=12)  # ok | failed | refused
+    status: str = Field(max_length=12)  # ok | failed | refused (over budget) | skipped (retry-after)
     error_kind: str = Field(default="", max_length=30)
     error_message: str = Field(default="", max_length=ERROR_MESSAGE_MAX)
     tokens_in: int = 0

@@ -17,10 +17,11 @@ import logging
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any
 
+from nyx_app.db.base import utcnow
 from nyx_app.db.session import transaction
 from nyx_app.integrations import llm as adapter
 from nyx_app.integrations.llm import Completion, ErrorKind, ProviderFailure
@@ -63,6 +64,8 @@ class LlmRequest:
     fallbacks: Sequence[str] | None = None  # None: the tenant's fallback chain
     purpose: str = ""
     timeout: float | None = None
+    # A provider that answered "retry after N s" is skipped until then, unless the user insists (Test).
+    ignore_retry_at: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,7 +73,7 @@ class Attempt:
     attempt_no: int
     provider: str
     model: str
-    status: str  # ok | failed | refused
+    status: str  # ok | failed | refused (over budget) | skipped (provider asked to wait)
     error_kind: str
     error_message: str
     tokens_in: int
@@ -157,7 +160,14 @@ def _estimate(target: _Target, messages: list[dict[str, Any]], max_tokens: int |
     )
 
 
-async def _record(ctx: TenantContext, call_id: uuid.UUID, purpose: str, target: _Target, attempt: Attempt) -> None:
+async def _record(
+    ctx: TenantContext,
+    call_id: uuid.UUID,
+    purpose: str,
+    target: _Target,
+    attempt: Attempt,
+    retry_after: float | None = None,
+) -> None:
     kind = ErrorKind(attempt.error_kind) if attempt.error_kind else None
     if kind is not None:
         log.warning(
@@ -183,8 +193,8 @@ async def _record(ctx: TenantContext, call_id: uuid.UUID, purpose: str, target: 
                 latency_ms=attempt.latency_ms,
             )
         )
-        if attempt.status != "refused":
-            await mark_status(session, ctx, target.provider.name, kind, attempt.error_message)
+        if attempt.status in ("ok", "failed"):  # only what the provider itself said
+            await mark_status(session, ctx, target.provider.name, kind, attempt.error_message, retry_after)
 
 
 def _api_key(provider: ResolvedProvider) -> str:
@@ -239,6 +249,20 @@ async def _attempt(
     return attempt, done.text if done and status == "ok" else "", retry_after
 
 
+def _waiting(target: _Target, request: LlmRequest) -> Attempt | None:
+    """A skipped attempt if the provider asked (retry-after) not to be called yet.
+
+    Kept per provider account, not per model: coarser than some providers' limits, but a
+    provider that asked for minutes of quiet gets them from every call of this tenant.
+    """
+    retry_at = target.provider.retry_at
+    if request.ignore_retry_at or retry_at is None or retry_at <= utcnow():
+        return None
+    message = f"The provider asked not to be called before {retry_at:%H:%M:%S} UTC; skipped."
+    return Attempt(0, target.provider.name, target.model_id, "skipped", ErrorKind.RATE_LIMIT.value, message,
+                   0, 0, Decimal(0), 0)  # fmt: skip
+
+
 def _retry_wait(attempt: Attempt, retry_after: float | None, tries: int) -> float | None:
     """Seconds to wait before retrying the same model, or None to move on."""
     settings = get_settings()
@@ -269,6 +293,11 @@ async def complete(ctx: TenantContext, request: LlmRequest) -> LlmResult:
     for index, target in enumerate(targets):
         if target.provider.name in dead_accounts:
             continue
+        waiting = _waiting(target, request)
+        if waiting is not None:
+            attempts.append(replace(waiting, attempt_no=len(attempts) + 1))
+            await _record(ctx, call_id, request.purpose, target, attempts[-1])
+            continue
         estimate = _estimate(target, messages, request.max_tokens)
         try:
             check_budget(prefs.monthly_budget_usd, spent + sum(a.cost_usd for a in attempts), estimate, target.ref)
@@ -287,7 +316,7 @@ async def complete(ctx: TenantContext, request: LlmRequest) -> LlmResult:
             tries += 1
             attempt, output, retry_after = await _attempt(request, target, messages, len(attempts) + 1)
             attempts.append(attempt)
-            await _record(ctx, call_id, request.purpose, target, attempt)
+            await _record(ctx, call_id, request.purpose, target, attempt, retry_after)
             if attempt.status == "ok":
                 return LlmResult(output, target.provider.name, target.model_id, call_id, attempts)
             wait = _retry_wait(attempt, retry_after, tries)

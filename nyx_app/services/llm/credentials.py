@@ -10,6 +10,7 @@ import ipaddress
 import re
 import uuid
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from urllib.parse import urlparse
 
 from sqlalchemy.exc import IntegrityError
@@ -68,6 +69,7 @@ class ResolvedProvider:
     api_base: str
     models: tuple[str, ...]
     problem: str = ""  # why it cannot be called (an unreadable key); the call path reports it
+    retry_at: datetime | None = None
 
 
 def to_public(cred: ProviderCredential) -> ProviderPublic:
@@ -207,7 +209,7 @@ def _resolve(cred: ProviderCredential) -> ResolvedProvider:
         key, problem = decrypt_key(cred.key_ciphertext), ""
     except KeyUnreadable as exc:  # one unreadable key must not break calls to the other providers
         key, problem = "", exc.message
-    return ResolvedProvider(cred.provider, cred.name, key, cred.base_url, tuple(cred.models), problem)
+    return ResolvedProvider(cred.provider, cred.name, key, cred.base_url, tuple(cred.models), problem, cred.retry_at)
 
 
 async def resolve_all(session: AsyncSession, ctx: TenantContext) -> dict[str, ResolvedProvider]:
@@ -216,9 +218,15 @@ async def resolve_all(session: AsyncSession, ctx: TenantContext) -> dict[str, Re
 
 
 async def mark_status(
-    session: AsyncSession, ctx: TenantContext, name: str, kind: ErrorKind | None, message: str
+    session: AsyncSession,
+    ctx: TenantContext,
+    name: str,
+    kind: ErrorKind | None,
+    message: str,
+    retry_after: float | None = None,
 ) -> None:
-    """Record a provider's health after a call: ok on success, or the status its error implies.
+    """Record a provider's health after a call: ok on success, or the status its error implies;
+    a rate limit with retry-after also says until when the provider is not to be called.
 
     Errors that say nothing about the provider's health (bad request, empty answer) leave it as is.
     """
@@ -232,6 +240,7 @@ async def mark_status(
         cred.status, cred.last_error, cred.last_error_at = STATUS_BY_ERROR[kind], message[:STATUS_MESSAGE_MAX], now
     else:
         return
+    cred.retry_at = now + timedelta(seconds=retry_after) if kind == ErrorKind.RATE_LIMIT and retry_after else None
     cred.status_at = now
     session.add(cred)
     await session.flush()

@@ -36,7 +36,14 @@ async def probe_provider(ctx: TenantContext, name: str) -> ProbeResult:
     model_id = PROBE_MODELS.get(provider.kind) or (provider.models[0] if provider.models else "")
     if not model_id:
         raise NotFound("This endpoint lists no models to test with.")
-    request = LlmRequest(PROBE_PROMPT, model=f"{name}/{model_id}", fallbacks=[], max_tokens=16, purpose="provider test")
+    request = LlmRequest(
+        PROBE_PROMPT,
+        model=f"{name}/{model_id}",
+        fallbacks=[],
+        max_tokens=16,
+        purpose="provider test",
+        ignore_retry_at=True,  # the user asked to try it now
+    )
     try:
         result = await complete(ctx, request)
     except ServiceError as exc:

@@ -282,3 +282,26 @@ async def test_unreadable_key_fails_that_provider_only(tenants: TenantFactory, f
     assert result.attempts[0].error_kind == "auth" and "Enter the key again" in result.attempts[0].error_message
     assert fake_llm.calls("claude-sonnet-4-6") == 0
     assert (await _status(acct.ctx, "anthropic"))[0] == "invalid_key"
+
+
+async def test_retry_after_is_honoured_by_later_calls(tenants: TenantFactory, fake_llm: FakeLLM) -> None:
+    from nyx_app.services.llm.probe import probe_provider
+
+    acct = await tenants.create()
+    await connect_providers(acct.ctx, fake_llm)
+    fake_llm.script("gpt-4.1-mini", fault("rate_limit", retry_after=120))
+    await call.complete(acct.ctx, LlmRequest("first", model=MINI, fallbacks=[GEMINI_PRO]))
+
+    second = await call.complete(acct.ctx, LlmRequest("second", model=MINI, fallbacks=[GEMINI_PRO]))
+
+    assert fake_llm.calls("gpt-4.1-mini") == 1  # not asked again inside the two minutes
+    assert (second.attempts[0].status, second.provider) == ("skipped", "gemini")
+    assert "asked not to be called before" in second.attempts[0].error_message
+    with pytest.raises(LlmUnavailable, match="rate-limited"):
+        await call.complete(acct.ctx, LlmRequest("third", model=MINI, fallbacks=[]))
+    assert fake_llm.calls("gpt-4.1-mini") == 1
+
+    # The Test button tries anyway; a success lifts the wait.
+    assert (await probe_provider(acct.ctx, "openai")).ok
+    await call.complete(acct.ctx, LlmRequest("fourth", model=MINI, fallbacks=[]))
+    assert fake_llm.calls("gpt-4.1-mini") == 2

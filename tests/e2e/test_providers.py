@@ -88,6 +88,15 @@ def test_providers_page_shows_an_outage_and_never_the_key(page: Page, fake: Fake
 
     page.screenshot(path="test-artifacts/providers-outage.png", full_page=True)
 
+    # Replacing the key: the old verdict no longer applies.
+    anthropic.get_by_role("button", name="Replace key").click()
+    page.fill("#api-key", "sk-ant-api03-topped-up-key-77aa")
+    page.fill("#key-base-url", fake.anthropic_base)
+    page.click("#save-key")
+    expect(anthropic.locator(".key-hint")).to_have_text("…77aa")
+    expect(anthropic.locator(".provider-status")).to_have_text("Not tested yet")
+    expect(anthropic.locator(".last-error")).to_have_text("")
+
     # A zero budget: the next paid call is refused before anything is sent.
     page.fill("#budget", "0")
     page.click("#save-budget")

@@ -101,7 +101,14 @@ def _retry_after(exc: Exception) -> float | None:
         return None
 
 
-CREDIT_MARKERS = ("credit balance is too low", "insufficient_quota", "exceeded your current quota", "billing")
+# How providers say "pay first"; narrow phrases, since this check runs before the status codes.
+CREDIT_MARKERS = (
+    "credit balance is too low",
+    "insufficient_quota",
+    "exceeded your current quota",
+    "plans & billing",
+    "enable billing",
+)
 # LiteLLM reports a refused connection to OpenAI as an InternalServerError "Connection error.".
 NETWORK_MARKERS = ("connection error", "connection refused", "cannot connect", "name or service not known")
 BAD_BODY_MARKERS = ("expecting value", "unable to get json", "error converting to valid response")

@@ -45,6 +45,8 @@ class Settings(BaseSettings):
 
     # Uploads (OWASP file-upload limits).
     storage_backend: Literal["local", "s3"] = "local"
+    # Local backend: where files go; unset means <data_dir>/files.
+    files_dir: Path | None = None
     s3_endpoint_url: str | None = None
     s3_region: str = "us-east-1"
     s3_bucket: str = "nyx-images"
@@ -75,7 +77,7 @@ class Settings(BaseSettings):
 
     @property
     def storage_dir(self) -> Path:
-        return self.data_dir / "files"
+        return self.files_dir or self.data_dir / "files"
 
 
 @lru_cache(maxsize=1)

@@ -6,5 +6,8 @@ config = rx.Config(
     # no db_url here, so Reflex never creates tables or runs its own migrations.
     telemetry_enabled=False,
     show_built_with_reflex=False,
-    disable_plugins=["reflex.plugins.sitemap.SitemapPlugin"],
+    plugins=[
+        rx.plugins.RadixThemesPlugin(theme=rx.theme(appearance="light", accent_color="indigo", radius="medium")),
+    ],
+    disable_plugins=[rx.plugins.SitemapPlugin],
 )

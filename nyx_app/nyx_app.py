@@ -1,0 +1,20 @@
+"""The Reflex app: pages, routes and the HTTP routes next to them. Glue only."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from nyx_app import routes
+from nyx_app.api import api
+from nyx_app.pages.auth_pages import LoginState, login_page, register_page
+from nyx_app.pages.dashboard import DashboardState, dashboard_page
+from nyx_app.state.session import AuthState
+
+app = rx.App(api_transformer=api, toaster=rx.toast.provider(position="bottom-right"))
+
+public = LoginState.redirect_if_signed_in
+app.add_page(login_page, route=routes.LOGIN, title="Log in · nyxCore", on_load=public)
+app.add_page(register_page, route=routes.REGISTER, title="Register · nyxCore", on_load=public)
+app.add_page(
+    dashboard_page, route=routes.DASHBOARD, title="Projects · nyxCore", on_load=[AuthState.guard, DashboardState.load]
+)

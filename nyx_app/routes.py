@@ -1,0 +1,19 @@
+"""Route strings and URL builders: the one place that knows the app's URLs."""
+
+from __future__ import annotations
+
+LOGIN = "/login"
+REGISTER = "/register"
+DASHBOARD = "/"
+PROJECT = "/projects/[project_id]"
+NOTE = "/projects/[project_id]/notes/[note_id]"
+MEMORY = "/memory"
+MEMBERS = "/settings/members"
+
+
+def project_url(project_id: str) -> str:
+    return f"/projects/{project_id}"
+
+
+def note_url(project_id: str, note_id: str) -> str:
+    return f"/projects/{project_id}/notes/{note_id}"

@@ -1,0 +1,122 @@
+"""The login, read again from the database on every event.
+
+The browser holds only a random token (cookie); who the user is and which tenant they work in
+come from the server-side session row. Logging out or being removed from a tenant therefore
+takes effect on the very next event.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+import reflex as rx
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from nyx_app import routes
+from nyx_app.db.session import transaction
+from nyx_app.services import auth
+from nyx_app.services.context import TenantContext
+from nyx_app.services.errors import ServiceError
+from nyx_app.services.validation import parse_id
+from nyx_app.settings import get_settings
+
+SESSION_COOKIE = "nyx_session"
+SESSION_ENDED = "Your session has ended. Please log in again."
+T = TypeVar("T")
+
+
+class SignedOut(Exception):
+    """The session is gone (logged out elsewhere, expired, or removed from every tenant)."""
+
+
+def user_action(handler: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
+    """Turn the outcomes of a page event into what the user sees: a signed-out user goes to the
+    login page; a refused action shows its message in ``error``; success clears it."""
+
+    @functools.wraps(handler)
+    async def wrapper(self: AuthState, *args: Any, **kwargs: Any) -> Any:
+        try:
+            result = await handler(self, *args, **kwargs)
+        except SignedOut:
+            return rx.redirect(routes.LOGIN)
+        except ServiceError as exc:
+            self.error = exc.message
+            return None
+        self.error = ""
+        return result
+
+    return wrapper
+
+
+@dataclasses.dataclass
+class TenantOption:
+    id: str
+    name: str
+    role: str
+
+
+class AuthState(rx.State):
+    session_token: str = rx.Cookie(
+        "", name=SESSION_COOKIE, path="/", same_site="strict", max_age=get_settings().session_days * 86400
+    )
+    # What the navigation shows; never used to decide anything.
+    user_name: str = ""
+    user_email: str = ""
+    tenant_id: str = ""
+    tenant_name: str = ""
+    role: str = ""
+    tenants: list[TenantOption] = []
+    # The message of the last refused action on the current page.
+    error: str = ""
+
+    async def _context(self) -> TenantContext | None:
+        """Resolve the session now; refresh what the navigation shows."""
+        ident = await auth.resolve(self.session_token)
+        if ident is None:
+            self.user_name = self.user_email = self.tenant_id = self.tenant_name = self.role = ""
+            self.tenants = []
+            return None
+        self.user_name, self.user_email = ident.name, ident.email
+        self.tenant_id, self.tenant_name, self.role = str(ident.tenant_id), ident.tenant_name, ident.role.value
+        return TenantContext(ident.tenant_id, ident.user_id, ident.role)
+
+    async def _require(self) -> TenantContext:
+        ctx = await self._context()
+        if ctx is None:
+            raise SignedOut
+        return ctx
+
+    async def _in_tenant(self, action: Callable[[AsyncSession, TenantContext], Awaitable[T]]) -> T:
+        """One service call in one tenant-scoped transaction (committed when it returns)."""
+        ctx = await self._require()
+        async with transaction(ctx.tenant_id, ctx.user_id) as session:
+            return await action(session, ctx)
+
+    async def _load_tenants(self, ctx: TenantContext) -> None:
+        choices = await auth.tenants_of(ctx.user_id)
+        self.tenants = [TenantOption(id=str(c.tenant_id), name=c.name, role=c.role.value) for c in choices]
+
+    @rx.event
+    @user_action
+    async def guard(self):
+        """on_load of every signed-in page: no valid session, no page."""
+        await self._load_tenants(await self._require())
+
+    @rx.event
+    async def switch_tenant(self, tenant_id: str):
+        try:
+            await auth.switch_tenant(self.session_token, parse_id(tenant_id, "Workspace"))
+        except ServiceError as exc:
+            return rx.toast.error(exc.message)
+        return rx.redirect(routes.DASHBOARD)
+
+    @rx.event
+    async def logout(self):
+        if self.session_token:
+            await auth.logout(self.session_token)
+        self.session_token = ""
+        await self._context()
+        return rx.redirect(routes.LOGIN)

@@ -8,6 +8,7 @@ from nyx_app import routes
 from nyx_app.api import api
 from nyx_app.pages.auth_pages import LoginState, login_page, register_page
 from nyx_app.pages.dashboard import DashboardState, dashboard_page
+from nyx_app.pages.note import NoteState, note_page
 from nyx_app.state.session import AuthState
 
 app = rx.App(api_transformer=api, toaster=rx.toast.provider(position="bottom-right"))
@@ -18,3 +19,4 @@ app.add_page(register_page, route=routes.REGISTER, title="Register · nyxCore", 
 app.add_page(
     dashboard_page, route=routes.DASHBOARD, title="Projects · nyxCore", on_load=[AuthState.guard, DashboardState.load]
 )
+app.add_page(note_page, route=routes.NOTE, title="Note · nyxCore", on_load=[AuthState.guard, NoteState.load])

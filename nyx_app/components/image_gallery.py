@@ -1,0 +1,187 @@
+"""Stateless widgets for a note's images: the drop zone with its progress, the per-file results,
+and the gallery cards. Pages pass in their state's Vars and event handlers.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from typing import Any
+
+import reflex as rx
+from reflex.vars import VarData
+
+UPLOAD_ID = "note-images"
+
+# Image routes live on the backend; in dev its port differs from the frontend's, so URLs are
+# made absolute against the backend origin the way Reflex builds its own upload URLs.
+_BACKEND_ORIGIN = rx.Var(
+    _js_expr="getBackendURL(env.PING)",
+    _var_data=VarData(
+        imports={"$/utils/state": "getBackendURL", "$/env.json": rx.ImportVar(tag="env", is_default=True)}
+    ),
+)
+
+
+def backend_url(path: rx.Var[str] | str) -> rx.Var[str]:
+    path_var = rx.Var.create(path)
+    return rx.Var(
+        _js_expr=f"(new URL({path_var!s}, {_BACKEND_ORIGIN!s})).href",
+        _var_data=VarData.merge(path_var._get_all_var_data(), _BACKEND_ORIGIN._get_all_var_data()),
+    ).to(str)
+
+
+@dataclasses.dataclass
+class ImageCard:
+    """One image as the page shows it: URLs of the authenticated route, never bytes."""
+
+    id: str
+    thumb_path: str
+    full_path: str
+    description: str
+    size_label: str
+
+
+@dataclasses.dataclass
+class FileOutcome:
+    name: str
+    ok: bool
+    message: str
+
+
+def drop_zone(on_drop: Any, uploading: rx.Var[bool], progress: rx.Var[int]) -> rx.Component:
+    return rx.vstack(
+        rx.upload(
+            rx.vstack(
+                rx.icon("image-up", size=28, color="var(--gray-9)"),
+                rx.text("Drop images here, or click to choose", size="2", weight="medium"),
+                rx.text("PNG, JPEG, WebP or GIF; up to 20 files, 10 MB each", size="1", color_scheme="gray"),
+                align="center",
+                spacing="1",
+            ),
+            id=UPLOAD_ID,
+            multiple=True,
+            on_drop=on_drop,
+            border="2px dashed var(--gray-a7)",
+            border_radius="var(--radius-3)",
+            padding="1.5em",
+            width="100%",
+            cursor="pointer",
+            drag_active_style={"border_color": "var(--accent-9)", "background": "var(--accent-a2)"},
+            class_name="image-drop-zone",
+        ),
+        rx.cond(
+            uploading,
+            rx.hstack(
+                rx.progress(value=progress, max=100, width="100%", id="upload-progress"),
+                rx.text(
+                    rx.cond(progress < 100, f"Uploading… {progress}%", "Checking and saving images…"),  # type: ignore[operator]
+                    size="1",
+                    white_space="nowrap",
+                    id="upload-status",
+                ),
+                width="100%",
+                align="center",
+            ),
+        ),
+        width="100%",
+    )
+
+
+def _outcome(o: FileOutcome) -> rx.Component:
+    return rx.hstack(
+        rx.cond(
+            o.ok,
+            rx.icon("circle-check", size=14, color="var(--green-9)"),
+            rx.icon("circle-x", size=14, color="var(--red-9)"),
+        ),
+        rx.text(o.name, size="1", weight="medium"),
+        rx.text(o.message, size="1", color_scheme=rx.cond(o.ok, "gray", "red")),
+        align="center",
+        spacing="2",
+        class_name=rx.cond(o.ok, "upload-ok", "upload-error"),
+    )
+
+
+def upload_outcomes(outcomes: rx.Var[list[FileOutcome]]) -> rx.Component:
+    return rx.cond(
+        outcomes.length() > 0,  # type: ignore[attr-defined]
+        rx.vstack(rx.foreach(outcomes, _outcome), spacing="1", id="upload-outcomes"),
+    )
+
+
+def image_card(
+    image: ImageCard,
+    index: rx.Var[int],
+    count: rx.Var[int],
+    *,
+    on_describe: Callable[[str, rx.Var[str]], Any],
+    on_move: Callable[[str, int], Any],
+    on_remove: Callable[[str], Any],
+) -> rx.Component:
+    return rx.card(
+        rx.vstack(
+            rx.link(
+                rx.image(
+                    src=backend_url(image.thumb_path),
+                    alt=rx.cond(image.description != "", image.description, "Note image"),
+                    width="100%",
+                    height="160px",
+                    object_fit="contain",
+                    loading="lazy",
+                    class_name="image-thumb",
+                ),
+                href=backend_url(image.full_path),
+                is_external=True,
+                title="Open full size",
+                class_name="image-open",
+            ),
+            rx.text_area(
+                default_value=image.description,
+                placeholder="Describe this image…",
+                on_blur=lambda value: on_describe(image.id, value),
+                rows="2",
+                width="100%",
+                class_name="image-description",
+            ),
+            rx.hstack(
+                rx.icon_button(
+                    rx.icon("arrow-left", size=14),
+                    size="1",
+                    variant="soft",
+                    disabled=index == 0,
+                    on_click=on_move(image.id, -1),
+                    aria_label="Move earlier",
+                    class_name="image-move-up",
+                ),
+                rx.icon_button(
+                    rx.icon("arrow-right", size=14),
+                    size="1",
+                    variant="soft",
+                    disabled=index == count - 1,
+                    on_click=on_move(image.id, 1),
+                    aria_label="Move later",
+                    class_name="image-move-down",
+                ),
+                rx.text(image.size_label, size="1", color_scheme="gray"),
+                rx.spacer(),
+                rx.icon_button(
+                    rx.icon("trash-2", size=14),
+                    size="1",
+                    variant="soft",
+                    color_scheme="red",
+                    on_click=on_remove(image.id),
+                    aria_label="Remove image",
+                    class_name="image-remove",
+                ),
+                width="100%",
+                align="center",
+            ),
+            spacing="2",
+        ),
+        # Keyed by image id: after a reorder React moves the cards instead of reusing them, so an
+        # uncontrolled description box never shows a neighbour's text.
+        key=image.id,
+        class_name="image-card",
+        data_image_id=image.id,
+    )

@@ -8,7 +8,10 @@ from nyx_app import routes
 from nyx_app.api import api
 from nyx_app.pages.auth_pages import LoginState, login_page, register_page
 from nyx_app.pages.dashboard import DashboardState, dashboard_page
+from nyx_app.pages.members import MembersState, members_page
+from nyx_app.pages.memory import MemoryState, memory_page
 from nyx_app.pages.note import NoteState, note_page
+from nyx_app.pages.project import ProjectState, project_page
 from nyx_app.state.session import AuthState
 
 app = rx.App(api_transformer=api, toaster=rx.toast.provider(position="bottom-right"))
@@ -16,7 +19,13 @@ app = rx.App(api_transformer=api, toaster=rx.toast.provider(position="bottom-rig
 public = LoginState.redirect_if_signed_in
 app.add_page(login_page, route=routes.LOGIN, title="Log in · nyxCore", on_load=public)
 app.add_page(register_page, route=routes.REGISTER, title="Register · nyxCore", on_load=public)
-app.add_page(
-    dashboard_page, route=routes.DASHBOARD, title="Projects · nyxCore", on_load=[AuthState.guard, DashboardState.load]
-)
-app.add_page(note_page, route=routes.NOTE, title="Note · nyxCore", on_load=[AuthState.guard, NoteState.load])
+
+signed_in = [
+    (dashboard_page, routes.DASHBOARD, "Projects", DashboardState.load),
+    (project_page, routes.PROJECT, "Project", ProjectState.load),
+    (memory_page, routes.MEMORY, "Memory Hub", MemoryState.load),
+    (members_page, routes.MEMBERS, "Members", MembersState.load),
+    (note_page, routes.NOTE, "Note", NoteState.load),
+]
+for page, route, title, load in signed_in:
+    app.add_page(page, route=route, title=f"{title} · nyxCore", on_load=[AuthState.guard, load])

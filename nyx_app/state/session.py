@@ -68,6 +68,7 @@ class AuthState(rx.State):
     tenant_id: str = ""
     tenant_name: str = ""
     role: str = ""
+    can_manage_members: bool = False
     tenants: list[TenantOption] = []
     # The message of the last refused action on the current page.
     error: str = ""
@@ -77,11 +78,17 @@ class AuthState(rx.State):
         ident = await auth.resolve(self.session_token)
         if ident is None:
             self.user_name = self.user_email = self.tenant_id = self.tenant_name = self.role = ""
+            self.can_manage_members = False
             self.tenants = []
             return None
+        moved = self.tenant_id not in ("", str(ident.tenant_id))
         self.user_name, self.user_email = ident.name, ident.email
         self.tenant_id, self.tenant_name, self.role = str(ident.tenant_id), ident.tenant_name, ident.role.value
-        return TenantContext(ident.tenant_id, ident.user_id, ident.role)
+        ctx = TenantContext(ident.tenant_id, ident.user_id, ident.role)
+        self.can_manage_members = ctx.can_manage_members
+        if moved:  # switched elsewhere, or removed from the tenant this page was showing
+            await self._load_tenants(ctx)
+        return ctx
 
     async def _require(self) -> TenantContext:
         ctx = await self._context()

@@ -1,0 +1,331 @@
+"""Project page: Notes tab (markdown notes) and Settings tab (name, GitHub repository, scan path)."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import reflex as rx
+
+from nyx_app import routes
+from nyx_app.components.layout import error_callout, signed_in_page
+from nyx_app.models.project import Project, ProjectNote
+from nyx_app.services import notes, projects
+from nyx_app.services.errors import NotFound
+from nyx_app.state.session import AuthState, user_action
+
+
+@dataclasses.dataclass
+class NoteView:
+    id: str
+    title: str
+    content: str
+    version: int
+    url: str
+
+    @classmethod
+    def of(cls, n: ProjectNote) -> NoteView:
+        return cls(str(n.id), n.title, n.content, n.version, routes.note_url(str(n.project_id), str(n.id)))
+
+
+class ProjectState(AuthState):
+    found: bool = True
+    loaded: bool = False
+    pid: str = ""
+    name: str = ""
+    description: str = ""
+    github_url: str = ""
+    scan_path: str = "/"
+    published: bool = False
+    notes: list[NoteView] = []
+    editing_note_id: str = ""
+    tab: str = "notes"
+
+    def _show(self, p: Project) -> None:
+        self.pid, self.name, self.description = str(p.id), p.name, p.description
+        self.github_url, self.published = p.github_url, p.published
+        self.scan_path = projects.display_scan_path(p.github_path)
+
+    async def _reload_notes(self) -> None:
+        self.notes = [NoteView.of(n) for n in await self._in_tenant(lambda s, c: notes.list_notes(s, c, self.pid))]
+
+    @rx.event
+    @user_action
+    async def load(self):
+        self.editing_note_id, self.loaded, self.tab = "", False, "notes"
+        requested = self.router.page.params.get("project_id", "")
+        try:
+            project = await self._in_tenant(lambda s, c: projects.get_project(s, c, requested))
+        except NotFound:
+            # Same answer for a random id and another tenant's id: nothing about it leaks.
+            self.found, self.loaded, self.pid, self.notes = False, True, "", []
+            return
+        self.found = True
+        self._show(project)
+        await self._reload_notes()
+        self.loaded = True
+
+    @rx.event
+    def set_tab(self, tab: str):
+        self.tab = tab
+
+    @rx.event
+    @user_action
+    async def save_settings(self, form: dict[str, str]):
+        project = await self._in_tenant(
+            lambda s, c: projects.update_project(
+                s,
+                c,
+                self.pid,
+                name=form.get("name", ""),
+                description=form.get("description", ""),
+                github_url=form.get("github_url", ""),
+                github_path=form.get("github_path", ""),
+            )
+        )
+        self._show(project)
+        return rx.toast.success("Settings saved")
+
+    @rx.event
+    @user_action
+    async def toggle_published(self):
+        project = await self._in_tenant(
+            lambda s, c: projects.update_project(s, c, self.pid, published=not self.published)
+        )
+        self._show(project)
+
+    @rx.event
+    @user_action
+    async def create_note(self, form: dict[str, str]):
+        await self._in_tenant(
+            lambda s, c: notes.create_note(s, c, self.pid, form.get("title", ""), form.get("content", ""))
+        )
+        await self._reload_notes()
+
+    @rx.event
+    def edit_note(self, note_id: str):
+        self.editing_note_id = note_id
+
+    @rx.event
+    def cancel_edit(self):
+        self.editing_note_id = ""
+        self.error = ""
+
+    @rx.event
+    @user_action
+    async def save_note(self, form: dict[str, str]):
+        note_id = self.editing_note_id
+        await self._in_tenant(
+            lambda s, c: notes.save_note(
+                s,
+                c,
+                note_id,
+                title=form.get("title", ""),
+                content=form.get("content", ""),
+                base_version=int(form.get("version") or 0),
+            )
+        )
+        self.editing_note_id = ""
+        await self._reload_notes()
+
+    @rx.event
+    @user_action
+    async def delete_note(self, note_id: str):
+        await self._in_tenant(lambda s, c: notes.delete_note(s, c, note_id))
+        await self._reload_notes()
+        return rx.toast.success("Note deleted")
+
+
+def _note_editor(n: NoteView) -> rx.Component:
+    return rx.form(
+        rx.vstack(
+            rx.input(name="title", default_value=n.title, id="edit-note-title", width="100%"),
+            rx.text_area(name="content", default_value=n.content, id="edit-note-content", rows="12", width="100%"),
+            rx.el.input(type="hidden", name="version", value=n.version.to_string()),
+            rx.hstack(
+                rx.button("Save note", type="submit", size="1", id="save-note"),
+                rx.button("Cancel", type="button", variant="soft", size="1", on_click=ProjectState.cancel_edit),
+            ),
+            width="100%",
+        ),
+        on_submit=ProjectState.save_note,
+        width="100%",
+    )
+
+
+def _note_view(n: NoteView) -> rx.Component:
+    return rx.vstack(
+        rx.hstack(
+            rx.link(rx.heading(n.title, size="4"), href=n.url, class_name="note-title"),
+            rx.spacer(),
+            rx.button("Edit", size="1", variant="soft", on_click=ProjectState.edit_note(n.id), class_name="edit-note"),
+            rx.alert_dialog.root(
+                rx.alert_dialog.trigger(
+                    rx.button("Delete", size="1", variant="soft", color_scheme="red", class_name="delete-note")
+                ),
+                rx.alert_dialog.content(
+                    rx.alert_dialog.title("Delete note?"),
+                    rx.alert_dialog.description("The note and its images are deleted. This cannot be undone."),
+                    rx.hstack(
+                        rx.alert_dialog.cancel(rx.button("Cancel", variant="soft")),
+                        rx.alert_dialog.action(
+                            rx.button(
+                                "Delete",
+                                color_scheme="red",
+                                on_click=ProjectState.delete_note(n.id),
+                                class_name="confirm-delete-note",
+                            )
+                        ),
+                        justify="end",
+                    ),
+                ),
+            ),
+            width="100%",
+            align="center",
+        ),
+        rx.box(rx.markdown(n.content), class_name="note-body", width="100%"),
+        width="100%",
+    )
+
+
+def _note_card(n: NoteView) -> rx.Component:
+    return rx.card(
+        rx.cond(ProjectState.editing_note_id == n.id, _note_editor(n), _note_view(n)),
+        width="100%",
+        class_name="note-card",
+    )
+
+
+def _notes_tab() -> rx.Component:
+    return rx.vstack(
+        rx.form(
+            rx.vstack(
+                rx.input(name="title", placeholder="Note title", id="new-note-title", width="100%"),
+                rx.text_area(name="content", placeholder="Markdown…", id="new-note-content", rows="6", width="100%"),
+                rx.button(rx.icon("plus", size=16), "Add note", type="submit", id="add-note"),
+                width="100%",
+            ),
+            on_submit=ProjectState.create_note,
+            reset_on_submit=True,
+            width="100%",
+        ),
+        rx.cond(
+            ProjectState.notes.length() > 0,  # type: ignore[attr-defined]
+            rx.vstack(rx.foreach(ProjectState.notes, _note_card), width="100%", spacing="3"),
+            rx.text("No notes yet.", color_scheme="gray"),
+        ),
+        width="100%",
+        spacing="4",
+    )
+
+
+def _settings_tab() -> rx.Component:
+    def field(label: str, control: rx.Component, hint: str = "") -> rx.Component:
+        return rx.vstack(
+            rx.text(label, size="2", weight="medium"),
+            control,
+            rx.cond(hint != "", rx.text(hint, size="1", color_scheme="gray")),
+            width="100%",
+            spacing="1",
+        )
+
+    return rx.form(
+        rx.vstack(
+            field("Name", rx.input(name="name", default_value=ProjectState.name, id="settings-name", width="100%")),
+            field(
+                "Description",
+                rx.text_area(name="description", default_value=ProjectState.description, id="settings-description"),
+            ),
+            field(
+                "GitHub repository URL",
+                rx.input(
+                    name="github_url",
+                    default_value=ProjectState.github_url,
+                    placeholder="https://github.com/owner/repo",
+                    id="settings-github-url",
+                    width="100%",
+                ),
+            ),
+            field(
+                "Scan path",
+                rx.input(
+                    name="github_path", default_value=ProjectState.scan_path, id="settings-scan-path", width="100%"
+                ),
+                "The folder of the repository to analyse; empty or / means the repository root.",
+            ),
+            rx.button("Save settings", type="submit", id="save-settings"),
+            width="100%",
+            max_width="640px",
+            spacing="3",
+        ),
+        on_submit=ProjectState.save_settings,
+        # A new key re-creates the uncontrolled inputs, so saved values (like "/" for the root) show.
+        key=ProjectState.scan_path + ProjectState.name,
+    )
+
+
+def _header() -> rx.Component:
+    return rx.vstack(
+        rx.hstack(
+            rx.heading(ProjectState.name, size="7", id="project-title"),
+            rx.cond(
+                ProjectState.published,
+                rx.badge("published", color_scheme="green"),
+                rx.badge("private", variant="soft"),
+            ),
+            rx.button(
+                rx.cond(ProjectState.published, "Unpublish", "Publish"),
+                size="1",
+                variant="soft",
+                on_click=ProjectState.toggle_published,
+                id="toggle-published",
+            ),
+            align="center",
+        ),
+        rx.text(ProjectState.description, color_scheme="gray"),
+        rx.hstack(
+            rx.text("Repository:", size="2", weight="medium"),
+            rx.text(rx.cond(ProjectState.github_url != "", ProjectState.github_url, "not set"), size="2"),
+            rx.text("Scan path:", size="2", weight="medium"),
+            rx.code(ProjectState.scan_path, id="scan-path-display"),
+            spacing="2",
+            align="center",
+        ),
+        spacing="2",
+    )
+
+
+def _not_found() -> rx.Component:
+    return rx.vstack(
+        rx.heading("Project not found", size="6", id="not-found"),
+        rx.text("It does not exist, or it is not in your current workspace."),
+        rx.link("Back to projects", href=routes.DASHBOARD),
+    )
+
+
+@signed_in_page
+def project_page() -> rx.Component:
+    return rx.cond(
+        ProjectState.found,
+        rx.cond(
+            ProjectState.loaded,
+            rx.vstack(
+                _header(),
+                error_callout(ProjectState.error),
+                rx.tabs.root(
+                    rx.tabs.list(
+                        rx.tabs.trigger("Notes", value="notes", id="tab-notes"),
+                        rx.tabs.trigger("Settings", value="settings", id="tab-settings"),
+                    ),
+                    rx.tabs.content(rx.box(_notes_tab(), padding_top="1em"), value="notes"),
+                    rx.tabs.content(rx.box(_settings_tab(), padding_top="1em"), value="settings"),
+                    value=ProjectState.tab,
+                    on_change=ProjectState.set_tab,
+                    width="100%",
+                ),
+                width="100%",
+                spacing="4",
+            ),
+            rx.spinner(),
+        ),
+        _not_found(),
+    )

@@ -1,0 +1,154 @@
+"""Row-level security binds, through the app role, on every tenant table.
+
+Rows of tenant A are made through the services (the way the app makes them); tenant B then tries
+to read, change, delete and forge them. The list of tenant tables comes from the database itself,
+so a new table without RLS, or without a row to try here, fails this file.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from nyx_app.db.engine import owner_engine
+from nyx_app.db.session import transaction
+from nyx_app.db.urls import app_url
+from nyx_app.models.note_image import NoteImage
+from nyx_app.services import memory, notes, projects
+from tests.factories import Account, TenantFactory
+
+
+def tenant_tables() -> list[str]:
+    with owner_engine().connect() as conn:
+        return list(
+            conn.scalars(
+                text(
+                    "SELECT table_name FROM information_schema.columns "
+                    "WHERE table_schema = 'public' AND column_name = 'tenant_id' "
+                    "AND table_name <> 'auth_session' ORDER BY table_name"
+                )
+            )
+        )
+
+
+async def seed_every_tenant_table(a: Account) -> None:
+    async with transaction(a.ctx.tenant_id, a.ctx.user_id) as s:
+        project = await projects.create_project(s, a.ctx, "Secret project")
+        note = await notes.create_note(s, a.ctx, project.id, "Secret note", "classified")
+        entry = await memory.create_entry(
+            s, a.ctx, title="Secret memory", content="classified", project_id=str(project.id)
+        )
+        s.add(
+            NoteImage(
+                tenant_id=a.ctx.tenant_id,
+                note_id=note.id,
+                memory_id=entry.id,
+                image_key=f"{uuid.uuid4()}.png",
+                thumb_key="t.png",
+                content_type="image/png",
+                width=1,
+                height=1,
+                bytes=1,
+                sha256="0" * 64,
+            )
+        )
+
+
+@pytest.fixture
+async def two_tenants(tenants: TenantFactory) -> tuple[Account, Account]:
+    a, b = await tenants.create("A"), await tenants.create("B")
+    await seed_every_tenant_table(a)
+    return a, b
+
+
+def test_every_tenant_table_has_rls_enabled_and_forced(database: None) -> None:
+    with owner_engine().connect() as conn:
+        rows = conn.execute(
+            text("SELECT relname, relrowsecurity, relforcerowsecurity FROM pg_class WHERE relname = ANY(:t)"),
+            {"t": tenant_tables()},
+        ).all()
+    assert rows, "no tenant tables found"
+    assert [r.relname for r in rows if not (r.relrowsecurity and r.relforcerowsecurity)] == []
+
+
+def test_app_role_is_bound_by_rls(database: None) -> None:
+    engine = owner_engine()
+    with engine.connect() as conn:
+        role = conn.execute(
+            text("SELECT rolsuper, rolbypassrls FROM pg_roles WHERE rolname = :r"), {"r": "nyx_app"}
+        ).one()
+        owners = set(conn.scalars(text("SELECT DISTINCT tableowner FROM pg_tables WHERE schemaname = 'public'")))
+    assert not role.rolsuper and not role.rolbypassrls
+    assert "nyx_app" not in owners
+
+
+@pytest.mark.parametrize("table", tenant_tables())
+async def test_tenant_b_cannot_read_change_delete_or_forge_tenant_a_rows(
+    two_tenants: tuple[Account, Account], table: str
+) -> None:
+    a, b = two_tenants
+    with owner_engine().connect() as conn:
+        # FORCE applies RLS to the table owner too: even set-up reads as tenant A.
+        conn.execute(text("SELECT set_config('app.tenant_id', :a, true)"), {"a": str(a.ctx.tenant_id)})
+        a_rows = conn.execute(
+            text(f"SELECT row_to_json(t) FROM {table} t WHERE tenant_id = :a"), {"a": a.ctx.tenant_id}
+        )
+        sample = next(iter(a_rows.scalars()), None)
+    assert sample is not None, f"seed_every_tenant_table() makes no {table} row: add one so RLS is tried on it"
+
+    async with transaction(b.ctx.tenant_id, b.ctx.user_id) as s:
+        seen = await s.execute(text(f"SELECT count(*) FROM {table} WHERE tenant_id = :a"), {"a": a.ctx.tenant_id})
+        assert seen.scalar_one() == 0
+        updated = await s.execute(
+            text(f"UPDATE {table} SET tenant_id = tenant_id WHERE tenant_id = :a"), {"a": a.ctx.tenant_id}
+        )
+        assert updated.rowcount == 0
+        deleted = await s.execute(text(f"DELETE FROM {table} WHERE tenant_id = :a"), {"a": a.ctx.tenant_id})
+        assert deleted.rowcount == 0
+
+    forged = dict(sample, id=str(uuid.uuid4()))
+    with pytest.raises(DBAPIError, match="row-level security"):
+        async with transaction(b.ctx.tenant_id, b.ctx.user_id) as s:
+            await s.execute(
+                text(f"INSERT INTO {table} SELECT * FROM json_populate_record(null::{table}, CAST(:row AS json))"),
+                {"row": json.dumps(forged)},
+            )
+
+    with owner_engine().connect() as conn:  # and A's rows are all still there
+        conn.execute(text("SELECT set_config('app.tenant_id', :a, true)"), {"a": str(a.ctx.tenant_id)})
+        assert conn.scalar(text(f"SELECT count(*) FROM {table} WHERE tenant_id = :a"), {"a": a.ctx.tenant_id}) >= 1
+
+
+async def test_no_tenant_set_means_no_rows(two_tenants: tuple[Account, Account]) -> None:
+    async with transaction() as s:
+        for table in tenant_tables():
+            if table == "membership":
+                continue  # also visible to its own user; no user is set here either
+            assert (await s.execute(text(f"SELECT count(*) FROM {table}"))).scalar_one() == 0
+        assert (await s.execute(text("SELECT count(*) FROM membership"))).scalar_one() == 0
+
+
+async def test_a_pooled_connection_reused_after_a_transaction_has_no_tenant(
+    two_tenants: tuple[Account, Account],
+) -> None:
+    a, _ = two_tenants
+    engine = create_async_engine(app_url(), pool_size=1, max_overflow=0)
+    try:
+        async with engine.begin() as conn:
+            await conn.execute(text("SELECT set_config('app.tenant_id', :t, true)"), {"t": str(a.ctx.tenant_id)})
+            first_pid = (await conn.execute(text("SELECT pg_backend_pid()"))).scalar_one()
+            assert (await conn.execute(text("SELECT count(*) FROM project"))).scalar_one() == 1
+        async with engine.begin() as conn:
+            assert (await conn.execute(text("SELECT pg_backend_pid()"))).scalar_one() == first_pid  # same connection
+            assert (await conn.execute(text("SELECT current_setting('app.tenant_id', true)"))).scalar_one() in (
+                "",
+                None,
+            )
+            assert (await conn.execute(text("SELECT count(*) FROM project"))).scalar_one() == 0
+    finally:
+        await engine.dispose()

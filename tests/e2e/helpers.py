@@ -1,0 +1,53 @@
+"""Steps a user takes, shared by browser tests."""
+
+from __future__ import annotations
+
+import itertools
+import time
+
+from playwright.sync_api import Page, expect
+
+_n = itertools.count(1)
+PASSWORD = "password-123"
+
+
+def unique_email(prefix: str = "user") -> str:
+    return f"{prefix}{int(time.time() * 1000)}{next(_n)}@example.test"
+
+
+def register(page: Page, name: str, workspace: str, email: str | None = None) -> str:
+    email = email or unique_email()
+    page.goto("/register")
+    page.fill("#name", name)
+    page.fill("#email", email)
+    page.fill("#password", PASSWORD)
+    page.fill("#workspace", workspace)
+    page.click("#register-submit")
+    expect(page.locator("#create-project")).to_be_visible()
+    return email
+
+
+def login(page: Page, email: str, password: str = PASSWORD) -> None:
+    page.goto("/login")
+    page.fill("#email", email)
+    page.fill("#password", password)
+    page.click("#login-submit")
+    expect(page.locator("#create-project")).to_be_visible()
+
+
+def logout(page: Page) -> None:
+    page.click("#logout")
+    expect(page.locator("#login-submit")).to_be_visible()
+
+
+def create_project(page: Page, name: str, description: str = "") -> None:
+    page.fill("#new-project-name", name)
+    if description:
+        page.fill("#new-project-description", description)
+    page.click("#create-project")
+    expect(page.locator(".project-card", has_text=name)).to_be_visible()
+
+
+def open_project(page: Page, name: str) -> None:
+    page.locator(".project-link", has_text=name).click()
+    expect(page.locator("#project-title")).to_have_text(name)

@@ -1,0 +1,205 @@
+"""The issue's user journey, in Chromium against the running app."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import Browser, Page, expect
+
+from tests.e2e.helpers import PASSWORD, create_project, login, logout, open_project, register, unique_email
+
+pytestmark = pytest.mark.e2e
+
+
+def test_two_tenants_never_see_each_other(page: Page) -> None:
+    register(page, "Ada", "Ada's team")
+    create_project(page, "Apollo", "Moon landing software")
+    open_project(page, "Apollo")
+    project_url = page.url
+
+    page.click("#tab-settings")
+    page.fill("#settings-github-url", "https://github.com/nasa/apollo-11")
+    page.fill("#settings-scan-path", "")
+    page.click("#save-settings")
+    expect(page.locator("#scan-path-display")).to_have_text("/")
+    page.fill("#settings-scan-path", "/src/guidance/")
+    page.click("#save-settings")
+    expect(page.locator("#scan-path-display")).to_have_text("/src/guidance")
+
+    page.click("#tab-notes")
+    page.fill("#new-note-title", "Launch checklist")
+    page.fill("#new-note-content", "# Go/No-Go\n\n- **fuel** loaded\n- crew aboard")
+    page.click("#add-note")
+    note = page.locator(".note-card", has_text="Launch checklist")
+    expect(note.locator(".note-body h1")).to_have_text("Go/No-Go")
+    expect(note.locator(".note-body strong")).to_have_text("fuel")
+    page.screenshot(path="test-artifacts/project-notes.png", full_page=True)
+
+    logout(page)
+    page.goto(project_url)
+    expect(page.locator("#login-submit")).to_be_visible()  # signed out: the page is not shown
+
+    register(page, "Bob", "Bob's team")
+    expect(page.locator(".project-card")).to_have_count(0)
+    expect(page.get_by_text("Apollo")).to_have_count(0)
+    page.goto(project_url)
+    expect(page.locator("#not-found")).to_have_text("Project not found")
+    expect(page.get_by_text("Apollo")).to_have_count(0)
+    expect(page.get_by_text("Launch checklist")).to_have_count(0)
+
+
+def test_bad_input_gets_a_clear_message(page: Page) -> None:
+    email = register(page, "Cleo", "Cleo's team")
+    page.click("#create-project")
+    expect(page.locator("#form-error")).to_contain_text("Project name cannot be empty")
+    create_project(page, "Dup")
+    page.fill("#new-project-name", "Dup")
+    page.click("#create-project")
+    expect(page.locator("#form-error")).to_contain_text("already exists")
+    expect(page.locator(".project-card")).to_have_count(1)
+
+    page.goto("/projects/00000000-0000-0000-0000-000000000000")
+    expect(page.locator("#not-found")).to_be_visible()
+    page.goto("/projects/not-a-uuid")
+    expect(page.locator("#not-found")).to_be_visible()
+
+    logout(page)
+    page.fill("#email", email)
+    page.fill("#password", "wrong-password")
+    page.click("#login-submit")
+    expect(page.locator("#form-error")).to_have_text("E-mail or password is wrong.")
+    page.fill("#email", unique_email("nobody"))
+    page.fill("#password", PASSWORD)
+    page.click("#login-submit")
+    expect(page.locator("#form-error")).to_have_text("E-mail or password is wrong.")
+
+    page.goto("/register")
+    page.fill("#name", "Cleo again")
+    page.fill("#email", email)
+    page.fill("#password", PASSWORD)
+    page.fill("#workspace", "Another")
+    page.click("#register-submit")
+    expect(page.locator("#form-error")).to_contain_text("already exists")
+
+
+def test_projects_rename_publish_delete_and_notes_edit(page: Page) -> None:
+    register(page, "Dan", "Dan's team")
+    create_project(page, "Draft")
+    card = page.locator(".project-card", has_text="Draft")
+    card.get_by_role("button", name="Rename / describe").click()
+    page.fill("#edit-project-name", "Final")
+    page.fill("#edit-project-description", "Renamed and described")
+    page.click("#save-project")
+    card = page.locator(".project-card", has_text="Final")
+    expect(card).to_contain_text("Renamed and described")
+    card.get_by_role("button", name="Publish").click()
+    expect(card.get_by_text("published")).to_be_visible()
+    card.get_by_role("button", name="Unpublish").click()
+    expect(card.get_by_text("private")).to_be_visible()
+
+    open_project(page, "Final")
+    page.fill("#new-note-title", "Todo")
+    page.fill("#new-note-content", "first")
+    page.click("#add-note")
+    page.locator(".note-card", has_text="Todo").locator(".edit-note").click()
+    page.fill("#edit-note-content", "second *version*")
+    page.click("#save-note")
+    expect(page.locator(".note-card", has_text="Todo").locator(".note-body em")).to_have_text("version")
+    page.reload()
+    expect(page.locator(".note-card", has_text="Todo").locator(".note-body")).to_contain_text("second")
+    page.locator(".note-card", has_text="Todo").locator(".delete-note").click()
+    page.locator(".confirm-delete-note").click()
+    expect(page.locator(".note-card")).to_have_count(0)
+
+    page.goto("/")
+    page.locator(".project-card", has_text="Final").get_by_role("button", name="Delete").click()
+    page.get_by_role("alertdialog").get_by_role("button", name="Delete").click()
+    expect(page.locator("#no-projects")).to_be_visible()
+
+
+def test_memory_hub_create_search_edit_delete(page: Page) -> None:
+    register(page, "Eve", "Eve's team")
+    page.goto("/memory")
+    for title, content, tags in [
+        ("Deploy steps", "Always push before deploying to production", "ops, deploy"),
+        ("Vector column", "Never run db push; it drops the embedding column", "database"),
+    ]:
+        page.fill("#new-memory-title", title)
+        page.fill("#new-memory-content", content)
+        page.fill("#new-memory-tags", tags)
+        page.click("#add-memory")
+        expect(page.locator(".memory-card", has_text=title)).to_be_visible()
+
+    page.fill("#memory-query", "deploying")
+    page.click("#memory-search")
+    expect(page.locator(".memory-card")).to_have_count(1)
+    expect(page.locator(".memory-card")).to_contain_text("Deploy steps")
+    page.fill("#memory-query", "database")
+    page.click("#memory-search")
+    expect(page.locator(".memory-card")).to_have_count(1)
+    expect(page.locator(".memory-card")).to_contain_text("Vector column")
+    page.fill("#memory-query", "kubernetes")
+    page.click("#memory-search")
+    expect(page.locator("#no-memories")).to_have_text("Nothing matches.")
+
+    page.fill("#memory-query", "")
+    page.click("#memory-search")
+    page.locator(".memory-card", has_text="Deploy steps").locator(".edit-memory").click()
+    page.fill("#edit-memory-title", "Deploy checklist")
+    page.click("#save-memory")
+    expect(page.locator(".memory-card", has_text="Deploy checklist")).to_be_visible()
+    page.screenshot(path="test-artifacts/memory-hub.png", full_page=True)
+    page.locator(".memory-card", has_text="Deploy checklist").locator(".delete-memory").click()
+    expect(page.locator(".memory-card")).to_have_count(1)
+
+
+def test_owner_adds_a_member_who_switches_tenants_and_loses_access_when_removed(
+    page: Page, browser: Browser, app_url: str
+) -> None:
+    member_email = register(page, "Finn", "Finn's own team")
+    logout(page)
+    owner_email = register(page, "Gail", "Gail's team")
+    create_project(page, "Shared work")
+    page.goto("/settings/members")
+    page.fill("#member-email", member_email)
+    page.fill("#member-password", "ignored-for-existing")
+    page.click("#add-member")
+    expect(page.locator(".member-row", has_text=member_email)).to_contain_text("member")
+    new_email = unique_email("newbie")
+    page.fill("#member-email", new_email)
+    page.fill("#member-name", "Newbie")
+    page.fill("#member-password", "initial-pass-1")
+    page.click("#add-member")
+    expect(page.locator(".member-row", has_text=new_email)).to_be_visible()
+    page.screenshot(path="test-artifacts/members.png", full_page=True)
+
+    # The new account logs in with its initial password and sees the tenant's project.
+    logout(page)
+    login(page, new_email, "initial-pass-1")
+    expect(page.locator(".project-card", has_text="Shared work")).to_be_visible()
+    logout(page)
+
+    # Finn is in two tenants and switches between them.
+    login(page, member_email)
+    page.click("#tenant-switcher")
+    page.get_by_role("option", name="Gail's team").click()
+    expect(page.locator(".project-card", has_text="Shared work")).to_be_visible()
+    page.click("#tenant-switcher")
+    page.get_by_role("option", name="Finn's own team").click()
+    expect(page.locator(".project-card")).to_have_count(0)
+    page.click("#tenant-switcher")
+    page.get_by_role("option", name="Gail's team").click()
+    expect(page.locator(".project-card", has_text="Shared work")).to_be_visible()
+
+    # Gail removes Finn from another browser; Finn's very next event no longer shows Gail's data.
+    other = browser.new_context(base_url=app_url)
+    gail = other.new_page()
+    login(gail, owner_email)
+    gail.goto("/settings/members")
+    gail.locator(".member-row", has_text=member_email).get_by_role("button", name="Remove").click()
+    expect(gail.locator(".member-row", has_text=member_email)).to_have_count(0)
+    other.close()
+
+    page.fill("#new-project-name", "Sneaky")
+    page.click("#create-project")
+    expect(page.locator(".project-card", has_text="Shared work")).to_have_count(0)
+    expect(page.locator("#tenant-name")).to_have_text("Finn's own team")

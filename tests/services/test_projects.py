@@ -1,0 +1,94 @@
+import pytest
+
+from nyx_app.db.session import transaction
+from nyx_app.services import projects
+from nyx_app.services.errors import InvalidInput, NotFound
+from tests.factories import Account, TenantFactory
+
+
+async def _create(a: Account, name: str, description: str = ""):
+    async with transaction(a.ctx.tenant_id, a.ctx.user_id) as s:
+        return await projects.create_project(s, a.ctx, name, description)
+
+
+async def _list(a: Account) -> list[str]:
+    async with transaction(a.ctx.tenant_id, a.ctx.user_id) as s:
+        return [p.name for p in await projects.list_projects(s, a.ctx)]
+
+
+async def test_create_rename_describe_publish_delete(tenants: TenantFactory) -> None:
+    a = await tenants.create()
+    project = await _create(a, "  Apollo  ", "moon")
+    assert project.name == "Apollo"
+    async with transaction(a.ctx.tenant_id, a.ctx.user_id) as s:
+        updated = await projects.update_project(
+            s, a.ctx, project.id, name="Artemis", description="again", published=True
+        )
+    assert (updated.name, updated.description, updated.published) == ("Artemis", "again", True)
+    assert await _list(a) == ["Artemis"]
+    async with transaction(a.ctx.tenant_id, a.ctx.user_id) as s:
+        await projects.delete_project(s, a.ctx, project.id)
+    assert await _list(a) == []
+
+
+@pytest.mark.parametrize(
+    ("name", "message"), [("", "cannot be empty"), ("   ", "cannot be empty"), ("x" * 121, "too long")]
+)
+async def test_bad_names_are_refused_and_nothing_is_written(tenants: TenantFactory, name: str, message: str) -> None:
+    a = await tenants.create()
+    with pytest.raises(InvalidInput, match=message):
+        await _create(a, name)
+    assert await _list(a) == []
+
+
+async def test_duplicate_name_in_a_tenant_is_refused_but_allowed_across_tenants(tenants: TenantFactory) -> None:
+    a, b = await tenants.create(), await tenants.create()
+    await _create(a, "Same")
+    with pytest.raises(InvalidInput, match="already exists"):
+        await _create(a, "Same")
+    await _create(b, "Same")
+    assert await _list(a) == ["Same"] and await _list(b) == ["Same"]
+
+
+async def test_another_tenants_project_is_simply_not_found(tenants: TenantFactory) -> None:
+    a, b = await tenants.create(), await tenants.create()
+    project = await _create(a, "Private")
+    for attempt in (
+        lambda s: projects.get_project(s, b.ctx, project.id),
+        lambda s: projects.update_project(s, b.ctx, project.id, name="Mine now"),
+        lambda s: projects.delete_project(s, b.ctx, project.id),
+        lambda s: projects.get_project(s, b.ctx, "not-a-uuid"),
+    ):
+        with pytest.raises(NotFound, match="Project not found"):
+            async with transaction(b.ctx.tenant_id, b.ctx.user_id) as s:
+                await attempt(s)
+    assert await _list(a) == ["Private"]
+
+
+async def test_scan_path_empty_means_root_shown_as_slash(tenants: TenantFactory) -> None:
+    a = await tenants.create()
+    project = await _create(a, "Repo")
+    assert projects.display_scan_path(project.github_path) == "/"
+    async with transaction(a.ctx.tenant_id, a.ctx.user_id) as s:
+        p = await projects.update_project(
+            s, a.ctx, project.id, github_url="https://github.com/org/repo.git", github_path="/src/app/"
+        )
+    assert (p.github_url, p.github_path, projects.display_scan_path(p.github_path)) == (
+        "https://github.com/org/repo",
+        "src/app",
+        "/src/app",
+    )
+    async with transaction(a.ctx.tenant_id, a.ctx.user_id) as s:
+        p = await projects.update_project(s, a.ctx, project.id, github_path="/")
+    assert p.github_path == "" and projects.display_scan_path(p.github_path) == "/"
+
+
+@pytest.mark.parametrize(
+    ("url", "path"), [("http://github.com/a/b", ""), ("https://gitlab.com/a/b", ""), ("", "../etc"), ("", "a/./b")]
+)
+async def test_bad_repository_settings_are_refused(tenants: TenantFactory, url: str, path: str) -> None:
+    a = await tenants.create()
+    project = await _create(a, "Repo")
+    with pytest.raises(InvalidInput):
+        async with transaction(a.ctx.tenant_id, a.ctx.user_id) as s:
+            await projects.update_project(s, a.ctx, project.id, github_url=url, github_path=path)

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from typing import Any
 
 import reflex as rx
+from reflex.event import parse_args_spec, passthrough_event_spec
 from reflex.vars import VarData
 
 UPLOAD_ID = "note-images"
@@ -43,13 +44,57 @@ class ImageCard:
 
 
 @dataclasses.dataclass
+class PendingFile:
+    """A file on its way up: its share of the upload's progress, until the server answers."""
+
+    name: str
+    size: int
+    percent: int = 0
+
+
+@dataclasses.dataclass
 class FileOutcome:
     name: str
     ok: bool
     message: str
 
 
-def drop_zone(on_drop: Any, uploading: rx.Var[bool], progress: rx.Var[int]) -> rx.Component:
+def dropped_file_summaries() -> rx.Var[list[dict[str, Any]]]:
+    """Name and size of the files of an on_drop event (for per-file progress; the File objects
+    themselves go up with the upload request, not through the websocket)."""
+    files = parse_args_spec(passthrough_event_spec(list[rx.UploadFile]))[0][0]
+    return rx.Var(
+        _js_expr=f"Array.from({files!s} ?? []).map((f) => ({{name: f.name, size: f.size}}))",
+        _var_data=files._get_all_var_data(),
+    ).to(list[dict[str, Any]])
+
+
+def split_progress(sizes: list[int], fraction: float) -> list[int]:
+    """Per-file percentages from the progress of one request carrying the files in order.
+
+    The browser reports bytes sent for the whole request; files go up one after another, so a
+    file is done once the bytes of all files before it and its own have been sent.
+    """
+    sent = max(0.0, min(1.0, fraction)) * sum(sizes)
+    percents = []
+    for size in sizes:
+        percents.append(100 if size == 0 or sent >= size else max(0, round(sent / size * 100)))
+        sent = max(0.0, sent - size)
+    return percents
+
+
+def _pending(p: PendingFile) -> rx.Component:
+    return rx.hstack(
+        rx.text(p.name, size="1", width="14em", overflow="hidden", text_overflow="ellipsis", white_space="nowrap"),
+        rx.progress(value=p.percent, max=100, width="100%"),
+        rx.text(rx.cond(p.percent < 100, f"{p.percent}%", "checking…"), size="1", white_space="nowrap"),
+        width="100%",
+        align="center",
+        class_name="upload-pending",
+    )
+
+
+def drop_zone(on_drop: Any, uploading: rx.Var[bool], pending: rx.Var[list[PendingFile]]) -> rx.Component:
     return rx.vstack(
         rx.upload(
             rx.vstack(
@@ -70,20 +115,7 @@ def drop_zone(on_drop: Any, uploading: rx.Var[bool], progress: rx.Var[int]) -> r
             drag_active_style={"border_color": "var(--accent-9)", "background": "var(--accent-a2)"},
             class_name="image-drop-zone",
         ),
-        rx.cond(
-            uploading,
-            rx.hstack(
-                rx.progress(value=progress, max=100, width="100%", id="upload-progress"),
-                rx.text(
-                    rx.cond(progress < 100, f"Uploading… {progress}%", "Checking and saving images…"),  # type: ignore[operator]
-                    size="1",
-                    white_space="nowrap",
-                    id="upload-status",
-                ),
-                width="100%",
-                align="center",
-            ),
-        ),
+        rx.cond(uploading, rx.vstack(rx.foreach(pending, _pending), width="100%", spacing="1", id="upload-progress")),
         width="100%",
     )
 

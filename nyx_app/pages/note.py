@@ -11,11 +11,15 @@ from nyx_app.components.image_gallery import (
     UPLOAD_ID,
     FileOutcome,
     ImageCard,
+    PendingFile,
     drop_zone,
+    dropped_file_summaries,
     image_card,
+    split_progress,
     upload_outcomes,
 )
 from nyx_app.components.layout import error_callout, signed_in_page
+from nyx_app.integrations.images import display_name
 from nyx_app.models.note_image import NoteImagePublic
 from nyx_app.services import note_images, notes
 from nyx_app.services.context import TenantContext
@@ -47,7 +51,7 @@ class NoteState(AuthState):
     images: list[ImageCard] = []
     outcomes: list[FileOutcome] = []
     uploading: bool = False
-    progress: int = 0
+    pending: list[PendingFile] = []
     # The note this page shows, fixed at load; every event looks it up again under RLS.
     _note_id: str = ""
 
@@ -62,7 +66,7 @@ class NoteState(AuthState):
     @user_action
     async def load(self):
         self._note_id, project_id = self.note_id, self.project_id  # type: ignore[attr-defined]
-        self.outcomes, self.uploading, self.progress = [], False, 0
+        self.outcomes, self.uploading, self.pending = [], False, []
 
         async def read(s: AsyncSession, c: TenantContext):
             note = await notes.get_note(s, c, self._note_id)
@@ -76,9 +80,15 @@ class NoteState(AuthState):
         self._show(images)
 
     @rx.event
+    def files_chosen(self, chosen: list[dict]):
+        self.outcomes = []
+        self.pending = [PendingFile(display_name(str(f.get("name", ""))), int(f.get("size") or 0)) for f in chosen]
+        self.uploading = bool(self.pending)
+
+    @rx.event
     def track_progress(self, status: dict):
-        self.uploading = True
-        self.progress = min(100, round(float(status.get("progress", 0)) * 100))
+        percents = split_progress([p.size for p in self.pending], float(status.get("progress", 0)))
+        self.pending = [PendingFile(p.name, p.size, pc) for p, pc in zip(self.pending, percents, strict=True)]
 
     @rx.event
     @user_action
@@ -93,7 +103,7 @@ class NoteState(AuthState):
             note_id = self._note_id
             results = await self._in_tenant(lambda s, c: note_images.add_images(s, c, note_id, incoming))
         finally:
-            self.uploading, self.progress = False, 0
+            self.uploading, self.pending = False, []
         self.outcomes = [FileOutcome(r.name, r.ok, "added" if r.ok else r.error) for r in results]
         await self._reload_images()
         saved = sum(r.ok for r in results)
@@ -159,11 +169,14 @@ def note_page() -> rx.Component:
         rx.box(rx.markdown(NoteState.content), width="100%", class_name="note-content"),
         rx.heading("Images", size="4"),
         drop_zone(
-            NoteState.handle_upload(
-                rx.upload_files(upload_id=UPLOAD_ID, on_upload_progress=NoteState.track_progress)  # type: ignore[call-arg]
-            ),
+            [
+                NoteState.files_chosen(dropped_file_summaries()),
+                NoteState.handle_upload(
+                    rx.upload_files(upload_id=UPLOAD_ID, on_upload_progress=NoteState.track_progress)  # type: ignore[call-arg]
+                ),
+            ],
             NoteState.uploading,
-            NoteState.progress,
+            NoteState.pending,
         ),
         upload_outcomes(NoteState.outcomes),
         _gallery(),

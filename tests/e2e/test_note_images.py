@@ -96,3 +96,40 @@ def test_upload_describe_reorder_remove_and_reload(page: Page) -> None:
     # Signed out, the same image URL answers 401; the browser cannot reach it without the session.
     page.context.clear_cookies()
     assert page.request.get(href).status == 401
+
+
+def noisy_png(name: str, size: tuple[int, int] = (400, 300)) -> dict[str, object]:
+    out = io.BytesIO()
+    Image.effect_noise(size, 80).convert("RGB").save(out, "PNG")
+    return {"name": name, "mimeType": "image/png", "buffer": out.getvalue()}
+
+
+def test_each_file_shows_its_progress_on_a_slow_connection(page: Page) -> None:
+    register(page, "Otto", "Otto's lab")
+    create_project(page, "Slow line")
+    open_project(page, "Slow line")
+    page.fill("#new-note-title", "Field photos")
+    page.click("#add-note")
+    page.locator(".note-title", has_text="Field photos").click()
+    expect(page.locator("#note-title")).to_have_text("Field photos")
+
+    files = [noisy_png("first.png"), noisy_png("second.png")]  # ~360 KB each
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("Network.enable")
+    cdp.send(
+        "Network.emulateNetworkConditions",
+        {"offline": False, "latency": 20, "downloadThroughput": -1, "uploadThroughput": 400_000},
+    )
+    page.locator(".image-drop-zone input[type=file]").set_input_files(files)
+    pending = page.locator(".upload-pending")
+    expect(pending).to_have_count(2)
+    expect(pending.nth(0)).to_contain_text("first.png")
+    expect(pending.nth(1)).to_contain_text("second.png")
+    # While the second file is still on its way, the first one is already complete.
+    expect(pending.nth(0)).to_contain_text("checking", timeout=10_000)
+    cdp.send(
+        "Network.emulateNetworkConditions",
+        {"offline": False, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1},
+    )
+    expect(page.locator(".image-card")).to_have_count(2)
+    expect(pending).to_have_count(0)

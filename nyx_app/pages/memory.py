@@ -6,6 +6,7 @@ import dataclasses
 
 import reflex as rx
 
+from nyx_app.components.forms import save_cancel
 from nyx_app.components.layout import error_callout, signed_in_page
 from nyx_app.models.memory import MemoryEntry
 from nyx_app.services import memory, projects
@@ -183,10 +184,7 @@ def _entry_card(e: EntryView) -> rx.Component:
     editor = rx.form(
         rx.vstack(
             *_entry_form("edit-memory", e),
-            rx.hstack(
-                rx.button("Save", type="submit", size="1", id="save-memory"),
-                rx.button("Cancel", type="button", size="1", variant="soft", on_click=MemoryState.cancel_edit),
-            ),
+            save_cancel("Save", "save-memory", MemoryState.cancel_edit),
             width="100%",
         ),
         on_submit=MemoryState.save_edit,

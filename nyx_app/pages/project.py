@@ -7,6 +7,7 @@ import dataclasses
 import reflex as rx
 
 from nyx_app import routes
+from nyx_app.components.forms import confirm_delete, published_badge, save_cancel
 from nyx_app.components.layout import error_callout, signed_in_page
 from nyx_app.models.project import Project, ProjectNote
 from nyx_app.services import notes, projects
@@ -141,10 +142,7 @@ def _note_editor(n: NoteView) -> rx.Component:
             rx.input(name="title", default_value=n.title, id="edit-note-title", width="100%"),
             rx.text_area(name="content", default_value=n.content, id="edit-note-content", rows="12", width="100%"),
             rx.el.input(type="hidden", name="version", value=n.version.to_string()),
-            rx.hstack(
-                rx.button("Save note", type="submit", size="1", id="save-note"),
-                rx.button("Cancel", type="button", variant="soft", size="1", on_click=ProjectState.cancel_edit),
-            ),
+            save_cancel("Save note", "save-note", ProjectState.cancel_edit),
             width="100%",
         ),
         on_submit=ProjectState.save_note,
@@ -158,26 +156,12 @@ def _note_view(n: NoteView) -> rx.Component:
             rx.link(rx.heading(n.title, size="4"), href=n.url, class_name="note-title"),
             rx.spacer(),
             rx.button("Edit", size="1", variant="soft", on_click=ProjectState.edit_note(n.id), class_name="edit-note"),
-            rx.alert_dialog.root(
-                rx.alert_dialog.trigger(
-                    rx.button("Delete", size="1", variant="soft", color_scheme="red", class_name="delete-note")
-                ),
-                rx.alert_dialog.content(
-                    rx.alert_dialog.title("Delete note?"),
-                    rx.alert_dialog.description("The note and its images are deleted. This cannot be undone."),
-                    rx.hstack(
-                        rx.alert_dialog.cancel(rx.button("Cancel", variant="soft")),
-                        rx.alert_dialog.action(
-                            rx.button(
-                                "Delete",
-                                color_scheme="red",
-                                on_click=ProjectState.delete_note(n.id),
-                                class_name="confirm-delete-note",
-                            )
-                        ),
-                        justify="end",
-                    ),
-                ),
+            confirm_delete(
+                "Delete note?",
+                "The note and its images are deleted. This cannot be undone.",
+                ProjectState.delete_note(n.id),
+                trigger_class="delete-note",
+                confirm_class="confirm-delete-note",
             ),
             width="100%",
             align="center",
@@ -267,11 +251,7 @@ def _header() -> rx.Component:
     return rx.vstack(
         rx.hstack(
             rx.heading(ProjectState.name, size="7", id="project-title"),
-            rx.cond(
-                ProjectState.published,
-                rx.badge("published", color_scheme="green"),
-                rx.badge("private", variant="soft"),
-            ),
+            published_badge(ProjectState.published),
             rx.button(
                 rx.cond(ProjectState.published, "Unpublish", "Publish"),
                 size="1",

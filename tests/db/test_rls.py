@@ -14,7 +14,9 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import create_async_engine
+from sqlmodel import SQLModel
 
+import nyx_app.models  # noqa: F401  (every table on the metadata)
 from nyx_app.db.engine import owner_engine
 from nyx_app.db.session import transaction
 from nyx_app.db.urls import app_url
@@ -22,16 +24,26 @@ from nyx_app.models.note_image import NoteImage
 from nyx_app.services import memory, notes, projects
 from tests.factories import Account, TenantFactory
 
+# auth_session.tenant_id is the tenant a login is working in, not ownership; only auth touches it.
+NOT_TENANT_SCOPED = ("auth_session",)
+
 
 def tenant_tables() -> list[str]:
+    """From the models, so tests can be parametrised before the database exists."""
+    tables = SQLModel.metadata.sorted_tables
+    return sorted(t.name for t in tables if "tenant_id" in t.c and t.name not in NOT_TENANT_SCOPED)
+
+
+def tenant_tables_in_database() -> list[str]:
     with owner_engine().connect() as conn:
         return list(
             conn.scalars(
                 text(
                     "SELECT table_name FROM information_schema.columns "
                     "WHERE table_schema = 'public' AND column_name = 'tenant_id' "
-                    "AND table_name <> 'auth_session' ORDER BY table_name"
-                )
+                    "AND table_name <> ALL(:skip) ORDER BY table_name"
+                ),
+                {"skip": list(NOT_TENANT_SCOPED)},
             )
         )
 
@@ -64,6 +76,10 @@ async def two_tenants(tenants: TenantFactory) -> tuple[Account, Account]:
     a, b = await tenants.create("A"), await tenants.create("B")
     await seed_every_tenant_table(a)
     return a, b
+
+
+def test_the_models_know_every_tenant_table_of_the_database(database: None) -> None:
+    assert tenant_tables_in_database() == tenant_tables()
 
 
 def test_every_tenant_table_has_rls_enabled_and_forced(database: None) -> None:

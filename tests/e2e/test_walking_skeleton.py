@@ -203,3 +203,26 @@ def test_owner_adds_a_member_who_switches_tenants_and_loses_access_when_removed(
     page.click("#create-project")
     expect(page.locator(".project-card", has_text="Shared work")).to_have_count(0)
     expect(page.locator("#tenant-name")).to_have_text("Finn's own team")
+
+
+def test_a_note_saved_from_two_tabs_shows_a_conflict_instead_of_losing_work(page: Page) -> None:
+    register(page, "Hal", "Hal's team")
+    create_project(page, "Tabs")
+    open_project(page, "Tabs")
+    page.fill("#new-note-title", "Shared note")
+    page.fill("#new-note-content", "original")
+    page.click("#add-note")
+    second = page.context.new_page()  # same login, another tab
+    second.goto(page.url)
+    for tab in (page, second):
+        tab.locator(".note-card", has_text="Shared note").locator(".edit-note").click()
+    page.fill("#edit-note-content", "from tab one")
+    page.click("#save-note")
+    expect(page.locator(".note-card", has_text="Shared note").locator(".note-body")).to_have_text("from tab one")
+
+    second.fill("#edit-note-content", "from tab two")
+    second.click("#save-note")
+    expect(second.locator("#form-error")).to_contain_text("changed elsewhere")
+    expect(second.locator("#edit-note-content")).to_have_value("from tab two")  # nothing lost
+    second.reload()
+    expect(second.locator(".note-card", has_text="Shared note").locator(".note-body")).to_have_text("from tab one")

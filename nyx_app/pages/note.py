@@ -96,12 +96,14 @@ class NoteState(AuthState):
         """Image work runs in threads inside the service; this handler only reads and reports."""
         self.outcomes = []
         try:
+            await self._require()  # no image work for a signed-out visitor
             note_images.check_drop_size(len(files))
             # One byte over the limit is enough for the service to refuse an oversize file.
             limit = get_settings().upload_max_bytes + 1
             incoming = [IncomingFile(f.filename or "", await f.read(limit)) for f in files]
+            checked = await note_images.check_files(incoming)  # before the transaction: no idle connection
             note_id = self._note_id
-            results = await self._in_tenant(lambda s, c: note_images.add_images(s, c, note_id, incoming))
+            results = await self._in_tenant(lambda s, c: note_images.save_images(s, c, note_id, checked))
         finally:
             self.uploading, self.pending = False, []
         self.outcomes = [FileOutcome(r.name, r.ok, "added" if r.ok else r.error) for r in results]

@@ -91,18 +91,32 @@ def remove_objects_after_commit(session: AsyncSession, keys: Sequence[str], stor
         after_commit(session, lambda: _delete_objects(_storage(storage), keys))
 
 
-async def _process_all(files: Sequence[IncomingFile]) -> list[ProcessedImage | ImageRejected]:
+@dataclass(frozen=True, slots=True)
+class CheckedFile:
+    """A file after validation: re-encoded and thumbnailed, or rejected with a message."""
+
+    name: str
+    image: ProcessedImage | None
+    error: str = ""
+
+
+async def check_files(files: Sequence[IncomingFile]) -> list[CheckedFile]:
+    """Validate and re-encode every file in worker threads. No database: callers run this before
+    opening their transaction, so a connection is not held while images are processed."""
+    check_drop_size(len(files))
     settings = get_settings()
     gate = asyncio.Semaphore(PROCESS_THREADS)
 
-    async def one(file: IncomingFile) -> ProcessedImage | ImageRejected:
+    async def one(file: IncomingFile) -> CheckedFile:
+        name = display_name(file.name)
         async with gate:
             try:
-                return await asyncio.to_thread(
+                image = await asyncio.to_thread(
                     process_image, file.data, max_bytes=settings.upload_max_bytes, max_pixels=settings.upload_max_pixels
                 )
             except ImageRejected as rejected:
-                return rejected
+                return CheckedFile(name, None, str(rejected))
+        return CheckedFile(name, image)
 
     return await asyncio.gather(*(one(f) for f in files))
 
@@ -143,40 +157,34 @@ def check_drop_size(count: int) -> None:
         raise InvalidInput(f"You dropped {count} files; at most {limit} at a time. Nothing was uploaded.")
 
 
-async def add_images(
+async def save_images(
     session: AsyncSession,
     ctx: TenantContext,
     note_id: str | uuid.UUID,
-    files: Sequence[IncomingFile],
+    checked: Sequence[CheckedFile],
     *,
     storage: Storage | None = None,
 ) -> list[FileResult]:
-    """Validate, re-encode, store and record each file; one result per file, in order.
+    """Store and record the accepted files of ``check_files``; one result per file, in order.
 
     A bad file gets its own message and does not stop the good ones.
     """
     note = await _note(session, note_id)
-    check_drop_size(len(files))
     store = _storage(storage)
-    names = [display_name(f.name) for f in files]
-    processed = await _process_all(files)
-
-    accepted = [(i, p) for i, p in enumerate(processed) if isinstance(p, ProcessedImage)]
-    keys = [new_key(ctx.tenant_id, note.project_id, note.id, p.ext) for _, p in accepted]
+    accepted = [(i, c.image) for i, c in enumerate(checked) if c.image is not None]
+    keys = [new_key(ctx.tenant_id, note.project_id, note.id, image.ext) for _, image in accepted]
     stored: list[str] = []
     # Registered before anything is written, so a failing commit at the edge also removes them.
     after_rollback(session, lambda: _delete_objects(store, stored))
-    saved = await _store_all(store, list(zip(keys, (p for _, p in accepted), strict=True)), stored)
+    saved = await _store_all(store, list(zip(keys, (image for _, image in accepted), strict=True)), stored)
 
     last = select(func.coalesce(func.max(NoteImage.sort_order), -1)).where(NoteImage.note_id == note.id)
     next_order = (await session.exec(last)).one() + 1
-    results: dict[int, FileResult] = {
-        i: FileResult(names[i], error=str(p)) for i, p in enumerate(processed) if isinstance(p, ImageRejected)
-    }
+    results = [FileResult(c.name, error=c.error) for c in checked]
     rows: list[tuple[int, NoteImage]] = []
     for (i, image), key, ok in zip(accepted, keys, saved, strict=True):
         if not ok:
-            results[i] = FileResult(names[i], error=STORE_FAILED)
+            results[i] = FileResult(checked[i].name, error=STORE_FAILED)
             continue
         row = NoteImage(
             tenant_id=ctx.tenant_id,
@@ -198,8 +206,22 @@ async def add_images(
         await _delete_objects(store, stored)
         stored.clear()
         raise
-    results.update({i: FileResult(names[i], image=_public(row)) for i, row in rows})
-    return [results[i] for i in range(len(files))]
+    for i, row in rows:
+        results[i] = FileResult(checked[i].name, image=_public(row))
+    return results
+
+
+async def add_images(
+    session: AsyncSession,
+    ctx: TenantContext,
+    note_id: str | uuid.UUID,
+    files: Sequence[IncomingFile],
+    *,
+    storage: Storage | None = None,
+) -> list[FileResult]:
+    """check_files + save_images in one go (the note is checked first, before any image work)."""
+    await _note(session, note_id)
+    return await save_images(session, ctx, note_id, await check_files(files), storage=storage)
 
 
 async def list_images(session: AsyncSession, ctx: TenantContext, note_id: str | uuid.UUID) -> list[NoteImagePublic]:

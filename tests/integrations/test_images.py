@@ -35,6 +35,17 @@ def test_reencoding_strips_exif_including_gps() -> None:
     assert b"SpyCam" not in result.data
 
 
+def test_the_colour_profile_is_kept_so_wide_gamut_photos_keep_their_colours() -> None:
+    from PIL import ImageCms
+
+    icc = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+    out = io.BytesIO()
+    Image.new("RGB", (40, 30), "purple").save(out, "JPEG", icc_profile=icc)
+    result = process_image(out.getvalue(), **LIMITS)
+    assert Image.open(io.BytesIO(result.data)).info.get("icc_profile") == icc
+    assert Image.open(io.BytesIO(result.thumb)).info.get("icc_profile") == icc
+
+
 def test_jpeg_is_turned_upright_before_its_orientation_tag_is_dropped() -> None:
     exif = Image.Exif()
     exif[0x0112] = 6  # rotate 90° clockwise to display
@@ -86,7 +97,7 @@ def test_animation_counts_every_frame_against_the_pixel_limit() -> None:
 
 
 def test_oversize_file_is_rejected_before_decoding() -> None:
-    with pytest.raises(ImageRejected, match=r"at most 1 MB"):
+    with pytest.raises(ImageRejected, match=r"larger than 1 MB"):
         process_image(b"\x89PNG" + b"\0" * (1024 * 1024), max_bytes=1024 * 1024, max_pixels=10**6)
 
 

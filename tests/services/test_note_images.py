@@ -74,7 +74,7 @@ async def test_a_drop_with_bad_files_saves_the_good_ones_and_explains_each_bad_o
     assert "megapixels" in results[3].error
     assert "SVG" in results[4].error
     assert "empty" in results[5].error
-    assert "at most 10 MB" in results[6].error
+    assert "larger than 10 MB" in results[6].error
     assert [r.image.sort_order for r in results if r.image] == [0, 1, 2]
     assert await listed(account.ctx, note_id) == [("", 30), ("", 40), ("", 50)]
     assert object_count(storage) == 3 * 2  # image + thumbnail each, nothing for the rejected files

@@ -12,6 +12,9 @@ import reflex as rx
 from reflex.event import parse_args_spec, passthrough_event_spec
 from reflex.vars import VarData
 
+from nyx_app.components.forms import confirm_delete
+from nyx_app.models.note_image import IMAGE_DESCRIPTION_MAX
+
 UPLOAD_ID = "note-images"
 
 # Image routes live on the backend; in dev its port differs from the frontend's, so URLs are
@@ -94,13 +97,13 @@ def _pending(p: PendingFile) -> rx.Component:
     )
 
 
-def drop_zone(on_drop: Any, uploading: rx.Var[bool], pending: rx.Var[list[PendingFile]]) -> rx.Component:
+def drop_zone(on_drop: Any, uploading: rx.Var[bool], pending: rx.Var[list[PendingFile]], hint: str) -> rx.Component:
     return rx.vstack(
         rx.upload(
             rx.vstack(
                 rx.icon("image-up", size=28, color="var(--gray-9)"),
                 rx.text("Drop images here, or click to choose", size="2", weight="medium"),
-                rx.text("PNG, JPEG, WebP or GIF; up to 20 files, 10 MB each", size="1", color_scheme="gray"),
+                rx.text(hint, size="1", color_scheme="gray"),
                 align="center",
                 spacing="1",
             ),
@@ -173,6 +176,7 @@ def image_card(
                 placeholder="Describe this image…",
                 on_blur=lambda value: on_describe(image.id, value),
                 rows="2",
+                max_length=IMAGE_DESCRIPTION_MAX,
                 width="100%",
                 class_name="image-description",
             ),
@@ -197,14 +201,12 @@ def image_card(
                 ),
                 rx.text(image.size_label, size="1", color_scheme="gray"),
                 rx.spacer(),
-                rx.icon_button(
-                    rx.icon("trash-2", size=14),
-                    size="1",
-                    variant="soft",
-                    color_scheme="red",
-                    on_click=on_remove(image.id),
-                    aria_label="Remove image",
-                    class_name="image-remove",
+                confirm_delete(
+                    "Remove image?",
+                    "The image and its description are deleted. This cannot be undone.",
+                    on_remove(image.id),
+                    trigger_class="image-remove",
+                    confirm_class="confirm-remove-image",
                 ),
                 width="100%",
                 align="center",

@@ -136,6 +136,11 @@ class NoteState(AuthState):
         return rx.toast.success("Image removed")
 
 
+def _upload_hint() -> str:
+    s = get_settings()
+    return f"PNG, JPEG, WebP or GIF; up to {s.upload_max_files} files, {s.upload_max_bytes // 1_048_576} MB each"
+
+
 def _gallery() -> rx.Component:
     return rx.cond(
         NoteState.images.length() > 0,  # type: ignore[attr-defined]
@@ -179,6 +184,7 @@ def note_page() -> rx.Component:
             ],
             NoteState.uploading,
             NoteState.pending,
+            _upload_hint(),
         ),
         upload_outcomes(NoteState.outcomes),
         _gallery(),

@@ -65,6 +65,7 @@ def test_upload_describe_reorder_remove_and_reload(page: Page) -> None:
     boxes.nth(2).fill("Blue: the error state")
     boxes.nth(2).press("Tab")
     expect(page.get_by_text("Description saved").first).to_be_visible()
+    page.screenshot(path="test-artifacts/note-images.png", full_page=True)
 
     # Red moves after green; then blue moves to the front.
     page.locator(".image-card").nth(0).locator(".image-move-down").click()
@@ -75,7 +76,8 @@ def test_upload_describe_reorder_remove_and_reload(page: Page) -> None:
     expect(page.locator(".image-card").nth(0)).to_contain_text("200 x 100")
     assert card_sizes(page) == ["200 x 100", "160 x 90", "120 x 80"]
 
-    page.locator(".image-card").nth(1).locator(".image-remove").click()  # green goes
+    page.locator(".image-card").nth(1).locator(".image-remove").click()  # green goes, after a confirmation
+    page.click(".confirm-remove-image")
     expect(page.locator(".image-card")).to_have_count(2)
 
     # Open full size: the link points at the authenticated route and serves the re-encoded PNG.
@@ -92,7 +94,7 @@ def test_upload_describe_reorder_remove_and_reload(page: Page) -> None:
     page.wait_for_function(
         "() => [...document.querySelectorAll('.image-thumb')].every(i => i.complete && i.naturalWidth > 0)"
     )
-    page.screenshot(path="test-artifacts/note-images.png", full_page=True)
+    page.screenshot(path="test-artifacts/note-images-after-reload.png", full_page=True)
 
     # Deleting the note removes its images: the route answers 404 and the files are gone.
     project_id, note_id = page.url.split("/projects/")[1].split("/notes/")

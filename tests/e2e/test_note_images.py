@@ -153,3 +153,9 @@ def test_each_file_shows_its_progress_on_a_slow_connection(page: Page) -> None:
     )
     expect(page.locator(".image-card")).to_have_count(2)
     expect(pending).to_have_count(0)
+
+    # A drop over the limit is refused as a whole, with a message, and adds nothing.
+    tiny = [png(4, 4, "white") | {"name": f"tiny-{i}.png"} for i in range(21)]
+    page.locator(".image-drop-zone input[type=file]").set_input_files(tiny)
+    expect(page.locator("#form-error")).to_contain_text("You dropped 21 files; at most 20")
+    expect(page.locator(".image-card")).to_have_count(2)

@@ -45,6 +45,8 @@ def _card(image: NoteImagePublic) -> ImageCard:
 
 
 class NoteState(AuthState):
+    found: bool = True
+    loaded: bool = False
     title: str = ""
     content: str = ""
     project_link: str = ""
@@ -75,9 +77,16 @@ class NoteState(AuthState):
             return note, await note_images.list_images(s, c, note.id)
 
         self.title, self.content, self.project_link, self.images = "", "", routes.project_url(project_id), []
-        note, images = await self._in_tenant(read)
+        self.found, self.loaded = True, False
+        try:
+            note, images = await self._in_tenant(read)
+        except NotFound:
+            # Same answer for a deleted note, a random id and another tenant's note.
+            self.found, self.loaded = False, True
+            return
         self.title, self.content = note.title, note.content
         self._show(images)
+        self.loaded = True
 
     @rx.event
     def files_chosen(self, chosen: list[dict]):
@@ -165,8 +174,15 @@ def _gallery() -> rx.Component:
     )
 
 
-@signed_in_page
-def note_page() -> rx.Component:
+def _not_found() -> rx.Component:
+    return rx.vstack(
+        rx.heading("Note not found", size="6", id="not-found"),
+        rx.text("It does not exist, or it is not in your current workspace."),
+        rx.link("Back to projects", href=routes.DASHBOARD),
+    )
+
+
+def _note() -> rx.Component:
     return rx.vstack(
         rx.link(
             rx.hstack(rx.icon("arrow-left", size=14), rx.text("Back to project", size="2")), href=NoteState.project_link
@@ -191,3 +207,8 @@ def note_page() -> rx.Component:
         spacing="4",
         width="100%",
     )
+
+
+@signed_in_page
+def note_page() -> rx.Component:
+    return rx.cond(NoteState.found, rx.cond(NoteState.loaded, _note(), rx.spinner()), _not_found())

@@ -106,6 +106,8 @@ def test_upload_describe_reorder_remove_and_reload(page: Page) -> None:
     expect(page.locator(".note-card", has_text="Login flow")).to_have_count(0)
     assert page.request.get(href).status == 404
     assert list(stored.glob(f"*/{project_id}/{note_id}/*")) == []
+    page.goto(f"/projects/{project_id}/notes/{note_id}")
+    expect(page.locator("#not-found")).to_have_text("Note not found")
 
     # Images are managed on notes only: the Memory Hub has no uploader.
     page.goto("/memory")

@@ -70,19 +70,33 @@ class LocalStorage:
             raise ValueError(f"key escapes the storage directory: {key!r}")
         return path
 
-    def put(self, key: str, data: bytes, content_type: str) -> None:
-        path = self._path(key)
+    @staticmethod
+    def _write(path: Path, data: bytes) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # Write then rename: a reader never sees half a file, a crash leaves no partial object.
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".upload-")
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            # Write then rename: a reader never sees half a file, a crash leaves no partial object.
-            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".upload-")
             with os.fdopen(fd, "wb") as fh:
                 fh.write(data)
             os.replace(tmp, path)
-        except OSError as exc:
-            with contextlib.suppress(OSError, UnboundLocalError):
+        except BaseException:
+            with contextlib.suppress(OSError):
                 os.unlink(tmp)
-            raise StorageError(f"could not store {key}: {exc}") from exc
+            raise
+
+    def put(self, key: str, data: bytes, content_type: str) -> None:
+        path = self._path(key)
+        for attempt in (1, 2):
+            try:
+                self._write(path, data)
+                return
+            except FileNotFoundError as exc:
+                # delete() of a folder's last object removes the folder; if that happens between
+                # our mkdir and our write, the folder is simply made again.
+                if attempt == 2:
+                    raise StorageError(f"could not store {key}: {exc}") from exc
+            except OSError as exc:
+                raise StorageError(f"could not store {key}: {exc}") from exc
 
     def get(self, key: str) -> bytes:
         try:

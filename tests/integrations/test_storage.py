@@ -85,3 +85,25 @@ def test_s3_unreachable_is_a_storage_error(s3_storage: S3Storage) -> None:
     s3_storage.bucket = "no-such-bucket"
     with pytest.raises(StorageError, match="could not store"):
         s3_storage.put(new_key(T, P, N, "png"), b"x", "image/png")
+
+
+def test_local_put_survives_its_folder_being_removed_by_a_concurrent_delete(
+    local_storage: LocalStorage, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import tempfile
+
+    real_mkstemp = tempfile.mkstemp
+    calls = 0
+
+    def folder_gone_once(*args, **kwargs):  # type: ignore[no-untyped-def]
+        nonlocal calls
+        calls += 1
+        if calls == 1:  # what a concurrent delete() of the folder's last object looks like
+            raise FileNotFoundError("folder removed meanwhile")
+        return real_mkstemp(*args, **kwargs)
+
+    monkeypatch.setattr(tempfile, "mkstemp", folder_gone_once)
+    key = new_key(T, P, N, "png")
+    local_storage.put(key, b"png", "image/png")
+    assert local_storage.get(key) == b"png"
+    assert calls == 2

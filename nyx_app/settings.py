@@ -45,7 +45,8 @@ class Settings(BaseSettings):
 
     # Uploads (OWASP file-upload limits).
     storage_backend: Literal["local", "s3"] = "local"
-    # Local backend: where files go; unset means <data_dir>/files.
+    # Local backend: where files go; unset means <data_dir>/files/<database_name>, so databases
+    # sharing a data directory (dev, tests, browser tests) never see each other's files.
     files_dir: Path | None = None
     s3_endpoint_url: str | None = None
     s3_region: str = "us-east-1"
@@ -77,7 +78,7 @@ class Settings(BaseSettings):
 
     @property
     def storage_dir(self) -> Path:
-        return self.files_dir or self.data_dir / "files"
+        return self.files_dir or self.data_dir / "files" / self.database_name
 
 
 @lru_cache(maxsize=1)

@@ -15,6 +15,9 @@ import os
 import re
 import tempfile
 import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Protocol
@@ -48,6 +51,12 @@ def check_key(key: str) -> str:
     return key
 
 
+@dataclass(frozen=True, slots=True)
+class StoredObject:
+    key: str
+    modified: datetime
+
+
 class Storage(Protocol):
     def put(self, key: str, data: bytes, content_type: str) -> None: ...
 
@@ -58,6 +67,9 @@ class Storage(Protocol):
 
     def url(self, key: str) -> str | None:
         """A URL the browser may fetch directly for a short time, or None: serve it via get()."""
+
+    def list_objects(self) -> Iterator[StoredObject]:
+        """Every object under a generated key (for the orphan sweep)."""
 
 
 class LocalStorage:
@@ -119,6 +131,14 @@ class LocalStorage:
     def url(self, key: str) -> str | None:
         return None
 
+    def list_objects(self) -> Iterator[StoredObject]:
+        if not self.root.exists():
+            return
+        for path in self.root.rglob("*"):
+            key = path.relative_to(self.root).as_posix()
+            if path.is_file() and _KEY_RE.match(key):
+                yield StoredObject(key, datetime.fromtimestamp(path.stat().st_mtime, UTC))
+
 
 class S3Storage:
     def __init__(self, client: Any, bucket: str, presign_seconds: int) -> None:
@@ -153,6 +173,12 @@ class S3Storage:
             self.client.delete_object(Bucket=self.bucket, Key=check_key(key))
         except (BotoCoreError, ClientError) as exc:
             raise StorageError(f"could not delete {key} from S3: {exc}") from exc
+
+    def list_objects(self) -> Iterator[StoredObject]:
+        for page in self.client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket):
+            for item in page.get("Contents", []):
+                if _KEY_RE.match(item["Key"]):
+                    yield StoredObject(item["Key"], item["LastModified"])
 
     def url(self, key: str) -> str | None:
         url: str = self.client.generate_presigned_url(

@@ -9,6 +9,7 @@ from PIL import Image
 from playwright.sync_api import Page, expect
 
 from nyx_app.settings import Settings
+from tests.e2e.conftest import E2E_DATABASE
 from tests.e2e.helpers import create_project, open_project, register
 
 pytestmark = pytest.mark.e2e
@@ -98,7 +99,7 @@ def test_upload_describe_reorder_remove_and_reload(page: Page) -> None:
 
     # Deleting the note removes its images: the route answers 404 and the files are gone.
     project_id, note_id = page.url.split("/projects/")[1].split("/notes/")
-    stored = Settings().storage_dir
+    stored = Settings(database_name=E2E_DATABASE).storage_dir  # the app's, not this process's
     assert len(list(stored.glob(f"*/{project_id}/{note_id}/*"))) == 4  # two images, two thumbnails
     page.click("text=Back to project")
     page.locator(".note-card", has_text="Login flow").locator(".delete-note").click()

@@ -107,3 +107,13 @@ def test_local_put_survives_its_folder_being_removed_by_a_concurrent_delete(
     local_storage.put(key, b"png", "image/png")
     assert local_storage.get(key) == b"png"
     assert calls == 2
+
+
+def test_each_database_gets_its_own_files_folder_by_default(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from nyx_app.settings import Settings
+
+    dev = Settings(data_dir=tmp_path, database_name="nyx", files_dir=None)
+    e2e = Settings(data_dir=tmp_path, database_name="nyx_e2e", files_dir=None)
+    assert dev.storage_dir == tmp_path / "files" / "nyx"
+    assert e2e.storage_dir == tmp_path / "files" / "nyx_e2e"
+    assert Settings(files_dir=tmp_path / "elsewhere").storage_dir == tmp_path / "elsewhere"

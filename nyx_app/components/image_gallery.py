@@ -109,6 +109,8 @@ def drop_zone(on_drop: Any, uploading: rx.Var[bool], pending: rx.Var[list[Pendin
             ),
             id=UPLOAD_ID,
             multiple=True,
+            # One upload at a time: the browser would refuse a second one anyway, silently.
+            disabled=uploading,
             on_drop=on_drop,
             border="2px dashed var(--gray-a7)",
             border_radius="var(--radius-3)",

@@ -118,7 +118,10 @@ class LocalStorage:
 
     def delete(self, key: str) -> None:
         path = self._path(key)
-        path.unlink(missing_ok=True)
+        try:
+            path.unlink(missing_ok=True)
+        except OSError as exc:
+            raise StorageError(f"could not delete {key}: {exc}") from exc
         # Drop directories left empty (note, then project, then tenant), never the root itself.
         for parent in path.parents:
             if parent == self.root or not parent.is_relative_to(self.root):

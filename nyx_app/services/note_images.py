@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import os
 import uuid
 from collections.abc import Sequence
@@ -28,6 +29,8 @@ from nyx_app.services.context import TenantContext
 from nyx_app.services.errors import Conflict, InvalidInput, NotFound
 from nyx_app.services.validation import optional_text, parse_id
 from nyx_app.settings import get_settings
+
+log = logging.getLogger(__name__)
 
 # Pillow releases the GIL while decoding and encoding: one thread per core keeps both busy
 # without holding more decoded images in memory than there are cores.
@@ -77,9 +80,15 @@ async def _images_of(session: AsyncSession, note_id: uuid.UUID, *, lock: bool = 
 
 
 async def _delete_objects(storage: Storage, keys: Sequence[str]) -> None:
+    """Best effort, key by key: one failure does not keep the others, and never masks the error
+    that made us clean up. Whatever stays behind is found by the orphan sweep (image_sweep)."""
+
     def delete_all() -> None:
         for key in keys:
-            storage.delete(key)
+            try:
+                storage.delete(key)
+            except StorageError:
+                log.warning("could not delete stored object %s; the orphan sweep will retry", key, exc_info=True)
 
     if keys:
         await asyncio.to_thread(delete_all)

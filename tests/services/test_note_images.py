@@ -291,3 +291,26 @@ async def test_processing_many_files_does_not_block_the_event_loop(
     assert all(r.ok for r in results)
     # Decoding and encoding one photo takes ~100 ms; on the loop, the heartbeat would stall that long.
     assert max(gaps) < 0.08, sorted(gaps)[-5:]
+
+
+class UndeletableStorage(FlakyStorage):
+    """Deleting fails for every key (S3 outage during clean-up)."""
+
+    def delete(self, key: str) -> None:
+        raise StorageError("S3 unreachable")
+
+
+async def test_a_failing_clean_up_never_hides_the_error_that_caused_it(
+    tenants: TenantFactory, local_storage: Storage, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    account = await tenants.create()
+    project_id, note_id = await make_note(account.ctx)
+    fixed = f"{account.ctx.tenant_id}/{project_id}/{note_id}/{uuid.uuid4().hex}.png"
+    monkeypatch.setattr(note_images, "new_key", lambda *_: fixed)
+    stubborn = UndeletableStorage(local_storage, fail_on=0)
+    with pytest.raises(IntegrityError):
+        async with transaction(account.ctx.tenant_id, account.ctx.user_id) as s:
+            files = [IncomingFile("a.png", corpus.image_bytes()), IncomingFile("b.png", corpus.image_bytes())]
+            await note_images.add_images(s, account.ctx, note_id, files, storage=stubborn)
+    # The objects stay (the sweep removes them later), and the user saw the real error.
+    assert object_count(local_storage) == 2

@@ -25,6 +25,19 @@ async def _create_demo_if_empty() -> bool:
     return created
 
 
+async def _sweep_images(grace_minutes: int) -> None:
+    from datetime import timedelta
+
+    from nyx_app.db.engine import dispose_engines
+    from nyx_app.services.image_sweep import sweep_orphan_objects
+
+    try:
+        report = await sweep_orphan_objects(grace=timedelta(minutes=grace_minutes))
+    finally:
+        await dispose_engines()
+    print(f"checked {report.checked} stored image objects, removed {len(report.removed)} without a row")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="nyx_app.cli")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -32,8 +45,14 @@ def main(argv: list[str] | None = None) -> int:
     prep.add_argument("--demo", action="store_true", help="create a demo tenant on an empty database")
     prep.add_argument("--port", default="3000")
     sub.add_parser("prepare-db-server", help="start the embedded PostgreSQL server only")
+    sweep = sub.add_parser("sweep-images", help="remove stored image files that no row refers to")
+    sweep.add_argument("--grace-minutes", type=int, default=60, help="leave younger files alone (uploads in flight)")
     args = parser.parse_args(argv)
     settings = get_settings()
+
+    if args.command == "sweep-images":
+        asyncio.run(_sweep_images(args.grace_minutes))
+        return 0
 
     if args.command == "prepare-db-server":
         if settings.uses_embedded_db:

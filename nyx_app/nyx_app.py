@@ -10,6 +10,7 @@ from nyx_app.pages.auth_pages import LoginState, login_page, register_page
 from nyx_app.pages.dashboard import DashboardState, dashboard_page
 from nyx_app.pages.members import MembersState, members_page
 from nyx_app.pages.memory import MemoryState, memory_page
+from nyx_app.pages.note import NoteState, note_page
 from nyx_app.pages.project import ProjectState, project_page
 from nyx_app.pages.providers import ProvidersState, providers_page
 from nyx_app.state.session import AuthState
@@ -25,6 +26,7 @@ signed_in = [
     (project_page, routes.PROJECT, "Project", ProjectState.load),
     (memory_page, routes.MEMORY, "Memory Hub", MemoryState.load),
     (members_page, routes.MEMBERS, "Members", MembersState.load),
+    (note_page, routes.NOTE, "Note", NoteState.load),
     (providers_page, routes.PROVIDERS, "Providers", ProvidersState.load),
 ]
 for page, route, title, load in signed_in:

@@ -45,6 +45,9 @@ class Settings(BaseSettings):
 
     # Uploads (OWASP file-upload limits).
     storage_backend: Literal["local", "s3"] = "local"
+    # Local backend: where files go; unset means <data_dir>/files/<database_name>, so databases
+    # sharing a data directory (dev, tests, browser tests) never see each other's files.
+    files_dir: Path | None = None
     s3_endpoint_url: str | None = None
     s3_region: str = "us-east-1"
     s3_bucket: str = "nyx-images"
@@ -88,7 +91,7 @@ class Settings(BaseSettings):
 
     @property
     def storage_dir(self) -> Path:
-        return self.data_dir / "files"
+        return self.files_dir or self.data_dir / "files" / self.database_name
 
 
 def _check_fernet_key(key: str) -> None:

@@ -23,6 +23,8 @@ from nyx_app.db.engine import dispose_engines, owner_engine
 from nyx_app.settings import get_settings
 from tests.factories import TenantFactory
 
+pytest_plugins = ["tests.fakes.storage"]
+
 
 @pytest.fixture(scope="session")
 def database() -> Iterator[None]:

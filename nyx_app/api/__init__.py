@@ -6,5 +6,7 @@ Routes register on ``api`` (a Starlette app); nyx_app.py hands it to Reflex as a
 from starlette.applications import Starlette
 from starlette.routing import Route
 
-routes: list[Route] = []
+from nyx_app.api.images import image_routes
+
+routes: list[Route] = [*image_routes]
 api = Starlette(routes=routes)

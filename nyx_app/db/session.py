@@ -2,12 +2,18 @@
 
 The tenant (and user) are set with ``set_config(..., true)``: local to the transaction, so a
 pooled connection never carries a tenant into the next request.
+
+Work outside the database that must follow the transaction's fate (removing stored files after a
+delete commits; removing just-stored files when an insert is rolled back) registers itself with
+``after_commit`` / ``after_rollback``: the services that cause it only flush and cannot know
+whether the commit will succeed.
 """
 
 from __future__ import annotations
 
+import logging
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
 from sqlalchemy import text
@@ -15,7 +21,32 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from nyx_app.db.engine import app_engine
 
+log = logging.getLogger(__name__)
+
 _SET_CONTEXT = text("SELECT set_config('app.tenant_id', :tenant_id, true), set_config('app.user_id', :user_id, true)")
+_AFTER_COMMIT = "nyx_after_commit"
+_AFTER_ROLLBACK = "nyx_after_rollback"
+
+Action = Callable[[], Awaitable[None]]
+
+
+def after_commit(session: AsyncSession, action: Action) -> None:
+    """Run ``action`` once the transaction opened by ``transaction()`` has committed."""
+    session.info.setdefault(_AFTER_COMMIT, []).append(action)
+
+
+def after_rollback(session: AsyncSession, action: Action) -> None:
+    """Run ``action`` if the transaction opened by ``transaction()`` fails (commit included)."""
+    session.info.setdefault(_AFTER_ROLLBACK, []).append(action)
+
+
+async def _run_actions(session: AsyncSession, which: str) -> None:
+    for action in session.info.pop(which, []):
+        try:
+            await action()
+        except Exception:
+            # The transaction's outcome is settled; a failed clean-up is logged, not raised over it.
+            log.exception("%s action failed", which)
 
 
 @asynccontextmanager
@@ -26,6 +57,14 @@ async def transaction(
 
     With no tenant, tenant tables show no rows at all (the policies compare against NULL).
     """
-    async with AsyncSession(app_engine(), expire_on_commit=False) as session, session.begin():
-        await session.execute(_SET_CONTEXT, {"tenant_id": str(tenant_id or ""), "user_id": str(user_id or "")})
-        yield session
+    async with AsyncSession(app_engine(), expire_on_commit=False) as session:
+        try:
+            async with session.begin():
+                await session.execute(_SET_CONTEXT, {"tenant_id": str(tenant_id or ""), "user_id": str(user_id or "")})
+                yield session
+        except BaseException:
+            session.info.pop(_AFTER_COMMIT, None)
+            await _run_actions(session, _AFTER_ROLLBACK)
+            raise
+        session.info.pop(_AFTER_ROLLBACK, None)
+        await _run_actions(session, _AFTER_COMMIT)

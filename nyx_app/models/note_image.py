@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 
 from sqlalchemy import ForeignKeyConstraint, UniqueConstraint
-from sqlmodel import Field
+from sqlmodel import Field, SQLModel
 
 from nyx_app.db.base import IdMixin, TenantMixin, TimestampMixin
 
@@ -35,3 +35,16 @@ class NoteImage(IdMixin, TenantMixin, TimestampMixin, table=True):
     sha256: str = Field(max_length=64)
     description: str = Field(default="", max_length=IMAGE_DESCRIPTION_MAX)
     sort_order: int = 0
+
+
+class NoteImagePublic(SQLModel):
+    """What pages get: no storage keys (the browser fetches images by id through the image route)."""
+
+    id: uuid.UUID
+    note_id: uuid.UUID
+    content_type: str
+    width: int
+    height: int
+    bytes: int
+    description: str
+    sort_order: int

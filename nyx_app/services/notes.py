@@ -11,6 +11,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from nyx_app.db.base import utcnow
 from nyx_app.models.project import NOTE_CONTENT_MAX, NOTE_TITLE_MAX, ProjectNote
+from nyx_app.services import note_images
 from nyx_app.services.context import TenantContext
 from nyx_app.services.errors import Conflict, InvalidInput, NotFound
 from nyx_app.services.projects import get_project
@@ -90,8 +91,9 @@ async def save_note(
 
 
 async def delete_note(session: AsyncSession, ctx: TenantContext, note_id: str | uuid.UUID) -> ProjectNote:
-    """Image rows go by cascade; the caller removes stored image files after commit."""
+    """Image rows go by cascade; their stored files are removed once the delete has committed."""
     note = await get_note(session, ctx, note_id)
+    await note_images.remove_objects_of(session, note_id=note.id)
     await session.delete(note)
     await session.flush()
     return note

@@ -17,6 +17,7 @@ from nyx_app.models.project import (
     PROJECT_NAME_MAX,
     Project,
 )
+from nyx_app.services import note_images
 from nyx_app.services.context import TenantContext
 from nyx_app.services.errors import InvalidInput, NotFound
 from nyx_app.services.validation import optional_text, parse_id, required_text
@@ -116,7 +117,8 @@ async def update_project(
 
 
 async def delete_project(session: AsyncSession, ctx: TenantContext, project_id: str | uuid.UUID) -> None:
-    """Notes (and their images' rows) go by cascade; stored image files are removed by the caller."""
+    """Notes and their images' rows go by cascade; stored image files are removed after commit."""
     project = await get_project(session, ctx, project_id)
+    await note_images.remove_objects_of(session, project_id=project.id)
     await session.delete(project)
     await session.flush()

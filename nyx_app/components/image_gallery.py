@@ -1,0 +1,223 @@
+"""Stateless widgets for a note's images: the drop zone with its progress, the per-file results,
+and the gallery cards. Pages pass in their state's Vars and event handlers.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from typing import Any
+
+import reflex as rx
+from reflex.event import parse_args_spec, passthrough_event_spec
+from reflex.vars import VarData
+
+from nyx_app.components.forms import confirm_delete
+from nyx_app.models.note_image import IMAGE_DESCRIPTION_MAX
+
+UPLOAD_ID = "note-images"
+
+# Image routes live on the backend; in dev its port differs from the frontend's, so URLs are
+# made absolute against the backend origin the way Reflex builds its own upload URLs.
+_BACKEND_ORIGIN = rx.Var(
+    _js_expr="getBackendURL(env.PING)",
+    _var_data=VarData(
+        imports={"$/utils/state": "getBackendURL", "$/env.json": rx.ImportVar(tag="env", is_default=True)}
+    ),
+)
+
+
+def backend_url(path: rx.Var[str] | str) -> rx.Var[str]:
+    path_var = rx.Var.create(path)
+    return rx.Var(
+        _js_expr=f"(new URL({path_var!s}, {_BACKEND_ORIGIN!s})).href",
+        _var_data=VarData.merge(path_var._get_all_var_data(), _BACKEND_ORIGIN._get_all_var_data()),
+    ).to(str)
+
+
+@dataclasses.dataclass
+class ImageCard:
+    """One image as the page shows it: URLs of the authenticated route, never bytes."""
+
+    id: str
+    thumb_path: str
+    full_path: str
+    description: str
+    size_label: str
+
+
+@dataclasses.dataclass
+class PendingFile:
+    """A file on its way up: its share of the upload's progress, until the server answers."""
+
+    name: str
+    size: int
+    percent: int = 0
+
+
+@dataclasses.dataclass
+class FileOutcome:
+    name: str
+    ok: bool
+    message: str
+
+
+def dropped_file_summaries() -> rx.Var[list[dict[str, Any]]]:
+    """Name and size of the files of an on_drop event (for per-file progress; the File objects
+    themselves go up with the upload request, not through the websocket)."""
+    files = parse_args_spec(passthrough_event_spec(list[rx.UploadFile]))[0][0]
+    return rx.Var(
+        _js_expr=f"Array.from({files!s} ?? []).map((f) => ({{name: f.name, size: f.size}}))",
+        _var_data=files._get_all_var_data(),
+    ).to(list[dict[str, Any]])
+
+
+def split_progress(sizes: list[int], fraction: float) -> list[int]:
+    """Per-file percentages from the progress of one request carrying the files in order.
+
+    The browser reports bytes sent for the whole request; files go up one after another, so a
+    file is done once the bytes of all files before it and its own have been sent.
+    """
+    sent = max(0.0, min(1.0, fraction)) * sum(sizes)
+    percents = []
+    for size in sizes:
+        percents.append(100 if size == 0 or sent >= size else max(0, round(sent / size * 100)))
+        sent = max(0.0, sent - size)
+    return percents
+
+
+def _pending(p: PendingFile) -> rx.Component:
+    return rx.hstack(
+        rx.text(p.name, size="1", width="14em", overflow="hidden", text_overflow="ellipsis", white_space="nowrap"),
+        rx.progress(value=p.percent, max=100, width="100%"),
+        rx.text(rx.cond(p.percent < 100, f"{p.percent}%", "checking…"), size="1", white_space="nowrap"),
+        width="100%",
+        align="center",
+        class_name="upload-pending",
+    )
+
+
+def drop_zone(on_drop: Any, uploading: rx.Var[bool], pending: rx.Var[list[PendingFile]], hint: str) -> rx.Component:
+    return rx.vstack(
+        rx.upload(
+            rx.vstack(
+                rx.icon("image-up", size=28, color="var(--gray-9)"),
+                rx.text("Drop images here, or click to choose", size="2", weight="medium"),
+                rx.text(hint, size="1", color_scheme="gray"),
+                align="center",
+                spacing="1",
+            ),
+            id=UPLOAD_ID,
+            multiple=True,
+            # One upload at a time: the browser would refuse a second one anyway, silently.
+            disabled=uploading,
+            on_drop=on_drop,
+            border="2px dashed var(--gray-a7)",
+            border_radius="var(--radius-3)",
+            padding="1.5em",
+            width="100%",
+            cursor="pointer",
+            drag_active_style={"border_color": "var(--accent-9)", "background": "var(--accent-a2)"},
+            class_name="image-drop-zone",
+        ),
+        rx.cond(uploading, rx.vstack(rx.foreach(pending, _pending), width="100%", spacing="1", id="upload-progress")),
+        width="100%",
+    )
+
+
+def _outcome(o: FileOutcome) -> rx.Component:
+    return rx.hstack(
+        rx.cond(
+            o.ok,
+            rx.icon("circle-check", size=14, color="var(--green-9)"),
+            rx.icon("circle-x", size=14, color="var(--red-9)"),
+        ),
+        rx.text(o.name, size="1", weight="medium"),
+        rx.text(o.message, size="1", color_scheme=rx.cond(o.ok, "gray", "red")),
+        align="center",
+        spacing="2",
+        class_name=rx.cond(o.ok, "upload-ok", "upload-error"),
+    )
+
+
+def upload_outcomes(outcomes: rx.Var[list[FileOutcome]]) -> rx.Component:
+    return rx.cond(
+        outcomes.length() > 0,  # type: ignore[attr-defined]
+        rx.vstack(rx.foreach(outcomes, _outcome), spacing="1", id="upload-outcomes"),
+    )
+
+
+def image_card(
+    image: ImageCard,
+    index: rx.Var[int],
+    count: rx.Var[int],
+    *,
+    on_describe: Callable[[str, rx.Var[str]], Any],
+    on_move: Callable[[str, int], Any],
+    on_remove: Callable[[str], Any],
+) -> rx.Component:
+    return rx.card(
+        rx.vstack(
+            rx.link(
+                rx.image(
+                    src=backend_url(image.thumb_path),
+                    alt=rx.cond(image.description != "", image.description, "Note image"),
+                    width="100%",
+                    height="160px",
+                    object_fit="contain",
+                    loading="lazy",
+                    class_name="image-thumb",
+                ),
+                href=backend_url(image.full_path),
+                is_external=True,
+                title="Open full size",
+                class_name="image-open",
+            ),
+            rx.text_area(
+                default_value=image.description,
+                placeholder="Describe this image…",
+                on_blur=lambda value: on_describe(image.id, value),
+                rows="2",
+                max_length=IMAGE_DESCRIPTION_MAX,
+                width="100%",
+                class_name="image-description",
+            ),
+            rx.hstack(
+                rx.icon_button(
+                    rx.icon("arrow-left", size=14),
+                    size="1",
+                    variant="soft",
+                    disabled=index == 0,
+                    on_click=on_move(image.id, -1),
+                    aria_label="Move earlier",
+                    class_name="image-move-up",
+                ),
+                rx.icon_button(
+                    rx.icon("arrow-right", size=14),
+                    size="1",
+                    variant="soft",
+                    disabled=index == count - 1,
+                    on_click=on_move(image.id, 1),
+                    aria_label="Move later",
+                    class_name="image-move-down",
+                ),
+                rx.text(image.size_label, size="1", color_scheme="gray"),
+                rx.spacer(),
+                confirm_delete(
+                    "Remove image?",
+                    "The image and its description are deleted. This cannot be undone.",
+                    on_remove(image.id),
+                    trigger_class="image-remove",
+                    confirm_class="confirm-remove-image",
+                ),
+                width="100%",
+                align="center",
+            ),
+            spacing="2",
+        ),
+        # Keyed by image id: after a reorder React moves the cards instead of reusing them, so an
+        # uncontrolled description box never shows a neighbour's text.
+        key=image.id,
+        class_name="image-card",
+        data_image_id=image.id,
+    )

@@ -1,0 +1,312 @@
+"""Images of a note: upload several at once, describe, reorder, remove.
+
+A row never exists without its stored objects, and stored objects never outlive their row:
+objects are written before the row is flushed and removed again if the flush or the commit
+fails; objects of deleted rows are removed only once the delete has committed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import func
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from nyx_app.db.session import after_commit, after_rollback
+from nyx_app.integrations import storage as storage_backend
+from nyx_app.integrations.images import ImageRejected, ProcessedImage, display_name, process_image
+from nyx_app.integrations.storage import Storage, StorageError, new_key, thumb_key_for
+from nyx_app.models.note_image import IMAGE_DESCRIPTION_MAX, NoteImage, NoteImagePublic
+from nyx_app.models.project import ProjectNote
+from nyx_app.services.context import TenantContext
+from nyx_app.services.errors import Conflict, InvalidInput, NotFound
+from nyx_app.services.validation import optional_text, parse_id
+from nyx_app.settings import get_settings
+
+log = logging.getLogger(__name__)
+
+# Pillow releases the GIL while decoding and encoding: one thread per core keeps both busy
+# without holding more decoded images in memory than there are cores.
+PROCESS_THREADS = max(1, os.cpu_count() or 1)
+STORE_THREADS = 4
+STORE_FAILED = "The image could not be saved right now (storage unavailable). Please try again."
+
+
+@dataclass(frozen=True, slots=True)
+class IncomingFile:
+    name: str
+    data: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class FileResult:
+    """The outcome for one uploaded file: the saved image, or a message for the user."""
+
+    name: str
+    image: NoteImagePublic | None = None
+    error: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.image is not None
+
+
+def _public(image: NoteImage) -> NoteImagePublic:
+    return NoteImagePublic.model_validate(image, from_attributes=True)
+
+
+def _storage(storage: Storage | None) -> Storage:
+    return storage if storage is not None else storage_backend.get_storage()
+
+
+async def _note(session: AsyncSession, note_id: str | uuid.UUID) -> ProjectNote:
+    note = await session.get(ProjectNote, parse_id(note_id, "Note"))
+    if note is None:
+        raise NotFound("Note not found.")
+    return note
+
+
+async def _images_of(session: AsyncSession, note_id: uuid.UUID, *, lock: bool = False) -> list[NoteImage]:
+    stmt = select(NoteImage).where(NoteImage.note_id == note_id)
+    stmt = stmt.order_by(col(NoteImage.sort_order), col(NoteImage.created_at), col(NoteImage.id))
+    return list(await session.exec(stmt.with_for_update() if lock else stmt))
+
+
+async def _delete_objects(storage: Storage, keys: Sequence[str]) -> None:
+    """Best effort, key by key: one failure does not keep the others, and never masks the error
+    that made us clean up. Whatever stays behind is found by the orphan sweep (image_sweep)."""
+
+    def delete_all() -> None:
+        for key in keys:
+            try:
+                storage.delete(key)
+            except StorageError:
+                log.warning("could not delete stored object %s; the orphan sweep will retry", key, exc_info=True)
+
+    if keys:
+        await asyncio.to_thread(delete_all)
+
+
+def remove_objects_after_commit(session: AsyncSession, keys: Sequence[str], storage: Storage | None = None) -> None:
+    keys = list(keys)
+    if keys:
+        after_commit(session, lambda: _delete_objects(_storage(storage), keys))
+
+
+@dataclass(frozen=True, slots=True)
+class CheckedFile:
+    """A file after validation: re-encoded and thumbnailed, or rejected with a message."""
+
+    name: str
+    image: ProcessedImage | None
+    error: str = ""
+
+
+async def check_files(files: Sequence[IncomingFile]) -> list[CheckedFile]:
+    """Validate and re-encode every file in worker threads. No database: callers run this before
+    opening their transaction, so a connection is not held while images are processed."""
+    check_drop_size(len(files))
+    settings = get_settings()
+    gate = asyncio.Semaphore(PROCESS_THREADS)
+
+    async def one(file: IncomingFile) -> CheckedFile:
+        name = display_name(file.name)
+        async with gate:
+            try:
+                image = await asyncio.to_thread(
+                    process_image, file.data, max_bytes=settings.upload_max_bytes, max_pixels=settings.upload_max_pixels
+                )
+            except ImageRejected as rejected:
+                return CheckedFile(name, None, str(rejected))
+        return CheckedFile(name, image)
+
+    return await asyncio.gather(*(one(f) for f in files))
+
+
+async def _store_all(storage: Storage, items: list[tuple[str, ProcessedImage]], stored: list[str]) -> list[bool]:
+    """Store image and thumbnail of each item; ``stored`` collects every key written (for clean-up)."""
+    gate = asyncio.Semaphore(STORE_THREADS)
+
+    def put_pair(key: str, image: ProcessedImage) -> None:
+        storage.put(key, image.data, image.content_type)
+        stored.append(key)
+        try:
+            storage.put(thumb_key_for(key), image.thumb, "image/webp")
+        except StorageError:
+            # No row will be written for this file: its image must not stay behind alone.
+            with contextlib.suppress(StorageError):
+                storage.delete(key)
+            raise
+        stored.append(thumb_key_for(key))
+
+    async def one(key: str, image: ProcessedImage) -> bool:
+        async with gate:
+            try:
+                await asyncio.to_thread(put_pair, key, image)
+            except StorageError:
+                return False
+            return True
+
+    return await asyncio.gather(*(one(k, i) for k, i in items))
+
+
+def check_drop_size(count: int) -> None:
+    """Checked before any file is read further: a drop over the limit is refused as a whole."""
+    limit = get_settings().upload_max_files
+    if count == 0:
+        raise InvalidInput("Choose at least one image.")
+    if count > limit:
+        raise InvalidInput(f"You dropped {count} files; at most {limit} at a time. Nothing was uploaded.")
+
+
+async def save_images(
+    session: AsyncSession,
+    ctx: TenantContext,
+    note_id: str | uuid.UUID,
+    checked: Sequence[CheckedFile],
+    *,
+    storage: Storage | None = None,
+) -> list[FileResult]:
+    """Store and record the accepted files of ``check_files``; one result per file, in order.
+
+    A bad file gets its own message and does not stop the good ones.
+    """
+    note = await _note(session, note_id)
+    store = _storage(storage)
+    accepted = [(i, c.image) for i, c in enumerate(checked) if c.image is not None]
+    keys = [new_key(ctx.tenant_id, note.project_id, note.id, image.ext) for _, image in accepted]
+    stored: list[str] = []
+    # Registered before anything is written, so a failing commit at the edge also removes them.
+    after_rollback(session, lambda: _delete_objects(store, stored))
+    saved = await _store_all(store, list(zip(keys, (image for _, image in accepted), strict=True)), stored)
+
+    last = select(func.coalesce(func.max(NoteImage.sort_order), -1)).where(NoteImage.note_id == note.id)
+    next_order = (await session.exec(last)).one() + 1
+    results = [FileResult(c.name, error=c.error) for c in checked]
+    rows: list[tuple[int, NoteImage]] = []
+    for (i, image), key, ok in zip(accepted, keys, saved, strict=True):
+        if not ok:
+            results[i] = FileResult(checked[i].name, error=STORE_FAILED)
+            continue
+        row = NoteImage(
+            tenant_id=ctx.tenant_id,
+            note_id=note.id,
+            image_key=key,
+            thumb_key=thumb_key_for(key),
+            content_type=image.content_type,
+            width=image.width,
+            height=image.height,
+            bytes=len(image.data),
+            sha256=image.sha256,
+            sort_order=next_order + len(rows),
+        )
+        session.add(row)
+        rows.append((i, row))
+    try:
+        await session.flush()
+    except Exception:
+        await _delete_objects(store, stored)
+        stored.clear()
+        raise
+    for i, row in rows:
+        results[i] = FileResult(checked[i].name, image=_public(row))
+    return results
+
+
+async def add_images(
+    session: AsyncSession,
+    ctx: TenantContext,
+    note_id: str | uuid.UUID,
+    files: Sequence[IncomingFile],
+    *,
+    storage: Storage | None = None,
+) -> list[FileResult]:
+    """check_files + save_images in one go (the note is checked first, before any image work)."""
+    await _note(session, note_id)
+    return await save_images(session, ctx, note_id, await check_files(files), storage=storage)
+
+
+async def list_images(session: AsyncSession, ctx: TenantContext, note_id: str | uuid.UUID) -> list[NoteImagePublic]:
+    note = await _note(session, note_id)
+    return [_public(image) for image in await _images_of(session, note.id)]
+
+
+async def get_image(session: AsyncSession, ctx: TenantContext, image_id: str | uuid.UUID) -> NoteImage:
+    image = await session.get(NoteImage, parse_id(image_id, "Image"))
+    if image is None:
+        raise NotFound("Image not found.")
+    return image
+
+
+async def update_description(
+    session: AsyncSession, ctx: TenantContext, image_id: str | uuid.UUID, description: str
+) -> NoteImagePublic:
+    image = await get_image(session, ctx, image_id)
+    image.description = optional_text(description, "Description", IMAGE_DESCRIPTION_MAX)
+    session.add(image)
+    await session.flush()
+    return _public(image)
+
+
+async def reorder(
+    session: AsyncSession, ctx: TenantContext, note_id: str | uuid.UUID, ordered_ids: Sequence[str | uuid.UUID]
+) -> list[NoteImagePublic]:
+    """Set the order to exactly ``ordered_ids``, which must name every image of the note once."""
+    note = await _note(session, note_id)
+    images = {image.id: image for image in await _images_of(session, note.id, lock=True)}
+    wanted = [parse_id(i, "Image") for i in ordered_ids]
+    if len(set(wanted)) != len(wanted) or set(wanted) != set(images):
+        raise Conflict("The images of this note changed meanwhile (in another tab?). Reload the note and try again.")
+    for position, image_id in enumerate(wanted):
+        images[image_id].sort_order = position
+        session.add(images[image_id])
+    await session.flush()
+    return [_public(images[i]) for i in wanted]
+
+
+async def move_image(
+    session: AsyncSession, ctx: TenantContext, image_id: str | uuid.UUID, offset: int
+) -> list[NoteImagePublic]:
+    """Move one image ``offset`` places (-1 = up/left); at either end it stays where it is."""
+    image = await get_image(session, ctx, image_id)
+    order = [i.id for i in await _images_of(session, image.note_id, lock=True)]
+    old = order.index(image.id)
+    order.insert(max(0, min(len(order) - 1, old + offset)), order.pop(old))
+    return await reorder(session, ctx, image.note_id, order)
+
+
+async def remove_image(
+    session: AsyncSession, ctx: TenantContext, image_id: str | uuid.UUID, *, storage: Storage | None = None
+) -> None:
+    image = await get_image(session, ctx, image_id)
+    await session.delete(image)
+    await session.flush()
+    remove_objects_after_commit(session, [image.image_key, image.thumb_key], storage)
+
+
+async def remove_objects_of(
+    session: AsyncSession,
+    *,
+    note_id: uuid.UUID | None = None,
+    project_id: uuid.UUID | None = None,
+    storage: Storage | None = None,
+) -> None:
+    """Before a note or project is deleted (rows go by cascade): remove their objects after commit."""
+    stmt = select(NoteImage.image_key, NoteImage.thumb_key)
+    if note_id is not None:
+        stmt = stmt.where(NoteImage.note_id == note_id)
+    elif project_id is not None:
+        stmt = stmt.join(ProjectNote, col(ProjectNote.id) == col(NoteImage.note_id)).where(
+            ProjectNote.project_id == project_id
+        )
+    else:
+        raise ValueError("remove_objects_of needs a note_id or a project_id")
+    keys = [key for pair in await session.exec(stmt) for key in pair]
+    remove_objects_after_commit(session, keys, storage)

@@ -15,6 +15,9 @@ NOTE_TITLE_MAX = 200
 NOTE_CONTENT_MAX = 200_000
 GITHUB_URL_MAX = 300
 GITHUB_PATH_MAX = 300
+MODEL_REF_MAX = 200
+# Equal to services.llm.catalog.DEFAULT_MODEL_REF (models sit below services; a test keeps them equal).
+DEFAULT_PROJECT_MODEL = "anthropic/claude-sonnet-4-6"
 
 
 class Project(IdMixin, TenantMixin, TimestampMixin, table=True):
@@ -30,6 +33,8 @@ class Project(IdMixin, TenantMixin, TimestampMixin, table=True):
     # Empty means the repository root (shown as "/").
     github_path: str = Field(default="", max_length=GITHUB_PATH_MAX)
     published: bool = False
+    # The model this project's LLM work uses first ("provider/model"); the tenant's chain follows.
+    llm_model: str = Field(default=DEFAULT_PROJECT_MODEL, max_length=MODEL_REF_MAX)
     created_by: uuid.UUID | None = Field(default=None, foreign_key="app_user.id", ondelete="SET NULL")
 
 

@@ -9,9 +9,11 @@ import reflex as rx
 from nyx_app import routes
 from nyx_app.components.forms import confirm_delete, published_badge, save_cancel
 from nyx_app.components.layout import error_callout, signed_in_page
+from nyx_app.components.model_picker import ModelOption, ProviderOption, model_options, provider_model_picker
 from nyx_app.models.project import Project, ProjectNote
 from nyx_app.services import notes, projects
 from nyx_app.services.errors import NotFound
+from nyx_app.services.llm import catalog, credentials
 from nyx_app.state.session import AuthState, user_action
 
 
@@ -40,11 +42,17 @@ class ProjectState(AuthState):
     notes: list[NoteView] = []
     editing_note_id: str = ""
     tab: str = "notes"
+    llm_model: str = ""
+    model_provider: str = ""
+    model_providers: list[ProviderOption] = []
+    model_choices: list[ModelOption] = []
 
     def _show(self, p: Project) -> None:
         self.pid, self.name, self.description = str(p.id), p.name, p.description
         self.github_url, self.published = p.github_url, p.published
         self.scan_path = projects.display_scan_path(p.github_path)
+        self.llm_model = p.llm_model
+        self.model_provider = catalog.split_ref(p.llm_model)[0]
 
     async def _reload_notes(self) -> None:
         self.notes = [NoteView.of(n) for n in await self._in_tenant(lambda s, c: notes.list_notes(s, c, self.pid))]
@@ -63,6 +71,7 @@ class ProjectState(AuthState):
         self.found = True
         self._show(project)
         await self._reload_notes()
+        self.model_providers, self.model_choices = model_options(await self._in_tenant(credentials.list_providers))
         self.loaded = True
 
     @rx.event
@@ -85,6 +94,21 @@ class ProjectState(AuthState):
         )
         self._show(project)
         return rx.toast.success("Settings saved")
+
+    async def _set_model(self, ref: str):
+        self._show(await self._in_tenant(lambda s, c: projects.set_model(s, c, self.pid, ref)))
+        return rx.toast.success(f"This project now uses {ref}")
+
+    @rx.event
+    @user_action
+    async def pick_model_provider(self, provider: str):
+        """Choosing a provider selects its default model (claude-sonnet-4-6, gpt-4.1-mini, ...)."""
+        return await self._set_model(projects.default_model_of(provider, [m.ref for m in self.model_choices]))
+
+    @rx.event
+    @user_action
+    async def pick_model(self, ref: str):
+        return await self._set_model(ref)
 
     @rx.event
     @user_action
@@ -217,7 +241,9 @@ def _settings_tab() -> rx.Component:
             field("Name", rx.input(name="name", default_value=ProjectState.name, id="settings-name", width="100%")),
             field(
                 "Description",
-                rx.text_area(name="description", default_value=ProjectState.description, id="settings-description"),
+                rx.text_area(
+                    name="description", default_value=ProjectState.description, id="settings-description", width="100%"
+                ),
             ),
             field(
                 "GitHub repository URL",
@@ -244,6 +270,39 @@ def _settings_tab() -> rx.Component:
         on_submit=ProjectState.save_settings,
         # A new key re-creates the uncontrolled inputs, so saved values (like "/" for the root) show.
         key=ProjectState.scan_path + ProjectState.name,
+    )
+
+
+def _model_section() -> rx.Component:
+    return rx.vstack(
+        rx.heading("Model", size="4"),
+        rx.text(
+            "The model this project's LLM work tries first; the workspace's fallback chain follows. ",
+            "Current: ",
+            rx.code(ProjectState.llm_model, id="project-model"),
+            size="2",
+        ),
+        rx.cond(
+            ProjectState.model_providers.length() > 0,  # type: ignore[attr-defined]
+            provider_model_picker(
+                ProjectState.model_providers,
+                ProjectState.model_choices,
+                ProjectState.model_provider,
+                ProjectState.llm_model,
+                ProjectState.pick_model_provider,
+                ProjectState.pick_model,
+                id="project-model-picker",
+            ),
+            rx.text(
+                "No provider is set up for this workspace yet: ",
+                rx.link("add a key in Providers", href=routes.PROVIDERS),
+                ".",
+                size="2",
+                color_scheme="gray",
+            ),
+        ),
+        spacing="2",
+        padding_top="1.5em",
     )
 
 
@@ -297,7 +356,7 @@ def project_page() -> rx.Component:
                         rx.tabs.trigger("Settings", value="settings", id="tab-settings"),
                     ),
                     rx.tabs.content(rx.box(_notes_tab(), padding_top="1em"), value="notes"),
-                    rx.tabs.content(rx.box(_settings_tab(), padding_top="1em"), value="settings"),
+                    rx.tabs.content(rx.box(_settings_tab(), _model_section(), padding_top="1em"), value="settings"),
                     value=ProjectState.tab,
                     on_change=ProjectState.set_tab,
                     width="100%",

@@ -20,6 +20,8 @@ from nyx_app.models.project import (
 from nyx_app.services import note_images
 from nyx_app.services.context import TenantContext
 from nyx_app.services.errors import InvalidInput, NotFound
+from nyx_app.services.llm import catalog
+from nyx_app.services.llm.preferences import known_refs
 from nyx_app.services.validation import optional_text, parse_id, required_text
 
 
@@ -122,3 +124,25 @@ async def delete_project(session: AsyncSession, ctx: TenantContext, project_id: 
     await note_images.remove_objects_of(session, project_id=project.id)
     await session.delete(project)
     await session.flush()
+
+
+def default_model_of(provider: str, model_refs: list[str]) -> str:
+    """What choosing a provider selects: its default for new projects (claude-sonnet-4-6,
+    gpt-4.1-mini, ...) when the catalog has one, else the provider's first model."""
+    default = catalog.DEFAULT_MODELS.get(provider)
+    if default:
+        return f"{provider}/{default}"
+    return next((r for r in model_refs if catalog.split_ref(r)[0] == provider), "")
+
+
+async def set_model(session: AsyncSession, ctx: TenantContext, project_id: str | uuid.UUID, ref: str) -> Project:
+    """Choose the model this project's LLM work tries first."""
+    project = await get_project(session, ctx, project_id)
+    ref = (ref or "").strip()
+    if ref not in await known_refs(session, ctx):
+        raise InvalidInput(f"Unknown model {ref!r}. Pick one from the list.")
+    project.llm_model = ref
+    project.updated_at = utcnow()
+    session.add(project)
+    await session.flush()
+    return project

@@ -92,3 +92,37 @@ async def test_bad_repository_settings_are_refused(tenants: TenantFactory, url: 
     with pytest.raises(InvalidInput):
         async with transaction(a.ctx.tenant_id, a.ctx.user_id) as s:
             await projects.update_project(s, a.ctx, project.id, github_url=url, github_path=path)
+
+
+async def test_a_new_project_uses_the_catalog_default_model_and_can_change_it(tenants: TenantFactory) -> None:
+    from nyx_app.models.project import DEFAULT_PROJECT_MODEL
+    from nyx_app.services.llm import catalog
+
+    assert DEFAULT_PROJECT_MODEL == catalog.DEFAULT_MODEL_REF == "anthropic/claude-sonnet-4-6"
+    a = await _create_account_with_project(tenants)
+    account, project = a
+    assert project.llm_model == "anthropic/claude-sonnet-4-6"
+    async with transaction(account.ctx.tenant_id, account.ctx.user_id) as s:
+        changed = await projects.set_model(s, account.ctx, project.id, "openai/gpt-4.1-mini")
+    assert changed.llm_model == "openai/gpt-4.1-mini"
+    with pytest.raises(InvalidInput, match="Unknown model"):
+        async with transaction(account.ctx.tenant_id, account.ctx.user_id) as s:
+            await projects.set_model(s, account.ctx, project.id, "openai/gpt-0-imaginary")
+
+
+async def test_choosing_a_provider_selects_its_default_for_new_projects() -> None:
+    assert projects.default_model_of("anthropic", []) == "anthropic/claude-sonnet-4-6"
+    assert projects.default_model_of("openai", []) == "openai/gpt-4.1-mini"
+    assert projects.default_model_of("local", ["other/x", "local/llama3", "local/qwen"]) == "local/llama3"
+
+
+async def test_another_tenant_cannot_change_a_projects_model(tenants: TenantFactory) -> None:
+    (_, project), b = await _create_account_with_project(tenants), await tenants.create()
+    with pytest.raises(NotFound):
+        async with transaction(b.ctx.tenant_id, b.ctx.user_id) as s:
+            await projects.set_model(s, b.ctx, project.id, "openai/gpt-4.1-mini")
+
+
+async def _create_account_with_project(tenants: TenantFactory):
+    account = await tenants.create()
+    return account, await _create(account, "Modelled")

@@ -6,6 +6,7 @@ import reflex as rx
 
 from nyx_app import routes
 from nyx_app.api import api
+from nyx_app.pages.account import AccountState, account_page
 from nyx_app.pages.auth_pages import LoginState, login_page, register_page
 from nyx_app.pages.dashboard import DashboardState, dashboard_page
 from nyx_app.pages.members import MembersState, members_page
@@ -28,6 +29,7 @@ signed_in = [
     (members_page, routes.MEMBERS, "Members", MembersState.load),
     (note_page, routes.NOTE, "Note", NoteState.load),
     (providers_page, routes.PROVIDERS, "Providers", ProvidersState.load),
+    (account_page, routes.ACCOUNT, "Account", AccountState.load),
 ]
 for page, route, title, load in signed_in:
     app.add_page(page, route=route, title=f"{title} · nyxCore", on_load=[AuthState.guard, load])

@@ -9,6 +9,7 @@ PROJECT = "/projects/[project_id]"
 NOTE = "/projects/[project_id]/notes/[note_id]"
 MEMORY = "/memory"
 MEMBERS = "/settings/members"
+ACCOUNT = "/settings/account"
 PROVIDERS = "/settings/providers"
 
 

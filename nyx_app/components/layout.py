@@ -56,7 +56,7 @@ def navbar() -> rx.Component:
         rx.spacer(),
         rx.hstack(
             _tenant_switcher(),
-            rx.text(AuthState.user_name, size="2", color_scheme="gray", id="user-name"),
+            rx.link(AuthState.user_name, href=routes.ACCOUNT, size="2", color_scheme="gray", id="user-name"),
             rx.button("Log out", variant="soft", size="1", on_click=AuthState.logout, id="logout"),
             spacing="3",
             align="center",

@@ -61,7 +61,7 @@ class ProjectState(AuthState):
     @user_action
     async def load(self):
         self.editing_note_id, self.loaded, self.tab = "", False, "notes"
-        requested = self.router.page.params.get("project_id", "")
+        requested = self.project_id  # the dynamic route arg Reflex installs for [project_id]
         try:
             project = await self._in_tenant(lambda s, c: projects.get_project(s, c, requested))
         except NotFound:

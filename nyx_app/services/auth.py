@@ -198,6 +198,31 @@ async def logout(token: str) -> None:
         )
 
 
+async def change_password(token: str, current_password: str, new_password: str) -> None:
+    """Change the signed-in user's password; every other login of theirs ends at once."""
+    check_password_rules(new_password)
+    async with transaction() as session:
+        auth = await _active_session(session, token)
+        if auth is None:
+            raise AuthError("Your session has ended. Please log in again.")
+        user = await session.get(User, auth.user_id)
+        if user is None or not verify_password(user.password_hash, current_password):
+            raise InvalidInput("The current password is wrong.")
+        if current_password == new_password:
+            raise InvalidInput("The new password must differ from the current one.")
+        user.password_hash = hash_password(new_password)
+        session.add(user)
+        await session.execute(
+            update(AuthSession)
+            .where(
+                col(AuthSession.user_id) == user.id,
+                col(AuthSession.id) != auth.id,
+                col(AuthSession.revoked_at).is_(None),
+            )
+            .values(revoked_at=utcnow())
+        )
+
+
 async def create_demo_account(email: str, password: str) -> bool:
     """On an empty database, create a demo tenant and user. Returns whether it did."""
     async with transaction() as session:

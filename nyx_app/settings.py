@@ -75,8 +75,10 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _refuse_placeholder_secret(self) -> Settings:
-        if self.environment == "production" and self.secret_key == PLACEHOLDER_SECRET:
-            raise ValueError("NYX_SECRET_KEY is still the development placeholder; set a real secret for production.")
+        if self.environment != "development" and self.secret_key == PLACEHOLDER_SECRET:
+            raise ValueError(
+                f"NYX_SECRET_KEY is still the development placeholder; set a real secret for {self.environment}."
+            )
         if self.llm_fernet_key is not None:
             _check_fernet_key(self.llm_fernet_key)
         return self

@@ -6,6 +6,7 @@ Tests connect as the app role (RLS binds it); set-up and clean-up use the owner 
 from __future__ import annotations
 
 import os
+import secrets
 from collections.abc import AsyncIterator, Iterator
 
 # Before anything reads settings: a database of its own, embedded server, test environment.
@@ -13,6 +14,8 @@ os.environ.pop("DATABASE_URL", None)
 os.environ.pop("APP_DATABASE_URL", None)
 os.environ["NYX_DATABASE_NAME"] = "nyx_test"
 os.environ["NYX_ENVIRONMENT"] = "test"
+# Outside development the placeholder secret is refused, so the tests bring their own.
+os.environ["NYX_SECRET_KEY"] = secrets.token_urlsafe(32)
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 
 import pytest

@@ -6,7 +6,7 @@ import pytest
 from cryptography.fernet import Fernet
 from pydantic import ValidationError
 
-from nyx_app.settings import Settings
+from nyx_app.settings import PLACEHOLDER_SECRET, Settings
 
 
 def test_bad_fernet_key_is_refused() -> None:
@@ -19,6 +19,11 @@ def test_generated_fernet_key_is_accepted() -> None:
     assert Settings(llm_fernet_key=key).llm_fernet_key == key
 
 
-def test_production_refuses_the_placeholder_secret() -> None:
-    with pytest.raises(ValidationError, match="NYX_SECRET_KEY"):
-        Settings(environment="production")
+@pytest.mark.parametrize("environment", ["production", "test"])
+def test_outside_development_the_placeholder_secret_is_refused(environment: str) -> None:
+    with pytest.raises(ValidationError, match="NYX_SECRET_KEY is still the development placeholder"):
+        Settings(environment=environment, secret_key=PLACEHOLDER_SECRET)  # type: ignore[arg-type]
+
+
+def test_development_accepts_the_placeholder_secret() -> None:
+    assert Settings(environment="development", secret_key=PLACEHOLDER_SECRET).secret_key == PLACEHOLDER_SECRET

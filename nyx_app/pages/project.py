@@ -60,8 +60,12 @@ class ProjectState(AuthState):
     @rx.event
     @user_action
     async def load(self):
-        self.editing_note_id, self.loaded, self.tab = "", False, "notes"
         requested = self.project_id  # the dynamic route arg Reflex installs for [project_id]
+        self.editing_note_id = ""
+        if requested != self.pid:
+            # Another project: start on Notes. The same one again (a revisit, whose stale view the
+            # user may already be clicking in) keeps the tab they chose.
+            self.loaded, self.tab = False, "notes"
         try:
             project = await self._in_tenant(lambda s, c: projects.get_project(s, c, requested))
         except NotFound:

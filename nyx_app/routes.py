@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+# The cookie holding the browser's session token (state/session.py sets it, api/ reads it).
+SESSION_COOKIE = "nyx_session"
+
 LOGIN = "/login"
 REGISTER = "/register"
 DASHBOARD = "/"

@@ -14,15 +14,13 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Route
 
+from nyx_app import routes
 from nyx_app.db.session import transaction
 from nyx_app.integrations.storage import ObjectNotFound, get_storage
 from nyx_app.services import auth, note_images
 from nyx_app.services.context import TenantContext
 from nyx_app.services.errors import NotFound
 
-# The cookie the browser's session state sets (nyx_app.state.session.SESSION_COOKIE); named
-# here too so this module stays free of Reflex.
-SESSION_COOKIE = "nyx_session"
 IMAGE_PATH = "/api/images/{image_id}"
 THUMB_PATH = "/api/images/{image_id}/thumb"
 
@@ -39,7 +37,7 @@ def _not_found() -> Response:
 
 
 async def serve_image(request: Request) -> Response:
-    ident = await auth.resolve(request.cookies.get(SESSION_COOKIE, ""))
+    ident = await auth.resolve(request.cookies.get(routes.SESSION_COOKIE, ""))
     if ident is None:
         return PlainTextResponse("Please log in.", status_code=401, headers={"Cache-Control": "no-store"})
     thumb = request.url.path.endswith("/thumb")

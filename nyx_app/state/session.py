@@ -23,7 +23,7 @@ from nyx_app.services.errors import ServiceError
 from nyx_app.services.validation import parse_id
 from nyx_app.settings import get_settings
 
-SESSION_COOKIE = "nyx_session"
+SESSION_COOKIE = routes.SESSION_COOKIE
 SESSION_ENDED = "Your session has ended. Please log in again."
 T = TypeVar("T")
 

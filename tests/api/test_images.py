@@ -7,9 +7,10 @@ import httpx
 import pytest
 
 from nyx_app.api import api
-from nyx_app.api.images import SESSION_COOKIE, image_url, thumb_url
+from nyx_app.api.images import image_url, thumb_url
 from nyx_app.db.session import transaction
 from nyx_app.integrations.storage import Storage
+from nyx_app.routes import SESSION_COOKIE
 from nyx_app.services import auth, note_images, notes, projects
 from nyx_app.services.note_images import IncomingFile
 from tests.factories import Account, TenantFactory

@@ -6,6 +6,7 @@ import reflex as rx
 
 from nyx_app import routes
 from nyx_app.api import api
+from nyx_app.jobs.worker import in_process_worker
 from nyx_app.pages.account import AccountState, account_page
 from nyx_app.pages.auth_pages import LoginState, login_page, register_page
 from nyx_app.pages.dashboard import DashboardState, dashboard_page
@@ -17,6 +18,8 @@ from nyx_app.pages.providers import ProvidersState, providers_page
 from nyx_app.state.session import AuthState
 
 app = rx.App(api_transformer=api, toaster=rx.toast.provider(position="bottom-right"))
+# A job worker beside the pages, so ./scripts/run does everything (more: python -m nyx_app.cli worker).
+app.register_lifespan_task(in_process_worker)
 
 public = LoginState.redirect_if_signed_in
 app.add_page(login_page, route=routes.LOGIN, title="Log in · nyxCore", on_load=public)

@@ -172,6 +172,7 @@ async def complete(
     api_base: str | None,
     timeout: float,
     max_tokens: int | None = None,
+    temperature: float | None = None,
     on_delta: DeltaHandler | None = None,
 ) -> Completion:
     """One call to one model, no retries (the caller decides). Streams when ``on_delta`` is given.
@@ -193,6 +194,8 @@ async def complete(
     }
     if max_tokens:
         kwargs["max_tokens"] = max_tokens
+    if temperature is not None:
+        kwargs["temperature"] = temperature
     try:
         if on_delta is None:
             response = await litellm.acompletion(**kwargs)

@@ -4,7 +4,9 @@ from nyx_app.models.llm import LlmCall, ProviderCredential, TenantLlmSettings
 from nyx_app.models.memory import MemoryEntry
 from nyx_app.models.note_image import NoteImage
 from nyx_app.models.project import Project, ProjectNote
+from nyx_app.models.run import Run, StepRun
 from nyx_app.models.tenancy import AuthSession, Membership, Role, Tenant, User
+from nyx_app.models.workflow import Workflow, WorkflowInsight
 
 __all__ = [
     "AuthSession",
@@ -16,7 +18,11 @@ __all__ = [
     "ProjectNote",
     "ProviderCredential",
     "Role",
+    "Run",
+    "StepRun",
     "Tenant",
     "TenantLlmSettings",
     "User",
+    "Workflow",
+    "WorkflowInsight",
 ]

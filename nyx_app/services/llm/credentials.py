@@ -39,6 +39,8 @@ NAME_RE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 
 # Provider health, as shown on the Providers page.
 STATUS_OK, STATUS_UNTESTED = "ok", "untested"
+# A provider that keeps answering has its "last OK" time refreshed at most this often.
+STATUS_REFRESH = timedelta(seconds=60)
 STATUS_BY_ERROR: dict[ErrorKind, str] = {
     ErrorKind.CREDIT: "out_of_credit",
     ErrorKind.AUTH: "invalid_key",
@@ -204,6 +206,10 @@ async def remove_provider(session: AsyncSession, ctx: TenantContext, credential_
     await session.flush()
 
 
+def _recent(moment: datetime | None, now: datetime) -> bool:
+    return moment is not None and now - moment < STATUS_REFRESH
+
+
 def _resolve(cred: ProviderCredential) -> ResolvedProvider:
     try:
         key, problem = decrypt_key(cred.key_ciphertext), ""
@@ -234,6 +240,8 @@ async def mark_status(
     if cred is None:
         return
     now = utcnow()
+    if kind is None and cred.status == STATUS_OK and cred.retry_at is None and _recent(cred.last_ok_at, now):
+        return  # nothing new to say: calls running side by side need not queue on this row's lock
     if kind is None:
         cred.status, cred.last_ok_at = STATUS_OK, now
     elif kind in STATUS_BY_ERROR:

@@ -92,6 +92,15 @@ class _Script:
     then: Step | None = None
 
 
+class _QuietServer(ThreadingHTTPServer):
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that hangs up mid-answer (a cancelled run, a timeout) is normal here."""
+        import sys
+
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
+
+
 class FakeLLM:
     def __init__(self) -> None:
         self._scripts: dict[str, _Script] = {}
@@ -100,7 +109,7 @@ class FakeLLM:
         self.requests: list[LoggedRequest] = []
         self.in_flight = 0
         self.max_in_flight = 0  # the most requests answered at the same moment since reset()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _make_handler(self))
+        self._server = _QuietServer(("127.0.0.1", 0), _make_handler(self))
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 

@@ -10,8 +10,10 @@ from nyx_app.db.bootstrap import DatabaseSetupError, prepare
 from nyx_app.db.urls import admin_url
 from nyx_app.settings import get_settings
 
-DEMO_EMAIL = "demo@nyxcore.local"
-DEMO_PASSWORD = "demo-password"
+# example.com: reserved for examples, and accepted as an address (".local" is refused as special-use).
+DEMO_EMAIL = "demo@example.com"
+# Must pass the password rules (zxcvbn score 3): "demo-password" is too easy to guess.
+DEMO_PASSWORD = "otter-canyon-lantern"
 
 
 async def _create_demo_if_empty() -> bool:

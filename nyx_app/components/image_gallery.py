@@ -155,6 +155,7 @@ def image_card(
     on_describe: Callable[[str, rx.Var[str]], Any],
     on_move: Callable[[str, int], Any],
     on_remove: Callable[[str], Any],
+    can_remove: rx.Var[bool] | bool = True,
 ) -> rx.Component:
     return rx.card(
         rx.vstack(
@@ -203,12 +204,15 @@ def image_card(
                 ),
                 rx.text(image.size_label, size="1", color_scheme="gray"),
                 rx.spacer(),
-                confirm_delete(
-                    "Remove image?",
-                    "The image and its description are deleted. This cannot be undone.",
-                    on_remove(image.id),
-                    trigger_class="image-remove",
-                    confirm_class="confirm-remove-image",
+                rx.cond(
+                    can_remove,
+                    confirm_delete(
+                        "Remove image?",
+                        "The image and its description are deleted. This cannot be undone.",
+                        on_remove(image.id),
+                        trigger_class="image-remove",
+                        confirm_class="confirm-remove-image",
+                    ),
                 ),
                 width="100%",
                 align="center",

@@ -1,8 +1,9 @@
 """Image checks and re-encoding with Pillow. Pure functions: bytes in, bytes out, no I/O.
 
 Everything an upload claims (name, Content-Type) is ignored: the decoded content decides. The
-file is re-encoded, which drops metadata (EXIF GPS, comments) and anything smuggled after the
-image data, and a WebP thumbnail is made for the gallery.
+file is re-encoded, which drops metadata (EXIF with its GPS position, XMP, GIF and JPEG comments,
+PNG text chunks) and anything smuggled after the image data, and a WebP thumbnail is made for the
+gallery. Only the ICC colour profile is kept (see ``_color_profile``).
 """
 
 from __future__ import annotations
@@ -16,6 +17,9 @@ from dataclasses import dataclass
 from PIL import Image, ImageOps, ImageSequence, UnidentifiedImageError
 
 THUMB_SIZE = (320, 320)
+# What a re-encoded frame may carry over from the decoded one: only what shows its pixels right.
+# Pillow writes some other ``info`` entries back out by itself (GIF and JPEG comments, for one).
+KEPT_INFO = frozenset({"transparency", "duration", "loop", "background", "disposal"})
 NAME_SHOWN_MAX = 80
 
 # format Pillow reports -> (content type, file extension)
@@ -101,9 +105,15 @@ def _color_profile(source: Image.Image) -> dict[str, bytes]:
     return {"icc_profile": icc} if isinstance(icc, bytes) and icc else {}
 
 
+def _bare(frame: Image.Image) -> Image.Image:
+    frame.info = {key: value for key, value in frame.info.items() if key in KEPT_INFO}
+    return frame
+
+
 def _encode(fmt: str, frames: list[Image.Image], source: Image.Image) -> bytes:
     """Same format out as in. ``frames[0]`` is already upright for still images."""
     out = io.BytesIO()
+    frames = [_bare(frame) for frame in frames]
     first = frames[0]
     profile = _color_profile(source)
     if len(frames) > 1:
@@ -134,6 +144,7 @@ def _thumbnail(first: Image.Image, profile: dict[str, bytes]) -> bytes:
     else:
         thumb = thumb.copy()
     thumb.thumbnail(THUMB_SIZE, Image.Resampling.LANCZOS, reducing_gap=2.0)
+    _bare(thumb)
     out = io.BytesIO()
     thumb.save(out, "WEBP", quality=80, **profile)
     return out.getvalue()

@@ -11,6 +11,7 @@ from nyx_app.components.forms import confirm_delete, published_badge, save_cance
 from nyx_app.components.layout import error_callout, signed_in_page
 from nyx_app.models.project import Project
 from nyx_app.services import projects
+from nyx_app.services.permissions import Action, role_may
 from nyx_app.state.session import AuthState, user_action
 
 
@@ -30,6 +31,15 @@ class ProjectCard:
 class DashboardState(AuthState):
     projects: list[ProjectCard] = []
     editing_id: str = ""
+
+    # Only to hide what the role may not do; the services refuse it anyway.
+    @rx.var
+    def may_delete(self) -> bool:
+        return role_may(self.role, Action.PROJECT_DELETE)
+
+    @rx.var
+    def may_publish(self) -> bool:
+        return role_may(self.role, Action.PROJECT_PUBLISH)
 
     async def _reload(self) -> None:
         self.projects = [ProjectCard.of(p) for p in await self._in_tenant(projects.list_projects)]
@@ -121,16 +131,23 @@ def _card_view(p: ProjectCard) -> rx.Component:
         rx.hstack(
             rx.button("Open", size="1", variant="soft", on_click=rx.redirect(p.url)),
             rx.button("Rename / describe", size="1", variant="soft", on_click=DashboardState.start_edit(p.id)),
-            rx.button(
-                rx.cond(p.published, "Unpublish", "Publish"),
-                size="1",
-                variant="soft",
-                on_click=DashboardState.set_published(p.id, ~p.published),
+            rx.cond(
+                DashboardState.may_publish,
+                rx.button(
+                    rx.cond(p.published, "Unpublish", "Publish"),
+                    size="1",
+                    variant="soft",
+                    on_click=DashboardState.set_published(p.id, ~p.published),
+                ),
             ),
-            confirm_delete(
-                "Delete project?",
-                "Its notes and images are deleted too. This cannot be undone.",
-                DashboardState.delete(p.id),
+            rx.cond(
+                DashboardState.may_delete,
+                confirm_delete(
+                    "Delete project?",
+                    "Its notes and images are deleted too. This cannot be undone.",
+                    DashboardState.delete(p.id),
+                    trigger_class="delete-project",
+                ),
             ),
         ),
         spacing="2",

@@ -9,6 +9,7 @@ import reflex as rx
 
 from nyx_app.components.layout import error_callout, signed_in_page
 from nyx_app.services import members
+from nyx_app.services.permissions import Action, role_may
 from nyx_app.services.validation import parse_id
 from nyx_app.state.session import AuthState, user_action
 
@@ -23,6 +24,15 @@ class MemberView:
 
 class MembersState(AuthState):
     members: list[MemberView] = []
+
+    # Only to hide what the role may not do; the services refuse it anyway.
+    @rx.var
+    def may_manage_members(self) -> bool:
+        return role_may(self.role, Action.MEMBERS_MANAGE)
+
+    @rx.var
+    def may_manage_owners(self) -> bool:
+        return role_may(self.role, Action.OWNERS_MANAGE)
 
     async def _reload(self) -> None:
         rows = await self._in_tenant(members.list_members)
@@ -59,7 +69,8 @@ def _member_row(m: MemberView) -> rx.Component:
         rx.table.cell(
             rx.cond(
                 (m.email != MembersState.user_email)
-                & ((MembersState.role == "owner") | (MembersState.role == "admin")),
+                & MembersState.may_manage_members
+                & ((m.role != "owner") | MembersState.may_manage_owners),
                 rx.button(
                     "Remove", size="1", variant="soft", color_scheme="red", on_click=MembersState.remove(m.user_id)
                 ),
@@ -79,7 +90,7 @@ def members_page() -> rx.Component:
             width="100%",
         ),
         rx.cond(
-            MembersState.can_manage_members,
+            MembersState.may_manage_members,
             rx.card(
                 rx.form(
                     rx.vstack(

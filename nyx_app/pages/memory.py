@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Awaitable, Callable
 
 import reflex as rx
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from nyx_app.components.forms import save_cancel
 from nyx_app.components.layout import error_callout, signed_in_page
 from nyx_app.models.memory import MemoryEntry
 from nyx_app.services import memory, projects
+from nyx_app.services.context import TenantContext
+from nyx_app.services.permissions import Action
 from nyx_app.state.session import AuthState, user_action
 
 NO_PROJECT = "none"
@@ -24,6 +28,7 @@ class EntryView:
     tags_text: str
     project_id: str
     project_name: str
+    can_delete: bool
 
 
 @dataclasses.dataclass
@@ -32,47 +37,67 @@ class ProjectOption:
     name: str
 
 
+Listing = tuple[list[ProjectOption], list[EntryView]]
+
+
+async def _listing(s: AsyncSession, c: TenantContext, query: str) -> Listing:
+    """What the page shows: project choices and the entries matching ``query``."""
+    names = {p.id: p.name for p in await projects.list_projects(s, c)}
+    found = await memory.search(s, c, query)
+    return [ProjectOption(str(i), n) for i, n in names.items()], [_view(e, names, c) for e in found]
+
+
+def _view(e: MemoryEntry, names: dict, c: TenantContext) -> EntryView:
+    pid = str(e.project_id) if e.project_id else ""
+    return EntryView(
+        str(e.id),
+        e.title,
+        e.content,
+        list(e.tags),
+        ", ".join(e.tags),
+        pid,
+        names.get(e.project_id, ""),
+        c.may(Action.MEMORY_DELETE, author_id=e.created_by),
+    )
+
+
 class MemoryState(AuthState):
     entries: list[EntryView] = []
     project_options: list[ProjectOption] = []
     query: str = ""
     editing_id: str = ""
 
-    async def _reload(self) -> None:
+    async def _change_and_reload(self, change: Callable[[AsyncSession, TenantContext], Awaitable[object]]) -> None:
+        """The change and the re-read in one transaction: if the page cannot show the result,
+        nothing was saved either (no half-done save reported as an error, inviting a duplicate)."""
         query = self.query
 
-        async def load(s, c):
-            names = {p.id: p.name for p in await projects.list_projects(s, c)}
-            return names, await memory.search(s, c, query)
+        async def run(s: AsyncSession, c: TenantContext) -> Listing:
+            await change(s, c)
+            return await _listing(s, c, query)
 
-        names, found = await self._in_tenant(load)
-        self.project_options = [ProjectOption(str(i), n) for i, n in names.items()]
-        self.entries = [self._view(e, names) for e in found]
+        self.project_options, self.entries = await self._in_tenant(run)
 
-    @staticmethod
-    def _view(e: MemoryEntry, names: dict) -> EntryView:
-        pid = str(e.project_id) if e.project_id else ""
-        return EntryView(
-            str(e.id), e.title, e.content, list(e.tags), ", ".join(e.tags), pid, names.get(e.project_id, "")
-        )
+    async def _search(self, query: str) -> None:
+        # The query is kept only once its search worked: a refused one leaves the page as it was.
+        self.project_options, self.entries = await self._in_tenant(lambda s, c: _listing(s, c, query))
+        self.query = query
 
     @rx.event
     @user_action
     async def load(self):
-        self.query, self.editing_id = "", ""
-        await self._reload()
+        self.editing_id = ""
+        await self._search("")
 
     @rx.event
     @user_action
     async def search(self, form: dict[str, str]):
-        self.query = form.get("query", "")
-        await self._reload()
+        await self._search(form.get("query", ""))
 
     @rx.event
     @user_action
     async def create(self, form: dict[str, str]):
-        await self._in_tenant(lambda s, c: memory.create_entry(s, c, **_entry_fields(form)))
-        await self._reload()
+        await self._change_and_reload(lambda s, c: memory.create_entry(s, c, **_entry_fields(form)))
         return rx.toast.success("Memory saved")
 
     @rx.event
@@ -88,15 +113,14 @@ class MemoryState(AuthState):
     @user_action
     async def save_edit(self, form: dict[str, str]):
         entry_id = self.editing_id
-        await self._in_tenant(lambda s, c: memory.update_entry(s, c, entry_id, **_entry_fields(form)))
+        await self._change_and_reload(lambda s, c: memory.update_entry(s, c, entry_id, **_entry_fields(form)))
         self.editing_id = ""
-        await self._reload()
+        return rx.toast.success("Memory saved")
 
     @rx.event
     @user_action
     async def delete(self, entry_id: str):
-        await self._in_tenant(lambda s, c: memory.delete_entry(s, c, entry_id))
-        await self._reload()
+        await self._change_and_reload(lambda s, c: memory.delete_entry(s, c, entry_id))
 
 
 def _entry_fields(form: dict[str, str]) -> dict[str, str | None]:
@@ -163,13 +187,16 @@ def _entry_card(e: EntryView) -> rx.Component:
             rx.button(
                 "Edit", size="1", variant="soft", on_click=MemoryState.start_edit(e.id), class_name="edit-memory"
             ),
-            rx.button(
-                "Delete",
-                size="1",
-                variant="soft",
-                color_scheme="red",
-                on_click=MemoryState.delete(e.id),
-                class_name="delete-memory",
+            rx.cond(
+                e.can_delete,
+                rx.button(
+                    "Delete",
+                    size="1",
+                    variant="soft",
+                    color_scheme="red",
+                    on_click=MemoryState.delete(e.id),
+                    class_name="delete-memory",
+                ),
             ),
             width="100%",
         ),

@@ -25,6 +25,7 @@ from nyx_app.services import note_images, notes
 from nyx_app.services.context import TenantContext
 from nyx_app.services.errors import NotFound
 from nyx_app.services.note_images import IncomingFile
+from nyx_app.services.permissions import Action
 from nyx_app.settings import get_settings
 from nyx_app.state.session import AuthState, user_action
 
@@ -54,6 +55,7 @@ class NoteState(AuthState):
     outcomes: list[FileOutcome] = []
     uploading: bool = False
     pending: list[PendingFile] = []
+    may_remove_images: bool = False
     # The note this page shows, fixed at load; every event looks it up again under RLS.
     _note_id: str = ""
 
@@ -74,6 +76,7 @@ class NoteState(AuthState):
             note = await notes.get_note(s, c, self._note_id)
             if str(note.project_id) != project_id:  # a valid note id under another project's URL
                 raise NotFound("Note not found.")
+            self.may_remove_images = c.may(Action.IMAGE_DELETE, author_id=note.created_by)
             return note, await note_images.list_images(s, c, note.id)
 
         self.title, self.content, self.project_link, self.images = "", "", routes.project_url(project_id), []
@@ -163,6 +166,7 @@ def _gallery() -> rx.Component:
                     on_describe=NoteState.save_description,
                     on_move=NoteState.move,
                     on_remove=NoteState.remove,
+                    can_remove=NoteState.may_remove_images,
                 ),
             ),
             columns=rx.breakpoints(initial="1", sm="2", md="3"),

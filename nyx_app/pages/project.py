@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 
 import reflex as rx
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from nyx_app import routes
 from nyx_app.components.forms import confirm_delete, published_badge, save_cancel
@@ -12,8 +13,10 @@ from nyx_app.components.layout import error_callout, signed_in_page
 from nyx_app.components.model_picker import ModelOption, ProviderOption, model_options, provider_model_picker
 from nyx_app.models.project import Project, ProjectNote
 from nyx_app.services import notes, projects
+from nyx_app.services.context import TenantContext
 from nyx_app.services.errors import NotFound
 from nyx_app.services.llm import catalog, credentials
+from nyx_app.services.permissions import Action, role_may
 from nyx_app.state.session import AuthState, user_action
 
 
@@ -24,10 +27,12 @@ class NoteView:
     content: str
     version: int
     url: str
+    can_delete: bool
 
     @classmethod
-    def of(cls, n: ProjectNote) -> NoteView:
-        return cls(str(n.id), n.title, n.content, n.version, routes.note_url(str(n.project_id), str(n.id)))
+    def of(cls, n: ProjectNote, can_delete: bool) -> NoteView:
+        url = routes.note_url(str(n.project_id), str(n.id))
+        return cls(str(n.id), n.title, n.content, n.version, url, can_delete)
 
 
 class ProjectState(AuthState):
@@ -54,8 +59,17 @@ class ProjectState(AuthState):
         self.llm_model = p.llm_model
         self.model_provider = catalog.split_ref(p.llm_model)[0]
 
+    # Only to hide what the role may not do; the services refuse it anyway.
+    @rx.var
+    def may_publish(self) -> bool:
+        return role_may(self.role, Action.PROJECT_PUBLISH)
+
     async def _reload_notes(self) -> None:
-        self.notes = [NoteView.of(n) for n in await self._in_tenant(lambda s, c: notes.list_notes(s, c, self.pid))]
+        async def read(s: AsyncSession, c: TenantContext) -> list[NoteView]:
+            rows = await notes.list_notes(s, c, self.pid)
+            return [NoteView.of(n, c.may(Action.NOTE_DELETE, author_id=n.created_by)) for n in rows]
+
+        self.notes = await self._in_tenant(read)
 
     @rx.event
     @user_action
@@ -184,12 +198,15 @@ def _note_view(n: NoteView) -> rx.Component:
             rx.link(rx.heading(n.title, size="4"), href=n.url, class_name="note-title"),
             rx.spacer(),
             rx.button("Edit", size="1", variant="soft", on_click=ProjectState.edit_note(n.id), class_name="edit-note"),
-            confirm_delete(
-                "Delete note?",
-                "The note and its images are deleted. This cannot be undone.",
-                ProjectState.delete_note(n.id),
-                trigger_class="delete-note",
-                confirm_class="confirm-delete-note",
+            rx.cond(
+                n.can_delete,
+                confirm_delete(
+                    "Delete note?",
+                    "The note and its images are deleted. This cannot be undone.",
+                    ProjectState.delete_note(n.id),
+                    trigger_class="delete-note",
+                    confirm_class="confirm-delete-note",
+                ),
             ),
             width="100%",
             align="center",
@@ -315,12 +332,15 @@ def _header() -> rx.Component:
         rx.hstack(
             rx.heading(ProjectState.name, size="7", id="project-title"),
             published_badge(ProjectState.published),
-            rx.button(
-                rx.cond(ProjectState.published, "Unpublish", "Publish"),
-                size="1",
-                variant="soft",
-                on_click=ProjectState.toggle_published,
-                id="toggle-published",
+            rx.cond(
+                ProjectState.may_publish,
+                rx.button(
+                    rx.cond(ProjectState.published, "Unpublish", "Publish"),
+                    size="1",
+                    variant="soft",
+                    on_click=ProjectState.toggle_published,
+                    id="toggle-published",
+                ),
             ),
             align="center",
         ),

@@ -22,6 +22,7 @@ from nyx_app.services.errors import ServiceError
 from nyx_app.services.llm import catalog, credentials, preferences
 from nyx_app.services.llm.overview import LlmOverview, overview
 from nyx_app.services.llm.probe import probe_provider
+from nyx_app.services.permissions import Action, role_may
 from nyx_app.state.session import AuthState, SignedOut, user_action
 
 STATUS_COLORS = {
@@ -92,6 +93,19 @@ class ProvidersState(AuthState):
     by_day: list[SpendLine] = []
     key_provider: str = catalog.ANTHROPIC
     testing: str = ""
+
+    # Only to hide what the role may not do; the services refuse it anyway.
+    @rx.var
+    def may_manage_keys(self) -> bool:
+        return role_may(self.role, Action.PROVIDER_KEYS_MANAGE)
+
+    @rx.var
+    def may_manage_chain(self) -> bool:
+        return role_may(self.role, Action.FALLBACK_CHAIN_MANAGE)
+
+    @rx.var
+    def may_manage_budget(self) -> bool:
+        return role_may(self.role, Action.BUDGET_MANAGE)
 
     def _show(self, data: LlmOverview) -> None:
         self.providers = [_row(p) for p in data.providers]
@@ -206,7 +220,7 @@ class ProvidersState(AuthState):
 
 
 def _provider_row(p: ProviderRow) -> rx.Component:
-    manage = ProvidersState.can_manage_members
+    manage = ProvidersState.may_manage_keys
     return rx.table.row(
         rx.table.cell(rx.text(p.label, weight="medium"), rx.text(p.base_url, size="1", color_scheme="gray")),
         rx.table.cell(rx.code(p.key_hint), class_name="key-hint"),
@@ -338,14 +352,24 @@ def _spend() -> rx.Component:
     return rx.vstack(
         rx.heading("Spend and budget", size="4"),
         rx.text("This month: ", rx.text.strong(ProvidersState.month_spent, id="month-spent"), size="2"),
-        rx.form(
-            rx.hstack(
-                rx.text("Monthly budget (USD, empty = no limit)", size="2"),
-                rx.input(name="budget", default_value=ProvidersState.budget, key=ProvidersState.budget, id="budget"),
-                rx.button("Save budget", type="submit", id="save-budget"),
-                align="center",
+        rx.cond(
+            ProvidersState.may_manage_budget,
+            rx.form(
+                rx.hstack(
+                    rx.text("Monthly budget (USD, empty = no limit)", size="2"),
+                    rx.input(
+                        name="budget", default_value=ProvidersState.budget, key=ProvidersState.budget, id="budget"
+                    ),
+                    rx.button("Save budget", type="submit", id="save-budget"),
+                    align="center",
+                ),
+                on_submit=ProvidersState.save_budget,
             ),
-            on_submit=ProvidersState.save_budget,
+            rx.text(
+                "Monthly budget: ",
+                rx.text.strong(rx.cond(ProvidersState.budget != "", f"${ProvidersState.budget}", "no limit")),
+                size="2",
+            ),
         ),
         rx.hstack(
             spend_table("This month per provider", ProvidersState.by_provider, "Provider", "spend-by-provider"),
@@ -362,8 +386,8 @@ def providers_page() -> rx.Component:
         rx.heading("LLM providers", size="7"),
         error_callout(ProvidersState.error),
         _providers_table(),
-        rx.cond(ProvidersState.can_manage_members, rx.card(rx.vstack(_key_form(), _endpoint_form()), width="100%")),
-        rx.cond(ProvidersState.can_manage_members, _chain()),
+        rx.cond(ProvidersState.may_manage_keys, rx.card(rx.vstack(_key_form(), _endpoint_form()), width="100%")),
+        rx.cond(ProvidersState.may_manage_chain, _chain()),
         _spend(),
         width="100%",
         spacing="5",

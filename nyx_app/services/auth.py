@@ -7,12 +7,13 @@ token again, so logging out or being removed from a tenant takes effect on the v
 from __future__ import annotations
 
 import hashlib
-import re
 import secrets
+import unicodedata
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 
+from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import func, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
@@ -23,10 +24,9 @@ from nyx_app.db.session import transaction
 from nyx_app.models.tenancy import EMAIL_MAX, NAME_MAX, AuthSession, Membership, Role, Tenant, User
 from nyx_app.services.errors import AuthError, InvalidInput, NotFound
 from nyx_app.services.passwords import check_password_rules, hash_password, verify_password
-from nyx_app.services.validation import required_text
+from nyx_app.services.validation import check_text, required_text
 from nyx_app.settings import get_settings
 
-EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 WRONG_LOGIN = "E-mail or password is wrong."
 
 
@@ -48,12 +48,26 @@ class TenantChoice:
 
 
 def normalise_email(email: str) -> str:
-    cleaned = (email or "").strip().lower()
+    """One spelling per address, so look-alikes cannot register twice: NFKC first (full-width
+    letters become plain ones), then syntax checked by email-validator (no DNS look-up), then
+    lower case. Bidi controls and invisible characters are refused, not removed."""
+    cleaned = unicodedata.normalize("NFKC", email or "").strip()
     if not cleaned:
         raise InvalidInput("E-mail cannot be empty.")
-    if len(cleaned) > EMAIL_MAX or not EMAIL_RE.match(cleaned):
+    check_text(cleaned, "The e-mail address")
+    try:
+        checked = validate_email(
+            cleaned,
+            check_deliverability=False,
+            # "@example.test" addresses: fine in tests, not a real mailbox anywhere else.
+            test_environment=get_settings().environment == "test",
+        )
+    except EmailNotValidError as exc:
+        raise InvalidInput(f"That does not look like an e-mail address. {exc}") from None
+    normalised = checked.normalized.lower()
+    if len(normalised) > EMAIL_MAX:
         raise InvalidInput("That does not look like an e-mail address.")
-    return cleaned
+    return normalised
 
 
 def token_hash(token: str) -> str:
@@ -78,7 +92,7 @@ async def _new_session(session: AsyncSession, user_id: uuid.UUID, tenant_id: uui
 async def create_user(session: AsyncSession, email: str, password: str, name: str) -> User:
     email = normalise_email(email)
     name = required_text(name, "Name", NAME_MAX)
-    check_password_rules(password)
+    check_password_rules(password, user_inputs=(email, name))
     if (await session.exec(select(User).where(User.email == email))).first():
         raise InvalidInput("An account with this e-mail already exists. Log in instead.")
     user = User(email=email, name=name, password_hash=hash_password(password))

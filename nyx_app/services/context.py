@@ -6,6 +6,7 @@ import uuid
 from dataclasses import dataclass
 
 from nyx_app.models.tenancy import Role
+from nyx_app.services.permissions import Action, may
 
 
 @dataclass(frozen=True, slots=True)
@@ -14,6 +15,11 @@ class TenantContext:
     user_id: uuid.UUID
     role: Role
 
+    def may(self, action: Action, *, author_id: uuid.UUID | None = None) -> bool:
+        """For showing or hiding what the role may do; services call ``permissions.require``."""
+        return may(self, action, author_id=author_id)
+
     @property
     def can_manage_members(self) -> bool:
-        return self.role in (Role.OWNER, Role.ADMIN)
+        # Kept for the session state's navigation flag; new code asks ``may(Action.X)``.
+        return self.may(Action.MEMBERS_MANAGE)

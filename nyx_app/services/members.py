@@ -10,7 +10,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from nyx_app.models.tenancy import MemberPublic, Membership, Role, User
 from nyx_app.services import auth
 from nyx_app.services.context import TenantContext
-from nyx_app.services.errors import InvalidInput, NotAllowed, NotFound
+from nyx_app.services.errors import InvalidInput, NotFound
+from nyx_app.services.permissions import Action, require
 
 ASSIGNABLE_ROLES = (Role.ADMIN, Role.MEMBER)
 
@@ -29,8 +30,7 @@ async def add_member(
     session: AsyncSession, ctx: TenantContext, email: str, initial_password: str, name: str, role: str
 ) -> MemberPublic:
     """Add a user to the tenant; a new e-mail gets an account with the initial password."""
-    if not ctx.can_manage_members:
-        raise NotAllowed("Only owners and admins can add members.")
+    require(ctx, Action.MEMBERS_MANAGE)
     try:
         chosen = Role(role)
     except ValueError:
@@ -54,8 +54,7 @@ async def add_member(
 
 async def remove_member(session: AsyncSession, ctx: TenantContext, user_id: uuid.UUID) -> None:
     """Takes effect on the removed user's very next event (sessions resolve membership each time)."""
-    if not ctx.can_manage_members:
-        raise NotAllowed("Only owners and admins can remove members.")
+    require(ctx, Action.MEMBERS_MANAGE)
     if user_id == ctx.user_id:
         raise InvalidInput("You cannot remove yourself.")
     member = (
@@ -65,7 +64,7 @@ async def remove_member(session: AsyncSession, ctx: TenantContext, user_id: uuid
     ).first()
     if member is None:
         raise NotFound("Member not found.")
-    if member.role == Role.OWNER.value and ctx.role != Role.OWNER:
-        raise NotAllowed("Only an owner can remove another owner.")
+    if member.role == Role.OWNER.value:
+        require(ctx, Action.OWNERS_MANAGE)
     await session.exec(delete(Membership).where(col(Membership.id) == member.id))
     await session.flush()

@@ -21,10 +21,12 @@ from nyx_app.models.memory import (
 )
 from nyx_app.services.context import TenantContext
 from nyx_app.services.errors import InvalidInput, NotFound
+from nyx_app.services.permissions import Action, require
 from nyx_app.services.projects import get_project
-from nyx_app.services.validation import optional_text, parse_id, required_text
+from nyx_app.services.validation import TextKind, check_text, optional_text, parse_id, required_text
 
 SEARCH_LIMIT = 100
+QUERY_MAX = 500
 
 
 def parse_tags(raw: str | list[str]) -> list[str]:
@@ -37,6 +39,7 @@ def parse_tags(raw: str | list[str]) -> list[str]:
             continue
         if len(tag) > TAG_MAX:
             raise InvalidInput(f"The tag {tag[:20]!r}… is too long (at most {TAG_MAX} characters).")
+        check_text(tag, "A tag")
         tags.append(tag)
     if len(tags) > TAGS_MAX:
         raise InvalidInput(f"At most {TAGS_MAX} tags per entry.")
@@ -58,10 +61,11 @@ async def create_entry(
     tags: str | list[str] = "",
     project_id: str | None = None,
 ) -> MemoryEntry:
+    require(ctx, Action.MEMORY_CREATE)
     entry = MemoryEntry(
         tenant_id=ctx.tenant_id,
         title=required_text(title, "Title", MEMORY_TITLE_MAX),
-        content=optional_text(content, "Content", MEMORY_CONTENT_MAX),
+        content=optional_text(content, "Content", MEMORY_CONTENT_MAX, kind=TextKind.PROSE),
         tags=parse_tags(tags),
         project_id=await _project_id(session, ctx, project_id),
         created_by=ctx.user_id,
@@ -88,9 +92,10 @@ async def update_entry(
     tags: str | list[str],
     project_id: str | None,
 ) -> MemoryEntry:
+    require(ctx, Action.MEMORY_EDIT)
     entry = await get_entry(session, ctx, entry_id)
     entry.title = required_text(title, "Title", MEMORY_TITLE_MAX)
-    entry.content = optional_text(content, "Content", MEMORY_CONTENT_MAX)
+    entry.content = optional_text(content, "Content", MEMORY_CONTENT_MAX, kind=TextKind.PROSE)
     entry.tags = parse_tags(tags)
     entry.project_id = await _project_id(session, ctx, project_id)
     entry.updated_at = utcnow()
@@ -100,7 +105,9 @@ async def update_entry(
 
 
 async def delete_entry(session: AsyncSession, ctx: TenantContext, entry_id: str | uuid.UUID) -> None:
-    await session.delete(await get_entry(session, ctx, entry_id))
+    entry = await get_entry(session, ctx, entry_id)
+    require(ctx, Action.MEMORY_DELETE, author_id=entry.created_by)
+    await session.delete(entry)
     await session.flush()
 
 
@@ -109,10 +116,10 @@ async def search(
 ) -> list[MemoryEntry]:
     """Full-text search (PostgreSQL websearch syntax) over title and content, or an exact tag;
     best matches first. An empty query lists the newest entries."""
+    query = optional_text(query, "The search", QUERY_MAX, kind=TextKind.PROSE)
     stmt = select(MemoryEntry)
     if project_id:
         stmt = stmt.where(MemoryEntry.project_id == await _project_id(session, ctx, project_id))
-    query = (query or "").strip()
     if query:
         document: ColumnElement[Any] = literal_column(fts_document_sql())
         tsquery = func.websearch_to_tsquery(literal_column(f"'{FTS_CONFIG}'::regconfig"), query)

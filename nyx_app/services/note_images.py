@@ -27,7 +27,8 @@ from nyx_app.models.note_image import IMAGE_DESCRIPTION_MAX, NoteImage, NoteImag
 from nyx_app.models.project import ProjectNote
 from nyx_app.services.context import TenantContext
 from nyx_app.services.errors import Conflict, InvalidInput, NotFound
-from nyx_app.services.validation import optional_text, parse_id
+from nyx_app.services.permissions import Action, require
+from nyx_app.services.validation import TextKind, optional_text, parse_id
 from nyx_app.settings import get_settings
 
 log = logging.getLogger(__name__)
@@ -178,6 +179,7 @@ async def save_images(
 
     A bad file gets its own message and does not stop the good ones.
     """
+    require(ctx, Action.IMAGE_UPLOAD)
     note = await _note(session, note_id)
     store = _storage(storage)
     accepted = [(i, c.image) for i, c in enumerate(checked) if c.image is not None]
@@ -229,6 +231,7 @@ async def add_images(
     storage: Storage | None = None,
 ) -> list[FileResult]:
     """check_files + save_images in one go (the note is checked first, before any image work)."""
+    require(ctx, Action.IMAGE_UPLOAD)
     await _note(session, note_id)
     return await save_images(session, ctx, note_id, await check_files(files), storage=storage)
 
@@ -248,8 +251,9 @@ async def get_image(session: AsyncSession, ctx: TenantContext, image_id: str | u
 async def update_description(
     session: AsyncSession, ctx: TenantContext, image_id: str | uuid.UUID, description: str
 ) -> NoteImagePublic:
+    require(ctx, Action.IMAGE_EDIT)
     image = await get_image(session, ctx, image_id)
-    image.description = optional_text(description, "Description", IMAGE_DESCRIPTION_MAX)
+    image.description = optional_text(description, "Description", IMAGE_DESCRIPTION_MAX, kind=TextKind.PROSE)
     session.add(image)
     await session.flush()
     return _public(image)
@@ -259,6 +263,7 @@ async def reorder(
     session: AsyncSession, ctx: TenantContext, note_id: str | uuid.UUID, ordered_ids: Sequence[str | uuid.UUID]
 ) -> list[NoteImagePublic]:
     """Set the order to exactly ``ordered_ids``, which must name every image of the note once."""
+    require(ctx, Action.IMAGE_EDIT)
     note = await _note(session, note_id)
     images = {image.id: image for image in await _images_of(session, note.id, lock=True)}
     wanted = [parse_id(i, "Image") for i in ordered_ids]
@@ -275,6 +280,7 @@ async def move_image(
     session: AsyncSession, ctx: TenantContext, image_id: str | uuid.UUID, offset: int
 ) -> list[NoteImagePublic]:
     """Move one image ``offset`` places (-1 = up/left); at either end it stays where it is."""
+    require(ctx, Action.IMAGE_EDIT)
     image = await get_image(session, ctx, image_id)
     order = [i.id for i in await _images_of(session, image.note_id, lock=True)]
     old = order.index(image.id)
@@ -286,6 +292,8 @@ async def remove_image(
     session: AsyncSession, ctx: TenantContext, image_id: str | uuid.UUID, *, storage: Storage | None = None
 ) -> None:
     image = await get_image(session, ctx, image_id)
+    # Images carry no author of their own: they belong to their note, and so does the "own" rule.
+    require(ctx, Action.IMAGE_DELETE, author_id=(await _note(session, image.note_id)).created_by)
     await session.delete(image)
     await session.flush()
     remove_objects_after_commit(session, [image.image_key, image.thumb_key], storage)

@@ -14,8 +14,9 @@ from nyx_app.models.project import NOTE_CONTENT_MAX, NOTE_TITLE_MAX, ProjectNote
 from nyx_app.services import note_images
 from nyx_app.services.context import TenantContext
 from nyx_app.services.errors import Conflict, InvalidInput, NotFound
+from nyx_app.services.permissions import Action, require
 from nyx_app.services.projects import get_project
-from nyx_app.services.validation import parse_id, required_text
+from nyx_app.services.validation import TextKind, check_text, parse_id, required_text
 
 CONFLICT_MESSAGE = (
     "This note was changed elsewhere (another tab or person) since you opened it. "
@@ -26,7 +27,7 @@ CONFLICT_MESSAGE = (
 def _content(content: str) -> str:
     if len(content or "") > NOTE_CONTENT_MAX:
         raise InvalidInput(f"The note is too long (at most {NOTE_CONTENT_MAX} characters).")
-    return content or ""
+    return check_text(content or "", "The note", TextKind.PROSE)
 
 
 async def list_notes(session: AsyncSession, ctx: TenantContext, project_id: str | uuid.UUID) -> list[ProjectNote]:
@@ -47,6 +48,7 @@ async def get_note(session: AsyncSession, ctx: TenantContext, note_id: str | uui
 async def create_note(
     session: AsyncSession, ctx: TenantContext, project_id: str | uuid.UUID, title: str, content: str = ""
 ) -> ProjectNote:
+    require(ctx, Action.NOTE_CREATE)
     project = await get_project(session, ctx, project_id)
     note = ProjectNote(
         tenant_id=ctx.tenant_id,
@@ -70,6 +72,7 @@ async def save_note(
     base_version: int,
 ) -> ProjectNote:
     """Compare-and-set on version, in one UPDATE, so two concurrent saves cannot both win."""
+    require(ctx, Action.NOTE_EDIT)
     nid = parse_id(note_id, "Note")
     result = await session.execute(
         update(ProjectNote)
@@ -93,6 +96,7 @@ async def save_note(
 async def delete_note(session: AsyncSession, ctx: TenantContext, note_id: str | uuid.UUID) -> ProjectNote:
     """Image rows go by cascade; their stored files are removed once the delete has committed."""
     note = await get_note(session, ctx, note_id)
+    require(ctx, Action.NOTE_DELETE, author_id=note.created_by)
     await note_images.remove_objects_of(session, note_id=note.id)
     await session.delete(note)
     await session.flush()

@@ -22,7 +22,8 @@ from nyx_app.services.context import TenantContext
 from nyx_app.services.errors import InvalidInput, NotFound
 from nyx_app.services.llm import catalog
 from nyx_app.services.llm.preferences import known_refs
-from nyx_app.services.validation import optional_text, parse_id, required_text
+from nyx_app.services.permissions import Action, require
+from nyx_app.services.validation import TextKind, optional_text, parse_id, required_text
 
 
 def display_scan_path(github_path: str) -> str:
@@ -76,8 +77,9 @@ async def _name_taken(session: AsyncSession, name: str, except_id: uuid.UUID | N
 
 
 async def create_project(session: AsyncSession, ctx: TenantContext, name: str, description: str = "") -> Project:
+    require(ctx, Action.PROJECT_CREATE)
     name = required_text(name, "Project name", PROJECT_NAME_MAX)
-    description = optional_text(description, "Description", DESCRIPTION_MAX)
+    description = optional_text(description, "Description", DESCRIPTION_MAX, kind=TextKind.PROSE)
     if await _name_taken(session, name):
         raise InvalidInput(f"A project named {name!r} already exists. Choose another name.")
     project = Project(tenant_id=ctx.tenant_id, name=name, description=description, created_by=ctx.user_id)
@@ -98,6 +100,10 @@ async def update_project(
     published: bool | None = None,
 ) -> Project:
     """Change only the fields given; validates each before anything is written."""
+    if any(v is not None for v in (name, description, github_url, github_path)):
+        require(ctx, Action.PROJECT_EDIT)
+    if published is not None:
+        require(ctx, Action.PROJECT_PUBLISH)
     project = await get_project(session, ctx, project_id)
     if name is not None:
         name = required_text(name, "Project name", PROJECT_NAME_MAX)
@@ -105,7 +111,7 @@ async def update_project(
             raise InvalidInput(f"A project named {name!r} already exists. Choose another name.")
         project.name = name
     if description is not None:
-        project.description = optional_text(description, "Description", DESCRIPTION_MAX)
+        project.description = optional_text(description, "Description", DESCRIPTION_MAX, kind=TextKind.PROSE)
     if github_url is not None:
         project.github_url = normalise_github_url(github_url)
     if github_path is not None:
@@ -120,6 +126,7 @@ async def update_project(
 
 async def delete_project(session: AsyncSession, ctx: TenantContext, project_id: str | uuid.UUID) -> None:
     """Notes and their images' rows go by cascade; stored image files are removed after commit."""
+    require(ctx, Action.PROJECT_DELETE)
     project = await get_project(session, ctx, project_id)
     await note_images.remove_objects_of(session, project_id=project.id)
     await session.delete(project)
@@ -137,6 +144,7 @@ def default_model_of(provider: str, model_refs: list[str]) -> str:
 
 async def set_model(session: AsyncSession, ctx: TenantContext, project_id: str | uuid.UUID, ref: str) -> Project:
     """Choose the model this project's LLM work tries first."""
+    require(ctx, Action.PROJECT_EDIT)
     project = await get_project(session, ctx, project_id)
     ref = (ref or "").strip()
     if ref not in await known_refs(session, ctx):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import logging
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
@@ -32,18 +33,47 @@ class SignedOut(Exception):
     """The session is gone (logged out elsewhere, expired, or removed from every tenant)."""
 
 
+NUL_REFUSED = (
+    "Your input contains a NUL character (U+0000), which cannot be saved. Remove it and try again; nothing was changed."
+)
+UNEXPECTED = "Something went wrong and nothing was saved. Try again; if it keeps happening, tell your workspace owner."
+_log = logging.getLogger(__name__)
+
+
+def _has_nul(value: object) -> bool:
+    """A NUL anywhere in an event's arguments (form dicts and lists included)."""
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, list | tuple):
+        return any(_has_nul(v) for v in value)
+    return False
+
+
 def user_action(handler: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
     """Turn the outcomes of a page event into what the user sees: a signed-out user goes to the
-    login page; a refused action shows its message in ``error``; success clears it."""
+    login page; a refused action shows its message in ``error``; success clears it.
+
+    The last line of defence for input the services did not check: a NUL in any argument is
+    refused before the handler runs (PostgreSQL cannot store it), and an unexpected exception is
+    logged once and shown in words instead of Reflex's "Contact the website administrator"."""
 
     @functools.wraps(handler)
     async def wrapper(self: AuthState, *args: Any, **kwargs: Any) -> Any:
+        if _has_nul(args) or _has_nul(kwargs):
+            self.error = NUL_REFUSED
+            return None
         try:
             result = await handler(self, *args, **kwargs)
         except SignedOut:
             return rx.redirect(routes.LOGIN)
         except ServiceError as exc:
             self.error = exc.message
+            return None
+        except Exception:
+            _log.exception("unexpected error in %s", getattr(handler, "__qualname__", handler))
+            self.error = UNEXPECTED
             return None
         self.error = ""
         return result

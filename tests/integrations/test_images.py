@@ -113,3 +113,98 @@ def test_oversize_file_is_rejected_before_decoding() -> None:
 )
 def test_uploaded_names_are_only_shown_and_lose_their_directories(name: str, shown: str) -> None:
     assert display_name(name) == shown
+
+
+# --- metadata: nothing but the ICC profile survives re-encoding -------------------------------
+
+SECRET = b"SECRET-4471"
+
+
+def _gif_with_comment(frames: int = 1) -> bytes:
+    out = io.BytesIO()
+    images = [Image.new("RGB", (20, 20), (i * 60, 200, 0)) for i in range(frames)]
+    images[0].save(out, "GIF", save_all=frames > 1, append_images=images[1:], comment=SECRET + b" gif comment")
+    return out.getvalue()
+
+
+def _jpeg_with_comment_and_exif() -> bytes:
+    exif = Image.Exif()
+    exif[0x010F] = SECRET.decode() + " camera"  # Make
+    out = io.BytesIO()
+    Image.new("RGB", (40, 30), "orange").save(out, "JPEG", comment=SECRET + b" jpeg comment", exif=exif)
+    return out.getvalue()
+
+
+def _png_with_text_chunks_and_exif() -> bytes:
+    from PIL import PngImagePlugin
+
+    chunks = PngImagePlugin.PngInfo()
+    chunks.add_text("Author", SECRET.decode() + " tEXt")
+    chunks.add_text("Comment", SECRET.decode() + " zTXt", zip=True)
+    chunks.add_itxt("Description", SECRET.decode() + " iTXt", lang="en")
+    exif = Image.Exif()
+    exif[0x010F] = SECRET.decode() + " camera"
+    out = io.BytesIO()
+    Image.new("RGBA", (40, 30), "teal").save(out, "PNG", pnginfo=chunks, exif=exif)
+    return out.getvalue()
+
+
+def _webp_with_exif_and_xmp() -> bytes:
+    exif = Image.Exif()
+    exif[0x010F] = SECRET.decode() + " camera"
+    xmp = b'<x:xmpmeta xmlns:x="adobe:ns:meta/">' + SECRET + b" xmp</x:xmpmeta>"
+    out = io.BytesIO()
+    Image.new("RGB", (40, 30), "navy").save(out, "WEBP", exif=exif, xmp=xmp)
+    return out.getvalue()
+
+
+def _read(data: bytes) -> Image.Image:
+    image = Image.open(io.BytesIO(data))
+    image.load()
+    return image
+
+
+@pytest.mark.parametrize(
+    "make",
+    [_gif_with_comment, lambda: _gif_with_comment(frames=3), _jpeg_with_comment_and_exif],
+    ids=["gif-comment", "animated-gif-comment", "jpeg-com-segment"],
+)
+def test_gif_and_jpeg_comments_do_not_survive_reencoding(make) -> None:
+    original = make()
+    assert _read(original).info.get("comment", b"").startswith(SECRET)  # the test file really has one
+    result = process_image(original, **LIMITS)
+    assert "comment" not in _read(result.data).info
+    assert SECRET not in result.data and SECRET not in result.thumb
+
+
+def test_png_text_chunks_and_exif_do_not_survive_reencoding() -> None:
+    original = _png_with_text_chunks_and_exif()
+    assert set(_read(original).text) == {"Author", "Comment", "Description"}
+    result = process_image(original, **LIMITS)
+    png = _read(result.data)
+    assert png.text == {} and not png.getexif() and "exif" not in png.info
+    assert SECRET not in result.data and SECRET not in result.thumb
+
+
+def test_webp_exif_and_xmp_do_not_survive_reencoding() -> None:
+    original = _webp_with_exif_and_xmp()
+    assert {"exif", "xmp"} <= set(_read(original).info)
+    result = process_image(original, **LIMITS)
+    webp = _read(result.data)
+    assert not {"exif", "xmp"} & set(webp.info) and not webp.getexif()
+    assert SECRET not in result.data and SECRET not in result.thumb
+
+
+def test_jpeg_exif_gone_but_the_icc_profile_kept() -> None:
+    from PIL import ImageCms
+
+    icc = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+    exif = Image.Exif()
+    exif[0x010F] = SECRET.decode()
+    out = io.BytesIO()
+    Image.new("RGB", (40, 30), "purple").save(out, "JPEG", icc_profile=icc, exif=exif, comment=SECRET)
+    result = process_image(out.getvalue(), **LIMITS)
+    jpeg = _read(result.data)
+    assert set(jpeg.info) & {"exif", "comment", "xmp"} == set()
+    assert jpeg.info.get("icc_profile") == icc
+    assert SECRET not in result.data

@@ -28,10 +28,11 @@ from nyx_app.models.llm import (
     ProviderPublic,
 )
 from nyx_app.services.context import TenantContext
-from nyx_app.services.errors import InvalidInput, NotAllowed, NotFound
+from nyx_app.services.errors import InvalidInput, NotFound
 from nyx_app.services.llm import catalog
 from nyx_app.services.llm.crypto import KeyUnreadable, decrypt_key, encrypt_key, last4
-from nyx_app.services.validation import optional_text, parse_id, required_text
+from nyx_app.services.permissions import Action, require
+from nyx_app.services.validation import check_text, optional_text, parse_id, required_text
 from nyx_app.settings import get_settings
 
 KEY_MAX = 500
@@ -79,8 +80,7 @@ def to_public(cred: ProviderCredential) -> ProviderPublic:
 
 
 def _require_manager(ctx: TenantContext) -> None:
-    if not ctx.can_manage_members:
-        raise NotAllowed("Only owners and admins can change provider keys.")
+    require(ctx, Action.PROVIDER_KEYS_MANAGE)
 
 
 def normalise_base_url(url: str, *, required: bool) -> str:
@@ -117,7 +117,7 @@ def _clean_key(api_key: str, *, required: bool) -> str:
         raise InvalidInput("Paste the API key.")
     if len(key) > KEY_MAX or any(c.isspace() for c in key):
         raise InvalidInput("That does not look like an API key (it has spaces or is far too long).")
-    return key
+    return check_text(key, "The API key")
 
 
 def parse_model_ids(raw: str) -> list[str]:
@@ -126,7 +126,7 @@ def parse_model_ids(raw: str) -> list[str]:
         raise InvalidInput("List at least one model the endpoint serves, e.g. llama3.1:8b.")
     if any(len(m) > MODEL_ID_MAX or " " in m for m in ids):
         raise InvalidInput(f"Model ids have no spaces and at most {MODEL_ID_MAX} characters.")
-    return list(dict.fromkeys(ids))
+    return list(dict.fromkeys(check_text(m, "A model id") for m in ids))
 
 
 async def list_providers(session: AsyncSession, ctx: TenantContext) -> list[ProviderPublic]:

@@ -9,9 +9,10 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from nyx_app.db.base import utcnow
 from nyx_app.models.llm import TenantLlmSettings
 from nyx_app.services.context import TenantContext
-from nyx_app.services.errors import InvalidInput, NotAllowed
+from nyx_app.services.errors import InvalidInput
 from nyx_app.services.llm import catalog
 from nyx_app.services.llm.credentials import resolve_all
+from nyx_app.services.permissions import Action, require
 
 BUDGET_MAX = Decimal("1000000")
 FALLBACK_MAX = 8
@@ -43,8 +44,7 @@ async def _save(session: AsyncSession, prefs: TenantLlmSettings) -> TenantLlmSet
 
 
 async def set_budget(session: AsyncSession, ctx: TenantContext, raw: str) -> TenantLlmSettings:
-    if not ctx.can_manage_members:
-        raise NotAllowed("Only owners and admins can change the budget.")
+    require(ctx, Action.BUDGET_MANAGE)
     prefs = await get_preferences(session, ctx)
     prefs.monthly_budget_usd = parse_budget(raw)
     return await _save(session, prefs)
@@ -60,8 +60,7 @@ async def known_refs(session: AsyncSession, ctx: TenantContext) -> set[str]:
 
 async def set_fallback_order(session: AsyncSession, ctx: TenantContext, refs: list[str]) -> TenantLlmSettings:
     """Replace the chain. Each ref is "provider/model"; unknown ones are refused, duplicates dropped."""
-    if not ctx.can_manage_members:
-        raise NotAllowed("Only owners and admins can change the fallback order.")
+    require(ctx, Action.FALLBACK_CHAIN_MANAGE)
     chain = list(dict.fromkeys(r.strip() for r in refs if r.strip()))
     if len(chain) > FALLBACK_MAX:
         raise InvalidInput(f"At most {FALLBACK_MAX} fallback models.")

@@ -1,0 +1,176 @@
+"""Who may do what: one table, action x role, and the one check every service makes.
+
+Services call ``require(ctx, Action.X)`` before they change anything; pages ask ``ctx.may(...)``
+(or ``role_may``) only to hide what would be refused. Reading is not in the table: every member of
+a tenant sees all of its content (row-level security already keeps other tenants out).
+
+The policy, in words:
+- owners may do everything;
+- admins everything except renaming or deleting the workspace and adding, removing or changing
+  owners;
+- members create and edit content (projects, notes, images, memory; later workflows, runs,
+  personas, reports) but do not delete projects, publish, or manage members, provider keys,
+  budget, fallback chain or the workspace. They may delete the notes and memory entries they
+  created themselves, and images on notes they created (``..._OWN`` rows); deleting other
+  people's is for owners and admins.
+"""
+
+from __future__ import annotations
+
+import uuid
+from enum import StrEnum
+from typing import TYPE_CHECKING
+
+from nyx_app.models.tenancy import Role
+from nyx_app.services.errors import NotAllowed
+
+if TYPE_CHECKING:
+    from nyx_app.services.context import TenantContext
+
+
+class Action(StrEnum):
+    PROJECT_CREATE = "project.create"
+    PROJECT_EDIT = "project.edit"  # name, description, repository, model
+    PROJECT_PUBLISH = "project.publish"
+    PROJECT_DELETE = "project.delete"
+    NOTE_CREATE = "note.create"
+    NOTE_EDIT = "note.edit"
+    NOTE_DELETE = "note.delete"  # anyone's note
+    NOTE_DELETE_OWN = "note.delete_own"  # a note the user created
+    IMAGE_UPLOAD = "image.upload"
+    IMAGE_EDIT = "image.edit"  # description, order
+    IMAGE_DELETE = "image.delete"  # from anyone's note
+    IMAGE_DELETE_OWN = "image.delete_own"  # from a note the user created
+    MEMORY_CREATE = "memory.create"
+    MEMORY_EDIT = "memory.edit"
+    MEMORY_DELETE = "memory.delete"  # anyone's entry
+    MEMORY_DELETE_OWN = "memory.delete_own"  # an entry the user created
+    MEMBERS_MANAGE = "members.manage"  # add and remove admins and members
+    ROLES_CHANGE = "roles.change"  # make a member an admin or back
+    OWNERS_MANAGE = "owners.manage"  # add, remove or change owners
+    PROVIDER_KEYS_MANAGE = "provider_keys.manage"
+    BUDGET_MANAGE = "budget.manage"
+    FALLBACK_CHAIN_MANAGE = "fallback_chain.manage"
+    WORKSPACE_RENAME = "workspace.rename"
+    WORKSPACE_DELETE = "workspace.delete"
+    # Not used by any service yet; here so the policy for them is decided once.
+    WORKFLOW_EDIT = "workflow.edit"
+    RUN_START = "run.start"
+    RUN_CANCEL = "run.cancel"
+    REVIEW = "review"
+    PERSONA_EDIT = "persona.edit"
+    REPORT_GENERATE = "report.generate"
+    REPORT_PUBLISH = "report.publish"
+
+
+OWNER, ADMIN, MEMBER = Role.OWNER, Role.ADMIN, Role.MEMBER
+EVERYONE = frozenset({OWNER, ADMIN, MEMBER})
+OWNERS_AND_ADMINS = frozenset({OWNER, ADMIN})
+OWNERS = frozenset({OWNER})
+
+# fmt: off
+PERMISSIONS: dict[Action, frozenset[Role]] = {
+    Action.PROJECT_CREATE:        EVERYONE,
+    Action.PROJECT_EDIT:          EVERYONE,
+    Action.PROJECT_PUBLISH:       OWNERS_AND_ADMINS,
+    Action.PROJECT_DELETE:        OWNERS_AND_ADMINS,
+    Action.NOTE_CREATE:           EVERYONE,
+    Action.NOTE_EDIT:             EVERYONE,
+    Action.NOTE_DELETE:           OWNERS_AND_ADMINS,
+    Action.NOTE_DELETE_OWN:       EVERYONE,
+    Action.IMAGE_UPLOAD:          EVERYONE,
+    Action.IMAGE_EDIT:            EVERYONE,
+    Action.IMAGE_DELETE:          OWNERS_AND_ADMINS,
+    Action.IMAGE_DELETE_OWN:      EVERYONE,
+    Action.MEMORY_CREATE:         EVERYONE,
+    Action.MEMORY_EDIT:           EVERYONE,
+    Action.MEMORY_DELETE:         OWNERS_AND_ADMINS,
+    Action.MEMORY_DELETE_OWN:     EVERYONE,
+    Action.MEMBERS_MANAGE:        OWNERS_AND_ADMINS,
+    Action.ROLES_CHANGE:          OWNERS_AND_ADMINS,
+    Action.OWNERS_MANAGE:         OWNERS,
+    Action.PROVIDER_KEYS_MANAGE:  OWNERS_AND_ADMINS,
+    Action.BUDGET_MANAGE:         OWNERS_AND_ADMINS,
+    Action.FALLBACK_CHAIN_MANAGE: OWNERS_AND_ADMINS,
+    Action.WORKSPACE_RENAME:      OWNERS,
+    Action.WORKSPACE_DELETE:      OWNERS,
+    Action.WORKFLOW_EDIT:         EVERYONE,
+    Action.RUN_START:             EVERYONE,
+    Action.RUN_CANCEL:            EVERYONE,
+    Action.REVIEW:                EVERYONE,
+    Action.PERSONA_EDIT:          EVERYONE,
+    Action.REPORT_GENERATE:       EVERYONE,
+    Action.REPORT_PUBLISH:        OWNERS_AND_ADMINS,
+}
+
+# What a refusal says: "Only owners and admins can <this>."
+DOING: dict[Action, str] = {
+    Action.PROJECT_CREATE:        "create projects",
+    Action.PROJECT_EDIT:          "change projects",
+    Action.PROJECT_PUBLISH:       "publish or unpublish projects",
+    Action.PROJECT_DELETE:        "delete projects",
+    Action.NOTE_CREATE:           "add notes",
+    Action.NOTE_EDIT:             "edit notes",
+    Action.NOTE_DELETE:           "delete other people's notes",
+    Action.NOTE_DELETE_OWN:       "delete notes",
+    Action.IMAGE_UPLOAD:          "add images",
+    Action.IMAGE_EDIT:            "describe or reorder images",
+    Action.IMAGE_DELETE:          "remove images from other people's notes",
+    Action.IMAGE_DELETE_OWN:      "remove images",
+    Action.MEMORY_CREATE:         "add memories",
+    Action.MEMORY_EDIT:           "edit memories",
+    Action.MEMORY_DELETE:         "delete other people's memories",
+    Action.MEMORY_DELETE_OWN:     "delete memories",
+    Action.MEMBERS_MANAGE:        "add or remove members",
+    Action.ROLES_CHANGE:          "change members' roles",
+    Action.OWNERS_MANAGE:         "add, remove or change owners",
+    Action.PROVIDER_KEYS_MANAGE:  "change provider keys and endpoints",
+    Action.BUDGET_MANAGE:         "change the budget",
+    Action.FALLBACK_CHAIN_MANAGE: "change the fallback order",
+    Action.WORKSPACE_RENAME:      "rename the workspace",
+    Action.WORKSPACE_DELETE:      "delete the workspace",
+    Action.WORKFLOW_EDIT:         "edit workflows",
+    Action.RUN_START:             "start runs",
+    Action.RUN_CANCEL:            "cancel runs",
+    Action.REVIEW:                "review results",
+    Action.PERSONA_EDIT:          "edit personas",
+    Action.REPORT_GENERATE:       "generate reports",
+    Action.REPORT_PUBLISH:        "publish reports",
+}
+# fmt: on
+
+# An action with an "own" variant: allowed too when the user created the thing themselves.
+OWN_VARIANT: dict[Action, Action] = {
+    Action.NOTE_DELETE: Action.NOTE_DELETE_OWN,
+    Action.IMAGE_DELETE: Action.IMAGE_DELETE_OWN,
+    Action.MEMORY_DELETE: Action.MEMORY_DELETE_OWN,
+}
+
+_ROLE_WORDS = {OWNER: "owners", ADMIN: "admins", MEMBER: "members"}
+
+
+def role_may(role: Role | str, action: Action) -> bool:
+    """Whether a role may do an action; an unknown role (or none: signed out) may do nothing."""
+    try:
+        return Role(role) in PERMISSIONS[action]
+    except ValueError:
+        return False
+
+
+def may(ctx: TenantContext, action: Action, *, author_id: uuid.UUID | None = None) -> bool:
+    """``author_id``: who created the thing acted on, for actions with an "own" variant."""
+    if role_may(ctx.role, action):
+        return True
+    own = OWN_VARIANT.get(action)
+    return own is not None and author_id is not None and author_id == ctx.user_id and role_may(ctx.role, own)
+
+
+def refusal(action: Action) -> str:
+    allowed = [_ROLE_WORDS[r] for r in (OWNER, ADMIN, MEMBER) if r in PERMISSIONS[action]]
+    return f"Only {' and '.join(allowed) or 'nobody'} can {DOING[action]}."
+
+
+def require(ctx: TenantContext, action: Action, *, author_id: uuid.UUID | None = None) -> None:
+    """Raise NotAllowed (its message says who may) unless the user's role permits the action."""
+    if not may(ctx, action, author_id=author_id):
+        raise NotAllowed(refusal(action))

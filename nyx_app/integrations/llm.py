@@ -74,6 +74,12 @@ def price_table() -> dict[str, dict[str, Any]]:
     return data
 
 
+def warm_up() -> None:
+    """Import LiteLLM now (about 5 s of CPU). Workers call this in a thread at start-up, so the
+    first run does not freeze the event loop (and, in the web process, every page) meanwhile."""
+    import litellm  # noqa: F401
+
+
 def _readable(exc: Exception) -> str:
     """The provider's own message, without LiteLLM's prefixes and JSON wrapping."""
     raw = str(getattr(exc, "message", "") or exc)

@@ -15,6 +15,7 @@ from collections.abc import AsyncIterator
 from procrastinate import exceptions as proc_errors
 
 from nyx_app.db.queue import RUN_TASK
+from nyx_app.integrations import llm
 from nyx_app.jobs import tasks  # noqa: F401  (registers the task functions)
 from nyx_app.jobs.queue import proc_app
 from nyx_app.services.engine import sweeper
@@ -58,6 +59,7 @@ async def run_worker(*, in_web_process: bool) -> None:
     """Work until cancelled. In the web process procrastinate must not install signal handlers
     (it would swallow SIGTERM and the server would never stop)."""
     settings = get_settings()
+    await asyncio.to_thread(llm.warm_up)
     async with proc_app.open_async():
         sweeping = asyncio.create_task(sweep_forever())
         try:

@@ -36,7 +36,7 @@ def slow_fan_out(items: int, latency: float):  # type: ignore[no-untyped-def]
     return respond(answer, latency=latency)
 
 
-async def until(predicate, timeout: float = 60.0, every: float = 0.1):  # type: ignore[no-untyped-def]
+async def until(predicate, timeout: float = 120.0, every: float = 0.1):  # type: ignore[no-untyped-def]
     """Poll the database (another process changes it) until the predicate holds."""
     deadline = time.monotonic() + timeout
     while True:

@@ -21,9 +21,10 @@ from nyx_app.models.run import NO_ITEM, Run, RunKind, RunStatus, StepRun, StepSt
 from nyx_app.models.workflow import WorkflowInsight
 from nyx_app.services.context import TenantContext
 from nyx_app.services.errors import Conflict, InvalidInput, NotFound
+from nyx_app.services.permissions import Action, require
 from nyx_app.services.projects import get_project
 from nyx_app.services.runs.guard import check_can_start
-from nyx_app.services.validation import optional_text, parse_id, required_text
+from nyx_app.services.validation import TextKind, optional_text, parse_id, required_text
 from nyx_app.services.workflows.definition import StepKind
 from nyx_app.services.workflows.store import WorkflowInvalid, get_workflow, reachable_models
 from nyx_app.services.workflows.validate import DefinitionInvalid, check
@@ -47,6 +48,7 @@ async def _announce(session: AsyncSession, run: Run) -> None:
 
 async def start_workflow_run(session: AsyncSession, ctx: TenantContext, workflow_id: str | uuid.UUID) -> Run:
     """Check the workflow and the project, then create the run and its step rows and queue its job."""
+    require(ctx, Action.RUN_START)
     workflow = await get_workflow(session, ctx, workflow_id)
     reachable = await reachable_models(session, ctx)
     try:
@@ -88,6 +90,7 @@ async def start_workflow_run(session: AsyncSession, ctx: TenantContext, workflow
 async def cancel_run(session: AsyncSession, ctx: TenantContext, run_id: str | uuid.UUID) -> Run:
     """Stop a run. A run no worker holds (queued, waiting for review) is cancelled here; a running
     one is told through NOTIFY and its worker, in whatever process, stops its calls."""
+    require(ctx, Action.RUN_CANCEL)
     run = await get_run(session, ctx, run_id)
     status = RunStatus(run.status)
     if status.finished:
@@ -128,6 +131,7 @@ async def _rows(session: AsyncSession, run: Run) -> list[StepRun]:
 
 async def resume_run(session: AsyncSession, ctx: TenantContext, run_id: str | uuid.UUID) -> Run:
     """Go on from where a failed or cancelled run stopped: finished steps are kept, not paid again."""
+    require(ctx, Action.RUN_START)
     run = await get_run(session, ctx, run_id)
     if run.status not in (RunStatus.FAILED.value, RunStatus.CANCELLED.value):
         raise Conflict("Only a failed or cancelled run can be resumed.")
@@ -139,6 +143,7 @@ async def resume_run(session: AsyncSession, ctx: TenantContext, run_id: str | uu
 
 async def retry_step(session: AsyncSession, ctx: TenantContext, run_id: str | uuid.UUID, step_key: str) -> Run:
     """Try a failed step again (its failed items, for a fan-out step), and what waited for it."""
+    require(ctx, Action.RUN_START)
     run = await get_run(session, ctx, run_id)
     if run.status != RunStatus.FAILED.value:
         raise Conflict("Steps can be retried once the run has failed.")
@@ -170,10 +175,11 @@ async def approve_review(
 ) -> Run:
     """Accept the reviewed output (as edited by the reviewer); the run goes on. The approved text
     is kept as a workflow insight."""
+    require(ctx, Action.REVIEW)
     run, row = await _waiting_review(session, ctx, run_id, step_key)
-    approved = required_text(text, "The reviewed text", REVIEW_TEXT_MAX)
+    approved = required_text(text, "The reviewed text", REVIEW_TEXT_MAX, kind=TextKind.PROSE)
     row.output, row.status, row.reviewed_by = approved, StepStatus.SUCCEEDED.value, ctx.user_id
-    row.review_note, row.finished_at = optional_text(note, "Review note", REASON_MAX), utcnow()
+    row.review_note, row.finished_at = optional_text(note, "Review note", REASON_MAX, kind=TextKind.PROSE), utcnow()
     session.add(row)
     session.add(
         WorkflowInsight(
@@ -197,8 +203,9 @@ async def reject_review(
     session: AsyncSession, ctx: TenantContext, run_id: str | uuid.UUID, step_key: str, reason: str
 ) -> Run:
     """Fail the run with the reviewer's reason; steps that waited for the review are skipped."""
+    require(ctx, Action.REVIEW)
     run, row = await _waiting_review(session, ctx, run_id, step_key)
-    reason = required_text(reason, "The reason", REASON_MAX)
+    reason = required_text(reason, "The reason", REASON_MAX, kind=TextKind.PROSE)
     row.status, row.error, row.reviewed_by = StepStatus.FAILED.value, f"Rejected: {reason}", ctx.user_id
     row.review_note, row.finished_at = reason, utcnow()
     session.add(row)

@@ -47,6 +47,14 @@ class StepDef(BaseModel):
     # Send the project's note images along (vision models see them; others get their descriptions).
     images: bool = False
 
+    @field_validator("name", "prompt", "system", "model", "for_each")
+    @classmethod
+    def _no_nul(cls, value: str) -> str:
+        # PostgreSQL cannot store U+0000 in text or JSON: refuse it with a message, not a crash.
+        if "\x00" in value:
+            raise ValueError("contains a NUL character (\\0); remove it")
+        return value
+
     @field_validator("key")
     @classmethod
     def _key(cls, value: str) -> str:

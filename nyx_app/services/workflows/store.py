@@ -22,8 +22,9 @@ from nyx_app.services.context import TenantContext
 from nyx_app.services.errors import InvalidInput, NotFound, ServiceError
 from nyx_app.services.llm import catalog
 from nyx_app.services.llm.credentials import resolve_all
+from nyx_app.services.permissions import Action, require
 from nyx_app.services.projects import get_project
-from nyx_app.services.validation import optional_text, parse_id, required_text
+from nyx_app.services.validation import TextKind, optional_text, parse_id, required_text
 from nyx_app.services.workflows import builtin
 from nyx_app.services.workflows.definition import WorkflowDefinition
 from nyx_app.services.workflows.validate import DefinitionInvalid, Problem, check, parse_definition, problems
@@ -114,6 +115,7 @@ async def create_workflow(
     session: AsyncSession, ctx: TenantContext, project_id: str | uuid.UUID, *, name: str = "", template: str = ""
 ) -> Workflow:
     """A new workflow, blank or from a shipped template (the name defaults to the template's)."""
+    require(ctx, Action.WORKFLOW_EDIT)
     project = await get_project(session, ctx, project_id)
     if template and template not in builtin.TEMPLATES:
         raise InvalidInput("Unknown template. Pick one from the list.")
@@ -147,9 +149,10 @@ async def save_workflow(
     definition: dict[str, Any],
 ) -> Workflow:
     """Validate everything, then save. Raises WorkflowInvalid listing the problems per step."""
+    require(ctx, Action.WORKFLOW_EDIT)
     workflow = await get_workflow(session, ctx, workflow_id)
     name = required_text(name, "Workflow name", WORKFLOW_NAME_MAX)
-    description = optional_text(description, "Description", WORKFLOW_DESCRIPTION_MAX)
+    description = optional_text(description, "Description", WORKFLOW_DESCRIPTION_MAX, kind=TextKind.PROSE)
     try:
         checked = check(definition, await reachable_models(session, ctx))
     except DefinitionInvalid as invalid:
@@ -172,6 +175,7 @@ async def check_workflow(session: AsyncSession, ctx: TenantContext, definition: 
 
 
 async def duplicate_workflow(session: AsyncSession, ctx: TenantContext, workflow_id: str | uuid.UUID) -> Workflow:
+    require(ctx, Action.WORKFLOW_EDIT)
     source = await get_workflow(session, ctx, workflow_id)
     copy = Workflow(
         tenant_id=ctx.tenant_id,
@@ -189,6 +193,7 @@ async def duplicate_workflow(session: AsyncSession, ctx: TenantContext, workflow
 
 async def delete_workflow(session: AsyncSession, ctx: TenantContext, workflow_id: str | uuid.UUID) -> None:
     """Its runs stay in the history: each keeps the definition it ran with."""
+    require(ctx, Action.WORKFLOW_EDIT)
     await session.delete(await get_workflow(session, ctx, workflow_id))
     await session.flush()
 
@@ -208,6 +213,7 @@ async def import_workflow(
 ) -> Workflow:
     """A workflow from exported JSON. Its shape and graph must be valid; models the workspace
     cannot reach yet are allowed (the editor shows them until fixed)."""
+    require(ctx, Action.WORKFLOW_EDIT)
     project = await get_project(session, ctx, project_id)
     if len(text or "") > IMPORT_MAX_CHARS:
         raise InvalidInput(f"That file is too large for a workflow (at most {IMPORT_MAX_CHARS:,} characters).")
@@ -229,7 +235,9 @@ async def import_workflow(
         tenant_id=ctx.tenant_id,
         project_id=project.id,
         name=await _free_name(session, project.id, name),
-        description=optional_text(str(payload.get("description") or ""), "Description", WORKFLOW_DESCRIPTION_MAX),
+        description=optional_text(
+            str(payload.get("description") or ""), "Description", WORKFLOW_DESCRIPTION_MAX, kind=TextKind.PROSE
+        ),
         definition=checked.model_dump(mode="json"),
         created_by=ctx.user_id,
     )

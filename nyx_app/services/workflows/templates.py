@@ -21,9 +21,10 @@ import operator
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
-from jinja2 import StrictUndefined, TemplateSyntaxError, UndefinedError, nodes
+from jinja2 import StrictUndefined, Template, TemplateSyntaxError, UndefinedError, nodes
 from jinja2.exceptions import SecurityError
 from jinja2.meta import find_undeclared_variables
 from jinja2.sandbox import SandboxedEnvironment
@@ -226,13 +227,16 @@ def _step_ref(node: nodes.Node) -> str | None:
     return None
 
 
+@lru_cache(maxsize=512)
 def parse(source: str) -> nodes.Template:
+    """Parsed once per distinct template (the engine asks again for every step it schedules)."""
     try:
         return ENV.parse(source)
     except TemplateSyntaxError as exc:
         raise TemplateProblem(f"Template error on line {exc.lineno}: {_sentence(exc.message)}") from None
 
 
+@lru_cache(maxsize=512)
 def references(source: str) -> References:
     """Every ``steps.KEY.FIELD`` a template uses, and its other top-level names.
 
@@ -261,10 +265,15 @@ def references(source: str) -> References:
     return References(tuple(dict.fromkeys(found)), frozenset(find_undeclared_variables(ast)))
 
 
+@lru_cache(maxsize=256)
+def _compiled(source: str) -> Template:
+    return ENV.from_string(parse(source))
+
+
 def render(source: str, variables: Mapping[str, Any]) -> str:
     """Render a prompt. Raises TemplateProblem with a message in words."""
     try:
-        template = ENV.from_string(parse(source))
+        template = _compiled(source)
     except TemplateSyntaxError as exc:  # e.g. an unknown filter, found when compiling
         raise TemplateProblem(f"Template error on line {exc.lineno}: {_sentence(exc.message)}") from None
     parts: list[str] = []

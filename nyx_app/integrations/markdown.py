@@ -177,7 +177,8 @@ def sanitize(html: str) -> str:
 def render(markdown: str) -> str:
     """Safe HTML for `markdown` (CommonMark + GFM tables and strikethrough); raw HTML shows as text.
 
-    Pure CPU (about 0.1 s for a 145,000-character report, scripts/bench/markdown.py): fine inside an
-    event handler for notes; a whole report is better rendered in a job or `asyncio.to_thread`.
+    Pure CPU, ~85% of it markdown-it's parse: about 0.3 s for a 145,000-character report
+    (scripts/bench/markdown.py). Fine inside an event handler for notes and memory entries; render
+    a whole report in the job that produces it, not in a handler.
     """
     return _cleaner.clean(_parser.render(markdown or ""))

@@ -126,9 +126,11 @@ def _chain(exc: BaseException) -> list[BaseException]:
     return seen
 
 
-def _connection_problem(exc: BaseException) -> str:
-    """Why a connection failed, in words, from the exceptions LiteLLM wrapped."""
-    for inner in _chain(exc):
+def _connection_problem(exc: BaseException) -> str | None:
+    """Why a connection failed, in words, from the exceptions LiteLLM wrapped; None when nothing
+    in the chain is about the network (LiteLLM also calls other failures "connection errors")."""
+    chain = _chain(exc)
+    for inner in chain:  # the specific reason first, wherever it sits in the chain
         text = str(inner).lower()
         if isinstance(inner, ConnectionRefusedError) or "connection refused" in text or "connect call failed" in text:
             return "the connection was refused"
@@ -136,7 +138,11 @@ def _connection_problem(exc: BaseException) -> str:
             return str(inner).rstrip(".")
         if isinstance(inner, OSError) and inner.strerror:
             return inner.strerror.lower()
-    return "nothing answered at that address"
+    for inner in chain:
+        text = str(inner).lower()
+        if isinstance(inner, httpx.TransportError) or "connection error" in text or "cannot connect" in text:
+            return "nothing answered at that address"
+    return None
 
 
 def _endpoint(api_base: str | None) -> str:
@@ -210,7 +216,8 @@ def classify(exc: Exception, *, timeout: float | None = None, api_base: str | No
     if isinstance(exc, litellm.ServiceUnavailableError) or status in (503, 529) or "overloaded" in lowered:
         return failure(ErrorKind.OVERLOADED)
     if isinstance(exc, litellm.APIConnectionError) or any(m in lowered for m in NETWORK_MARKERS):
-        words = f"Could not connect to {_endpoint(api_base)}: {_connection_problem(exc)}."
+        problem = _connection_problem(exc)
+        words = f"Could not connect to {_endpoint(api_base)}: {problem}." if problem else None
         return failure(ErrorKind.NETWORK, words)
     if isinstance(exc, litellm.InternalServerError | litellm.BadGatewayError) or (status or 0) >= 500:
         return failure(ErrorKind.SERVER)

@@ -46,6 +46,14 @@ CASES: list[tuple[str, Callable[[], Exception], ErrorKind, str]] = [
         "Could not connect to the provider at 127.0.0.1:50943: nothing answered at that address.",
     ),
     (
+        "a 'connection error' that is not about the network is not called one",
+        lambda: litellm.APIConnectionError(
+            message="APIConnectionError: OpenAIException - No module named 'mcp'", llm_provider="openai", model="o3-pro"
+        ),
+        ErrorKind.NETWORK,
+        "No module named 'mcp'",
+    ),
+    (
         "retried by LiteLLM",
         lambda: litellm.RateLimitError(
             message="RateLimitError: OpenAIException - Rate limit reached for requests per min. "

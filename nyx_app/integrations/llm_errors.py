@@ -58,7 +58,6 @@ LIBRARY_SUFFIXES = (
     re.compile(r"\.?\s*File an issue if litellm error - \S+"),
     re.compile(r"\s*Error_str: .*$", re.DOTALL),
 )
-LIBRARY_WORDS = ("litellm", "exception -", "handle with", "model group", "<ssl.", "object at 0x")
 
 
 def _provider_json_message(text: str) -> str | None:

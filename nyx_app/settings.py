@@ -7,15 +7,62 @@ Values come from environment variables prefixed ``NYX_`` (and the conventional u
 
 from __future__ import annotations
 
+import ipaddress
+import re
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal, NamedTuple
 
-from pydantic import AliasChoices, Field, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import AliasChoices, Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 PLACEHOLDER_SECRET = "dev-only-change-me"
 ROOT_DIR = Path(__file__).resolve().parent.parent
+
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+HOST_NAME_RE = re.compile(r"^[a-z0-9_]([a-z0-9_-]*[a-z0-9_])?(\.[a-z0-9_]([a-z0-9_-]*[a-z0-9_])?)*$")
+ALLOWED_HOSTS_EXAMPLE = "ollama.internal, 10.0.0.5:11434, [fd00::5]:8000, 10.1.0.0/16"
+
+
+class AllowedHost(NamedTuple):
+    """One NYX_LLM_ALLOWED_HOSTS entry: a host name, an exact address, or a network; port None = any."""
+
+    name: str = ""
+    network: IPNetwork | None = None
+    exact: bool = False  # an address, not a network: the only way to admit link-local/metadata
+    port: int | None = None
+
+
+def parse_allowed_host(entry: str) -> AllowedHost:
+    """``ollama.internal``, ``ollama.internal:11434``, ``10.0.0.5[:port]``, ``[fd00::5][:port]``,
+    ``10.1.0.0/16``. Raises ValueError naming the entry."""
+    text = entry.strip().lower()
+    try:
+        if "/" in text:
+            return AllowedHost(network=ipaddress.ip_network(text, strict=False))
+        host, port = text, None
+        if text.startswith("["):
+            host, _, rest = text[1:].partition("]")
+            port = int(rest[1:]) if rest.startswith(":") else None
+            if rest and port is None:
+                raise ValueError(rest)
+        elif text.count(":") == 1:
+            host, _, raw_port = text.partition(":")
+            port = int(raw_port)
+        if port is not None and not 0 < port < 65536:
+            raise ValueError(port)
+        host = host.rstrip(".")
+        try:
+            return AllowedHost(network=ipaddress.ip_network(host), exact=True, port=port)
+        except ValueError:
+            if not HOST_NAME_RE.match(host) or host.replace(".", "").isdigit():
+                raise
+            return AllowedHost(name=host, port=port)
+    except ValueError:
+        raise ValueError(
+            f"NYX_LLM_ALLOWED_HOSTS: {entry!r} is not a host name, address or network "
+            f"with an optional port (e.g. {ALLOWED_HOSTS_EXAMPLE})."
+        ) from None
 
 
 class Settings(BaseSettings):
@@ -69,10 +116,16 @@ class Settings(BaseSettings):
     llm_retries_per_model: int = 1
     # Output tokens assumed by the budget check when the caller sets no max_tokens.
     llm_budget_output_estimate: int = 1024
-    # Tenants may point an endpoint at loopback/private addresses (a local Ollama next to a
-    # self-hosted app). A shared deployment should set this to false. Link-local (cloud metadata)
-    # addresses are always refused.
-    llm_allow_private_endpoints: bool = True
+    # The Test button on the Providers page gives up after this long (a stalled provider).
+    llm_probe_timeout_seconds: float = 10.0
+    # LLM endpoints are chosen by tenants, so the server never calls private, loopback, link-local,
+    # metadata or reserved addresses (integrations/net_guard.py), except these, comma-separated:
+    # a host name (whatever it resolves to), an address, either with ":port", or a network
+    # ("ollama.internal, 10.0.0.5:11434, 10.1.0.0/16"). Link-local and cloud metadata addresses pass
+    # only when listed by their exact address. In development loopback is allowed as well.
+    llm_allowed_hosts: Annotated[tuple[AllowedHost, ...], NoDecode] = ()
+    # Replaced by llm_allowed_hosts; still read so that a deployment that set it learns what to do.
+    llm_allow_private_endpoints: bool | None = None
 
     # Runs (the workflow engine) and their workers.
     run_max_parallel_steps: int = 16  # LLM calls of one run at once
@@ -100,7 +153,25 @@ class Settings(BaseSettings):
             )
         if self.llm_fernet_key is not None:
             _check_fernet_key(self.llm_fernet_key)
+        if self.llm_allow_private_endpoints:
+            raise ValueError(
+                "NYX_LLM_ALLOW_PRIVATE_ENDPOINTS is gone: list the internal LLM hosts this server may call in "
+                "NYX_LLM_ALLOWED_HOSTS instead (e.g. ollama.internal,10.0.0.5:11434,10.1.0.0/16)."
+            )
         return self
+
+    @field_validator("llm_allowed_hosts", mode="before")
+    @classmethod
+    def _parse_allowed_hosts(cls, value: object) -> object:
+        entries = re.split(r"[,\s]+", value) if isinstance(value, str) else value
+        if isinstance(entries, list | tuple):
+            return tuple(parse_allowed_host(e) if isinstance(e, str) else e for e in entries if e)
+        return value
+
+    @property
+    def llm_allows_loopback(self) -> bool:
+        """Development convenience: a local Ollama or test server without listing it."""
+        return self.environment == "development"
 
     @property
     def uses_embedded_db(self) -> bool:

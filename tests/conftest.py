@@ -17,6 +17,9 @@ os.environ["NYX_ENVIRONMENT"] = "test"
 # Outside development the placeholder secret is refused, so the tests bring their own.
 os.environ["NYX_SECRET_KEY"] = secrets.token_urlsafe(32)
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+# The production address policy for LLM endpoints, plus one exception: the fake provider server,
+# which listens on 127.0.0.1 (tests/fakes/llm_server.py).
+os.environ["NYX_LLM_ALLOWED_HOSTS"] = "127.0.0.1"
 
 import pytest
 from sqlalchemy import text

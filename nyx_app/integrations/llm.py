@@ -2,49 +2,33 @@
 
 LiteLLM does the provider work (request formats, streaming, usage, prices). This module only
 turns its results and exceptions into our small types. ``import litellm`` costs ~5 s, so it is
-imported inside the functions that need it, never when the app starts.
+imported inside the functions that need it (through ``_litellm()``), never when the app starts.
+
+Every request goes through ``net_guard.GuardedTransport`` (endpoints are chosen by tenants and
+must not reach inside): each call gets its own client on that transport with redirects off, and
+``_litellm()`` also makes every HTTP client LiteLLM builds by itself use it, for code paths that
+ignore the client they were given.
 """
 
 from __future__ import annotations
 
 import json
-import re
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from enum import StrEnum
 from functools import lru_cache
 from importlib.util import find_spec
 from pathlib import Path
 from typing import Any
 
+import httpx
+
+from nyx_app.integrations import net_guard
+from nyx_app.integrations.llm_errors import ErrorKind, ProviderFailure, classify
+
+__all__ = ["Completion", "ErrorKind", "ProviderFailure", "classify", "complete", "count_tokens", "price_table"]
+
 DeltaHandler = Callable[[str], Awaitable[None]]
-
-
-class ErrorKind(StrEnum):
-    CREDIT = "credit_exhausted"
-    RATE_LIMIT = "rate_limited"
-    OVERLOADED = "overloaded"
-    AUTH = "auth"
-    BAD_REQUEST = "bad_request"
-    CONTEXT_TOO_LONG = "context_too_long"
-    TIMEOUT = "timeout"
-    NETWORK = "network"
-    SERVER = "server_error"
-    BAD_RESPONSE = "bad_response"
-    INCOMPLETE_STREAM = "incomplete_stream"
-    EMPTY = "empty_answer"
-    INVALID = "invalid_answer"
-    BUDGET = "over_budget"
-
-
-class ProviderFailure(Exception):
-    """A provider call failed; ``kind`` says whether a retry or another provider could help."""
-
-    def __init__(self, kind: ErrorKind, message: str, retry_after: float | None = None) -> None:
-        super().__init__(message)
-        self.kind = kind
-        self.message = message
-        self.retry_after = retry_after
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,95 +59,71 @@ def price_table() -> dict[str, dict[str, Any]]:
 
 
 def warm_up() -> None:
-    """Import LiteLLM now (about 5 s of CPU). Workers call this in a thread at start-up, so the
-    first run does not freeze the event loop (and, in the web process, every page) meanwhile."""
-    import litellm  # noqa: F401
+    """Import and set up LiteLLM now (about 5 s of CPU). Workers call this in a thread at start-up,
+    so the first run does not freeze the event loop (and, in the web process, every page)."""
+    _litellm()
 
 
-def _readable(exc: Exception) -> str:
-    """The provider's own message, without LiteLLM's prefixes and JSON wrapping."""
-    raw = str(getattr(exc, "message", "") or exc)
-    start = raw.find("{")
-    if start >= 0:
+@lru_cache(maxsize=1)
+def _litellm() -> Any:
+    """LiteLLM, imported once and set up so that every HTTP client it builds by itself connects
+    only through the guard (a backstop: ``complete`` passes its own guarded client anyway)."""
+    import litellm
+    from litellm.llms.custom_httpx.http_handler import AsyncHTTPHandler
+
+    litellm.suppress_debug_info = True  # its "Give Feedback" banner on every error is noise here
+    litellm.disable_aiohttp_transport = True  # aiohttp resolves and connects by itself, unchecked
+
+    def guarded_transport(*args: Any, **kwargs: Any) -> net_guard.GuardedTransport:
+        return net_guard.GuardedTransport()
+
+    # Both names: create_client and the OpenAI SDK's client factory look it up on the class.
+    AsyncHTTPHandler.create_async_transport = staticmethod(guarded_transport)  # type: ignore[method-assign,assignment]
+    AsyncHTTPHandler._create_async_transport = staticmethod(guarded_transport)  # type: ignore[assignment]
+    # Clients built before this point (none in this app, which imports LiteLLM only here) go.
+    litellm.in_memory_llm_clients_cache.flush_cache()
+    litellm.module_level_aclient = AsyncHTTPHandler(follow_redirects=False)
+    return litellm
+
+
+def dialect(model: str) -> str:
+    """LiteLLM's provider prefix of a model string: "openai", "anthropic", "gemini"."""
+    return model.partition("/")[0]
+
+
+@asynccontextmanager
+async def guarded_client(model: str, api_key: str | None, api_base: str | None, timeout: float) -> AsyncIterator[Any]:
+    """The HTTP client for one call, in the type LiteLLM expects for the model's dialect: an
+    AsyncOpenAI for OpenAI (and OpenAI-compatible endpoints), its own AsyncHTTPHandler otherwise.
+    Connections go through the guard; redirects are not followed."""
+    _litellm()
+    if dialect(model) == "openai":
+        from openai import AsyncOpenAI
+
+        http = httpx.AsyncClient(
+            transport=net_guard.GuardedTransport(), follow_redirects=False, trust_env=False, timeout=timeout
+        )
         try:
-            body = json.loads(raw[start:])
-            error = body.get("error", body)
-            if isinstance(error, dict) and error.get("message"):
-                return str(error["message"])
-        except ValueError:
-            pass
-    cleaned = re.sub(r"^(litellm\.\w+: )+", "", raw)
-    cleaned = re.sub(r"^\w+: \w*Exception - ", "", cleaned)
-    cleaned = re.sub(r"^\w*Exception - ", "", cleaned)
-    return cleaned.split(" Received Model Group=")[0].strip()[:500]
+            client = AsyncOpenAI(api_key=api_key, base_url=api_base or None, http_client=http, max_retries=0)
+        except Exception:
+            await http.aclose()
+            raise
+        try:
+            yield client
+        finally:
+            await client.close()
+    else:
+        from litellm.llms.custom_httpx.http_handler import AsyncHTTPHandler
 
-
-def _retry_after(exc: Exception) -> float | None:
-    headers = getattr(exc, "litellm_response_headers", None) or {}
-    value = dict(headers).get("retry-after")
-    try:
-        return float(value) if value is not None else None
-    except ValueError:
-        return None
-
-
-# How providers say "pay first"; narrow phrases, since this check runs before the status codes.
-CREDIT_MARKERS = (
-    "credit balance is too low",
-    "insufficient_quota",
-    "exceeded your current quota",
-    "plans & billing",
-    "enable billing",
-)
-# LiteLLM reports a refused connection to OpenAI as an InternalServerError "Connection error.".
-NETWORK_MARKERS = ("connection error", "connection refused", "cannot connect", "name or service not known")
-BAD_BODY_MARKERS = ("expecting value", "unable to get json", "error converting to valid response")
-
-
-def classify(exc: Exception) -> ProviderFailure:
-    """Map a LiteLLM exception to an ErrorKind. Order matters: subclasses before their bases,
-    and the credit check before status codes (Anthropic says it with 400, OpenAI with 429)."""
-    from litellm import exceptions as litellm
-
-    message = _readable(exc)
-    lowered = (str(exc) + " " + message).lower()
-    status = getattr(exc, "status_code", None)
-
-    def failure(kind: ErrorKind) -> ProviderFailure:
-        return ProviderFailure(kind, message, _retry_after(exc) if kind == ErrorKind.RATE_LIMIT else None)
-
-    if isinstance(exc, litellm.ContextWindowExceededError):
-        return failure(ErrorKind.CONTEXT_TOO_LONG)
-    if any(marker in lowered for marker in CREDIT_MARKERS):
-        return failure(ErrorKind.CREDIT)
-    if (
-        isinstance(exc, litellm.AuthenticationError | litellm.PermissionDeniedError)
-        or status in (401, 403)
-        or "missing credentials" in lowered
-    ):
-        return failure(ErrorKind.AUTH)
-    if isinstance(exc, litellm.RateLimitError) or status == 429:
-        return failure(ErrorKind.RATE_LIMIT)
-    if isinstance(exc, litellm.Timeout):
-        return failure(ErrorKind.TIMEOUT)
-    if isinstance(exc, litellm.MidStreamFallbackError) or "payload is not completed" in lowered:
-        return failure(ErrorKind.INCOMPLETE_STREAM)
-    if any(marker in lowered for marker in BAD_BODY_MARKERS):
-        return failure(ErrorKind.BAD_RESPONSE)
-    if isinstance(exc, litellm.ServiceUnavailableError) or status in (503, 529) or "overloaded" in lowered:
-        return failure(ErrorKind.OVERLOADED)
-    if isinstance(exc, litellm.APIConnectionError) or any(m in lowered for m in NETWORK_MARKERS):
-        return failure(ErrorKind.NETWORK)
-    if isinstance(exc, litellm.InternalServerError | litellm.BadGatewayError) or (status or 0) >= 500:
-        return failure(ErrorKind.SERVER)
-    if isinstance(exc, litellm.BadRequestError | litellm.UnprocessableEntityError | litellm.NotFoundError):
-        return failure(ErrorKind.BAD_REQUEST)
-    return failure(ErrorKind.SERVER)
+        handler = AsyncHTTPHandler(timeout=timeout, transport=net_guard.GuardedTransport(), follow_redirects=False)
+        try:
+            yield handler
+        finally:
+            await handler.close()
 
 
 def _cost(response: Any, model: str) -> float:
-    import litellm
-
+    litellm = _litellm()
     try:
         return float(litellm.completion_cost(completion_response=response, model=model))
     except Exception:  # unknown model (a local endpoint): LiteLLM has no price, so it costs 0
@@ -185,9 +145,7 @@ async def complete(
 
     ``model`` is LiteLLM's "provider/model" string. Raises ProviderFailure.
     """
-    import litellm
-
-    litellm.suppress_debug_info = True  # its "Give Feedback" banner on every error is noise here
+    litellm = _litellm()
     kwargs: dict[str, Any] = {
         "model": model,
         "messages": messages,
@@ -203,14 +161,15 @@ async def complete(
     if temperature is not None:
         kwargs["temperature"] = temperature
     try:
-        if on_delta is None:
-            response = await litellm.acompletion(**kwargs)
-        else:
-            response = await _stream(litellm, kwargs, on_delta)
+        async with guarded_client(model, api_key or None, api_base or None, timeout) as client:
+            if on_delta is None:
+                response = await litellm.acompletion(**kwargs, client=client)
+            else:
+                response = await _stream(litellm, {**kwargs, "client": client}, on_delta)
     except ProviderFailure:
         raise
     except Exception as exc:
-        raise classify(exc) from exc
+        raise classify(exc, timeout=timeout, api_base=api_base) from exc
     choice = response.choices[0]
     usage = getattr(response, "usage", None)
     return Completion(
@@ -237,8 +196,7 @@ async def _stream(litellm: Any, kwargs: dict[str, Any], on_delta: DeltaHandler) 
 
 
 def count_tokens(model: str, messages: list[dict[str, Any]]) -> int:
-    import litellm
-
+    litellm = _litellm()
     try:
         return int(litellm.token_counter(model=model, messages=messages))
     except Exception:  # unknown tokenizer: roughly four characters per token

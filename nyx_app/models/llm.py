@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 from decimal import Decimal
+from enum import StrEnum
 
 from sqlalchemy import ARRAY, DateTime, Index, Numeric, String, UniqueConstraint
 from sqlmodel import Field, SQLModel
@@ -16,6 +17,29 @@ BASE_URL_MAX = 300
 MODEL_ID_MAX = 120
 STATUS_MESSAGE_MAX = 500
 ERROR_MESSAGE_MAX = 1000
+
+
+class ProviderStatus(StrEnum):
+    """A provider's health as the Providers page shows it: the outcome of its latest call."""
+
+    OK = "ok"
+    UNTESTED = "untested"
+    OUT_OF_CREDIT = "out_of_credit"
+    INVALID_KEY = "invalid_key"
+    RATE_LIMITED = "rate_limited"
+    UNREACHABLE = "unreachable"
+    ADDRESS_REFUSED = "address_refused"  # the endpoint is (or resolves to) an address not called
+    REQUEST_REFUSED = "request_refused"  # the provider refused the request (bad request, too long)
+    ANSWER_PROBLEM = "answer_problem"  # empty, garbled or rejected answer
+
+
+class AttemptStatus(StrEnum):
+    """How one attempt at one provider ended (``llm_call.status``)."""
+
+    OK = "ok"
+    FAILED = "failed"
+    REFUSED = "refused"  # over budget: nothing was sent
+    SKIPPED = "skipped"  # the provider asked (retry-after) not to be called yet
 
 
 class ProviderCredential(IdMixin, TenantMixin, TimestampMixin, table=True):
@@ -35,7 +59,8 @@ class ProviderCredential(IdMixin, TenantMixin, TimestampMixin, table=True):
     key_last4: str = Field(default="", max_length=4)
     # Model ids an OpenAI-compatible endpoint serves (the catalog cannot know them).
     models: list[str] = Field(default_factory=list, sa_type=ARRAY(String(MODEL_ID_MAX)))
-    status: str = Field(default="untested", max_length=20)
+    # A plain VARCHAR (sa_type), not a database enum: adding a status needs no migration.
+    status: ProviderStatus = Field(default=ProviderStatus.UNTESTED, sa_type=String(20))
     status_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
     # The last error stays visible after a later success, so a flaky provider shows its history.
     last_error: str = Field(default="", max_length=STATUS_MESSAGE_MAX)
@@ -58,7 +83,7 @@ class LlmCall(IdMixin, TenantMixin, table=True):
     purpose: str = Field(default="", max_length=60)
     provider: str = Field(max_length=PROVIDER_NAME_MAX)
     model: str = Field(max_length=MODEL_ID_MAX)
-    status: str = Field(max_length=12)  # ok | failed | refused (over budget) | skipped (retry-after)
+    status: AttemptStatus = Field(sa_type=String(12))
     error_kind: str = Field(default="", max_length=30)
     error_message: str = Field(default="", max_length=ERROR_MESSAGE_MAX)
     tokens_in: int = 0
@@ -86,7 +111,7 @@ class ProviderPublic(SQLModel):
     base_url: str
     key_last4: str
     models: list[str]
-    status: str
+    status: ProviderStatus
     status_at: datetime | None
     last_error: str
     last_error_at: datetime | None

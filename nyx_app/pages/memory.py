@@ -10,6 +10,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from nyx_app.components.forms import save_cancel
 from nyx_app.components.layout import error_callout, signed_in_page
+from nyx_app.components.markdown import markdown_view
+from nyx_app.integrations import markdown
 from nyx_app.models.memory import MemoryEntry
 from nyx_app.services import memory, projects
 from nyx_app.services.context import TenantContext
@@ -23,7 +25,8 @@ NO_PROJECT = "none"
 class EntryView:
     id: str
     title: str
-    content: str
+    content: str  # the Markdown, for the editor
+    html: str  # rendered and sanitised on the server: the only form that is shown
     tags: list[str]
     tags_text: str
     project_id: str
@@ -53,6 +56,7 @@ def _view(e: MemoryEntry, names: dict, c: TenantContext) -> EntryView:
         str(e.id),
         e.title,
         e.content,
+        markdown.render(e.content),
         list(e.tags),
         ", ".join(e.tags),
         pid,
@@ -200,7 +204,7 @@ def _entry_card(e: EntryView) -> rx.Component:
             ),
             width="100%",
         ),
-        rx.box(rx.markdown(e.content), width="100%"),
+        markdown_view(e.html, class_name="memory-content"),
         rx.hstack(
             rx.foreach(e.tags, lambda t: rx.badge(t, variant="soft")),
             rx.cond(e.project_name != "", rx.badge(e.project_name, color_scheme="green", variant="outline")),

@@ -19,6 +19,8 @@ from nyx_app.components.image_gallery import (
     upload_outcomes,
 )
 from nyx_app.components.layout import error_callout, signed_in_page
+from nyx_app.components.markdown import markdown_view
+from nyx_app.integrations import markdown
 from nyx_app.integrations.images import display_name
 from nyx_app.models.note_image import NoteImagePublic
 from nyx_app.services import note_images, notes
@@ -49,7 +51,7 @@ class NoteState(AuthState):
     found: bool = True
     loaded: bool = False
     title: str = ""
-    content: str = ""
+    content_html: str = ""  # the note's Markdown, rendered and sanitised on the server
     project_link: str = ""
     images: list[ImageCard] = []
     outcomes: list[FileOutcome] = []
@@ -79,7 +81,7 @@ class NoteState(AuthState):
             self.may_remove_images = c.may(Action.IMAGE_DELETE, author_id=note.created_by)
             return note, await note_images.list_images(s, c, note.id)
 
-        self.title, self.content, self.project_link, self.images = "", "", routes.project_url(project_id), []
+        self.title, self.content_html, self.project_link, self.images = "", "", routes.project_url(project_id), []
         self.found, self.loaded = True, False
         try:
             note, images = await self._in_tenant(read)
@@ -87,7 +89,7 @@ class NoteState(AuthState):
             # Same answer for a deleted note, a random id and another tenant's note.
             self.found, self.loaded = False, True
             return
-        self.title, self.content = note.title, note.content
+        self.title, self.content_html = note.title, markdown.render(note.content)
         self._show(images)
         self.loaded = True
 
@@ -193,7 +195,7 @@ def _note() -> rx.Component:
         ),
         rx.heading(NoteState.title, size="7", id="note-title"),
         error_callout(NoteState.error),
-        rx.box(rx.markdown(NoteState.content), width="100%", class_name="note-content"),
+        markdown_view(NoteState.content_html, class_name="note-content"),
         rx.heading("Images", size="4"),
         drop_zone(
             [

@@ -10,7 +10,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from nyx_app import routes
 from nyx_app.components.forms import confirm_delete, published_badge, save_cancel
 from nyx_app.components.layout import error_callout, signed_in_page
+from nyx_app.components.markdown import markdown_view
 from nyx_app.components.model_picker import ModelOption, ProviderOption, model_options, provider_model_picker
+from nyx_app.integrations import markdown
 from nyx_app.models.project import Project, ProjectNote
 from nyx_app.services import notes, projects
 from nyx_app.services.context import TenantContext
@@ -24,7 +26,8 @@ from nyx_app.state.session import AuthState, user_action
 class NoteView:
     id: str
     title: str
-    content: str
+    content: str  # the Markdown, for the editor
+    html: str  # rendered and sanitised on the server: the only form that is shown
     version: int
     url: str
     can_delete: bool
@@ -32,7 +35,7 @@ class NoteView:
     @classmethod
     def of(cls, n: ProjectNote, can_delete: bool) -> NoteView:
         url = routes.note_url(str(n.project_id), str(n.id))
-        return cls(str(n.id), n.title, n.content, n.version, url, can_delete)
+        return cls(str(n.id), n.title, n.content, markdown.render(n.content), n.version, url, can_delete)
 
 
 class ProjectState(AuthState):
@@ -211,7 +214,7 @@ def _note_view(n: NoteView) -> rx.Component:
             width="100%",
             align="center",
         ),
-        rx.box(rx.markdown(n.content), class_name="note-body", width="100%"),
+        markdown_view(n.html, class_name="note-body"),
         width="100%",
     )
 

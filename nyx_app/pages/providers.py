@@ -17,21 +17,24 @@ from nyx_app.components.forms import confirm_delete
 from nyx_app.components.layout import error_callout, signed_in_page
 from nyx_app.components.model_picker import ModelOption, ProviderOption, model_options, provider_model_picker
 from nyx_app.components.spend_table import SpendLine, spend_lines, spend_table
-from nyx_app.models.llm import ProviderPublic
+from nyx_app.models.llm import ProviderPublic, ProviderStatus
 from nyx_app.services.errors import ServiceError
 from nyx_app.services.llm import catalog, credentials, preferences
 from nyx_app.services.llm.overview import LlmOverview, overview
-from nyx_app.services.llm.probe import probe_provider
+from nyx_app.services.llm.probe import probe_provider, probe_timeout_seconds
 from nyx_app.services.permissions import Action, role_may
 from nyx_app.state.session import AuthState, SignedOut, user_action
 
-STATUS_COLORS = {
-    "ok": "green",
-    "untested": "gray",
-    "out_of_credit": "red",
-    "invalid_key": "red",
-    "rate_limited": "amber",
-    "unreachable": "orange",
+STATUS_COLORS: dict[ProviderStatus, str] = {
+    ProviderStatus.OK: "green",
+    ProviderStatus.UNTESTED: "gray",
+    ProviderStatus.OUT_OF_CREDIT: "red",
+    ProviderStatus.INVALID_KEY: "red",
+    ProviderStatus.RATE_LIMITED: "amber",
+    ProviderStatus.UNREACHABLE: "orange",
+    ProviderStatus.ADDRESS_REFUSED: "red",
+    ProviderStatus.REQUEST_REFUSED: "orange",
+    ProviderStatus.ANSWER_PROBLEM: "orange",
 }
 
 
@@ -69,13 +72,13 @@ def _row(p: ProviderPublic) -> ProviderRow:
         base_url=p.base_url,
         key_hint=f"…{p.key_last4}" if p.key_last4 else ("no key" if p.provider == catalog.OPENAI_COMPATIBLE else "…"),
         models=", ".join(p.models),
-        status=p.status,
+        status=p.status.value,
         status_label=credentials.STATUS_LABELS.get(p.status, p.status),
         status_color=STATUS_COLORS.get(p.status, "gray"),
         status_at=_when(p.status_at),
         last_error=p.last_error,
         last_error_at=_when(p.last_error_at),
-        last_error_color="gray" if p.status in (credentials.STATUS_OK, credentials.STATUS_UNTESTED) else "red",
+        last_error_color="gray" if p.status in (ProviderStatus.OK, ProviderStatus.UNTESTED) else "red",
         last_ok_at=_when(p.last_ok_at),
     )
 
@@ -242,6 +245,7 @@ def _provider_row(p: ProviderRow) -> rx.Component:
                     loading=ProvidersState.testing == p.name,
                     on_click=ProvidersState.test(p.name),
                     class_name="test-provider",
+                    title=_probe_hint(),
                 ),
                 rx.cond(
                     manage & p.built_in,
@@ -265,11 +269,19 @@ def _provider_row(p: ProviderRow) -> rx.Component:
     )
 
 
+def _probe_hint() -> str:
+    return f"Test sends one tiny real request and gives up after {probe_timeout_seconds():g} s."
+
+
 def _providers_table() -> rx.Component:
     headers = ("Provider", "Key", "Status", "Last error", "Last OK", "")
-    return rx.table.root(
-        rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in headers])),
-        rx.table.body(rx.foreach(ProvidersState.providers, _provider_row)),
+    return rx.vstack(
+        rx.table.root(
+            rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in headers])),
+            rx.table.body(rx.foreach(ProvidersState.providers, _provider_row)),
+            width="100%",
+        ),
+        rx.text(_probe_hint(), size="1", color_scheme="gray", id="probe-hint", align_self="end"),
         width="100%",
     )
 

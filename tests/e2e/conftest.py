@@ -60,6 +60,8 @@ def app_env() -> dict[str, str]:
     """The environment the app under test runs with (tests may add to it before app_url starts)."""
     env = dict(os.environ)
     env.update(NYX_DATABASE_NAME=E2E_DATABASE, NYX_ENVIRONMENT="test", REFLEX_TELEMETRY_ENABLED="false")
+    # The app may call the fake LLM server on loopback, and nothing else inside (net_guard).
+    env.update(NYX_LLM_ALLOWED_HOSTS="127.0.0.1")
     env.setdefault("REFLEX_USE_SYSTEM_BUN", "1")
     tools = f"{ROOT_DIR / '.tools/node_modules/.bin'}:{ROOT_DIR / '.venv/bin'}"
     env["PATH"] = f"{tools}:{env.get('PATH', '')}"

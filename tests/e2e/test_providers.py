@@ -12,7 +12,7 @@ import pytest
 from playwright.sync_api import Page, WebSocket, expect
 
 from tests.e2e.helpers import register
-from tests.fakes.llm_server import FakeLLM, fault
+from tests.fakes.llm_server import FakeLLM, empty, fault
 
 pytestmark = pytest.mark.e2e
 
@@ -40,6 +40,7 @@ def test_providers_page_shows_an_outage_and_never_the_key(page: Page, fake: Fake
     register(page, "Pia", "Pia's team")
     page.goto("/settings/providers")
     expect(page.get_by_role("heading", name="LLM providers")).to_be_visible()
+    expect(page.locator("#probe-hint")).to_have_text("Test sends one tiny real request and gives up after 10 s.")
 
     # Anthropic, out of credit (seed 000): the key is accepted, the test call says why it fails.
     fake.script("claude-sonnet-4-6", fault("credit"), then=fault("credit"))
@@ -56,14 +57,30 @@ def test_providers_page_shows_an_outage_and_never_the_key(page: Page, fake: Fake
     expect(anthropic.locator(".last-error-at")).to_contain_text("UTC")
     assert fake.calls("claude-sonnet-4-6") == 1
 
-    # A local OpenAI-compatible endpoint that works.
+    # The cloud metadata service, spelled as an integer: refused with a reason, nothing saved.
+    page.fill("#endpoint-name", "sneaky")
+    page.fill("#endpoint-url", "http://2852039166/latest/meta-data")
+    page.fill("#endpoint-models", "m")
+    page.click("#save-endpoint")
+    expect(page.locator("#form-error")).to_contain_text(
+        "This endpoint is a cloud metadata address (169.254.169.254), which this server does not call."
+    )
+    expect(_row(page, "sneaky")).to_have_count(0)
+
+    # A local OpenAI-compatible endpoint that works (the app under test allowlists 127.0.0.1).
     page.fill("#endpoint-name", "local-fake")
     page.fill("#endpoint-url", fake.openai_base)
     page.fill("#endpoint-models", "fake-small, fake-large")
     page.click("#save-endpoint")
     local = _row(page, "local-fake")
+    expect(page.locator("#form-error")).to_have_count(0)
     local.locator(".test-provider").click()
     expect(local.locator(".provider-status")).to_have_text("OK")
+    # An empty answer next time: the badge follows the latest outcome.
+    fake.script("fake-small", empty())
+    local.locator(".test-provider").click()
+    expect(local.locator(".provider-status")).to_have_text("Last answer unusable")
+    expect(local.locator(".last-error")).to_have_text("The model returned an empty answer.")
 
     # The picker lists each provider's models with price, context and the fast tag.
     page.click("#chain-picker-provider")

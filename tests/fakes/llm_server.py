@@ -31,10 +31,10 @@ DEFAULT_TEMPLATE = "Answer from {model}: {prompt}"
 
 @dataclass(frozen=True)
 class Step:
-    """One scripted reaction. kind: answer | fault | stall | cut_stream | malformed_body."""
+    """One scripted reaction. kind: answer | fault | stall | cut_stream | malformed_body | redirect."""
 
     kind: str
-    text: str = ""
+    text: str = ""  # the answer, or a redirect's Location
     fault: str = ""  # credit | auth | rate_limit | server | overloaded | context | bad_request
     latency: float = 0.0
     retry_after: float | None = None
@@ -42,6 +42,7 @@ class Step:
     fn: Callable[[str], str] | None = None
     # Streaming: pause this long between the pieces of the answer.
     chunk_delay: float = 0.0
+    status: int = 0  # a redirect's status code
 
 
 def respond(fn: Callable[[str], str], latency: float = 0.0, chunk_delay: float = 0.0) -> Step:
@@ -75,6 +76,11 @@ def cut_stream(text: str = "This answer is cut off mid") -> Step:
 def malformed_body() -> Step:
     """HTTP 200 whose body is not JSON at all."""
     return Step("malformed_body")
+
+
+def redirect(location: str, status: int = 307) -> Step:
+    """Answer with a redirect to ``location`` (a client must not follow it to an inside address)."""
+    return Step("redirect", text=location, status=status)
 
 
 @dataclass
@@ -242,6 +248,9 @@ def _make_handler(fake: FakeLLM) -> type[BaseHTTPRequestHandler]:
             if step.kind == "fault":
                 status, payload, headers = dialect.error(step.fault, step.retry_after)
                 self._send(status, payload, headers)
+                return
+            if step.kind == "redirect":
+                self._send_raw(step.status, b"", "text/plain", {"Location": step.text})
                 return
             if step.kind == "malformed_body":
                 self._send_raw(200, b'{"choices": [ {"message": ', "application/json")

@@ -3,12 +3,19 @@ classified the same way, so the call path can decide without knowing who said it
 
 from __future__ import annotations
 
+import socket
+from collections.abc import Iterator
+
 import pytest
 
-from nyx_app.integrations import llm
+from nyx_app.integrations import llm, net_guard
 from nyx_app.integrations.llm import ErrorKind, ProviderFailure
+from nyx_app.settings import Settings
+from tests.fakes.dns import FakeDNS, fake_dns
 from tests.fakes.fixtures import base_for
-from tests.fakes.llm_server import FakeLLM, Step, answer, cut_stream, fault, malformed_body, stall
+from tests.fakes.llm_server import FakeLLM, Step, answer, cut_stream, fault, malformed_body, redirect, stall
+
+__all__ = ["fake_dns"]
 
 MODELS = {"anthropic": "claude-sonnet-4-6", "openai": "gpt-4.1-mini", "gemini": "gemini-2.5-flash-lite"}
 HELLO = [{"role": "user", "content": "hello there"}]
@@ -107,3 +114,136 @@ def test_price_table_is_what_litellm_model_cost_holds() -> None:
         key = model.model_id if model.provider != "gemini" else model.ref
         assert litellm.model_cost[key]["input_cost_per_token"] == llm.price_table()[key]["input_cost_per_token"]
         assert litellm.model_cost[key]["max_input_tokens"] == model.context_window
+
+
+# -- the address guard is on every dialect's path -------------------------------------------------
+
+
+@pytest.fixture
+def nothing_allowed(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The production policy without the tests' loopback exception."""
+    monkeypatch.setattr(net_guard, "get_settings", lambda: Settings(llm_allowed_hosts=""))
+
+
+@pytest.mark.parametrize("provider", MODELS)
+@pytest.mark.parametrize("stream", [False, True])
+async def test_fake_on_loopback_is_refused_unless_allowlisted(
+    fake_llm: FakeLLM, nothing_allowed: None, provider: str, stream: bool
+) -> None:
+    with pytest.raises(ProviderFailure) as caught:
+        await _call(fake_llm, provider, stream=stream)
+    assert caught.value.kind == ErrorKind.ADDRESS_REFUSED
+    assert caught.value.message == (
+        "This endpoint is a loopback address (127.0.0.1), which this server does not call. "
+        "An operator can allow it with NYX_LLM_ALLOWED_HOSTS."
+    )
+    assert fake_llm.calls() == 0
+
+
+@pytest.mark.parametrize("provider", MODELS)
+async def test_a_name_resolving_inward_at_call_time_is_refused(
+    fake_llm: FakeLLM, fake_dns: FakeDNS, provider: str
+) -> None:
+    fake_dns.add("llm.example", "10.1.2.3")
+    with pytest.raises(ProviderFailure) as caught:
+        await llm.complete(
+            model=f"{provider}/{MODELS[provider]}",
+            messages=HELLO,
+            api_key="sk-test-key",
+            api_base=base_for(fake_llm, provider).replace("127.0.0.1", "llm.example"),
+            timeout=5,
+        )
+    assert (caught.value.kind, caught.value.message) == (
+        ErrorKind.ADDRESS_REFUSED,
+        "This endpoint resolves to a private address (10.1.2.3), which this server does not call. "
+        "An operator can allow it with NYX_LLM_ALLOWED_HOSTS.",
+    )
+    # Resolved at call time (LiteLLM's handler tries a refused connection twice: both refused).
+    assert fake_dns.lookups and set(fake_dns.lookups) == {"llm.example"}
+
+
+@pytest.fixture
+def second_server() -> Iterator[FakeLLM]:
+    server = FakeLLM().start()
+    yield server
+    server.stop()
+
+
+@pytest.mark.parametrize("provider", MODELS)
+@pytest.mark.parametrize("stream", [False, True])
+async def test_redirects_are_not_followed(
+    fake_llm: FakeLLM, second_server: FakeLLM, provider: str, stream: bool
+) -> None:
+    target = second_server.openai_base + "/chat/completions"
+    fake_llm.script(MODELS[provider], redirect(target))
+    with pytest.raises(ProviderFailure) as caught:
+        await _call(fake_llm, provider, stream=stream)
+    assert caught.value.kind == ErrorKind.REDIRECT
+    assert caught.value.message == (
+        f"The endpoint answered with a redirect (307 to {target}), which this server does not follow. "
+        "If that is the right address, use it as the base URL."
+    )
+    assert second_server.calls() == 0
+
+
+async def test_litellms_own_clients_go_through_the_guard(nothing_allowed: None, second_server: FakeLLM) -> None:
+    """The backstop for LiteLLM code paths that build their own client instead of using ours."""
+    import litellm
+    from litellm.llms.custom_httpx.http_handler import AsyncHTTPHandler, get_async_httpx_client
+    from litellm.llms.openai.common_utils import BaseOpenAILLM
+
+    llm._litellm()
+    for client in (
+        AsyncHTTPHandler().client,
+        get_async_httpx_client(llm_provider="anthropic").client,
+        litellm.module_level_aclient.client,
+        BaseOpenAILLM._get_async_http_client(),
+    ):
+        assert isinstance(client._transport, net_guard.GuardedTransport)
+    # And for real: a call without our client, to a fresh server (no pooled connection to reuse).
+    for provider in MODELS:
+        with pytest.raises(Exception) as caught:
+            await litellm.acompletion(
+                model=f"{provider}/{MODELS[provider]}",
+                messages=HELLO,
+                api_key="sk-test-key",
+                api_base=base_for(second_server, provider),
+                timeout=5,
+                num_retries=0,
+                max_retries=0,
+            )
+        assert net_guard.refusal_in(caught.value) is not None
+    assert second_server.calls() == 0
+
+
+@pytest.mark.parametrize("provider", MODELS)
+async def test_dead_port_says_so_in_words(fake_llm: FakeLLM, provider: str) -> None:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    base = base_for(fake_llm, provider).replace(fake_llm.url, f"http://127.0.0.1:{port}")
+    with pytest.raises(ProviderFailure) as caught:
+        await llm.complete(
+            model=f"{provider}/{MODELS[provider]}", messages=HELLO, api_key="k", api_base=base, timeout=5
+        )
+    assert (caught.value.kind, caught.value.message) == (
+        ErrorKind.NETWORK,
+        f"Could not connect to the provider at 127.0.0.1:{port}: the connection was refused.",
+    )
+
+
+@pytest.mark.parametrize("provider", MODELS)
+async def test_stall_message_says_how_long_it_waited(fake_llm: FakeLLM, provider: str) -> None:
+    fake_llm.script(MODELS[provider], stall(10))
+    with pytest.raises(ProviderFailure) as caught:
+        await _call(fake_llm, provider, timeout=0.5)
+    host = fake_llm.url.removeprefix("http://")
+    assert caught.value.message == f"The provider at {host} did not answer within 0.5 s."
+
+
+@pytest.mark.parametrize("provider", MODELS)
+async def test_malformed_body_is_said_in_words(fake_llm: FakeLLM, provider: str) -> None:
+    fake_llm.script(MODELS[provider], malformed_body())
+    with pytest.raises(ProviderFailure) as caught:
+        await _call(fake_llm, provider)
+    assert caught.value.message == "The provider's response could not be read (it is not valid JSON)."

@@ -29,6 +29,7 @@ from nyx_app.integrations.llm import Completion, ErrorKind, ProviderFailure
 from nyx_app.models.llm import ERROR_MESSAGE_MAX, LlmCall
 from nyx_app.services.context import TenantContext
 from nyx_app.services.llm import catalog
+from nyx_app.services.llm.attempt import Attempt, AttemptStatus
 from nyx_app.services.llm.credentials import ResolvedProvider, mark_status, resolve_all
 from nyx_app.services.llm.errors import BudgetExceeded, LlmUnavailable, NoProvider
 from nyx_app.services.llm.preferences import get_preferences
@@ -40,7 +41,7 @@ log = logging.getLogger(__name__)
 # Waiting can fix these; the others need another provider (or the user).
 RETRYABLE = {ErrorKind.RATE_LIMIT, ErrorKind.OVERLOADED, ErrorKind.SERVER, ErrorKind.NETWORK}
 # The whole account is affected: its other models in the chain would fail the same way.
-ACCOUNT_WIDE = {ErrorKind.CREDIT, ErrorKind.AUTH}
+ACCOUNT_WIDE = {ErrorKind.CREDIT, ErrorKind.AUTH, ErrorKind.ADDRESS_REFUSED, ErrorKind.REDIRECT}
 COST_STEP = Decimal("0.00000001")  # the precision llm_call.cost_usd stores
 
 
@@ -74,20 +75,6 @@ class LlmRequest:
     limiter: Callable[[str], AbstractAsyncContextManager[object]] | None = None
     # Told of every attempt as soon as it is recorded (a run page shows failed attempts live).
     on_attempt: Callable[[Attempt], Awaitable[None]] | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Attempt:
-    attempt_no: int
-    provider: str
-    model: str
-    status: str  # ok | failed | refused (over budget) | skipped (provider asked to wait)
-    error_kind: str
-    error_message: str
-    tokens_in: int
-    tokens_out: int
-    cost_usd: Decimal
-    latency_ms: int
 
 
 @dataclass
@@ -202,7 +189,7 @@ async def _record(
                 latency_ms=attempt.latency_ms,
             )
         )
-        if attempt.status in ("ok", "failed"):  # only what the provider itself said
+        if attempt.status in (AttemptStatus.OK, AttemptStatus.FAILED):  # only what the provider itself said
             await mark_status(session, ctx, target.provider.name, kind, attempt.error_message, retry_after)
 
 
@@ -244,9 +231,10 @@ async def _attempt(
             on_delta=request.on_delta,
         )
         _check_answer(done, request.validator)
-        status, kind, message, retry_after = "ok", "", "", None
+        status, kind, message, retry_after = AttemptStatus.OK, "", "", None
     except ProviderFailure as failure:
-        status, kind, message, retry_after = "failed", failure.kind.value, failure.message, failure.retry_after
+        status, kind, message = AttemptStatus.FAILED, failure.kind.value, failure.message
+        retry_after = failure.retry_after
         if retry_after is not None:
             message += f" (retry after {retry_after:g} s)"
     latency = int((time.monotonic() - started) * 1000)
@@ -256,7 +244,7 @@ async def _attempt(
         no, target.provider.name, target.model_id, status, kind, message, tokens_in, tokens_out,
         Decimal(str(cost)).quantize(COST_STEP), latency,
     )  # fmt: skip
-    return attempt, done.text if done and status == "ok" else "", retry_after
+    return attempt, done.text if done and status == AttemptStatus.OK else "", retry_after
 
 
 def _waiting(target: _Target, request: LlmRequest) -> Attempt | None:
@@ -269,7 +257,7 @@ def _waiting(target: _Target, request: LlmRequest) -> Attempt | None:
     if request.ignore_retry_at or retry_at is None or retry_at <= utcnow():
         return None
     message = f"The provider asked not to be called before {retry_at:%H:%M:%S} UTC; skipped."
-    return Attempt(0, target.provider.name, target.model_id, "skipped", ErrorKind.RATE_LIMIT.value, message,
+    return Attempt(0, target.provider.name, target.model_id, AttemptStatus.SKIPPED, ErrorKind.RATE_LIMIT.value, message,
                    0, 0, Decimal(0), 0)  # fmt: skip
 
 
@@ -322,7 +310,7 @@ async def complete(ctx: TenantContext, request: LlmRequest) -> LlmResult:
         except BudgetExceeded as refusal:
             if index == 0:
                 raise
-            refused = Attempt(len(attempts) + 1, target.provider.name, target.model_id, "refused",
+            refused = Attempt(len(attempts) + 1, target.provider.name, target.model_id, AttemptStatus.REFUSED,
                               ErrorKind.BUDGET.value, refusal.message, 0, 0, Decimal(0), 0)  # fmt: skip
             attempts.append(refused)
             await _record(ctx, call_id, request.purpose, target, refused)
@@ -338,7 +326,7 @@ async def complete(ctx: TenantContext, request: LlmRequest) -> LlmResult:
             attempts.append(attempt)
             await _record(ctx, call_id, request.purpose, target, attempt, retry_after)
             await _tell(request, attempt)
-            if attempt.status == "ok":
+            if attempt.status == AttemptStatus.OK:
                 return LlmResult(output, target.provider.name, target.model_id, call_id, attempts)
             wait = _retry_wait(attempt, retry_after, tries)
             if wait is None:

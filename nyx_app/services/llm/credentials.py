@@ -2,11 +2,13 @@
 
 Keys are encrypted before they reach the session and leave this module only to the call path;
 everything the UI gets is a ProviderPublic (last four characters of the key at most).
+
+Base URLs are checked against the outbound address policy when saved (``net_guard``), so a
+refused address is said next to the form; the check that protects is the one at each call.
 """
 
 from __future__ import annotations
 
-import ipaddress
 import re
 import uuid
 from dataclasses import dataclass
@@ -18,6 +20,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from nyx_app.db.base import utcnow
+from nyx_app.integrations import net_guard
 from nyx_app.integrations.llm import ErrorKind
 from nyx_app.models.llm import (
     BASE_URL_MAX,
@@ -26,6 +29,7 @@ from nyx_app.models.llm import (
     STATUS_MESSAGE_MAX,
     ProviderCredential,
     ProviderPublic,
+    ProviderStatus,
 )
 from nyx_app.services.context import TenantContext
 from nyx_app.services.errors import InvalidInput, NotFound
@@ -33,32 +37,41 @@ from nyx_app.services.llm import catalog
 from nyx_app.services.llm.crypto import KeyUnreadable, decrypt_key, encrypt_key, last4
 from nyx_app.services.permissions import Action, require
 from nyx_app.services.validation import check_text, optional_text, parse_id, required_text
-from nyx_app.settings import get_settings
 
 KEY_MAX = 500
 NAME_RE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 
-# Provider health, as shown on the Providers page.
-STATUS_OK, STATUS_UNTESTED = "ok", "untested"
 # A provider that keeps answering has its "last OK" time refreshed at most this often.
 STATUS_REFRESH = timedelta(seconds=60)
-STATUS_BY_ERROR: dict[ErrorKind, str] = {
-    ErrorKind.CREDIT: "out_of_credit",
-    ErrorKind.AUTH: "invalid_key",
-    ErrorKind.RATE_LIMIT: "rate_limited",
-    ErrorKind.OVERLOADED: "unreachable",
-    ErrorKind.TIMEOUT: "unreachable",
-    ErrorKind.NETWORK: "unreachable",
-    ErrorKind.SERVER: "unreachable",
-    ErrorKind.INCOMPLETE_STREAM: "unreachable",
+# Provider health after a failed call: every kind of failure says something, so the badge always
+# shows the latest outcome. BUDGET never reaches it (nothing was sent).
+STATUS_BY_ERROR: dict[ErrorKind, ProviderStatus] = {
+    ErrorKind.CREDIT: ProviderStatus.OUT_OF_CREDIT,
+    ErrorKind.AUTH: ProviderStatus.INVALID_KEY,
+    ErrorKind.RATE_LIMIT: ProviderStatus.RATE_LIMITED,
+    ErrorKind.OVERLOADED: ProviderStatus.UNREACHABLE,
+    ErrorKind.TIMEOUT: ProviderStatus.UNREACHABLE,
+    ErrorKind.NETWORK: ProviderStatus.UNREACHABLE,
+    ErrorKind.SERVER: ProviderStatus.UNREACHABLE,
+    ErrorKind.INCOMPLETE_STREAM: ProviderStatus.UNREACHABLE,
+    ErrorKind.REDIRECT: ProviderStatus.UNREACHABLE,
+    ErrorKind.ADDRESS_REFUSED: ProviderStatus.ADDRESS_REFUSED,
+    ErrorKind.BAD_REQUEST: ProviderStatus.REQUEST_REFUSED,
+    ErrorKind.CONTEXT_TOO_LONG: ProviderStatus.REQUEST_REFUSED,
+    ErrorKind.BAD_RESPONSE: ProviderStatus.ANSWER_PROBLEM,
+    ErrorKind.EMPTY: ProviderStatus.ANSWER_PROBLEM,
+    ErrorKind.INVALID: ProviderStatus.ANSWER_PROBLEM,
 }
-STATUS_LABELS = {
-    "ok": "OK",
-    "untested": "Not tested yet",
-    "out_of_credit": "Out of credit",
-    "invalid_key": "Invalid key",
-    "rate_limited": "Rate-limited",
-    "unreachable": "Unreachable",
+STATUS_LABELS: dict[ProviderStatus, str] = {
+    ProviderStatus.OK: "OK",
+    ProviderStatus.UNTESTED: "Not tested yet",
+    ProviderStatus.OUT_OF_CREDIT: "Out of credit",
+    ProviderStatus.INVALID_KEY: "Invalid key",
+    ProviderStatus.RATE_LIMITED: "Rate-limited",
+    ProviderStatus.UNREACHABLE: "Unreachable",
+    ProviderStatus.ADDRESS_REFUSED: "Address not allowed",
+    ProviderStatus.REQUEST_REFUSED: "Last request refused",
+    ProviderStatus.ANSWER_PROBLEM: "Last answer unusable",
 }
 
 
@@ -83,32 +96,27 @@ def _require_manager(ctx: TenantContext) -> None:
     require(ctx, Action.PROVIDER_KEYS_MANAGE)
 
 
-def normalise_base_url(url: str, *, required: bool) -> str:
+async def normalise_base_url(url: str, *, required: bool) -> str:
+    """A clean http(s) base URL the server may call (``net_guard``), or "" when optional and empty."""
     cleaned = optional_text(url, "Base URL", BASE_URL_MAX).rstrip("/")
     if not cleaned:
         if required:
-            raise InvalidInput("Enter the endpoint's base URL, e.g. http://localhost:11434/v1.")
+            raise InvalidInput("Enter the endpoint's base URL, e.g. https://llm.example.com/v1.")
         return ""
-    parsed = urlparse(cleaned)
-    if parsed.scheme not in ("http", "https") or not parsed.hostname:
-        raise InvalidInput("The base URL must start with http:// or https://, e.g. http://localhost:11434/v1.")
-    _check_host(parsed.hostname)
-    return cleaned
-
-
-def _check_host(host: str) -> None:
-    """The server calls this URL with the tenant's key and shows provider errors to the tenant:
-    never let it reach cloud metadata, and on shared deployments nothing internal at all.
-    Only literal addresses and localhost are checked; a hostname resolving inward is not caught."""
     try:
-        ip = ipaddress.ip_address(host.strip("[]"))
+        parsed = urlparse(cleaned)
+        _ = parsed.port  # raises ValueError for a port that is not a number
     except ValueError:
-        ip = None
-    if (ip is not None and ip.is_link_local) or host.lower() == "metadata.google.internal":
-        raise InvalidInput("That address is not allowed for an LLM endpoint.")
-    internal = host.lower() == "localhost" or (ip is not None and (ip.is_private or ip.is_loopback))
-    if internal and not get_settings().llm_allow_private_endpoints:
-        raise InvalidInput("This server does not allow LLM endpoints on local or private addresses.")
+        parsed = None
+    if parsed is None or parsed.scheme not in ("http", "https") or not parsed.hostname:
+        raise InvalidInput("The base URL must start with http:// or https://, e.g. https://llm.example.com/v1.")
+    if parsed.username or parsed.password:
+        raise InvalidInput("Put the key in the key field, not in the base URL.")
+    try:
+        await net_guard.check_url(cleaned)
+    except net_guard.RefusedAddress as refused:
+        raise InvalidInput(refused.message) from None
+    return cleaned
 
 
 def _clean_key(api_key: str, *, required: bool) -> str:
@@ -147,7 +155,7 @@ async def _flush(session: AsyncSession, name: str) -> None:
 
 def _reset_status(cred: ProviderCredential) -> None:
     """A new key or endpoint: what was said about the old one no longer applies."""
-    cred.status, cred.status_at, cred.last_error, cred.last_error_at = STATUS_UNTESTED, None, "", None
+    cred.status, cred.status_at, cred.last_error, cred.last_error_at = ProviderStatus.UNTESTED, None, "", None
 
 
 async def save_key(
@@ -161,7 +169,7 @@ async def save_key(
     cred = await _by_name(session, provider) or ProviderCredential(
         tenant_id=ctx.tenant_id, provider=provider, name=provider
     )
-    cred.base_url = normalise_base_url(base_url, required=False)
+    cred.base_url = await normalise_base_url(base_url, required=False)
     cred.key_ciphertext, cred.key_last4 = encrypt_key(key), last4(key)
     _reset_status(cred)
     cred.updated_at = utcnow()
@@ -186,7 +194,7 @@ async def save_endpoint(
         cred = ProviderCredential(tenant_id=ctx.tenant_id, provider=catalog.OPENAI_COMPATIBLE, name=name)
     elif cred.provider != catalog.OPENAI_COMPATIBLE:
         raise InvalidInput(f"{name!r} is already used by another provider.")
-    cred.base_url = normalise_base_url(base_url, required=True)
+    cred.base_url = await normalise_base_url(base_url, required=True)
     cred.models = parse_model_ids(model_ids)
     if key:  # an empty key field keeps the stored one (local servers often need none)
         cred.key_ciphertext, cred.key_last4 = encrypt_key(key), last4(key)
@@ -231,23 +239,20 @@ async def mark_status(
     message: str,
     retry_after: float | None = None,
 ) -> None:
-    """Record a provider's health after a call: ok on success, or the status its error implies;
-    a rate limit with retry-after also says until when the provider is not to be called.
-
-    Errors that say nothing about the provider's health (bad request, empty answer) leave it as is.
-    """
+    """Record a provider's health after a call: ok on success, else the status its error implies,
+    with the error as ``last_error``; a rate limit with retry-after also says until when the
+    provider is not to be called. The badge always shows the latest outcome."""
     cred = await _by_name(session, name)
-    if cred is None:
+    if cred is None or (kind is not None and kind not in STATUS_BY_ERROR):
         return
     now = utcnow()
-    if kind is None and cred.status == STATUS_OK and cred.retry_at is None and _recent(cred.last_ok_at, now):
+    unchanged = kind is None and cred.status == ProviderStatus.OK and cred.retry_at is None
+    if unchanged and _recent(cred.last_ok_at, now):
         return  # nothing new to say: calls running side by side need not queue on this row's lock
     if kind is None:
-        cred.status, cred.last_ok_at = STATUS_OK, now
-    elif kind in STATUS_BY_ERROR:
-        cred.status, cred.last_error, cred.last_error_at = STATUS_BY_ERROR[kind], message[:STATUS_MESSAGE_MAX], now
+        cred.status, cred.last_ok_at = ProviderStatus.OK, now
     else:
-        return
+        cred.status, cred.last_error, cred.last_error_at = STATUS_BY_ERROR[kind], message[:STATUS_MESSAGE_MAX], now
     cred.retry_at = now + timedelta(seconds=retry_after) if kind == ErrorKind.RATE_LIMIT and retry_after else None
     cred.status_at = now
     session.add(cred)

@@ -4,14 +4,10 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
 
 from nyx_app.integrations.llm import ErrorKind
 from nyx_app.services.errors import ServiceError
-
-if TYPE_CHECKING:
-    from nyx_app.services.llm.call import Attempt
-
+from nyx_app.services.llm.attempt import Attempt
 
 KIND_LABELS: dict[str, str] = {
     ErrorKind.CREDIT: "out of credit",
@@ -28,6 +24,8 @@ KIND_LABELS: dict[str, str] = {
     ErrorKind.EMPTY: "empty answer",
     ErrorKind.INVALID: "answer not usable",
     ErrorKind.BUDGET: "over budget",
+    ErrorKind.ADDRESS_REFUSED: "address not allowed",
+    ErrorKind.REDIRECT: "redirected",
 }
 
 

@@ -11,7 +11,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from nyx_app.db.base import utcnow
-from nyx_app.models.llm import LlmCall
+from nyx_app.models.llm import AttemptStatus, LlmCall
 from nyx_app.services.context import TenantContext
 from nyx_app.services.llm.errors import BudgetExceeded
 
@@ -43,7 +43,7 @@ async def _grouped(session: AsyncSession, key: object, since: datetime) -> list[
         select(  # type: ignore[call-overload]
             key,
             func.count(),
-            func.count().filter(col(LlmCall.status) != "ok"),
+            func.count().filter(col(LlmCall.status) != AttemptStatus.OK),
             func.coalesce(func.sum(LlmCall.tokens_in), 0),
             func.coalesce(func.sum(LlmCall.tokens_out), 0),
             func.coalesce(func.sum(LlmCall.cost_usd), 0),

@@ -14,11 +14,13 @@ from nyx_app.services.llm.call import ImageInput, LlmRequest
 from nyx_app.services.llm.errors import LlmUnavailable, NoProvider
 from nyx_app.services.llm.validators import json_object
 from tests.factories import TenantFactory
+from tests.fakes.dns import FakeDNS, fake_dns
 from tests.fakes.fixtures import connect_providers
 from tests.fakes.llm_server import FakeLLM, answer, cut_stream, empty, fault, malformed_body, stall
 
 SONNET, MINI, GEMINI_PRO = "anthropic/claude-sonnet-4-6", "openai/gpt-4.1-mini", "gemini/gemini-2.5-pro"
 CHAIN = [MINI, GEMINI_PRO]
+__all__ = ["fake_dns"]
 
 
 async def _logged(ctx) -> list[LlmCall]:
@@ -305,3 +307,62 @@ async def test_retry_after_is_honoured_by_later_calls(tenants: TenantFactory, fa
     assert (await probe_provider(acct.ctx, "openai")).ok
     await call.complete(acct.ctx, LlmRequest("fourth", model=MINI, fallbacks=[]))
     assert fake_llm.calls("gpt-4.1-mini") == 2
+
+
+async def test_an_empty_answer_after_a_good_one_shows_on_the_badge(tenants: TenantFactory, fake_llm: FakeLLM) -> None:
+    """The badge used to keep "OK" after an empty or garbled answer: it shows the latest outcome."""
+    acct = await tenants.create()
+    await connect_providers(acct.ctx, fake_llm, "openai")
+    fake_llm.script("gpt-4.1-mini", answer("fine"), empty(), answer("fine again"), malformed_body())
+
+    await call.complete(acct.ctx, LlmRequest("x", model=MINI, fallbacks=[]))
+    assert await _status(acct.ctx, "openai") == ("ok", "")
+    with pytest.raises(LlmUnavailable):
+        await call.complete(acct.ctx, LlmRequest("x", model=MINI, fallbacks=[]))
+    assert await _status(acct.ctx, "openai") == ("answer_problem", "The model returned an empty answer.")
+    await call.complete(acct.ctx, LlmRequest("x", model=MINI, fallbacks=[]))
+    assert (await _status(acct.ctx, "openai"))[0] == "ok"
+    with pytest.raises(LlmUnavailable):
+        await call.complete(acct.ctx, LlmRequest("x", model=MINI, fallbacks=[]))
+    assert await _status(acct.ctx, "openai") == (
+        "answer_problem",
+        "The provider's response could not be read (it is not valid JSON).",
+    )
+
+
+async def test_endpoint_that_turns_inward_after_saving_is_refused_at_call_time(
+    tenants: TenantFactory, fake_llm: FakeLLM, fake_dns: FakeDNS
+) -> None:
+    """DNS rebinding: public when saved, private when called. Nothing is sent, nothing retried."""
+    acct = await tenants.create()
+    fake_dns.play("llm.example", ["93.184.216.34"], ["10.1.2.3"])
+    async with transaction(tenant_id=acct.ctx.tenant_id) as session:
+        await credentials.save_endpoint(session, acct.ctx, "gateway", "https://llm.example/v1", "small, large")
+    await connect_providers(acct.ctx, fake_llm, "gemini")
+
+    chain = ["gateway/large", GEMINI_PRO]
+    result = await call.complete(acct.ctx, LlmRequest("x", model="gateway/small", fallbacks=chain))
+
+    assert result.provider == "gemini"
+    refused = (
+        "This endpoint resolves to a private address (10.1.2.3), which this server does not call. "
+        "An operator can allow it with NYX_LLM_ALLOWED_HOSTS."
+    )
+    # One attempt at the endpoint: not retried, and its other model is not tried either.
+    assert [(a.provider, a.error_kind, a.error_message) for a in result.attempts[:-1]] == [
+        ("gateway", "address_refused", refused)
+    ]
+    assert await _status(acct.ctx, "gateway") == ("address_refused", refused)
+    assert fake_llm.calls() == 1  # only gemini
+
+
+def test_errors_and_spend_do_not_import_the_call_path() -> None:
+    """The old import circle: errors took Attempt from call, which imports errors and spend."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; import nyx_app.services.llm.errors, nyx_app.services.llm.spend; "
+        "assert 'nyx_app.services.llm.call' not in sys.modules"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)

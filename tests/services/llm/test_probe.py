@@ -5,12 +5,14 @@ from __future__ import annotations
 import pytest
 
 from nyx_app.db.session import transaction
+from nyx_app.models.llm import ProviderStatus
 from nyx_app.services.errors import NotFound
-from nyx_app.services.llm import credentials
+from nyx_app.services.llm import credentials, probe
 from nyx_app.services.llm.probe import probe_provider
+from nyx_app.settings import Settings
 from tests.factories import TenantFactory
 from tests.fakes.fixtures import connect_providers
-from tests.fakes.llm_server import FakeLLM, fault
+from tests.fakes.llm_server import FakeLLM, fault, stall
 
 
 async def test_probe_marks_out_of_credit_without_trying_fallbacks(tenants: TenantFactory, fake_llm: FakeLLM) -> None:
@@ -41,3 +43,30 @@ async def test_probe_of_unknown_provider(tenants: TenantFactory) -> None:
     acct = await tenants.create()
     with pytest.raises(NotFound):
         await probe_provider(acct.ctx, "openai")
+
+
+async def test_probe_gives_up_after_its_own_short_timeout(
+    tenants: TenantFactory, fake_llm: FakeLLM, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A stalled provider: the Test button stops after the probe timeout (not the call timeout) and says so."""
+    monkeypatch.setattr(probe, "get_settings", lambda: Settings(llm_probe_timeout_seconds=0.5))
+    acct = await tenants.create()
+    await connect_providers(acct.ctx, fake_llm, "openai")
+    fake_llm.script("gpt-4.1-nano", stall(30))
+
+    result = await probe_provider(acct.ctx, "openai")
+
+    assert not result.ok
+    assert result.message == (
+        "openai did not answer within 0.5 s, so the test gave up. "
+        "It may be overloaded or unreachable; calls from workflows wait longer."
+    )
+    async with transaction(tenant_id=acct.ctx.tenant_id) as session:
+        [openai] = await credentials.list_providers(session, acct.ctx)
+    assert openai.status == ProviderStatus.UNREACHABLE
+    assert openai.last_error.endswith("did not answer within 0.5 s.")
+
+
+def test_probe_timeout_is_a_setting_of_ten_seconds() -> None:
+    assert Settings().llm_probe_timeout_seconds == 10.0
+    assert probe.probe_timeout_seconds() == 10.0

@@ -5,7 +5,9 @@ tests in tests/jobs run it in real worker processes."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
+import threading
 
 import pytest
 from sqlmodel import select
@@ -39,7 +41,19 @@ async def wait_for(predicate, timeout: float = 10.0) -> None:  # type: ignore[no
 
 async def test_flagship_plans_every_action_point_side_by_side(tenants: TenantFactory, fake_llm: FakeLLM) -> None:
     ws = await workspace(tenants, fake_llm, notes_count=2, images=3)
-    fake_llm.script(MODEL, then=respond(flagship(13), latency=0.2))
+    # The plan requests wait for each other at a barrier: it opens only if all 13 are in flight at
+    # once, whatever the machine's load (one after another, it would time out).
+    barrier, opened = threading.Barrier(13, timeout=60), []
+    plays = flagship(13)
+
+    def model(prompt: str) -> str:
+        if prompt.startswith("Write a detailed implementation plan"):
+            with contextlib.suppress(threading.BrokenBarrierError):
+                barrier.wait()
+                opened.append(True)
+        return plays(prompt)
+
+    fake_llm.script(MODEL, then=respond(model))
     run_id = await start(ws, await workflow(ws, template=FLAGSHIP))
 
     run = await run_to_end(ws, run_id)
@@ -51,7 +65,7 @@ async def test_flagship_plans_every_action_point_side_by_side(tenants: TenantFac
     assert [p.label for p in plans] == [f"Action {i}" for i in range(1, 14)]
     assert plans[4].output.startswith("Plan 5: Action 5")
     assert fake_llm.calls(MODEL) == 17  # enrich, action points, 13 plans, synthesis, final
-    assert fake_llm.max_in_flight >= 13  # the plans ran side by side, not one after another
+    assert len(opened) == 13 and fake_llm.max_in_flight >= 13  # side by side, not one after another
     # The screenshots went to the (vision) model with the enrichment step, and only there.
     assert [image_parts(r) for r in fake_llm.requests].count(3) == 1
     assert rows[("final", NO_ITEM)].output.startswith("Final implementation prompt")
@@ -75,7 +89,14 @@ async def test_steps_wait_for_what_they_name_and_independent_ones_run_together(
     tenants: TenantFactory, fake_llm: FakeLLM
 ) -> None:
     ws = await workspace(tenants, fake_llm)
-    fake_llm.script(MODEL, then=respond(lambda p: f"answer to <{p[:12]}>", latency=0.2))
+    together = threading.Barrier(2, timeout=60)  # a and b must be in flight at the same time
+
+    def model(prompt: str) -> str:
+        if prompt.startswith("first"):
+            together.wait()
+        return f"answer to <{prompt[:12]}>"
+
+    fake_llm.script(MODEL, then=respond(model))
     definition = steps(
         {"key": "a", "prompt": "first A"},
         {"key": "b", "prompt": "first B"},
@@ -89,7 +110,7 @@ async def test_steps_wait_for_what_they_name_and_independent_ones_run_together(
     prompts = fake_llm.prompts(MODEL)
     assert sorted(prompts[:2]) == ["first A", "first B"]  # a and b first (together) …
     assert prompts[2] == "then C with answer to <first A> and answer to <first B>"  # … c after both
-    assert fake_llm.max_in_flight == 2
+    assert not together.broken
 
 
 async def test_auto_context_injects_dependencies_and_records_the_trimming(

@@ -1,7 +1,7 @@
 """job queue: procrastinate's schema (runs execute as procrastinate jobs)
 
 Revision ID: 0006
-Revises: 0004
+Revises: 0005
 Create Date: 2026-11-23 20:05:00
 
 The schema SQL comes from the pinned procrastinate package (3.10). A later procrastinate upgrade
@@ -15,7 +15,7 @@ from procrastinate.schema import SchemaManager
 from alembic import op
 
 revision: str = "0006"
-down_revision: str | None = "0004"
+down_revision: str | None = "0005"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -13,13 +13,13 @@ import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import func, text, update
+from sqlalchemy import func, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from nyx_app.db.base import utcnow
-from nyx_app.db.session import transaction
+from nyx_app.db.session import set_context, transaction
 from nyx_app.models.tenancy import EMAIL_MAX, NAME_MAX, AuthSession, Membership, Role, Tenant, User
 from nyx_app.services.errors import AuthError, InvalidInput, NotFound
 from nyx_app.services.passwords import check_password_rules, hash_password, verify_password
@@ -60,13 +60,6 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-async def _set_tenant(session: AsyncSession, tenant_id: uuid.UUID, user_id: uuid.UUID | None = None) -> None:
-    await session.execute(
-        text("SELECT set_config('app.tenant_id', :t, true), set_config('app.user_id', :u, true)"),
-        {"t": str(tenant_id), "u": str(user_id or "")},
-    )
-
-
 async def _new_session(session: AsyncSession, user_id: uuid.UUID, tenant_id: uuid.UUID | None) -> str:
     token = secrets.token_urlsafe(32)
     expires = utcnow() + timedelta(days=get_settings().session_days)
@@ -98,7 +91,7 @@ async def register(email: str, password: str, name: str, tenant_name: str) -> st
         tenant = Tenant(name=tenant_name)
         session.add(tenant)
         await session.flush()
-        await _set_tenant(session, tenant.id, user.id)
+        await set_context(session, tenant.id, user.id)
         session.add(Membership(tenant_id=tenant.id, user_id=user.id, role=Role.OWNER.value))
         await session.flush()
         return await _new_session(session, user.id, tenant.id)
@@ -113,13 +106,9 @@ async def login(email: str, password: str) -> str:
         user = (await session.exec(select(User).where(User.email == email))).first()
         if not verify_password(user.password_hash if user else None, password) or user is None:
             raise AuthError(WRONG_LOGIN)
-        await _set_user(session, user.id)
+        await set_context(session, user_id=user.id)
         first = (await _memberships(session, user.id))[:1]
         return await _new_session(session, user.id, first[0].tenant_id if first else None)
-
-
-async def _set_user(session: AsyncSession, user_id: uuid.UUID) -> None:
-    await session.execute(text("SELECT set_config('app.user_id', :u, true)"), {"u": str(user_id)})
 
 
 async def _memberships(session: AsyncSession, user_id: uuid.UUID) -> list[TenantChoice]:
@@ -160,7 +149,7 @@ async def resolve(token: str) -> Identity | None:
         user = await session.get(User, auth.user_id)
         if user is None:
             return None
-        await _set_user(session, user.id)
+        await set_context(session, user_id=user.id)
         choices = await _memberships(session, user.id)
         current = next((c for c in choices if c.tenant_id == auth.tenant_id), None)
         if current is None:
@@ -182,7 +171,7 @@ async def switch_tenant(token: str, tenant_id: uuid.UUID) -> None:
         auth = await _active_session(session, token)
         if auth is None:
             raise AuthError("Your session has ended. Please log in again.")
-        await _set_user(session, auth.user_id)
+        await set_context(session, user_id=auth.user_id)
         if tenant_id not in {c.tenant_id for c in await _memberships(session, auth.user_id)}:
             raise NotFound("Workspace not found.")
         auth.tenant_id = tenant_id

@@ -1,7 +1,9 @@
 """Accounts, tenants and server-side login sessions.
 
-The browser keeps only a random token; the database keeps its SHA-256. Every event resolves the
-token again, so logging out or being removed from a tenant takes effect on the very next event.
+The browser keeps only a random token (an HttpOnly cookie set by the login route); the database
+keeps its SHA-256. Every event resolves the token again, so logging out or being removed from a
+tenant takes effect on the very next event. Logins and registrations from the web are throttled
+(services/throttle.py) before any password is checked.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from nyx_app.db.base import utcnow
 from nyx_app.db.session import set_context, transaction
 from nyx_app.models.tenancy import EMAIL_MAX, NAME_MAX, AuthSession, Membership, Role, Tenant, User
+from nyx_app.services import throttle
 from nyx_app.services.errors import AuthError, InvalidInput, NotFound
 from nyx_app.services.passwords import check_password_rules, hash_password, verify_password
 from nyx_app.services.validation import required_text
@@ -28,6 +31,14 @@ from nyx_app.settings import get_settings
 
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 WRONG_LOGIN = "E-mail or password is wrong."
+EMAIL_TAKEN = "An account with this e-mail already exists. Log in instead."
+
+
+class EmailTaken(InvalidInput):
+    """Registration with an e-mail that already has an account."""
+
+    def __init__(self) -> None:
+        super().__init__(EMAIL_TAKEN)
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,9 +94,22 @@ async def create_user(session: AsyncSession, email: str, password: str, name: st
     return user
 
 
-async def register(email: str, password: str, name: str, tenant_name: str) -> str:
-    """Create a user, their tenant (they become its owner) and a login. Returns the token."""
+async def register(email: str, password: str, name: str, tenant_name: str, *, address: str | None = None) -> str:
+    """Create a user, their tenant (they become its owner) and a login. Returns the token.
+
+    ``address`` is the client's address for a registration from the web, which is throttled per
+    address; None only for callers that are not the public (admin commands, tests).
+    """
     tenant_name = required_text(tenant_name, "Workspace name", NAME_MAX)
+    normalised = normalise_email(email)
+    required_text(name, "Name", NAME_MAX)
+    check_password_rules(password)
+    async with transaction() as session:
+        taken = (await session.exec(select(User.id).where(User.email == normalised))).first()
+    if address is not None:  # counted once the input is valid: each count may probe an e-mail
+        await throttle.begin_registration(address)
+    if taken is not None:
+        raise EmailTaken
     async with transaction() as session:
         user = await create_user(session, email, password, name)
         tenant = Tenant(name=tenant_name)
@@ -97,15 +121,30 @@ async def register(email: str, password: str, name: str, tenant_name: str) -> st
         return await _new_session(session, user.id, tenant.id)
 
 
-async def login(email: str, password: str) -> str:
+async def login(email: str, password: str, *, address: str) -> str:
+    """Check the password and open a login; returns its token.
+
+    Throttled per account and per client ``address`` (``throttle.Throttled``, raised before the
+    password is looked at). A wrong password and an unknown e-mail get the same answer.
+    """
+    ticket = await throttle.begin_login(email, address)
+    token = await _open_login(email, password)
+    if token is None:
+        raise AuthError(WRONG_LOGIN)  # the failure stays counted
+    await throttle.login_succeeded(ticket)
+    return token
+
+
+async def _open_login(email: str, password: str) -> str | None:
     try:
         email = normalise_email(email)
     except InvalidInput:
-        raise AuthError(WRONG_LOGIN) from None
+        verify_password(None, password)  # the same time as for any wrong login
+        return None
     async with transaction() as session:
         user = (await session.exec(select(User).where(User.email == email))).first()
         if not verify_password(user.password_hash if user else None, password) or user is None:
-            raise AuthError(WRONG_LOGIN)
+            return None
         await set_context(session, user_id=user.id)
         first = (await _memberships(session, user.id))[:1]
         return await _new_session(session, user.id, first[0].tenant_id if first else None)

@@ -60,7 +60,12 @@ def _image_origins(settings: Settings) -> list[str]:
 
 
 def _websocket_origins(settings: Settings) -> list[str]:
-    return [("wss" if o.startswith("https:") else "ws") + o[o.index(":") :] for o in settings.allowed_origins]
+    # CSP host sources cannot spell an IPv6 literal; 'self' covers the page's own host anyway.
+    return [
+        ("wss" if o.startswith("https:") else "ws") + o[o.index(":") :]
+        for o in settings.allowed_origins
+        if "[" not in o
+    ]
 
 
 def content_security_policy(settings: Settings, script_hashes: Iterable[str]) -> str:

@@ -15,6 +15,7 @@ from nyx_app import routes
 from nyx_app.api.cookies import form_values
 from nyx_app.components.post_form import post_form
 from nyx_app.services import auth_feedback
+from nyx_app.services.auth_feedback import Problem
 from nyx_app.services.passwords import PASSWORD_MIN
 from nyx_app.settings import get_settings
 from nyx_app.state.session import AuthState
@@ -28,9 +29,6 @@ class LoginState(AuthState):
     email_error: str = ""
     password_error: str = ""
     workspace_error: str = ""
-    kept_name: str = ""
-    kept_email: str = ""
-    kept_workspace: str = ""
 
     @rx.event
     async def load_login(self):
@@ -44,10 +42,13 @@ class LoginState(AuthState):
         self.error = ""
         if await self._context() is not None:
             return rx.redirect(routes.DASHBOARD)
-        self._show_feedback()
-        return None
+        problems = self._show_feedback()
+        # Refill what was typed straight into the inputs (only after a refusal, so a normal visit
+        # never overwrites typing); the values are never kept in state.
+        kept = form_values(self.router.headers.cookie) if problems else {}
+        return [rx.set_value(field, value) for field, value in kept.items() if field in FIELDS and value]
 
-    def _show_feedback(self) -> None:
+    def _show_feedback(self) -> list[Problem]:
         query = self.router.url.query_parameters
         problems = auth_feedback.parse(query.get("error", ""))
         settings = get_settings()
@@ -60,16 +61,10 @@ class LoginState(AuthState):
         self.name_error, self.email_error, self.password_error, self.workspace_error = (
             " ".join(messages[f]) for f in FIELDS
         )
-        kept = form_values(self.router.headers.cookie) if problems else {}
-        self.kept_name, self.kept_email, self.kept_workspace = (kept.get(f, "") for f in ("name", "email", "workspace"))
+        return problems
 
 
-def _field(
-    label: str, name: str, error: rx.Var[str], kept: rx.Var[str] | None = None, type_: str = "text", **props
-) -> rx.Component:
-    if kept is not None:
-        # The kept value arrives after the page has rendered; a new key remounts the input with it.
-        props.update(default_value=kept, key=kept)
+def _field(label: str, name: str, error: rx.Var[str], type_: str = "text", **props) -> rx.Component:
     return rx.vstack(
         rx.text(label, as_="label", size="2", weight="medium", html_for=name),
         rx.input(
@@ -115,10 +110,8 @@ def login_page() -> rx.Component:
         "Sign in to your workspace",
         _post_form(
             routes.LOGIN_API,
-            _field("E-mail", "email", LoginState.email_error, LoginState.kept_email, "email", auto_complete="username"),
-            _field(
-                "Password", "password", LoginState.password_error, None, "password", auto_complete="current-password"
-            ),
+            _field("E-mail", "email", LoginState.email_error, "email", auto_complete="username"),
+            _field("Password", "password", LoginState.password_error, "password", auto_complete="current-password"),
             _form_error(),
             rx.button("Log in", type="submit", width="100%", id="login-submit"),
         ),
@@ -131,17 +124,16 @@ def register_page() -> rx.Component:
         "Create a workspace; you will be its owner",
         _post_form(
             routes.REGISTER_API,
-            _field("Your name", "name", LoginState.name_error, LoginState.kept_name, auto_complete="name"),
-            _field("E-mail", "email", LoginState.email_error, LoginState.kept_email, "email", auto_complete="username"),
+            _field("Your name", "name", LoginState.name_error, auto_complete="name"),
+            _field("E-mail", "email", LoginState.email_error, "email", auto_complete="username"),
             _field(
                 f"Password (at least {PASSWORD_MIN} characters)",
                 "password",
                 LoginState.password_error,
-                None,
                 "password",
                 auto_complete="new-password",
             ),
-            _field("Workspace name", "workspace", LoginState.workspace_error, LoginState.kept_workspace),
+            _field("Workspace name", "workspace", LoginState.workspace_error),
             _form_error(),
             rx.button("Create account", type="submit", width="100%", id="register-submit"),
         ),

@@ -31,8 +31,8 @@ app = rx.App(
 )
 app.register_lifespan_task(sweep_auth_throttle)
 
-app.add_page(login_page, route=routes.LOGIN, title="Log in · nyxCore", on_load=LoginState.load_login)
-app.add_page(register_page, route=routes.REGISTER, title="Register · nyxCore", on_load=LoginState.load_register)
+app.add_page(login_page, route=routes.LOGIN, title="Log in · nyxCore", on_load=LoginState.load)
+app.add_page(register_page, route=routes.REGISTER, title="Register · nyxCore", on_load=LoginState.load)
 
 signed_in = [
     (dashboard_page, routes.DASHBOARD, "Projects", DashboardState.load),

@@ -31,14 +31,8 @@ class LoginState(AuthState):
     workspace_error: str = ""
 
     @rx.event
-    async def load_login(self):
-        return await self._load()
-
-    @rx.event
-    async def load_register(self):
-        return await self._load()
-
-    async def _load(self):
+    async def load(self):
+        """on_load of both pages: a signed-in user goes on to the dashboard."""
         self.error = ""
         if await self._context() is not None:
             return rx.redirect(routes.DASHBOARD)

@@ -13,7 +13,7 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, Page, WebSocket, expect
 
-from tests.e2e.helpers import create_project, logout, register
+from tests.e2e.helpers import create_project, logout, open_project, register
 
 pytestmark = pytest.mark.e2e
 
@@ -39,6 +39,9 @@ def test_page_script_never_sees_the_session_token(page: Page) -> None:
 
     register(page, "Tess", "Tess's team")
     create_project(page, "Vault")
+    open_project(page, "Vault")
+    page.reload()  # a dynamic route loaded in full: its HTML's inline scripts must be allowed too
+    expect(page.locator("#project-title")).to_have_text("Vault")
     page.click("#user-name")
     expect(page.get_by_role("heading", name="Your account")).to_be_visible()
 

@@ -5,9 +5,11 @@ from nyx_app.models.memory import MemoryEntry
 from nyx_app.models.note_image import NoteImage
 from nyx_app.models.project import Project, ProjectNote
 from nyx_app.models.tenancy import AuthSession, Membership, Role, Tenant, User
+from nyx_app.models.throttle import AuthThrottle
 
 __all__ = [
     "AuthSession",
+    "AuthThrottle",
     "LlmCall",
     "Membership",
     "MemoryEntry",

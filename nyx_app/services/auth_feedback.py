@@ -30,6 +30,9 @@ class Problem(StrEnum):
     PASSWORD_SHORT = "password_short"
     PASSWORD_LONG = "password_long"
     PASSWORD_REFUSED = "password_refused"
+    PASSWORD_WEAK = "password_weak"
+    NAME_INVALID = "name_invalid"
+    WORKSPACE_INVALID = "workspace_invalid"
     WORKSPACE_EMPTY = "workspace_empty"
     WORKSPACE_LONG = "workspace_long"
     LOCKED_ACCOUNT = "locked_account"
@@ -47,6 +50,9 @@ FIELD: dict[Problem, str] = {
     Problem.PASSWORD_SHORT: "password",
     Problem.PASSWORD_LONG: "password",
     Problem.PASSWORD_REFUSED: "password",
+    Problem.PASSWORD_WEAK: "password",
+    Problem.NAME_INVALID: "name",
+    Problem.WORKSPACE_INVALID: "workspace",
     Problem.WORKSPACE_EMPTY: "workspace",
     Problem.WORKSPACE_LONG: "workspace",
 }
@@ -61,6 +67,12 @@ _WORDS: dict[Problem, str] = {
     Problem.PASSWORD_SHORT: f"The password needs at least {PASSWORD_MIN} characters.",
     Problem.PASSWORD_LONG: f"The password is too long (at most {PASSWORD_MAX} characters).",
     Problem.PASSWORD_REFUSED: "This password cannot be used; please choose another.",
+    Problem.PASSWORD_WEAK: (
+        "This password is too easy to guess (a common word, a name, your e-mail or a simple pattern). "
+        "Add another word or two; uncommon words are better."
+    ),
+    Problem.NAME_INVALID: "Name contains invisible or text-direction characters; please remove them.",
+    Problem.WORKSPACE_INVALID: ("Workspace name contains invisible or text-direction characters; please remove them."),
     Problem.WORKSPACE_EMPTY: "Workspace name cannot be empty.",
     Problem.WORKSPACE_LONG: f"Workspace name is too long (at most {NAME_MAX} characters).",
     Problem.FAILED: "That did not work; please check your entries and try again.",
@@ -108,28 +120,41 @@ def parse_wait(value: str, longest_minutes: int) -> int:
     return min(max(minutes, 1), max(longest_minutes, 1))
 
 
+def _text_problem(value: str, label: str, empty: Problem, long: Problem, invalid: Problem) -> Problem | None:
+    try:
+        required_text(value, label, NAME_MAX)
+    except InvalidInput:
+        cleaned = (value or "").strip()
+        if not cleaned:
+            return empty
+        return long if len(cleaned) > NAME_MAX else invalid
+    return None
+
+
 def registration_problems(email: str, password: str, name: str, workspace: str) -> list[Problem]:
     """Every problem of a registration form at once, judged by the services' own checks."""
     problems: list[Problem] = []
-    try:
-        required_text(name, "Name", NAME_MAX)
-    except InvalidInput:
-        problems.append(Problem.NAME_EMPTY if not (name or "").strip() else Problem.NAME_LONG)
+    name_problem = _text_problem(name, "Name", Problem.NAME_EMPTY, Problem.NAME_LONG, Problem.NAME_INVALID)
+    if name_problem:
+        problems.append(name_problem)
     try:
         auth.normalise_email(email)
     except InvalidInput:
         problems.append(Problem.EMAIL_EMPTY if not (email or "").strip() else Problem.EMAIL_INVALID)
     try:
-        check_password_rules(password)
-    except InvalidInput:
+        check_password_rules(password, user_inputs=(email, name))
+    except InvalidInput as refused:
         if len(password) < PASSWORD_MIN:
             problems.append(Problem.PASSWORD_SHORT)
         elif len(password) > PASSWORD_MAX:
             problems.append(Problem.PASSWORD_LONG)
-        else:  # a rule other than length
+        elif refused.message.startswith("This password is too easy to guess"):
+            problems.append(Problem.PASSWORD_WEAK)
+        else:  # a rule other than length or guessability
             problems.append(Problem.PASSWORD_REFUSED)
-    try:
-        required_text(workspace, "Workspace name", NAME_MAX)
-    except InvalidInput:
-        problems.append(Problem.WORKSPACE_EMPTY if not (workspace or "").strip() else Problem.WORKSPACE_LONG)
+    workspace_problem = _text_problem(
+        workspace, "Workspace name", Problem.WORKSPACE_EMPTY, Problem.WORKSPACE_LONG, Problem.WORKSPACE_INVALID
+    )
+    if workspace_problem:
+        problems.append(workspace_problem)
     return problems

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 import reflex as rx
+from reflex.utils import prerequisites
+from reflex_base import constants
 
 from nyx_app import routes
-from nyx_app.api import api
+from nyx_app.api import SecurityHeaders, api
+from nyx_app.jobs.sweepers import sweep_auth_throttle
 from nyx_app.jobs.worker import in_process_worker
 from nyx_app.pages.account import AccountState, account_page
 from nyx_app.pages.auth_pages import LoginState, login_page, register_page
@@ -17,13 +22,20 @@ from nyx_app.pages.project import ProjectState, project_page
 from nyx_app.pages.providers import ProvidersState, providers_page
 from nyx_app.state.session import AuthState
 
-app = rx.App(api_transformer=api, toaster=rx.toast.provider(position="bottom-right"))
+# The built pages, whose inline scripts the Content-Security-Policy allows by hash.
+BUILT_PAGES = prerequisites.get_web_dir() / constants.Dirs.STATIC
+
+app = rx.App(
+    # api first (it mounts Reflex's app under its routes), then the headers around all of it.
+    api_transformer=[api, partial(SecurityHeaders, static_dir=BUILT_PAGES)],
+    toaster=rx.toast.provider(position="bottom-right"),
+)
+app.register_lifespan_task(sweep_auth_throttle)
 # A job worker beside the pages, so ./scripts/run does everything (more: python -m nyx_app.cli worker).
 app.register_lifespan_task(in_process_worker)
 
-public = LoginState.redirect_if_signed_in
-app.add_page(login_page, route=routes.LOGIN, title="Log in · nyxCore", on_load=public)
-app.add_page(register_page, route=routes.REGISTER, title="Register · nyxCore", on_load=public)
+app.add_page(login_page, route=routes.LOGIN, title="Log in · nyxCore", on_load=LoginState.load)
+app.add_page(register_page, route=routes.REGISTER, title="Register · nyxCore", on_load=LoginState.load)
 
 signed_in = [
     (dashboard_page, routes.DASHBOARD, "Projects", DashboardState.load),

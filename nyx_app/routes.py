@@ -2,8 +2,16 @@
 
 from __future__ import annotations
 
-# The cookie holding the browser's session token (state/session.py sets it, api/ reads it).
+# The cookie holding the browser's session token: set HttpOnly by the login and register routes
+# (api/auth_routes.py), read by them, the image route and, from the websocket handshake, the state.
 SESSION_COOKIE = "nyx_session"
+# A short-lived HttpOnly cookie that carries what the user typed back to a form after an error.
+FORM_COOKIE = "nyx_form"
+
+# The forms post here (plain HTTP: only an HTTP response can set an HttpOnly cookie).
+LOGIN_API = "/api/auth/login"
+REGISTER_API = "/api/auth/register"
+LOGOUT_API = "/api/auth/logout"
 
 LOGIN = "/login"
 REGISTER = "/register"

@@ -12,8 +12,9 @@ import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal, NamedTuple
+from urllib.parse import urlsplit
 
-from pydantic import AliasChoices, Field, field_validator, model_validator
+from pydantic import AliasChoices, Field, IPvAnyNetwork, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 PLACEHOLDER_SECRET = "dev-only-change-me"
@@ -88,8 +89,23 @@ class Settings(BaseSettings):
     secret_key: str = PLACEHOLDER_SECRET
     session_days: int = 14
 
-    # Public origin of the app (used for links the backend builds, e.g. image URLs).
+    # Public origin of the app, as the browser sees it: the only origin allowed to open the
+    # websocket, call the API with credentials or post the login forms (CORS, CSRF); an https
+    # scheme makes the session cookie Secure. Browser-facing links the backend builds use it too.
     public_url: str = "http://localhost:3000"
+    # Reverse proxies (addresses or networks, comma-separated) whose X-Forwarded-For and
+    # X-Forwarded-Proto are believed. Empty: the socket's peer is the client, its scheme the scheme.
+    trusted_proxies: Annotated[list[IPvAnyNetwork], NoDecode] = []
+
+    # Login and registration throttling (services/throttle.py), counted in PostgreSQL so every
+    # process sees the same counts. Failed logins per window: per account from one address, per
+    # account from all addresses, per address over all accounts; registrations per address.
+    throttle_login_window_minutes: int = 15
+    throttle_login_per_account_address: int = 5
+    throttle_login_per_account: int = 20
+    throttle_login_per_address: int = 50
+    throttle_registration_window_minutes: int = 60
+    throttle_registrations_per_address: int = 10
 
     # Uploads (OWASP file-upload limits).
     storage_backend: Literal["local", "s3"] = "local"
@@ -145,6 +161,21 @@ class Settings(BaseSettings):
     worker_stalled_seconds: float = 30.0  # a worker silent this long is dead: its jobs are retried
     worker_shutdown_seconds: float = 3.0  # below Reflex's 5 s limit for lifespan tasks
 
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _split_proxies(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("public_url")
+    @classmethod
+    def _check_public_url(cls, value: str) -> str:
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError("NYX_PUBLIC_URL must be an http(s) URL such as https://nyx.example.com")
+        return value
+
     @model_validator(mode="after")
     def _refuse_placeholder_secret(self) -> Settings:
         if self.environment != "development" and self.secret_key == PLACEHOLDER_SECRET:
@@ -184,6 +215,40 @@ class Settings(BaseSettings):
     @property
     def storage_dir(self) -> Path:
         return self.files_dir or self.data_dir / "files" / self.database_name
+
+    @property
+    def public_origin(self) -> str:
+        parts = urlsplit(self.public_url)
+        return f"{parts.scheme}://{parts.netloc}".lower()
+
+    @property
+    def public_is_https(self) -> bool:
+        return urlsplit(self.public_url).scheme == "https"
+
+    @property
+    def allowed_origins(self) -> list[str]:
+        """Origins whose pages may use the app with the user's cookie: the public one; on a
+        loopback address also its other loopback spellings (a developer opening 127.0.0.1 for
+        localhost), which no other site can serve on that port."""
+        parts = urlsplit(self.public_origin)
+        if (parts.hostname or "") not in _LOOPBACK_NAMES:
+            return [self.public_origin]
+        port = f":{parts.port}" if parts.port else ""
+        return [self.public_origin] + [
+            f"{parts.scheme}://{host}{port}"
+            for host in ("localhost", "127.0.0.1", "[::1]")
+            if f"{parts.scheme}://{host}{port}" != self.public_origin
+        ]
+
+    def is_trusted_proxy(self, address: str) -> bool:
+        try:
+            ip = ipaddress.ip_address(address)
+        except ValueError:
+            return False
+        return any(ip in network for network in self.trusted_proxies)
+
+
+_LOOPBACK_NAMES = ("localhost", "127.0.0.1", "::1")
 
 
 def _check_fernet_key(key: str) -> None:

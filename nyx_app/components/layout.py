@@ -7,6 +7,7 @@ from collections.abc import Callable
 import reflex as rx
 
 from nyx_app import routes
+from nyx_app.components.post_form import post_form
 from nyx_app.state.session import AuthState, TenantOption
 
 NAV_LINKS: list[tuple[str, str, str]] = [
@@ -57,7 +58,8 @@ def navbar() -> rx.Component:
         rx.hstack(
             _tenant_switcher(),
             rx.link(AuthState.user_name, href=routes.ACCOUNT, size="2", color_scheme="gray", id="user-name"),
-            rx.button("Log out", variant="soft", size="1", on_click=AuthState.logout, id="logout"),
+            # A real form post: only an HTTP response can clear the HttpOnly session cookie.
+            post_form(routes.LOGOUT_API, rx.button("Log out", variant="soft", size="1", type="submit", id="logout")),
             spacing="3",
             align="center",
         ),

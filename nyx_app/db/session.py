@@ -30,6 +30,17 @@ _AFTER_ROLLBACK = "nyx_after_rollback"
 Action = Callable[[], Awaitable[None]]
 
 
+async def set_context(
+    session: AsyncSession, tenant_id: uuid.UUID | None = None, user_id: uuid.UUID | None = None
+) -> None:
+    """Set (or change) the tenant and user that RLS sees for the rest of this transaction.
+
+    The only place that writes this SQL: services that learn the tenant or user only inside a
+    transaction (login, registration) call this instead of writing ``set_config`` themselves.
+    """
+    await session.execute(_SET_CONTEXT, {"tenant_id": str(tenant_id or ""), "user_id": str(user_id or "")})
+
+
 def after_commit(session: AsyncSession, action: Action) -> None:
     """Run ``action`` once the transaction opened by ``transaction()`` has committed."""
     session.info.setdefault(_AFTER_COMMIT, []).append(action)
@@ -60,7 +71,7 @@ async def transaction(
     async with AsyncSession(app_engine(), expire_on_commit=False) as session:
         try:
             async with session.begin():
-                await session.execute(_SET_CONTEXT, {"tenant_id": str(tenant_id or ""), "user_id": str(user_id or "")})
+                await set_context(session, tenant_id, user_id)
                 yield session
         except BaseException:
             session.info.pop(_AFTER_COMMIT, None)

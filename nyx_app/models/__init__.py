@@ -6,10 +6,12 @@ from nyx_app.models.note_image import NoteImage
 from nyx_app.models.project import Project, ProjectNote
 from nyx_app.models.run import Run, StepRun
 from nyx_app.models.tenancy import AuthSession, Membership, Role, Tenant, User
+from nyx_app.models.throttle import AuthThrottle
 from nyx_app.models.workflow import Workflow, WorkflowInsight
 
 __all__ = [
     "AuthSession",
+    "AuthThrottle",
     "LlmCall",
     "Membership",
     "MemoryEntry",

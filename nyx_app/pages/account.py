@@ -1,4 +1,8 @@
-"""Account: the signed-in user changes their password (members start with an initial one)."""
+"""Account: the signed-in user changes their password (members start with an initial one).
+
+This stays a websocket event: the login keeps its token (only the others are revoked), so no
+cookie has to change.
+"""
 
 from __future__ import annotations
 
@@ -21,7 +25,8 @@ class AccountState(AuthState):
         if form.get("new_password", "") != form.get("repeat_password", ""):
             raise InvalidInput("The two new passwords differ.")
         await self._require()
-        await auth.change_password(self.session_token, form.get("current_password", ""), form.get("new_password", ""))
+        current, new = form.get("current_password", ""), form.get("new_password", "")
+        await auth.change_password(self._session_token(), current, new)
         return rx.toast.success("Password changed; your other logins have been signed out.")
 
 

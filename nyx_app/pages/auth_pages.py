@@ -1,43 +1,86 @@
-"""Log in and register. Identity is established here and nowhere else."""
+"""Log in and register: plain HTML forms that post to the auth routes (api/auth_routes.py).
+
+Only an HTTP response can set the HttpOnly session cookie, and the post's redirect is a full page
+load, so the websocket reconnects carrying the new cookie. A refused form comes back here with
+short codes in the query; the page shows the words for those codes (never text from the URL)
+next to the field they concern, and refills what the user typed (never the password) from the
+form-echo cookie.
+"""
 
 from __future__ import annotations
 
 import reflex as rx
 
 from nyx_app import routes
-from nyx_app.components.layout import error_callout
-from nyx_app.services import auth
-from nyx_app.state.session import AuthState, user_action
+from nyx_app.api.cookies import form_values
+from nyx_app.components.post_form import post_form
+from nyx_app.services import auth_feedback
+from nyx_app.services.auth_feedback import Problem
+from nyx_app.services.passwords import PASSWORD_MIN
+from nyx_app.settings import get_settings
+from nyx_app.state.session import AuthState
+
+FIELDS = ("name", "email", "password", "workspace")
 
 
 class LoginState(AuthState):
+    form_error: str = ""
+    name_error: str = ""
+    email_error: str = ""
+    password_error: str = ""
+    workspace_error: str = ""
+
     @rx.event
-    async def redirect_if_signed_in(self):
+    async def load(self):
+        """on_load of both pages: a signed-in user goes on to the dashboard."""
         self.error = ""
         if await self._context() is not None:
             return rx.redirect(routes.DASHBOARD)
+        problems = self._show_feedback()
+        # Refill what was typed straight into the inputs (only after a refusal, so a normal visit
+        # never overwrites typing); the values are never kept in state.
+        kept = form_values(self.router.headers.cookie) if problems else {}
+        return [rx.set_value(field, value) for field, value in kept.items() if field in FIELDS and value]
 
-    @rx.event
-    @user_action
-    async def login(self, form: dict[str, str]):
-        self.session_token = await auth.login(form.get("email", ""), form.get("password", ""))
-        return rx.redirect(routes.DASHBOARD)
-
-    @rx.event
-    @user_action
-    async def register(self, form: dict[str, str]):
-        self.session_token = await auth.register(
-            form.get("email", ""), form.get("password", ""), form.get("name", ""), form.get("workspace", "")
+    def _show_feedback(self) -> list[Problem]:
+        query = self.router.url.query_parameters
+        problems = auth_feedback.parse(query.get("error", ""))
+        settings = get_settings()
+        longest = max(settings.throttle_login_window_minutes, settings.throttle_registration_window_minutes)
+        wait = auth_feedback.parse_wait(query.get("wait", ""), longest)
+        messages: dict[str, list[str]] = {field: [] for field in ("", *FIELDS)}
+        for problem in problems:
+            messages[auth_feedback.field_of(problem)].append(auth_feedback.words(problem, wait))
+        self.form_error = " ".join(messages[""])
+        self.name_error, self.email_error, self.password_error, self.workspace_error = (
+            " ".join(messages[f]) for f in FIELDS
         )
-        return rx.redirect(routes.DASHBOARD)
+        return problems
 
 
-def _field(label: str, name: str, type_: str = "text", **props) -> rx.Component:
+def _field(label: str, name: str, error: rx.Var[str], type_: str = "text", **props) -> rx.Component:
     return rx.vstack(
         rx.text(label, as_="label", size="2", weight="medium", html_for=name),
-        rx.input(name=name, id=name, type=type_, width="100%", **props),
+        rx.input(
+            name=name,
+            id=name,
+            type=type_,
+            width="100%",
+            required=True,
+            aria_invalid=rx.cond(error != "", "true", "false"),
+            aria_describedby=f"{name}-error",
+            **props,
+        ),
+        rx.cond(error != "", rx.text(error, size="1", color_scheme="red", id=f"{name}-error", role="alert")),
         spacing="1",
         width="100%",
+    )
+
+
+def _form_error() -> rx.Component:
+    return rx.cond(
+        LoginState.form_error != "",
+        rx.callout(LoginState.form_error, icon="triangle-alert", color_scheme="red", role="alert", id="form-error"),
     )
 
 
@@ -52,18 +95,19 @@ def _card(title: str, *children: rx.Component) -> rx.Component:
     )
 
 
+def _post_form(action: str, *children: rx.Component) -> rx.Component:
+    return post_form(action, rx.vstack(*children, spacing="3"), width="100%")
+
+
 def login_page() -> rx.Component:
     return _card(
         "Sign in to your workspace",
-        rx.form(
-            rx.vstack(
-                _field("E-mail", "email", "email", auto_complete="username"),
-                _field("Password", "password", "password", auto_complete="current-password"),
-                error_callout(LoginState.error),
-                rx.button("Log in", type="submit", width="100%", id="login-submit"),
-                spacing="3",
-            ),
-            on_submit=LoginState.login,
+        _post_form(
+            routes.LOGIN_API,
+            _field("E-mail", "email", LoginState.email_error, "email", auto_complete="username"),
+            _field("Password", "password", LoginState.password_error, "password", auto_complete="current-password"),
+            _form_error(),
+            rx.button("Log in", type="submit", width="100%", id="login-submit"),
         ),
         rx.text("No account yet? ", rx.link("Register", href=routes.REGISTER), size="2"),
     )
@@ -72,17 +116,20 @@ def login_page() -> rx.Component:
 def register_page() -> rx.Component:
     return _card(
         "Create a workspace; you will be its owner",
-        rx.form(
-            rx.vstack(
-                _field("Your name", "name", auto_complete="name"),
-                _field("E-mail", "email", "email", auto_complete="username"),
-                _field("Password (at least 8 characters)", "password", "password", auto_complete="new-password"),
-                _field("Workspace name", "workspace"),
-                error_callout(LoginState.error),
-                rx.button("Create account", type="submit", width="100%", id="register-submit"),
-                spacing="3",
+        _post_form(
+            routes.REGISTER_API,
+            _field("Your name", "name", LoginState.name_error, auto_complete="name"),
+            _field("E-mail", "email", LoginState.email_error, "email", auto_complete="username"),
+            _field(
+                f"Password (at least {PASSWORD_MIN} characters)",
+                "password",
+                LoginState.password_error,
+                "password",
+                auto_complete="new-password",
             ),
-            on_submit=LoginState.register,
+            _field("Workspace name", "workspace", LoginState.workspace_error),
+            _form_error(),
+            rx.button("Create account", type="submit", width="100%", id="register-submit"),
         ),
         rx.text("Already registered? ", rx.link("Log in", href=routes.LOGIN), size="2"),
     )

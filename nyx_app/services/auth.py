@@ -1,7 +1,9 @@
 """Accounts, tenants and server-side login sessions.
 
-The browser keeps only a random token; the database keeps its SHA-256. Every event resolves the
-token again, so logging out or being removed from a tenant takes effect on the very next event.
+The browser keeps only a random token (an HttpOnly cookie set by the login route); the database
+keeps its SHA-256. Every event resolves the token again, so logging out or being removed from a
+tenant takes effect on the very next event. Logins and registrations from the web are throttled
+(services/throttle.py) before any password is checked.
 """
 
 from __future__ import annotations
@@ -14,20 +16,29 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from email_validator import EmailNotValidError, validate_email
-from sqlalchemy import func, text, update
+from sqlalchemy import func, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from nyx_app.db.base import utcnow
-from nyx_app.db.session import transaction
+from nyx_app.db.session import set_context, transaction
 from nyx_app.models.tenancy import EMAIL_MAX, NAME_MAX, AuthSession, Membership, Role, Tenant, User
+from nyx_app.services import throttle
 from nyx_app.services.errors import AuthError, InvalidInput, NotFound
 from nyx_app.services.passwords import check_password_rules, hash_password, verify_password
 from nyx_app.services.validation import check_text, required_text
 from nyx_app.settings import get_settings
 
 WRONG_LOGIN = "E-mail or password is wrong."
+EMAIL_TAKEN = "An account with this e-mail already exists. Log in instead."
+
+
+class EmailTaken(InvalidInput):
+    """Registration with an e-mail that already has an account."""
+
+    def __init__(self) -> None:
+        super().__init__(EMAIL_TAKEN)
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,13 +85,6 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-async def _set_tenant(session: AsyncSession, tenant_id: uuid.UUID, user_id: uuid.UUID | None = None) -> None:
-    await session.execute(
-        text("SELECT set_config('app.tenant_id', :t, true), set_config('app.user_id', :u, true)"),
-        {"t": str(tenant_id), "u": str(user_id or "")},
-    )
-
-
 async def _new_session(session: AsyncSession, user_id: uuid.UUID, tenant_id: uuid.UUID | None) -> str:
     token = secrets.token_urlsafe(32)
     expires = utcnow() + timedelta(days=get_settings().session_days)
@@ -104,36 +108,60 @@ async def create_user(session: AsyncSession, email: str, password: str, name: st
     return user
 
 
-async def register(email: str, password: str, name: str, tenant_name: str) -> str:
-    """Create a user, their tenant (they become its owner) and a login. Returns the token."""
+async def register(email: str, password: str, name: str, tenant_name: str, *, address: str | None = None) -> str:
+    """Create a user, their tenant (they become its owner) and a login. Returns the token.
+
+    ``address`` is the client's address for a registration from the web, which is throttled per
+    address; None only for callers that are not the public (admin commands, tests).
+    """
     tenant_name = required_text(tenant_name, "Workspace name", NAME_MAX)
+    normalised = normalise_email(email)
+    required_text(name, "Name", NAME_MAX)
+    check_password_rules(password)
+    async with transaction() as session:
+        taken = (await session.exec(select(User.id).where(User.email == normalised))).first()
+    if address is not None:  # counted once the input is valid: each count may probe an e-mail
+        await throttle.begin_registration(address)
+    if taken is not None:
+        raise EmailTaken
     async with transaction() as session:
         user = await create_user(session, email, password, name)
         tenant = Tenant(name=tenant_name)
         session.add(tenant)
         await session.flush()
-        await _set_tenant(session, tenant.id, user.id)
+        await set_context(session, tenant.id, user.id)
         session.add(Membership(tenant_id=tenant.id, user_id=user.id, role=Role.OWNER.value))
         await session.flush()
         return await _new_session(session, user.id, tenant.id)
 
 
-async def login(email: str, password: str) -> str:
+async def login(email: str, password: str, *, address: str) -> str:
+    """Check the password and open a login; returns its token.
+
+    Throttled per account and per client ``address`` (``throttle.Throttled``, raised before the
+    password is looked at). A wrong password and an unknown e-mail get the same answer.
+    """
+    ticket = await throttle.begin_login(email, address)
+    token = await _open_login(email, password)
+    if token is None:
+        raise AuthError(WRONG_LOGIN)  # the failure stays counted
+    await throttle.login_succeeded(ticket)
+    return token
+
+
+async def _open_login(email: str, password: str) -> str | None:
     try:
         email = normalise_email(email)
     except InvalidInput:
-        raise AuthError(WRONG_LOGIN) from None
+        verify_password(None, password)  # the same time as for any wrong login
+        return None
     async with transaction() as session:
         user = (await session.exec(select(User).where(User.email == email))).first()
         if not verify_password(user.password_hash if user else None, password) or user is None:
-            raise AuthError(WRONG_LOGIN)
-        await _set_user(session, user.id)
+            return None
+        await set_context(session, user_id=user.id)
         first = (await _memberships(session, user.id))[:1]
         return await _new_session(session, user.id, first[0].tenant_id if first else None)
-
-
-async def _set_user(session: AsyncSession, user_id: uuid.UUID) -> None:
-    await session.execute(text("SELECT set_config('app.user_id', :u, true)"), {"u": str(user_id)})
 
 
 async def _memberships(session: AsyncSession, user_id: uuid.UUID) -> list[TenantChoice]:
@@ -174,7 +202,7 @@ async def resolve(token: str) -> Identity | None:
         user = await session.get(User, auth.user_id)
         if user is None:
             return None
-        await _set_user(session, user.id)
+        await set_context(session, user_id=user.id)
         choices = await _memberships(session, user.id)
         current = next((c for c in choices if c.tenant_id == auth.tenant_id), None)
         if current is None:
@@ -196,7 +224,7 @@ async def switch_tenant(token: str, tenant_id: uuid.UUID) -> None:
         auth = await _active_session(session, token)
         if auth is None:
             raise AuthError("Your session has ended. Please log in again.")
-        await _set_user(session, auth.user_id)
+        await set_context(session, user_id=auth.user_id)
         if tenant_id not in {c.tenant_id for c in await _memberships(session, auth.user_id)}:
             raise NotFound("Workspace not found.")
         auth.tenant_id = tenant_id

@@ -1,8 +1,12 @@
 """The login, read again from the database on every event.
 
-The browser holds only a random token (cookie); who the user is and which tenant they work in
-come from the server-side session row. Logging out or being removed from a tenant therefore
-takes effect on the very next event.
+The browser holds only a random token, in an HttpOnly cookie that the login route sets
+(api/auth_routes.py): no page script can read it, and it is never in state or in a websocket
+frame. The websocket handshake carries the cookie; Reflex hands the handshake's headers to every
+event as ``self.router.headers`` and leaves the ``cookie`` field out of what it sends to the
+browser. Who the user is and which tenant they work in come from the server-side session row,
+so logging out, a password change elsewhere or removal from a tenant takes effect on the very
+next event. A new cookie is seen after a full page load (the forms post, so they navigate).
 """
 
 from __future__ import annotations
@@ -17,14 +21,13 @@ import reflex as rx
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from nyx_app import routes
+from nyx_app.api.cookies import session_token
 from nyx_app.db.session import transaction
 from nyx_app.services import auth
 from nyx_app.services.context import TenantContext
 from nyx_app.services.errors import ServiceError
 from nyx_app.services.validation import parse_id
-from nyx_app.settings import get_settings
 
-SESSION_COOKIE = routes.SESSION_COOKIE
 SESSION_ENDED = "Your session has ended. Please log in again."
 T = TypeVar("T")
 
@@ -89,9 +92,6 @@ class TenantOption:
 
 
 class AuthState(rx.State):
-    session_token: str = rx.Cookie(
-        "", name=SESSION_COOKIE, path="/", same_site="strict", max_age=get_settings().session_days * 86400
-    )
     # What the navigation shows; never used to decide anything.
     user_name: str = ""
     user_email: str = ""
@@ -103,9 +103,13 @@ class AuthState(rx.State):
     # The message of the last refused action on the current page.
     error: str = ""
 
+    def _session_token(self) -> str:
+        """The token from this tab's websocket handshake (a method, never a state var)."""
+        return session_token(self.router.headers.cookie)
+
     async def _context(self) -> TenantContext | None:
         """Resolve the session now; refresh what the navigation shows."""
-        ident = await auth.resolve(self.session_token)
+        ident = await auth.resolve(self._session_token())
         if ident is None:
             self.user_name = self.user_email = self.tenant_id = self.tenant_name = self.role = ""
             self.can_manage_members = False
@@ -145,15 +149,7 @@ class AuthState(rx.State):
     @rx.event
     async def switch_tenant(self, tenant_id: str):
         try:
-            await auth.switch_tenant(self.session_token, parse_id(tenant_id, "Workspace"))
+            await auth.switch_tenant(self._session_token(), parse_id(tenant_id, "Workspace"))
         except ServiceError as exc:
             return rx.toast.error(exc.message)
         return rx.redirect(routes.DASHBOARD)
-
-    @rx.event
-    async def logout(self):
-        if self.session_token:
-            await auth.logout(self.session_token)
-        self.session_token = ""
-        await self._context()
-        return rx.redirect(routes.LOGIN)

@@ -62,6 +62,8 @@ def app_env() -> dict[str, str]:
     env.update(NYX_DATABASE_NAME=E2E_DATABASE, NYX_ENVIRONMENT="test", REFLEX_TELEMETRY_ENABLED="false")
     # The app may call the fake LLM server on loopback, and nothing else inside (net_guard).
     env.update(NYX_LLM_ALLOWED_HOSTS="127.0.0.1")
+    # Every browser test registers from 127.0.0.1; the real limit (10 an hour) is tested elsewhere.
+    env.update(NYX_THROTTLE_REGISTRATIONS_PER_ADDRESS="100000")
     env.setdefault("REFLEX_USE_SYSTEM_BUN", "1")
     tools = f"{ROOT_DIR / '.tools/node_modules/.bin'}:{ROOT_DIR / '.venv/bin'}"
     env["PATH"] = f"{tools}:{env.get('PATH', '')}"
@@ -75,11 +77,14 @@ def app_url(app_env: dict[str, str]) -> Iterator[str]:
     ARTIFACTS.mkdir(exist_ok=True)
     log = ARTIFACTS / "e2e-app.log"
     cmd = ["reflex", "run", "--env", "prod", "--single-port", "--frontend-port", str(port), "--backend-port", str(port)]
+    # The browser opens 127.0.0.1 (and the frontend then opens its websocket there too): that is
+    # the app's own origin, the only one CORS, the websocket and the login forms accept.
+    base = f"http://127.0.0.1:{port}"
+    env = {**app_env, "NYX_PUBLIC_URL": base}
     with log.open("wb") as out:
         proc = subprocess.Popen(
-            cmd, cwd=ROOT_DIR, env=app_env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+            cmd, cwd=ROOT_DIR, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
         )
-    base = f"http://127.0.0.1:{port}"
     try:
         _wait_for(f"{base}/ping", proc, log)
         _wait_for(f"{base}/login", proc, log)

@@ -78,7 +78,26 @@ def test_bad_input_gets_a_clear_message(page: Page) -> None:
     page.fill("#password", PASSWORD)
     page.fill("#workspace", "Another")
     page.click("#register-submit")
-    expect(page.locator("#form-error")).to_contain_text("already exists")
+    expect(page.locator("#email-error")).to_have_text("An account with this e-mail already exists. Log in instead.")
+    # What was typed comes back (never the password), and every field says what is wrong with it.
+    expect(page.locator("#name")).to_have_value("Cleo again")
+    expect(page.locator("#email")).to_have_value(email)
+    expect(page.locator("#workspace")).to_have_value("Another")
+    expect(page.locator("#password")).to_have_value("")
+    page.fill("#name", "x" * 121)
+    page.fill("#email", unique_email("cleo"))
+    page.fill("#password", "short")
+    page.fill("#workspace", "y" * 121)
+    page.click("#register-submit")
+    expect(page.locator("#name-error")).to_have_text("Name is too long (at most 120 characters).")
+    expect(page.locator("#password-error")).to_have_text("The password needs at least 8 characters.")
+    expect(page.locator("#workspace-error")).to_have_text("Workspace name is too long (at most 120 characters).")
+    expect(page.locator("#email-error")).to_have_count(0)
+
+    # Codes in a crafted URL show only the app's own words; free text never appears.
+    page.goto("/login?error=wrong,Call%20555-0100%20to%20unlock&wait=3")
+    expect(page.locator("#form-error")).to_have_text("E-mail or password is wrong.")
+    expect(page.get_by_text("555-0100")).to_have_count(0)
 
 
 def test_projects_rename_publish_delete_and_notes_edit(page: Page) -> None:

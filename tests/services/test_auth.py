@@ -6,6 +6,8 @@ from nyx_app.services.errors import AuthError, InvalidInput
 from nyx_app.services.passwords import hash_password, verify_password
 from tests.factories import PASSWORD, TenantFactory
 
+ADDRESS = "192.0.2.1"
+
 
 def test_password_hash_is_argon2_and_verifies() -> None:
     hashed = hash_password("s3cret-password")
@@ -47,15 +49,15 @@ async def test_bad_registration_input_says_what_to_fix(db, email, password, name
 async def test_wrong_password_and_unknown_email_get_the_same_message(tenants: TenantFactory) -> None:
     account = await tenants.create()
     with pytest.raises(AuthError) as wrong:
-        await auth.login(account.email, "not the password")
+        await auth.login(account.email, "not the password", address=ADDRESS)
     with pytest.raises(AuthError) as unknown:
-        await auth.login("nobody@example.test", PASSWORD)
+        await auth.login("nobody@example.test", PASSWORD, address=ADDRESS)
     assert str(wrong.value) == str(unknown.value) == auth.WRONG_LOGIN
 
 
 async def test_logout_revokes_the_session_immediately(tenants: TenantFactory) -> None:
     account = await tenants.create()
-    token = await auth.login(account.email, PASSWORD)
+    token = await auth.login(account.email, PASSWORD, address=ADDRESS)
     assert await auth.resolve(token) is not None
     await auth.logout(token)
     assert await auth.resolve(token) is None
@@ -71,12 +73,12 @@ async def test_a_random_token_resolves_to_nobody(db) -> None:
 async def test_demo_account_only_on_an_empty_database(db) -> None:
     assert await auth.create_demo_account("demo@example.test", PASSWORD) is True
     assert await auth.create_demo_account("demo2@example.test", PASSWORD) is False
-    assert await auth.login("demo@example.test", PASSWORD)
+    assert await auth.login("demo@example.test", PASSWORD, address=ADDRESS)
 
 
 async def test_change_password_checks_the_current_one_and_ends_other_logins(tenants: TenantFactory) -> None:
     account = await tenants.create()
-    other_login = await auth.login(account.email, PASSWORD)
+    other_login = await auth.login(account.email, PASSWORD, address=ADDRESS)
     with pytest.raises(InvalidInput, match="current password is wrong"):
         await auth.change_password(account.token, "not it", "brand-new-password")
     with pytest.raises(InvalidInput, match="at least 8"):
@@ -89,8 +91,8 @@ async def test_change_password_checks_the_current_one_and_ends_other_logins(tena
     assert await auth.resolve(account.token) is not None  # this login goes on
     assert await auth.resolve(other_login) is None  # every other one ends
     with pytest.raises(AuthError):
-        await auth.login(account.email, PASSWORD)
-    assert await auth.login(account.email, "brand-new-password")
+        await auth.login(account.email, PASSWORD, address=ADDRESS)
+    assert await auth.login(account.email, "brand-new-password", address=ADDRESS)
 
 
 async def test_change_password_needs_a_live_session(tenants: TenantFactory) -> None:

@@ -16,7 +16,7 @@ async def test_owner_adds_new_and_existing_users_who_then_switch_tenants(tenants
         listed = {(m.email, m.role) for m in await members.list_members(s, owner.ctx)}
     assert listed == {(owner.email, "owner"), ("new@example.test", "admin"), (other.email, "member")}
 
-    token = await auth.login("new@example.test", "initial-pw-1")
+    token = await auth.login("new@example.test", "initial-pw-1", address="192.0.2.1")
     ident = await auth.resolve(token)
     assert ident is not None and ident.tenant_name == "Owner's" and ident.role is Role.ADMIN
 

@@ -1,0 +1,132 @@
+"""POST /api/auth/login, /register, /logout: the only places a session cookie is set or cleared.
+
+The login and register pages are plain HTML forms posting here, so the answer (a 303 redirect)
+is a full navigation: the page's websocket reconnects and its handshake carries the new cookie.
+A refusal redirects back to the form with short codes in the query (services/auth_feedback.py)
+and what the user typed in the form-echo cookie. Every route first checks that the form came
+from the app's own pages (login CSRF, logout CSRF).
+"""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qsl, urlencode
+
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, RedirectResponse, Response
+from starlette.routing import Route
+
+from nyx_app import routes
+from nyx_app.api import cookies
+from nyx_app.api.client import client_address, from_own_origin, is_https
+from nyx_app.services import auth
+from nyx_app.services.auth_feedback import Problem, for_throttle, registration_problems
+from nyx_app.services.errors import AuthError, InvalidInput
+from nyx_app.services.throttle import Throttled
+
+FORM_MAX_BYTES = 16 * 1024
+_NO_STORE = {"Cache-Control": "no-store"}
+
+
+class _FormTooLarge(Exception):
+    pass
+
+
+async def _read_form(request: Request) -> dict[str, str]:
+    """The urlencoded body of a small form (anything else reads as empty)."""
+    if not request.headers.get("content-type", "").startswith("application/x-www-form-urlencoded"):
+        return {}
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > FORM_MAX_BYTES:
+            raise _FormTooLarge
+    try:
+        pairs = parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True, max_num_fields=20)
+    except ValueError:
+        raise _FormTooLarge from None
+    return dict(pairs)
+
+
+def _refused() -> Response:
+    return PlainTextResponse(
+        "Refused: this form was not sent from nyxCore's own pages. Open the page again and retry.",
+        status_code=403,
+        headers=_NO_STORE,
+    )
+
+
+def _back(request: Request, page: str, problems: list[Problem], form: dict[str, str], wait: int = 0) -> Response:
+    query = {"error": ",".join(p.value for p in problems)}
+    if wait:
+        query["wait"] = str(wait)
+    response = RedirectResponse(f"{page}?{urlencode(query, safe=',')}", status_code=303, headers=_NO_STORE)
+    cookies.set_form_cookie(response, form, secure=is_https(request))
+    return response
+
+
+def _signed_in(request: Request, token: str) -> Response:
+    secure = is_https(request)
+    response = RedirectResponse(routes.DASHBOARD, status_code=303, headers=_NO_STORE)
+    cookies.set_session_cookie(response, token, secure=secure)
+    cookies.clear_form_cookie(response, secure=secure)
+    return response
+
+
+async def login(request: Request) -> Response:
+    if not from_own_origin(request):
+        return _refused()
+    try:
+        form = await _read_form(request)
+    except _FormTooLarge:
+        return PlainTextResponse("The form is too large.", status_code=413, headers=_NO_STORE)
+    email = form.get("email", "")
+    kept = {"email": email}
+    try:
+        token = await auth.login(email, form.get("password", ""), address=client_address(request))
+    except Throttled as refused:
+        return _back(request, routes.LOGIN, [for_throttle(refused)], kept, wait=refused.wait_minutes)
+    except AuthError:
+        return _back(request, routes.LOGIN, [Problem.WRONG_LOGIN], kept)
+    return _signed_in(request, token)
+
+
+async def register(request: Request) -> Response:
+    if not from_own_origin(request):
+        return _refused()
+    try:
+        form = await _read_form(request)
+    except _FormTooLarge:
+        return PlainTextResponse("The form is too large.", status_code=413, headers=_NO_STORE)
+    name, email, password, workspace = (form.get(k, "") for k in ("name", "email", "password", "workspace"))
+    kept = {"name": name, "email": email, "workspace": workspace}
+    problems = registration_problems(email, password, name, workspace)
+    if problems:
+        return _back(request, routes.REGISTER, problems, kept)
+    try:
+        token = await auth.register(email, password, name, workspace, address=client_address(request))
+    except Throttled as refused:
+        return _back(request, routes.REGISTER, [for_throttle(refused)], kept, wait=refused.wait_minutes)
+    except auth.EmailTaken:
+        return _back(request, routes.REGISTER, [Problem.EMAIL_TAKEN], kept)
+    except InvalidInput:  # a rule the codes do not name yet, or a registration racing this one
+        return _back(request, routes.REGISTER, [Problem.FAILED], kept)
+    return _signed_in(request, token)
+
+
+async def logout(request: Request) -> Response:
+    if not from_own_origin(request):
+        return _refused()
+    token = request.cookies.get(routes.SESSION_COOKIE, "")
+    if token:
+        await auth.logout(token)
+    secure = is_https(request)
+    response = RedirectResponse(routes.LOGIN, status_code=303, headers=_NO_STORE)
+    cookies.clear_session_cookie(response, secure=secure)
+    return response
+
+
+auth_routes = [
+    Route(routes.LOGIN_API, login, methods=["POST"], name="login"),
+    Route(routes.REGISTER_API, register, methods=["POST"], name="register"),
+    Route(routes.LOGOUT_API, logout, methods=["POST"], name="logout"),
+]

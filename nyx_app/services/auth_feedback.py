@@ -1,0 +1,160 @@
+"""What the login and registration forms tell the user, as short codes and as words.
+
+The forms post to HTTP routes, which answer with a redirect back to the page carrying codes in
+the query (``?error=name_empty,email_taken``). The page shows the words for known codes only, so
+no text from a URL ever reaches the user (a crafted link cannot make the app say anything).
+Each problem belongs to one field, or to the whole form (field ``""``).
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from nyx_app.models.tenancy import NAME_MAX
+from nyx_app.models.throttle import ThrottleScope
+from nyx_app.services import auth, throttle
+from nyx_app.services.errors import InvalidInput
+from nyx_app.services.passwords import PASSWORD_MAX, PASSWORD_MIN, check_password_rules
+from nyx_app.services.validation import required_text
+
+MAX_CODES = 8
+
+
+class Problem(StrEnum):
+    WRONG_LOGIN = "wrong"
+    NAME_EMPTY = "name_empty"
+    NAME_LONG = "name_long"
+    EMAIL_EMPTY = "email_empty"
+    EMAIL_INVALID = "email_invalid"
+    EMAIL_TAKEN = "email_taken"
+    PASSWORD_SHORT = "password_short"
+    PASSWORD_LONG = "password_long"
+    PASSWORD_REFUSED = "password_refused"
+    PASSWORD_WEAK = "password_weak"
+    NAME_INVALID = "name_invalid"
+    WORKSPACE_INVALID = "workspace_invalid"
+    WORKSPACE_EMPTY = "workspace_empty"
+    WORKSPACE_LONG = "workspace_long"
+    LOCKED_ACCOUNT = "locked_account"
+    LOCKED_ADDRESS = "locked_address"
+    LOCKED_REGISTRATIONS = "locked_registrations"
+    FAILED = "failed"
+
+
+FIELD: dict[Problem, str] = {
+    Problem.NAME_EMPTY: "name",
+    Problem.NAME_LONG: "name",
+    Problem.EMAIL_EMPTY: "email",
+    Problem.EMAIL_INVALID: "email",
+    Problem.EMAIL_TAKEN: "email",
+    Problem.PASSWORD_SHORT: "password",
+    Problem.PASSWORD_LONG: "password",
+    Problem.PASSWORD_REFUSED: "password",
+    Problem.PASSWORD_WEAK: "password",
+    Problem.NAME_INVALID: "name",
+    Problem.WORKSPACE_INVALID: "workspace",
+    Problem.WORKSPACE_EMPTY: "workspace",
+    Problem.WORKSPACE_LONG: "workspace",
+}
+
+_WORDS: dict[Problem, str] = {
+    Problem.WRONG_LOGIN: auth.WRONG_LOGIN,
+    Problem.NAME_EMPTY: "Name cannot be empty.",
+    Problem.NAME_LONG: f"Name is too long (at most {NAME_MAX} characters).",
+    Problem.EMAIL_EMPTY: "E-mail cannot be empty.",
+    Problem.EMAIL_INVALID: "That does not look like an e-mail address.",
+    Problem.EMAIL_TAKEN: auth.EMAIL_TAKEN,
+    Problem.PASSWORD_SHORT: f"The password needs at least {PASSWORD_MIN} characters.",
+    Problem.PASSWORD_LONG: f"The password is too long (at most {PASSWORD_MAX} characters).",
+    Problem.PASSWORD_REFUSED: "This password cannot be used; please choose another.",
+    Problem.PASSWORD_WEAK: (
+        "This password is too easy to guess (a common word, a name, your e-mail or a simple pattern). "
+        "Add another word or two; uncommon words are better."
+    ),
+    Problem.NAME_INVALID: "Name contains invisible or text-direction characters; please remove them.",
+    Problem.WORKSPACE_INVALID: ("Workspace name contains invisible or text-direction characters; please remove them."),
+    Problem.WORKSPACE_EMPTY: "Workspace name cannot be empty.",
+    Problem.WORKSPACE_LONG: f"Workspace name is too long (at most {NAME_MAX} characters).",
+    Problem.FAILED: "That did not work; please check your entries and try again.",
+}
+
+_LOCKS: dict[Problem, ThrottleScope] = {
+    Problem.LOCKED_ACCOUNT: ThrottleScope.LOGIN_ACCOUNT,
+    Problem.LOCKED_ADDRESS: ThrottleScope.LOGIN_ADDRESS,
+    Problem.LOCKED_REGISTRATIONS: ThrottleScope.REGISTER_ADDRESS,
+}
+
+
+def words(problem: Problem, wait_minutes: int = 1) -> str:
+    scope = _LOCKS.get(problem)
+    if scope is not None:
+        return throttle.wait_message(scope, wait_minutes)
+    return _WORDS[problem]
+
+
+def field_of(problem: Problem) -> str:
+    return FIELD.get(problem, "")
+
+
+def for_throttle(refused: throttle.Throttled) -> Problem:
+    if refused.scope is ThrottleScope.REGISTER_ADDRESS:
+        return Problem.LOCKED_REGISTRATIONS
+    if refused.scope is ThrottleScope.LOGIN_ADDRESS:
+        return Problem.LOCKED_ADDRESS
+    return Problem.LOCKED_ACCOUNT
+
+
+def parse(codes: str) -> list[Problem]:
+    """Codes from a URL: unknown ones are dropped, never shown."""
+    known = {p.value for p in Problem}
+    found = [Problem(c) for c in (codes or "").split(",")[:MAX_CODES] if c in known]
+    return list(dict.fromkeys(found))
+
+
+def parse_wait(value: str, longest_minutes: int) -> int:
+    """The wait (whole minutes) in a URL, clamped to what a lock can last."""
+    try:
+        minutes = int(value)
+    except (TypeError, ValueError):
+        return 1
+    return min(max(minutes, 1), max(longest_minutes, 1))
+
+
+def _text_problem(value: str, label: str, empty: Problem, long: Problem, invalid: Problem) -> Problem | None:
+    try:
+        required_text(value, label, NAME_MAX)
+    except InvalidInput:
+        cleaned = (value or "").strip()
+        if not cleaned:
+            return empty
+        return long if len(cleaned) > NAME_MAX else invalid
+    return None
+
+
+def registration_problems(email: str, password: str, name: str, workspace: str) -> list[Problem]:
+    """Every problem of a registration form at once, judged by the services' own checks."""
+    problems: list[Problem] = []
+    name_problem = _text_problem(name, "Name", Problem.NAME_EMPTY, Problem.NAME_LONG, Problem.NAME_INVALID)
+    if name_problem:
+        problems.append(name_problem)
+    try:
+        auth.normalise_email(email)
+    except InvalidInput:
+        problems.append(Problem.EMAIL_EMPTY if not (email or "").strip() else Problem.EMAIL_INVALID)
+    try:
+        check_password_rules(password, user_inputs=(email, name))
+    except InvalidInput as refused:
+        if len(password) < PASSWORD_MIN:
+            problems.append(Problem.PASSWORD_SHORT)
+        elif len(password) > PASSWORD_MAX:
+            problems.append(Problem.PASSWORD_LONG)
+        elif refused.message.startswith("This password is too easy to guess"):
+            problems.append(Problem.PASSWORD_WEAK)
+        else:  # a rule other than length or guessability
+            problems.append(Problem.PASSWORD_REFUSED)
+    workspace_problem = _text_problem(
+        workspace, "Workspace name", Problem.WORKSPACE_EMPTY, Problem.WORKSPACE_LONG, Problem.WORKSPACE_INVALID
+    )
+    if workspace_problem:
+        problems.append(workspace_problem)
+    return problems

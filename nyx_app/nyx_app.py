@@ -15,11 +15,16 @@ from nyx_app.pages.memory import MemoryState, memory_page
 from nyx_app.pages.note import NoteState, note_page
 from nyx_app.pages.project import ProjectState, project_page
 from nyx_app.pages.providers import ProvidersState, providers_page
+from nyx_app.pages.run import run_page
+from nyx_app.pages.run_state import RunState
+from nyx_app.pages.workflow_editor import workflow_page
+from nyx_app.pages.workflow_editor_state import EditorState
 from nyx_app.state.session import AuthState
 
 app = rx.App(api_transformer=api, toaster=rx.toast.provider(position="bottom-right"))
 # A job worker beside the pages, so ./scripts/run does everything (more: python -m nyx_app.cli worker).
 app.register_lifespan_task(in_process_worker)
+
 
 public = LoginState.redirect_if_signed_in
 app.add_page(login_page, route=routes.LOGIN, title="Log in · nyxCore", on_load=public)
@@ -31,6 +36,8 @@ signed_in = [
     (memory_page, routes.MEMORY, "Memory Hub", MemoryState.load),
     (members_page, routes.MEMBERS, "Members", MembersState.load),
     (note_page, routes.NOTE, "Note", NoteState.load),
+    (workflow_page, routes.WORKFLOW, "Workflow", EditorState.load),
+    (run_page, routes.RUN, "Run", RunState.load),
     (providers_page, routes.PROVIDERS, "Providers", ProvidersState.load),
     (account_page, routes.ACCOUNT, "Account", AccountState.load),
 ]

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import importlib
+import threading
+
 import reflex as rx
 
 from nyx_app import routes
@@ -25,6 +28,15 @@ app = rx.App(api_transformer=api, toaster=rx.toast.provider(position="bottom-rig
 # A job worker beside the pages, so ./scripts/run does everything (more: python -m nyx_app.cli worker).
 app.register_lifespan_task(in_process_worker)
 
+
+async def preload_litellm() -> None:
+    """``import litellm`` takes 5-18 s of CPU here. Done lazily inside the first LLM call, it held
+    the event loop that long: every page of the process froze (the run page stayed "loading").
+    A daemon thread pays it after start-up instead (and never holds up a shutdown)."""
+    threading.Thread(target=importlib.import_module, args=("litellm",), name="nyx-preload-litellm", daemon=True).start()
+
+
+app.register_lifespan_task(preload_litellm)
 
 public = LoginState.redirect_if_signed_in
 app.add_page(login_page, route=routes.LOGIN, title="Log in · nyxCore", on_load=public)

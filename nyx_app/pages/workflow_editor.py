@@ -18,14 +18,8 @@ VARIABLES_HINT = (
 )
 
 
-def _label(text: str, control: rx.Component, hint: str = "") -> rx.Component:
-    return rx.vstack(
-        rx.text(text, size="1", weight="medium"),
-        control,
-        *([rx.text(hint, size="1", color_scheme="gray")] if hint else []),
-        spacing="1",
-        width="100%",
-    )
+def _label(text: str, control: rx.Component, width: str = "100%") -> rx.Component:
+    return rx.vstack(rx.text(text, size="1", weight="medium"), control, spacing="1", width=width)
 
 
 def _select(value: rx.Var[str], options: list[tuple[str, str]], on_change, class_name: str) -> rx.Component:  # type: ignore[no-untyped-def]
@@ -131,6 +125,7 @@ def _llm_settings(step: StepForm, index: rx.Var[int]) -> rx.Component:
                     width="8em",
                     class_name="step-temperature",
                 ),
+                "auto",
             ),
             _label(
                 "Max tokens",
@@ -141,6 +136,7 @@ def _llm_settings(step: StepForm, index: rx.Var[int]) -> rx.Component:
                     width="8em",
                     class_name="step-max-tokens",
                 ),
+                "auto",
             ),
             _label(
                 "Output",
@@ -150,6 +146,7 @@ def _llm_settings(step: StepForm, index: rx.Var[int]) -> rx.Component:
                     lambda v: EditorState.set_field(index, "output", v),
                     "step-output-format",
                 ),
+                "auto",
             ),
             _label(
                 "For each item of",
@@ -165,6 +162,7 @@ def _llm_settings(step: StepForm, index: rx.Var[int]) -> rx.Component:
                     value=step.for_each,
                     on_change=lambda v: EditorState.set_field(index, "for_each", v),
                 ),
+                "auto",
             ),
             spacing="3",
             flex_wrap="wrap",

@@ -17,7 +17,7 @@ from nyx_app.db.base import utcnow
 from nyx_app.db.notify import RUN_CONTROL_CHANNEL, RUNS_CHANNEL, notify
 from nyx_app.db.queue import defer_run
 from nyx_app.models.project import ProjectNote
-from nyx_app.models.run import NO_ITEM, Run, RunKind, RunStatus, StepRun, StepStatus
+from nyx_app.models.run import ACTIVE_RUN_STATUSES, NO_ITEM, Run, RunKind, RunStatus, StepRun, StepStatus
 from nyx_app.models.workflow import WorkflowInsight
 from nyx_app.services.context import TenantContext
 from nyx_app.services.errors import Conflict, InvalidInput, NotFound
@@ -39,6 +39,16 @@ async def get_run(session: AsyncSession, ctx: TenantContext, run_id: str | uuid.
     if run is None:
         raise NotFound("Run not found.")
     return run
+
+
+async def active_run(session: AsyncSession, ctx: TenantContext, workflow_id: str | uuid.UUID) -> Run | None:
+    """The run of this workflow that is still going (there is at most one), if any."""
+    wid = parse_id(workflow_id, "Workflow")
+    return (
+        await session.exec(
+            select(Run).where(Run.workflow_id == wid, col(Run.status).in_([s.value for s in ACTIVE_RUN_STATUSES]))
+        )
+    ).first()
 
 
 async def _announce(session: AsyncSession, run: Run) -> None:

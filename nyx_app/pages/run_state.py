@@ -140,7 +140,7 @@ class RunState(AuthState):
     @rx.event(background=True)
     async def watch(self):
         async with self:
-            gen, token, run_id, project_id = self._gen, self.session_token, self._run, self._project
+            gen, token, run_id, project_id = self._gen, self._session_token(), self._run, self._project
         if not run_id:
             return
         async with hub().watch(RUNS_CHANNEL, run_id) as changed:

@@ -88,7 +88,8 @@ async def test_a_graceful_restart_mid_run_resumes_the_run(tenants: TenantFactory
         first.terminate()  # procrastinate waits its graceful timeout, then aborts the job
     async with transaction() as s:
         job_status = (await s.execute(text("SELECT status::text FROM procrastinate_jobs"))).scalars().all()
-    assert job_status == ["aborted"]
+    # Aborted by the shutdown, or already re-queued by the stopping worker's last sweep.
+    assert job_status in (["aborted"], ["todo"])
     assert (await load_run(ws, run_id)).status == RunStatus.RUNNING  # not failed: it will go on
 
     with worker_process() as second:

@@ -40,6 +40,15 @@ async def _sweep_images(grace_minutes: int) -> None:
     print(f"checked {report.checked} stored image objects, removed {len(report.removed)} without a row")
 
 
+def _worker() -> None:
+    import logging
+
+    from nyx_app.jobs.worker import run_worker
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    asyncio.run(run_worker(in_web_process=False))
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="nyx_app.cli")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -49,8 +58,13 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("prepare-db-server", help="start the embedded PostgreSQL server only")
     sweep = sub.add_parser("sweep-images", help="remove stored image files that no row refers to")
     sweep.add_argument("--grace-minutes", type=int, default=60, help="leave younger files alone (uploads in flight)")
+    sub.add_parser("worker", help="run a job worker (runs) against the configured database")
     args = parser.parse_args(argv)
     settings = get_settings()
+
+    if args.command == "worker":
+        _worker()
+        return 0
 
     if args.command == "sweep-images":
         asyncio.run(_sweep_images(args.grace_minutes))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from functools import partial
 
 import reflex as rx
@@ -10,7 +11,9 @@ from reflex_base import constants
 
 from nyx_app import routes
 from nyx_app.api import SecurityHeaders, api
+from nyx_app.integrations import llm
 from nyx_app.jobs.sweepers import sweep_auth_throttle
+from nyx_app.jobs.worker import in_process_worker
 from nyx_app.pages.account import AccountState, account_page
 from nyx_app.pages.auth_pages import LoginState, login_page, register_page
 from nyx_app.pages.dashboard import DashboardState, dashboard_page
@@ -19,6 +22,10 @@ from nyx_app.pages.memory import MemoryState, memory_page
 from nyx_app.pages.note import NoteState, note_page
 from nyx_app.pages.project import ProjectState, project_page
 from nyx_app.pages.providers import ProvidersState, providers_page
+from nyx_app.pages.run import run_page
+from nyx_app.pages.run_state import RunState
+from nyx_app.pages.workflow_editor import workflow_page
+from nyx_app.pages.workflow_editor_state import EditorState
 from nyx_app.state.session import AuthState
 
 # The built pages, whose inline scripts the Content-Security-Policy allows by hash.
@@ -30,6 +37,18 @@ app = rx.App(
     toaster=rx.toast.provider(position="bottom-right"),
 )
 app.register_lifespan_task(sweep_auth_throttle)
+# A job worker beside the pages, so ./scripts/run does everything (more: python -m nyx_app.cli worker).
+app.register_lifespan_task(in_process_worker)
+
+
+async def preload_litellm() -> None:
+    """``import litellm`` takes 5-18 s of CPU here. Done lazily inside the first LLM call, it held
+    the event loop that long: every page of the process froze. A daemon thread pays it after
+    start-up instead (and never holds up a shutdown); it also installs the SSRF guard."""
+    threading.Thread(target=llm.warm_up, name="nyx-preload-litellm", daemon=True).start()
+
+
+app.register_lifespan_task(preload_litellm)
 
 app.add_page(login_page, route=routes.LOGIN, title="Log in · nyxCore", on_load=LoginState.load)
 app.add_page(register_page, route=routes.REGISTER, title="Register · nyxCore", on_load=LoginState.load)
@@ -40,6 +59,8 @@ signed_in = [
     (memory_page, routes.MEMORY, "Memory Hub", MemoryState.load),
     (members_page, routes.MEMBERS, "Members", MembersState.load),
     (note_page, routes.NOTE, "Note", NoteState.load),
+    (workflow_page, routes.WORKFLOW, "Workflow", EditorState.load),
+    (run_page, routes.RUN, "Run", RunState.load),
     (providers_page, routes.PROVIDERS, "Providers", ProvidersState.load),
     (account_page, routes.ACCOUNT, "Account", AccountState.load),
 ]

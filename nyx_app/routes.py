@@ -18,15 +18,26 @@ REGISTER = "/register"
 DASHBOARD = "/"
 PROJECT = "/projects/[project_id]"
 NOTE = "/projects/[project_id]/notes/[note_id]"
+WORKFLOW = "/projects/[project_id]/workflows/[workflow_id]"
+RUN = "/projects/[project_id]/runs/[run_id]"
 MEMORY = "/memory"
 MEMBERS = "/settings/members"
 ACCOUNT = "/settings/account"
 PROVIDERS = "/settings/providers"
 
 
-def project_url(project_id: str) -> str:
-    return f"/projects/{project_id}"
+def project_url(project_id: str, tab: str = "") -> str:
+    """The project page; ``tab`` opens one of its tabs (notes, workflows, runs, settings)."""
+    return f"/projects/{project_id}" + (f"?tab={tab}" if tab else "")
 
 
 def note_url(project_id: str, note_id: str) -> str:
     return f"/projects/{project_id}/notes/{note_id}"
+
+
+def workflow_url(project_id: str, workflow_id: str) -> str:
+    return f"/projects/{project_id}/workflows/{workflow_id}"
+
+
+def run_url(project_id: str, run_id: str) -> str:
+    return f"/projects/{project_id}/runs/{run_id}"

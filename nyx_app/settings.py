@@ -83,7 +83,8 @@ class Settings(BaseSettings):
     owner_password: str = "nyx_owner_dev"
     app_role: str = "nyx_app"
     app_password: str = "nyx_app_dev"
-    db_pool_size: int = 5
+    db_pool_size: int = 10
+    db_max_overflow: int = 20
 
     secret_key: str = PLACEHOLDER_SECRET
     session_days: int = 14
@@ -141,6 +142,24 @@ class Settings(BaseSettings):
     llm_allowed_hosts: Annotated[tuple[AllowedHost, ...], NoDecode] = ()
     # Replaced by llm_allowed_hosts; still read so that a deployment that set it learns what to do.
     llm_allow_private_endpoints: bool | None = None
+
+    # Runs (the workflow engine) and their workers.
+    run_max_parallel_steps: int = 16  # LLM calls of one run at once
+    llm_provider_concurrency: int = 16  # calls to one provider account at once, per worker process
+    run_max_images: int = 20  # images sent with one request
+    run_max_image_bytes: int = 20 * 1024 * 1024
+    run_default_context_tokens: int = 32_000  # context window assumed for models the catalog does not know
+    run_stream_flush_seconds: float = 0.3  # how often streamed output is written (and pages told)
+    run_heartbeat_seconds: float = 15.0
+    run_stale_minutes: float = 10.0  # a run without a heartbeat this long, and no worker holding it, fails
+    run_max_job_attempts: int = 5  # interruptions after which a run fails instead of resuming again
+    run_sweep_seconds: float = 30.0
+    run_orphan_sweep_seconds: float = 300.0  # the sweep that visits every tenant runs less often
+    worker_in_process: bool = True  # ./scripts/run starts a worker inside the web process
+    worker_concurrency: int = 8  # jobs (runs) one worker process executes at once
+    worker_heartbeat_seconds: float = 10.0
+    worker_stalled_seconds: float = 30.0  # a worker silent this long is dead: its jobs are retried
+    worker_shutdown_seconds: float = 3.0  # below Reflex's 5 s limit for lifespan tasks
 
     @field_validator("trusted_proxies", mode="before")
     @classmethod

@@ -109,5 +109,6 @@ def provider_model_picker(
         ),
         spacing="2",
         align="center",
+        flex_wrap="wrap",  # the two selects stack on a phone instead of running off the screen
         id=id,
     )

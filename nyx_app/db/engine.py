@@ -18,6 +18,7 @@ def app_engine() -> AsyncEngine:
     return create_async_engine(
         app_url(settings),
         pool_size=settings.db_pool_size,
+        max_overflow=settings.db_max_overflow,
         pool_pre_ping=True,
     )
 

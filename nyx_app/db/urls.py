@@ -52,3 +52,9 @@ def _normalise_driver(url: str) -> str:
     if parsed.drivername in ("postgresql", "postgres"):
         parsed = parsed.set(drivername="postgresql+psycopg")
     return parsed.render_as_string(hide_password=False)
+
+
+def libpq_url(url: str) -> str:
+    """A SQLAlchemy URL as psycopg/libpq take it (no "+driver"), for connections made without
+    SQLAlchemy: the LISTEN connection and the job queue's pool."""
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)

@@ -58,6 +58,12 @@ def price_table() -> dict[str, dict[str, Any]]:
     return data
 
 
+def warm_up() -> None:
+    """Import and set up LiteLLM now (about 5 s of CPU). Workers call this in a thread at start-up,
+    so the first run does not freeze the event loop (and, in the web process, every page)."""
+    _litellm()
+
+
 @lru_cache(maxsize=1)
 def _litellm() -> Any:
     """LiteLLM, imported once and set up so that every HTTP client it builds by itself connects
@@ -132,6 +138,7 @@ async def complete(
     api_base: str | None,
     timeout: float,
     max_tokens: int | None = None,
+    temperature: float | None = None,
     on_delta: DeltaHandler | None = None,
 ) -> Completion:
     """One call to one model, no retries (the caller decides). Streams when ``on_delta`` is given.
@@ -151,6 +158,8 @@ async def complete(
     }
     if max_tokens:
         kwargs["max_tokens"] = max_tokens
+    if temperature is not None:
+        kwargs["temperature"] = temperature
     try:
         async with guarded_client(model, api_key or None, api_base or None, timeout) as client:
             if on_delta is None:

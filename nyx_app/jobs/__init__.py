@@ -1,0 +1,1 @@
+"""Background work on procrastinate: the job queue, its tasks, and the worker runner."""

@@ -1,0 +1,1 @@
+"""Live progress: one LISTEN connection per process, fanned out to everything watching."""

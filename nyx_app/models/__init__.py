@@ -4,8 +4,10 @@ from nyx_app.models.llm import LlmCall, ProviderCredential, TenantLlmSettings
 from nyx_app.models.memory import MemoryEntry
 from nyx_app.models.note_image import NoteImage
 from nyx_app.models.project import Project, ProjectNote
+from nyx_app.models.run import Run, StepRun
 from nyx_app.models.tenancy import AuthSession, Membership, Role, Tenant, User
 from nyx_app.models.throttle import AuthThrottle
+from nyx_app.models.workflow import Workflow, WorkflowInsight
 
 __all__ = [
     "AuthSession",
@@ -18,7 +20,11 @@ __all__ = [
     "ProjectNote",
     "ProviderCredential",
     "Role",
+    "Run",
+    "StepRun",
     "Tenant",
     "TenantLlmSettings",
     "User",
+    "Workflow",
+    "WorkflowInsight",
 ]

@@ -1,4 +1,5 @@
-"""Project page: Notes tab (markdown notes) and Settings tab (name, GitHub repository, scan path)."""
+"""Project page: Notes tab (markdown notes), Workflows and Runs tabs (pages/project_workflows.py,
+pages/project_runs.py), and Settings tab (name, GitHub repository, scan path)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,8 @@ from nyx_app.components.markdown import markdown_view
 from nyx_app.components.model_picker import ModelOption, ProviderOption, model_options, provider_model_picker
 from nyx_app.integrations import markdown
 from nyx_app.models.project import Project, ProjectNote
+from nyx_app.pages.project_runs import runs_tab
+from nyx_app.pages.project_workflows import workflows_tab
 from nyx_app.services import notes, projects
 from nyx_app.services.context import TenantContext
 from nyx_app.services.errors import NotFound
@@ -36,6 +39,9 @@ class NoteView:
     def of(cls, n: ProjectNote, can_delete: bool) -> NoteView:
         url = routes.note_url(str(n.project_id), str(n.id))
         return cls(str(n.id), n.title, n.content, markdown.render(n.content), n.version, url, can_delete)
+
+
+TABS = ("notes", "workflows", "runs", "settings")
 
 
 class ProjectState(AuthState):
@@ -83,6 +89,8 @@ class ProjectState(AuthState):
             # Another project: start on Notes. The same one again (a revisit, whose stale view the
             # user may already be clicking in) keeps the tab they chose.
             self.loaded, self.tab = False, "notes"
+        if self.router.url.query_parameters.get("tab") in TABS:  # a link to a tab (?tab=runs)
+            self.tab = self.router.url.query_parameters["tab"]
         try:
             project = await self._in_tenant(lambda s, c: projects.get_project(s, c, requested))
         except NotFound:
@@ -380,9 +388,13 @@ def project_page() -> rx.Component:
                 rx.tabs.root(
                     rx.tabs.list(
                         rx.tabs.trigger("Notes", value="notes", id="tab-notes"),
+                        rx.tabs.trigger("Workflows", value="workflows", id="tab-workflows"),
+                        rx.tabs.trigger("Runs", value="runs", id="tab-runs"),
                         rx.tabs.trigger("Settings", value="settings", id="tab-settings"),
                     ),
                     rx.tabs.content(rx.box(_notes_tab(), padding_top="1em"), value="notes"),
+                    rx.tabs.content(rx.box(workflows_tab(), padding_top="1em"), value="workflows"),
+                    rx.tabs.content(rx.box(runs_tab(), padding_top="1em"), value="runs"),
                     rx.tabs.content(rx.box(_settings_tab(), _model_section(), padding_top="1em"), value="settings"),
                     value=ProjectState.tab,
                     on_change=ProjectState.set_tab,

@@ -22,8 +22,11 @@ from nyx_app.db.session import transaction
 from nyx_app.db.urls import app_url
 from nyx_app.models.llm import LlmCall
 from nyx_app.models.note_image import NoteImage
+from nyx_app.models.run import Run, StepRun
+from nyx_app.models.workflow import WorkflowInsight
 from nyx_app.services import memory, notes, projects
 from nyx_app.services.llm import credentials, preferences
+from nyx_app.services.workflows import store
 from tests.factories import Account, TenantFactory
 
 # auth_session.tenant_id is the tenant a login is working in, not ownership; only auth touches it.
@@ -72,6 +75,16 @@ async def seed_every_tenant_table(a: Account) -> None:
             )
         )
         await credentials.save_key(s, a.ctx, "openai", "sk-secret-of-tenant-a")
+        wf = await store.create_workflow(s, a.ctx, project.id, template="image-to-implementation")
+        run = Run(tenant_id=a.ctx.tenant_id, project_id=project.id, workflow_id=wf.id, title="Secret run")
+        s.add(run)
+        await s.flush()
+        s.add(StepRun(tenant_id=a.ctx.tenant_id, run_id=run.id, key="enrich", output="classified"))
+        s.add(
+            WorkflowInsight(
+                tenant_id=a.ctx.tenant_id, project_id=project.id, run_id=run.id, step_key="review", text="x"
+            )
+        )
         await preferences.set_budget(s, a.ctx, "25")
         s.add(
             LlmCall(

@@ -19,6 +19,7 @@ import re
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -37,7 +38,16 @@ class Step:
     fault: str = ""  # credit | auth | rate_limit | server | overloaded | context | bad_request
     latency: float = 0.0
     retry_after: float | None = None
+    # kind "respond": the answer is fn(prompt) (the last user message's text).
+    fn: Callable[[str], str] | None = None
+    # Streaming: pause this long between the pieces of the answer.
+    chunk_delay: float = 0.0
     status: int = 0  # a redirect's status code
+
+
+def respond(fn: Callable[[str], str], latency: float = 0.0, chunk_delay: float = 0.0) -> Step:
+    """An answer computed from the prompt, e.g. a JSON list for one step and a plan for another."""
+    return Step("respond", fn=fn, latency=latency, chunk_delay=chunk_delay)
 
 
 def answer(text: str = DEFAULT_TEMPLATE, latency: float = 0.0) -> Step:
@@ -88,13 +98,24 @@ class _Script:
     then: Step | None = None
 
 
+class _QuietServer(ThreadingHTTPServer):
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that hangs up mid-answer (a cancelled run, a timeout) is normal here."""
+        import sys
+
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
+
+
 class FakeLLM:
     def __init__(self) -> None:
         self._scripts: dict[str, _Script] = {}
         self._lock = threading.Lock()
         self._release = threading.Event()
         self.requests: list[LoggedRequest] = []
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _make_handler(self))
+        self.in_flight = 0
+        self.max_in_flight = 0  # the most requests answered at the same moment since reset()
+        self._server = _QuietServer(("127.0.0.1", 0), _make_handler(self))
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
@@ -112,6 +133,7 @@ class FakeLLM:
         with self._lock:
             self._scripts.clear()
             self.requests.clear()
+            self.max_in_flight = 0
 
     @property
     def url(self) -> str:
@@ -151,6 +173,20 @@ class FakeLLM:
     def log(self, entry: LoggedRequest) -> None:
         with self._lock:
             self.requests.append(entry)
+
+    def enter(self) -> None:
+        with self._lock:
+            self.in_flight += 1
+            self.max_in_flight = max(self.max_in_flight, self.in_flight)
+
+    def leave(self) -> None:
+        with self._lock:
+            self.in_flight -= 1
+
+    def prompts(self, model: str | None = None) -> list[str]:
+        """The last user message of every request (to a model), in order."""
+        with self._lock:
+            return [_last_user_text(r.body, r.dialect) for r in self.requests if model is None or r.model == model]
 
     def wait_stalled(self, seconds: float) -> None:
         self._release.wait(seconds)
@@ -196,7 +232,11 @@ def _make_handler(fake: FakeLLM) -> type[BaseHTTPRequestHandler]:
                 self._send(404, {"error": {"message": f"no route {path}"}})
                 return
             fake.log(LoggedRequest(name, model, stream, body, {k.lower(): v for k, v in self.headers.items()}))
-            self._react(DIALECTS[name], fake.next_step(model), model, _last_user_text(body, name), stream)
+            fake.enter()
+            try:
+                self._react(DIALECTS[name], fake.next_step(model), model, _last_user_text(body, name), stream)
+            finally:
+                fake.leave()
 
         def _react(self, dialect: Dialect, step: Step, model: str, prompt: str, stream: bool) -> None:
             if step.latency and step.kind != "stall":
@@ -215,13 +255,16 @@ def _make_handler(fake: FakeLLM) -> type[BaseHTTPRequestHandler]:
             if step.kind == "malformed_body":
                 self._send_raw(200, b'{"choices": [ {"message": ', "application/json")
                 return
-            text = step.text.replace("{model}", model).replace("{prompt}", prompt)
+            if step.kind == "respond" and step.fn is not None:
+                text = step.fn(prompt)
+            else:
+                text = step.text.replace("{model}", model).replace("{prompt}", prompt)
             usage = (max(1, len(prompt.split())), len(text.split()))
             if step.kind == "cut_stream":
                 events = dialect.stream_events(model, text, usage)
                 self._stream(events[: max(2, len(events) // 2)], cut=True)
             elif stream:
-                self._stream(dialect.stream_events(model, text, usage), cut=False)
+                self._stream(dialect.stream_events(model, text, usage), cut=False, delay=step.chunk_delay)
             else:
                 self._send(200, dialect.response(model, text, usage))
 
@@ -237,7 +280,7 @@ def _make_handler(fake: FakeLLM) -> type[BaseHTTPRequestHandler]:
             self.end_headers()
             self.wfile.write(data)
 
-        def _stream(self, events: list[str], *, cut: bool) -> None:
+        def _stream(self, events: list[str], *, cut: bool, delay: float = 0.0) -> None:
             """Chunked SSE; a cut stream stops without the terminating chunk, like a dropped peer."""
             self.send_response(200)
             self.send_header("Content-Type", "text/event-stream")
@@ -247,9 +290,25 @@ def _make_handler(fake: FakeLLM) -> type[BaseHTTPRequestHandler]:
                 data = event.encode()
                 self.wfile.write(f"{len(data):x}\r\n".encode() + data + b"\r\n")
                 self.wfile.flush()
+                if delay:
+                    time.sleep(delay)
             if cut:
                 self.close_connection = True
                 return
             self.wfile.write(b"0\r\n\r\n")
 
     return Handler
+
+
+def image_parts(request: LoggedRequest) -> int:
+    """How many images a request carried (OpenAI/Anthropic/Gemini message formats)."""
+    count = 0
+    for message in request.body.get("messages") or request.body.get("contents") or []:
+        parts = message.get("content") or message.get("parts") or []
+        if isinstance(parts, list):
+            count += sum(1 for p in parts if isinstance(p, dict) and _is_image(p))
+    return count
+
+
+def _is_image(part: dict[str, Any]) -> bool:
+    return part.get("type") in ("image_url", "image") or "inline_data" in part or "inlineData" in part

@@ -17,6 +17,7 @@ import logging
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
+from contextlib import AbstractAsyncContextManager, nullcontext
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any
@@ -56,7 +57,10 @@ class LlmRequest:
     model: str = catalog.DEFAULT_MODEL_REF  # "provider/model"
     system: str = ""
     images: Sequence[ImageInput] = ()
+    # Sent instead of the images to a model that cannot see (e.g. the images' descriptions).
+    images_as_text: str = ""
     max_tokens: int | None = None
+    temperature: float | None = None
     # Raise ValueError (message says why) to reject an answer; the next model is then tried.
     validator: Callable[[str], None] | None = None
     # Streaming: called with each piece of text; on_restart before a fallback starts streaming anew.
@@ -67,6 +71,10 @@ class LlmRequest:
     timeout: float | None = None
     # A provider that answered "retry after N s" is skipped until then, unless the user insists (Test).
     ignore_retry_at: bool = False
+    # Wraps each provider attempt (the run engine limits concurrent calls per provider with it).
+    limiter: Callable[[str], AbstractAsyncContextManager[object]] | None = None
+    # Told of every attempt as soon as it is recorded (a run page shows failed attempts live).
+    on_attempt: Callable[[Attempt], Awaitable[None]] | None = None
 
 
 @dataclass
@@ -105,10 +113,11 @@ class _Target:
         return f"{self.provider.name}/{self.model_id}"
 
 
-def build_messages(request: LlmRequest) -> list[dict[str, Any]]:
+def build_messages(request: LlmRequest, *, vision: bool = True) -> list[dict[str, Any]]:
     messages: list[dict[str, Any]] = [{"role": "system", "content": request.system}] if request.system else []
-    if not request.images:
-        return [*messages, {"role": "user", "content": request.prompt}]
+    if not request.images or not vision:
+        prompt = request.prompt if not request.images else f"{request.prompt}\n\n{request.images_as_text}".rstrip()
+        return [*messages, {"role": "user", "content": prompt}]
     content: list[dict[str, Any]] = [{"type": "text", "text": request.prompt}]
     for image in request.images:
         url = f"data:{image.media_type};base64,{base64.b64encode(image.data).decode()}"
@@ -128,7 +137,7 @@ def _targets(request: LlmRequest, providers: dict[str, ResolvedProvider], chain:
         if provider.kind == catalog.OPENAI_COMPATIBLE and model_id not in provider.models:
             continue
         info = catalog.find(ref)
-        if request.images and info is not None and not info.vision:
+        if request.images and info is not None and not info.vision and not request.images_as_text:
             continue
         targets.append(_Target(provider, model_id, info))
     return targets
@@ -218,6 +227,7 @@ async def _attempt(
             api_base=target.provider.api_base,
             timeout=request.timeout or settings.llm_timeout_seconds,
             max_tokens=request.max_tokens,
+            temperature=request.temperature,
             on_delta=request.on_delta,
         )
         _check_answer(done, request.validator)
@@ -251,6 +261,11 @@ def _waiting(target: _Target, request: LlmRequest) -> Attempt | None:
                    0, 0, Decimal(0), 0)  # fmt: skip
 
 
+async def _tell(request: LlmRequest, attempt: Attempt) -> None:
+    if request.on_attempt is not None:
+        await request.on_attempt(attempt)
+
+
 def _retry_wait(attempt: Attempt, retry_after: float | None, tries: int) -> float | None:
     """Seconds to wait before retrying the same model, or None to move on."""
     settings = get_settings()
@@ -276,7 +291,7 @@ async def complete(ctx: TenantContext, request: LlmRequest) -> LlmResult:
             f"No provider is set up for {request.model} or any model in the fallback chain. "
             "Add a key in Settings → Providers."
         )
-    messages = build_messages(request)
+    seeing, blind = build_messages(request), build_messages(request, vision=False)
     call_id, attempts, dead_accounts = uuid.uuid4(), list[Attempt](), set[str]()
     for index, target in enumerate(targets):
         if target.provider.name in dead_accounts:
@@ -285,7 +300,10 @@ async def complete(ctx: TenantContext, request: LlmRequest) -> LlmResult:
         if waiting is not None:
             attempts.append(replace(waiting, attempt_no=len(attempts) + 1))
             await _record(ctx, call_id, request.purpose, target, attempts[-1])
+            await _tell(request, attempts[-1])
             continue
+        # A model known to be blind gets the images' text instead; unknown models are sent images.
+        messages = blind if target.info is not None and not target.info.vision else seeing
         estimate = _estimate(target, messages, request.max_tokens)
         try:
             check_budget(prefs.monthly_budget_usd, spent + sum(a.cost_usd for a in attempts), estimate, target.ref)
@@ -296,15 +314,18 @@ async def complete(ctx: TenantContext, request: LlmRequest) -> LlmResult:
                               ErrorKind.BUDGET.value, refusal.message, 0, 0, Decimal(0), 0)  # fmt: skip
             attempts.append(refused)
             await _record(ctx, call_id, request.purpose, target, refused)
+            await _tell(request, refused)
             continue
         tries = 0
         while True:
             if attempts and request.on_delta and request.on_restart:
                 await request.on_restart()
             tries += 1
-            attempt, output, retry_after = await _attempt(request, target, messages, len(attempts) + 1)
+            async with request.limiter(target.provider.name) if request.limiter else nullcontext():
+                attempt, output, retry_after = await _attempt(request, target, messages, len(attempts) + 1)
             attempts.append(attempt)
             await _record(ctx, call_id, request.purpose, target, attempt, retry_after)
+            await _tell(request, attempt)
             if attempt.status == AttemptStatus.OK:
                 return LlmResult(output, target.provider.name, target.model_id, call_id, attempts)
             wait = _retry_wait(attempt, retry_after, tries)
@@ -313,4 +334,4 @@ async def complete(ctx: TenantContext, request: LlmRequest) -> LlmResult:
             await asyncio.sleep(wait)
         if attempts[-1].error_kind and ErrorKind(attempts[-1].error_kind) in ACCOUNT_WIDE:
             dead_accounts.add(target.provider.name)
-    raise LlmUnavailable(attempts)
+    raise LlmUnavailable(attempts, call_id)

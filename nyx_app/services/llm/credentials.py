@@ -41,6 +41,8 @@ from nyx_app.services.validation import check_text, optional_text, parse_id, req
 KEY_MAX = 500
 NAME_RE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 
+# A provider that keeps answering has its "last OK" time refreshed at most this often.
+STATUS_REFRESH = timedelta(seconds=60)
 # Provider health after a failed call: every kind of failure says something, so the badge always
 # shows the latest outcome. BUDGET never reaches it (nothing was sent).
 STATUS_BY_ERROR: dict[ErrorKind, ProviderStatus] = {
@@ -212,6 +214,10 @@ async def remove_provider(session: AsyncSession, ctx: TenantContext, credential_
     await session.flush()
 
 
+def _recent(moment: datetime | None, now: datetime) -> bool:
+    return moment is not None and now - moment < STATUS_REFRESH
+
+
 def _resolve(cred: ProviderCredential) -> ResolvedProvider:
     try:
         key, problem = decrypt_key(cred.key_ciphertext), ""
@@ -240,6 +246,9 @@ async def mark_status(
     if cred is None or (kind is not None and kind not in STATUS_BY_ERROR):
         return
     now = utcnow()
+    unchanged = kind is None and cred.status == ProviderStatus.OK and cred.retry_at is None
+    if unchanged and _recent(cred.last_ok_at, now):
+        return  # nothing new to say: calls running side by side need not queue on this row's lock
     if kind is None:
         cred.status, cred.last_ok_at = ProviderStatus.OK, now
     else:

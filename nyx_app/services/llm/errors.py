@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Sequence
 
 from nyx_app.integrations.llm import ErrorKind
@@ -31,7 +32,7 @@ KIND_LABELS: dict[str, str] = {
 class LlmUnavailable(ServiceError):
     """Every model in the chain failed. The message names each provider's failure."""
 
-    def __init__(self, attempts: Sequence[Attempt]) -> None:
+    def __init__(self, attempts: Sequence[Attempt], call_id: uuid.UUID | None = None) -> None:
         lines = [
             f"{a.provider}/{a.model}: {KIND_LABELS.get(a.error_kind, a.error_kind)} ({a.error_message})"
             for a in attempts
@@ -39,6 +40,7 @@ class LlmUnavailable(ServiceError):
         summary = "; ".join(lines) if lines else "no provider with a key is configured"
         super().__init__(f"No model produced an answer. {summary}")
         self.attempts = list(attempts)
+        self.call_id = call_id  # the llm_call rows of these attempts share it
 
 
 class BudgetExceeded(ServiceError):

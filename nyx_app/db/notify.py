@@ -1,0 +1,17 @@
+"""NOTIFY inside the caller's transaction: PostgreSQL delivers it when (and only if) it commits."""
+
+from __future__ import annotations
+
+from sqlalchemy import text
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+# A run's state changed (payload: the run id). Pages watching it re-read it from the database.
+RUNS_CHANNEL = "nyx_runs"
+# Someone asked a run to stop (payload: the run id). The worker executing it cancels its calls.
+RUN_CONTROL_CHANNEL = "nyx_run_control"
+
+_NOTIFY = text("SELECT pg_notify(:channel, :payload)")
+
+
+async def notify(session: AsyncSession, channel: str, payload: str) -> None:
+    await session.execute(_NOTIFY, {"channel": channel, "payload": payload})

@@ -1,0 +1,39 @@
+"""Task functions. Only async work here: these also run inside the web process's worker."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import uuid
+
+from nyx_app.db.notify import RUN_CONTROL_CHANNEL
+from nyx_app.db.queue import RUN_QUEUE, RUN_TASK
+from nyx_app.jobs.queue import proc_app
+from nyx_app.live.hub import hub
+from nyx_app.services.engine.executor import execute
+from nyx_app.services.engine.sweeper import cancel_requested
+
+
+@proc_app.task(name=RUN_TASK, queue=RUN_QUEUE)
+async def run_task(tenant_id: str, run_id: str) -> None:
+    """Execute (or continue) a run. A cancel from any process arrives as a NOTIFY on the control
+    channel; the watcher is in place before the executor reads the run, so none is missed."""
+    stop = asyncio.Event()
+    async with hub().watch(RUN_CONTROL_CHANNEL, run_id) as cancelled:
+
+        async def relay() -> None:
+            # The hub also wakes watchers when it reconnects: only the database says "cancel".
+            while True:
+                await cancelled.wait()
+                cancelled.clear()
+                if await cancel_requested(uuid.UUID(tenant_id), uuid.UUID(run_id)):
+                    stop.set()
+                    return
+
+        relaying = asyncio.create_task(relay())
+        try:
+            await execute(uuid.UUID(tenant_id), uuid.UUID(run_id), stop)
+        finally:
+            relaying.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await relaying

@@ -1,0 +1,106 @@
+"""One LISTEN connection per process; every watcher of a key gets an ``asyncio.Event``.
+
+Writers NOTIFY inside their transaction (``db/notify.py``), so a notification means "committed".
+A watcher clears its event **before** reading the database and then waits on it: a change that
+lands while it reads sets the event again, so nothing is lost, and a burst of changes coalesces
+into one re-read. If the connection drops, the hub reconnects with back-off and wakes every
+watcher (they re-read: whatever happened meanwhile is in the database).
+
+No database connection per browser: a thousand watching tabs share this one connection.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections import defaultdict
+from collections.abc import AsyncIterator, Iterable
+
+import psycopg
+
+from nyx_app.db.notify import RUN_CONTROL_CHANNEL, RUNS_CHANNEL
+from nyx_app.db.urls import app_url, libpq_url
+
+log = logging.getLogger(__name__)
+
+CHANNELS = (RUNS_CHANNEL, RUN_CONTROL_CHANNEL)
+MAX_BACKOFF_S = 5.0
+CONNECT_WAIT_S = 5.0
+
+
+class Hub:
+    def __init__(self, channels: Iterable[str] = CHANNELS) -> None:
+        self.channels = tuple(channels)
+        self._watchers: dict[tuple[str, str], set[asyncio.Event]] = defaultdict(set)
+        self._task: asyncio.Task[None] | None = None
+        self.connected = asyncio.Event()
+
+    def _ensure_running(self) -> None:
+        if self._task is None or self._task.done():
+            self._task = asyncio.create_task(self._listen(), name="nyx-live-hub")
+
+    @contextlib.asynccontextmanager
+    async def watch(self, channel: str, key: str) -> AsyncIterator[asyncio.Event]:
+        """An event set on every NOTIFY of ``channel`` with payload ``key`` (and on reconnects)."""
+        self._ensure_running()
+        event = asyncio.Event()
+        self._watchers[(channel, key)].add(event)
+        try:
+            # LISTEN should be in place before the caller reads the truth; if the database is
+            # unreachable, go on anyway (the watcher's slow safety-net poll still works).
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.connected.wait(), CONNECT_WAIT_S)
+            yield event
+        finally:
+            watchers = self._watchers.get((channel, key))
+            if watchers is not None:
+                watchers.discard(event)
+                if not watchers:
+                    del self._watchers[(channel, key)]
+
+    def _wake_all(self) -> None:
+        for events in self._watchers.values():
+            for event in events:
+                event.set()
+
+    async def _listen(self) -> None:
+        backoff = 0.2
+        while True:
+            try:
+                conn = await psycopg.AsyncConnection.connect(libpq_url(app_url()), autocommit=True)
+                async with conn:
+                    for channel in self.channels:
+                        await conn.execute(f'LISTEN "{channel}"')
+                    self.connected.set()
+                    self._wake_all()  # anything may have changed while we were not listening
+                    backoff = 0.2
+                    async for note in conn.notifies():
+                        for event in self._watchers.get((note.channel, note.payload), ()):
+                            event.set()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.warning("live hub lost its database connection; reconnecting", exc_info=True)
+            self.connected.clear()
+            await asyncio.sleep(backoff)
+            backoff = min(backoff * 2, MAX_BACKOFF_S)
+
+    async def close(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+
+_HUBS: dict[asyncio.AbstractEventLoop, Hub] = {}
+
+
+def hub() -> Hub:
+    """The hub of the running event loop (one per process in the app and in workers)."""
+    loop = asyncio.get_running_loop()
+    found = _HUBS.get(loop)
+    if found is None:
+        found = _HUBS[loop] = Hub()
+    return found

@@ -1,0 +1,156 @@
+"""The run page: a workflow run as it happens and after — its steps, fan-out items, costs, failures
+in words, coverage, review, and the buttons that steer it. Live: see ``run_state.py``."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from nyx_app import routes
+from nyx_app.components.layout import error_callout, signed_in_page
+from nyx_app.pages.run_rows import CoverageRow
+from nyx_app.pages.run_state import RunState
+from nyx_app.pages.run_steps import step_card
+
+H = RunState.head
+
+
+def _fact(label: str, value: rx.Var[str], id: str) -> rx.Component:
+    return rx.text(rx.text.span(label, color_scheme="gray"), " ", rx.text.span(value, id=id), size="2")
+
+
+def _cancel_button() -> rx.Component:
+    return rx.alert_dialog.root(
+        rx.alert_dialog.trigger(
+            rx.button(rx.icon("square", size=14), "Cancel run", color_scheme="red", variant="soft", id="cancel-run")
+        ),
+        rx.alert_dialog.content(
+            rx.alert_dialog.title("Cancel this run?"),
+            rx.alert_dialog.description(
+                "Calls in progress are stopped. Finished steps are kept; you can resume the run later."
+            ),
+            rx.hstack(
+                rx.alert_dialog.cancel(rx.button("Keep running", variant="soft")),
+                rx.alert_dialog.action(
+                    rx.button("Cancel run", color_scheme="red", on_click=RunState.cancel, id="confirm-cancel-run")
+                ),
+                justify="end",
+            ),
+        ),
+    )
+
+
+def _actions() -> rx.Component:
+    return rx.vstack(
+        rx.hstack(
+            rx.cond(H.active & ~H.stopping, _cancel_button()),
+            rx.cond(
+                H.stopping,
+                rx.text("Stopping… calls in progress are being cancelled.", size="2", color_scheme="orange"),
+            ),
+            rx.cond(
+                H.resumable,
+                rx.hstack(
+                    rx.button(rx.icon("play", size=14), "Resume", on_click=RunState.resume, id="resume-run"),
+                    rx.text("Finished steps are kept, not paid again.", size="1", color_scheme="gray"),
+                    align="center",
+                    flex_wrap="wrap",
+                ),
+            ),
+            spacing="3",
+            align="center",
+            flex_wrap="wrap",
+        ),
+        error_callout(RunState.action_error, id="action-error"),
+        width="100%",
+    )
+
+
+def _coverage(c: CoverageRow) -> rx.Component:
+    return rx.callout(
+        rx.text(
+            rx.text.span(c.text, class_name="coverage-text"),
+            rx.cond(c.missing != "", rx.text.span(". Missing: ", c.missing, class_name="coverage-missing")),
+        ),
+        icon=rx.cond(c.complete, "circle-check", "circle-alert"),  # type: ignore[arg-type]
+        color_scheme=rx.cond(c.complete, "green", "amber"),  # type: ignore[arg-type]
+        size="1",
+        class_name="coverage",
+        id=f"coverage-{c.step}",
+    )
+
+
+def _header() -> rx.Component:
+    return rx.vstack(
+        rx.hstack(
+            rx.link(rx.hstack(rx.icon("arrow-left", size=14), rx.text("Project runs", size="2")), href=H.project_url),
+            rx.cond(
+                H.workflow_url != "",
+                rx.link(rx.text("Open the workflow", size="2"), href=H.workflow_url, id="run-workflow-link"),
+            ),
+            spacing="4",
+            flex_wrap="wrap",
+        ),
+        rx.hstack(
+            rx.heading(H.title, size="6", id="run-title"),
+            rx.badge(H.status_label, color_scheme=H.status_color, size="3", id="run-status"),  # type: ignore[arg-type]
+            align="center",
+            flex_wrap="wrap",
+        ),
+        rx.hstack(
+            _fact("started by", H.started_by, "run-started-by"),
+            _fact("on", H.created, "run-created"),
+            _fact("duration", H.duration, "run-duration"),
+            _fact("tokens in", H.tokens_in, "run-tokens-in"),
+            _fact("out", H.tokens_out, "run-tokens-out"),
+            _fact("cost", H.cost, "run-cost"),
+            spacing="4",
+            flex_wrap="wrap",
+        ),
+        rx.hstack(
+            rx.progress(value=H.percent, width="100%", max_width="28em"),
+            rx.text(H.done, "/", H.total, " steps done", size="2", id="run-progress", white_space="nowrap"),
+            align="center",
+            width="100%",
+            flex_wrap="wrap",
+        ),
+        rx.cond(
+            H.error != "",
+            rx.callout(H.error, icon="triangle-alert", color_scheme="red", size="1", id="run-error"),
+        ),
+        _actions(),
+        rx.foreach(RunState.coverage, _coverage),
+        spacing="3",
+        width="100%",
+    )
+
+
+def _not_found() -> rx.Component:
+    return rx.vstack(
+        rx.heading("Run not found", size="6", id="not-found"),
+        error_callout(RunState.error),
+        rx.text("It does not exist, or it is not in your current workspace."),
+        rx.link("Back to projects", href=routes.DASHBOARD),
+    )
+
+
+def _loading() -> rx.Component:
+    return rx.hstack(rx.spinner(), rx.text("Loading the run…", color_scheme="gray"), id="run-loading")
+
+
+@signed_in_page
+def run_page() -> rx.Component:
+    return rx.cond(
+        RunState.found,
+        rx.cond(
+            RunState.loaded,
+            rx.vstack(
+                _header(),
+                error_callout(RunState.error),
+                rx.vstack(rx.foreach(RunState.steps, step_card), spacing="3", width="100%", id="run-steps"),
+                spacing="4",
+                width="100%",
+            ),
+            _loading(),
+        ),
+        _not_found(),
+    )

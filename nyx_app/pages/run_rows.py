@@ -1,0 +1,359 @@
+"""What the run page and the run history put in state: small rows of display strings, built from
+the services' view objects by pure functions (tested without a browser or a database).
+
+State is what the browser receives on every change, so it holds previews, never full outputs
+(unless the user asked for one), and a fan-out group's items only while the group is open.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from datetime import datetime
+from decimal import Decimal
+
+from nyx_app import routes
+from nyx_app.api.images import image_url
+from nyx_app.integrations import markdown
+from nyx_app.models.run import RunStatus, StepStatus
+from nyx_app.services.runs.views import Coverage, ItemView, RunSummary, RunView, StepView
+
+DASH = "\u2013"  # an en dash: "nothing yet", and between the ends of a range
+# A fan-out group with more items than this starts collapsed.
+OPEN_GROUP_MAX_ITEMS = 20
+
+RUN_LABELS = {
+    RunStatus.PENDING: "queued",
+    RunStatus.RUNNING: "running",
+    RunStatus.WAITING: "waiting for review",
+    RunStatus.SUCCEEDED: "succeeded",
+    RunStatus.FAILED: "failed",
+    RunStatus.CANCELLED: "cancelled",
+}
+STEP_LABELS = {
+    StepStatus.QUEUED: "queued",
+    StepStatus.RUNNING: "running",
+    StepStatus.WAITING_REVIEW: "waiting for review",
+    StepStatus.SUCCEEDED: "done",
+    StepStatus.FAILED: "failed",
+    StepStatus.SKIPPED: "skipped",
+    StepStatus.CANCELLED: "cancelled",
+}
+COLORS = {
+    "pending": "gray",
+    "queued": "gray",
+    "running": "blue",
+    "waiting": "amber",
+    "waiting_review": "amber",
+    "succeeded": "green",
+    "failed": "red",
+    "skipped": "gray",
+    "cancelled": "orange",
+}
+
+
+def duration(seconds: float | None) -> str:
+    if seconds is None:
+        return DASH
+    if seconds < 60:
+        return f"{seconds:.1f} s"
+    minutes, rest = divmod(round(seconds), 60)
+    if minutes < 60:
+        return f"{minutes} min {rest} s"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes} min"
+
+
+def money(amount: Decimal | float | None) -> str:
+    if amount is None:
+        return DASH
+    value = Decimal(str(amount))
+    if value == 0:
+        return "$0.00"
+    return f"${value:,.4f}" if value < 1 else f"${value:,.2f}"
+
+
+def tokens(count: int) -> str:
+    return f"{count:,}"
+
+
+def when(moment: datetime | None) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M UTC") if moment else ""
+
+
+def _run_label(status: str) -> str:
+    return RUN_LABELS.get(RunStatus(status), status) if status in RunStatus._value2member_map_ else status
+
+
+def _step_label(status: str) -> str:
+    return STEP_LABELS.get(StepStatus(status), status) if status in StepStatus._value2member_map_ else status
+
+
+@dataclasses.dataclass
+class Header:
+    title: str = ""
+    status: str = ""
+    status_label: str = ""
+    status_color: str = "gray"
+    started_by: str = ""
+    created: str = ""
+    duration: str = ""
+    tokens_in: str = ""
+    tokens_out: str = ""
+    cost: str = ""
+    done: int = 0
+    total: int = 0
+    percent: int = 0
+    error: str = ""
+    stopping: bool = False
+    active: bool = False
+    resumable: bool = False
+    failed: bool = False
+    project_url: str = ""
+    workflow_url: str = ""
+
+
+@dataclasses.dataclass
+class SourceRow:
+    ref: str
+    title: str
+    href: str
+    is_image: bool
+
+
+@dataclasses.dataclass
+class AttemptRow:
+    model: str
+    status: str
+    problem: str
+    message: str
+
+
+@dataclasses.dataclass
+class ItemRow:
+    row_id: str
+    number: int
+    label: str
+    status: str
+    status_label: str
+    status_color: str
+    duration: str
+    tokens: str
+    cost: str
+    error: str
+    html: str  # the answer so far (or in full, when asked), rendered by the one Markdown renderer
+    truncated: bool
+    showing_full: bool
+    sources: list[SourceRow]
+
+
+@dataclasses.dataclass
+class StepRow:
+    key: str
+    name: str
+    kind: str
+    status: str
+    status_label: str
+    status_color: str
+    row_id: str
+    model: str
+    duration: str
+    tokens: str
+    cost: str
+    error: str
+    attempts: list[AttemptRow]
+    html: str  # the answer so far (or in full, when asked), rendered by the one Markdown renderer
+    truncated: bool
+    showing_full: bool
+    context_note: str
+    review_note: str
+    can_retry: bool
+    waiting_review: bool
+    fan_out: bool
+    progress: str = ""
+    percent: int = 0
+    items_failed: int = 0
+    items_running: int = 0
+    items_total: int = 0
+    expanded: bool = False
+    item_rows: list[ItemRow] = dataclasses.field(default_factory=list)
+    more_items: int = 0  # items the group has beyond those shown
+
+
+@dataclasses.dataclass
+class CoverageRow:
+    step: str
+    text: str
+    complete: bool
+    missing: str
+
+
+@dataclasses.dataclass
+class HistoryRow:
+    id: str
+    title: str
+    status: str
+    status_label: str
+    status_color: str
+    started_by: str
+    created: str
+    duration: str
+    cost: str
+    url: str
+
+
+def header(view: RunView) -> Header:
+    status = RunStatus(view.status) if view.status in RunStatus._value2member_map_ else None
+    active = status is not None and not status.finished
+    return Header(
+        title=view.title,
+        status=view.status,
+        status_label=_run_label(view.status),
+        status_color=COLORS.get(view.status, "gray"),
+        started_by=view.started_by,
+        created=when(view.created_at),
+        duration=duration(view.duration_s),
+        tokens_in=tokens(view.tokens_in),
+        tokens_out=tokens(view.tokens_out),
+        cost=money(view.cost_usd),
+        done=view.done,
+        total=view.total,
+        percent=int(100 * view.done / view.total) if view.total else 0,
+        error=view.error,
+        stopping=view.cancel_requested and active,
+        active=active,
+        resumable=status in (RunStatus.FAILED, RunStatus.CANCELLED),
+        failed=status == RunStatus.FAILED,
+        project_url=routes.project_url(view.project_id, tab="runs"),
+        workflow_url=routes.workflow_url(view.project_id, view.workflow_id) if view.workflow_id else "",
+    )
+
+
+def _sources(item: ItemView, project_id: str) -> list[SourceRow]:
+    return [
+        SourceRow(
+            s.ref,
+            s.title,
+            image_url(s.id) if s.kind == "image" else routes.note_url(project_id, s.note_id),
+            s.kind == "image",
+        )
+        for s in item.sources
+    ]
+
+
+def _item(item: ItemView, project_id: str, fulls: Mapping[str, str]) -> ItemRow:
+    return ItemRow(
+        row_id=item.row_id,
+        number=item.index + 1,
+        label=item.label,
+        status=item.status,
+        status_label=_step_label(item.status),
+        status_color=COLORS.get(item.status, "gray"),
+        duration=duration(item.duration_s),
+        tokens=tokens(item.tokens),
+        cost=money(item.cost_usd),
+        error=item.error,
+        html=_html(fulls.get(item.row_id) or item.preview),
+        truncated=item.output_chars > len(item.preview),
+        showing_full=item.row_id in fulls,
+        sources=_sources(item, project_id),
+    )
+
+
+def _html(text: str) -> str:
+    """Model output is hostile text: only the one renderer turns it into HTML."""
+    return markdown.render(text) if text else ""
+
+
+def _ref(provider: str, model: str) -> str:
+    """ "provider/model", whether the model was recorded with its provider or without."""
+    if not provider or not model or model.startswith(f"{provider}/"):
+        return model
+    return f"{provider}/{model}"
+
+
+def is_expanded(step: StepView, chosen: Mapping[str, bool]) -> bool:
+    """Open if the user opened it, else if the group is small."""
+    return chosen.get(step.key, step.items_total <= OPEN_GROUP_MAX_ITEMS)
+
+
+def step_row(
+    step: StepView, view: RunView, chosen: Mapping[str, bool], fulls: Mapping[str, str], items_shown: int
+) -> StepRow:
+    row = StepRow(
+        key=step.key,
+        name=step.name,
+        kind=step.kind,
+        status=step.status,
+        status_label=_step_label(step.status),
+        status_color=COLORS.get(step.status, "gray"),
+        row_id=step.row_id,
+        model=_ref(step.provider, step.model),
+        duration=duration(step.duration_s),
+        tokens=tokens(step.tokens),
+        cost=money(step.cost_usd),
+        error=step.error,
+        # Every failed attempt, in words (the one that answered shows as the step's model).
+        attempts=[
+            AttemptRow(_ref(a.provider, a.model), a.status, a.problem or a.status, a.message)
+            for a in step.attempts
+            if a.status != "ok"
+        ],
+        html=_html(fulls.get(step.row_id) or step.preview),
+        truncated=step.output_chars > len(step.preview),
+        showing_full=step.row_id in fulls,
+        context_note=step.context_note,
+        review_note=step.review_note,
+        can_retry=step.status == StepStatus.FAILED.value and view.status == RunStatus.FAILED.value,
+        waiting_review=step.status == StepStatus.WAITING_REVIEW.value and step.kind == "review",
+        fan_out=step.fan_out,
+    )
+    if step.fan_out:
+        row.items_total, row.items_failed, row.items_running = step.items_total, step.items_failed, step.items_running
+        row.progress = f"{step.items_done}/{step.items_total}"
+        row.percent = int(100 * step.items_done / step.items_total) if step.items_total else 0
+        row.expanded = is_expanded(step, chosen)
+        if row.expanded:
+            row.item_rows = [_item(i, view.project_id, fulls) for i in step.items[:items_shown]]
+            row.more_items = max(0, step.items_total - len(row.item_rows))
+    return row
+
+
+def _article(noun: str) -> str:
+    return "an" if noun[:1].lower() in "aeiou" else "a"
+
+
+def coverage_row(c: Coverage) -> CoverageRow:
+    """ "13/13 action points have an implementation plan", naming the ones without."""
+    result = c.step_name.lower()
+    return CoverageRow(
+        step=c.step,
+        text=f"{c.covered}/{c.total} {c.source_name.lower()} have {_article(result)} {result}",
+        complete=c.covered == c.total,
+        missing=", ".join(c.missing),
+    )
+
+
+def rows(
+    view: RunView, chosen: Mapping[str, bool], fulls: Mapping[str, str], items_shown: int
+) -> tuple[Header, list[StepRow], list[CoverageRow]]:
+    return (
+        header(view),
+        [step_row(s, view, chosen, fulls, items_shown) for s in view.steps],
+        [coverage_row(c) for c in view.coverage],
+    )
+
+
+def history_row(summary: RunSummary, project_id: str) -> HistoryRow:
+    return HistoryRow(
+        id=summary.id,
+        title=summary.title,
+        status=summary.status,
+        status_label=_run_label(summary.status),
+        status_color=COLORS.get(summary.status, "gray"),
+        started_by=summary.started_by,
+        created=when(summary.created_at),
+        duration=duration(summary.duration_s),
+        cost=money(summary.cost_usd),
+        url=routes.run_url(project_id, summary.id),
+    )

@@ -1,0 +1,236 @@
+"""State of the run page: the run read from the database, kept current by a background watcher.
+
+``load`` (on_load) reads the run once and starts ``watch``. Started from on_load, Reflex cancels
+the watcher when the tab disconnects or navigates; a newer load also retires it (``_gen``). The
+watcher clears its hub event *before* each read, so a change committed while it reads wakes it
+again and nothing is lost; a burst of changes coalesces into one read. Each read resolves the
+session again, so a user who logged out elsewhere stops receiving updates at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from typing import Any
+
+import reflex as rx
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from nyx_app.db.notify import RUNS_CHANNEL
+from nyx_app.db.session import transaction
+from nyx_app.live.hub import hub
+from nyx_app.pages import run_rows
+from nyx_app.pages.run_rows import CoverageRow, Header, StepRow
+from nyx_app.services import auth
+from nyx_app.services.context import TenantContext
+from nyx_app.services.errors import NotFound, ServiceError
+from nyx_app.services.runs import control, views
+from nyx_app.state.session import SESSION_ENDED, AuthState, user_action
+
+log = logging.getLogger(__name__)
+
+SAFETY_POLL_S = 10.0  # re-read even without a notification (a lost connection, a clock-driven change)
+ITEMS_STEP = views.ITEMS_PAGE
+FULL_OUTPUTS_MAX = 5  # full outputs the page keeps loaded at once
+
+Snapshot = tuple[views.RunView, dict[str, str]]
+
+
+async def read_run(
+    session: AsyncSession, ctx: TenantContext, run_id: str, project_id: str, items: int, full_rows: list[str]
+) -> Snapshot:
+    """The run (under another project's URL: not found) and the full outputs the user opened."""
+    view = await views.run_view(session, ctx, run_id, items_limit=items)
+    if view.project_id != project_id:
+        raise NotFound("Run not found.")
+    fulls: dict[str, str] = {}
+    for row_id in full_rows:
+        with contextlib.suppress(NotFound):
+            fulls[row_id] = await views.step_output(session, ctx, run_id, row_id)
+    return view, fulls
+
+
+SIGNED_OUT, GONE, UNAVAILABLE = "signed out", "gone", "unavailable"
+
+
+async def _snapshot(token: str, run_id: str, project_id: str, items: int, full_rows: list[str]) -> Snapshot | str:
+    """A read for the watcher, outside the state lock; a string says why there is none."""
+    try:
+        ident = await auth.resolve(token)
+        if ident is None:
+            return SIGNED_OUT
+        ctx = TenantContext(ident.tenant_id, ident.user_id, ident.role)
+        async with transaction(ctx.tenant_id, ctx.user_id) as session:
+            return await read_run(session, ctx, run_id, project_id, items, full_rows)
+    except NotFound:
+        return GONE
+    except Exception:  # the database away for a moment: the next round tries again
+        log.warning("reading run %s for a watching page failed", run_id, exc_info=True)
+        return UNAVAILABLE
+
+
+class RunState(AuthState):
+    # Defaults render as "loading": after a backend restart the page first shows them.
+    loaded: bool = False
+    found: bool = True
+    head: Header = Header()
+    steps: list[StepRow] = []
+    coverage: list[CoverageRow] = []
+    review_text: str = ""
+    review_row: str = ""  # the row under review; a new one re-creates the review form
+    action_error: str = ""
+    review_error: str = ""
+    _run: str = ""
+    _project: str = ""
+    _review_key: str = ""
+    _gen: int = 0
+    _chosen: dict[str, bool] = {}
+    _full_rows: list[str] = []
+    _items: int = ITEMS_STEP
+
+    def _apply(self, snapshot: Snapshot) -> None:
+        view, fulls = snapshot
+        head, steps, coverage = run_rows.rows(view, self._chosen, fulls, self._items)
+        # Assign only what changed: the browser receives every assigned var again.
+        if head != self.head:
+            self.head = head
+        if steps != self.steps:
+            self.steps = steps
+        if coverage != self.coverage:
+            self.coverage = coverage
+        waiting = next((s for s in steps if s.waiting_review), None)
+        self._review_key = waiting.key if waiting else ""
+        if (waiting.row_id if waiting else "") != self.review_row:
+            self.review_row = waiting.row_id if waiting else ""
+            self.review_error = ""
+        if view.review_text != self.review_text:
+            self.review_text = view.review_text
+        self.found, self.loaded = True, True
+
+    async def _refresh(self, action: Any = None) -> None:
+        """Optionally act, then read the run, in one transaction."""
+        run_id, project_id, items, full_rows = self._run, self._project, self._items, list(self._full_rows)
+
+        async def work(s: AsyncSession, c: TenantContext) -> Snapshot:
+            if action is not None:
+                await action(s, c)
+            return await read_run(s, c, run_id, project_id, items, full_rows)
+
+        self._apply(await self._in_tenant(work))
+
+    @rx.event
+    @user_action
+    async def load(self):
+        run_id, project_id = self.run_id, self.project_id  # type: ignore[attr-defined]  # route args
+        if run_id != self._run:
+            self.loaded, self.head, self.steps, self.coverage = False, Header(), [], []
+            self.review_text = self.review_row = ""
+            self._chosen, self._full_rows, self._items = {}, [], ITEMS_STEP
+        self._run, self._project, self._gen = run_id, project_id, self._gen + 1
+        self.action_error = self.review_error = ""
+        try:
+            await self._refresh()
+        except NotFound:
+            # The same answer for a made-up id, another tenant's run and another project's URL.
+            self.found, self.loaded = False, True
+            return None
+        return RunState.watch
+
+    @rx.event(background=True)
+    async def watch(self):
+        async with self:
+            gen, token, run_id, project_id = self._gen, self._session_token(), self._run, self._project
+        if not run_id:
+            return
+        async with hub().watch(RUNS_CHANNEL, run_id) as changed:
+            while True:
+                changed.clear()  # before reading: a change landing meanwhile wakes the next round
+                async with self:
+                    if self._gen != gen:
+                        return  # a newer load watches now
+                    items, full_rows = self._items, list(self._full_rows)
+                snapshot = await _snapshot(token, run_id, project_id, items, full_rows)
+                async with self:
+                    if self._gen != gen:
+                        return
+                    if snapshot in (SIGNED_OUT, GONE):
+                        self.found, self.loaded = False, True
+                        self.error = SESSION_ENDED if snapshot == SIGNED_OUT else ""
+                        return
+                    if not isinstance(snapshot, str):
+                        self._apply(snapshot)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(changed.wait(), timeout=SAFETY_POLL_S)
+
+    # -- what the user opens and closes ---------------------------------------------------------
+    @rx.event
+    @user_action
+    async def toggle_group(self, key: str):
+        step = next((s for s in self.steps if s.key == key), None)
+        if step is not None:
+            self._chosen = {**self._chosen, key: not step.expanded}
+            await self._refresh()
+
+    @rx.event
+    @user_action
+    async def show_more(self):
+        self._items += ITEMS_STEP
+        await self._refresh()
+
+    @rx.event
+    @user_action
+    async def show_full(self, row_id: str):
+        self._full_rows = [*[r for r in self._full_rows if r != row_id], row_id][-FULL_OUTPUTS_MAX:]
+        await self._refresh()
+
+    @rx.event
+    @user_action
+    async def hide_full(self, row_id: str):
+        self._full_rows = [r for r in self._full_rows if r != row_id]
+        await self._refresh()
+
+    # -- commands ------------------------------------------------------------------------------
+    async def _command(self, action: Any, where: str = "action") -> None:
+        self.action_error = self.review_error = ""
+        try:
+            await self._refresh(action)
+        except ServiceError as exc:
+            # Someone may have acted first: show their outcome along with the message.
+            if where == "review":
+                self.review_error = exc.message
+            else:
+                self.action_error = exc.message
+            with contextlib.suppress(ServiceError):
+                await self._refresh()
+
+    @rx.event
+    @user_action
+    async def cancel(self):
+        run_id = self._run
+        await self._command(lambda s, c: control.cancel_run(s, c, run_id))
+
+    @rx.event
+    @user_action
+    async def resume(self):
+        run_id = self._run
+        await self._command(lambda s, c: control.resume_run(s, c, run_id))
+
+    @rx.event
+    @user_action
+    async def retry(self, key: str):
+        run_id = self._run
+        await self._command(lambda s, c: control.retry_step(s, c, run_id, key))
+
+    @rx.event
+    @user_action
+    async def approve(self, form: dict[str, str]):
+        run_id, key = self._run, self._review_key
+        text, note = form.get("text", ""), form.get("note", "")
+        await self._command(lambda s, c: control.approve_review(s, c, run_id, key, text, note), "review")
+
+    @rx.event
+    @user_action
+    async def reject(self, form: dict[str, str]):
+        run_id, key, reason = self._run, self._review_key, form.get("reason", "")
+        await self._command(lambda s, c: control.reject_review(s, c, run_id, key, reason), "review")

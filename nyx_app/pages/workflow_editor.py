@@ -1,0 +1,158 @@
+"""The workflow editor page: name, description, the steps as cards in order, the problems next to
+the steps they concern, the estimate, and Start run."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from nyx_app import routes
+from nyx_app.components.layout import error_callout, signed_in_page
+from nyx_app.pages.workflow_editor_state import EditorState
+from nyx_app.pages.workflow_form import EstimateStep
+from nyx_app.pages.workflow_step_card import label, step_card
+
+
+def _estimate_step(s: EstimateStep) -> rx.Component:
+    return rx.text(s.name, ": ", s.calls, " call(s), ", s.cost, " · ", s.model, size="1", color_scheme="gray")
+
+
+def _estimate() -> rx.Component:
+    e = EditorState.estimate
+    return rx.card(
+        rx.vstack(
+            rx.hstack(
+                rx.heading("Estimate", size="3"),
+                rx.cond(EditorState.dirty, rx.text("(of the saved version)", size="1", color_scheme="gray")),
+                align="center",
+            ),
+            rx.hstack(
+                rx.text(e.calls, size="2", id="estimate-calls"),
+                rx.text(e.tokens, size="2", id="estimate-tokens"),
+                rx.text(e.cost, size="2", weight="medium", id="estimate-cost"),
+                spacing="4",
+                flex_wrap="wrap",
+            ),
+            rx.cond(
+                e.unpriced != "",
+                rx.text(
+                    "Prices unknown (counted as free): ",
+                    e.unpriced,
+                    size="1",
+                    color_scheme="amber",
+                    id="estimate-unpriced",
+                ),
+            ),
+            rx.foreach(e.steps, _estimate_step),
+            rx.text(
+                "A step that runs for each item of a list not made yet is counted as 3 to 20 calls.",
+                size="1",
+                color_scheme="gray",
+            ),
+            spacing="2",
+        ),
+        width="100%",
+        id="estimate",
+    )
+
+
+def _start() -> rx.Component:
+    return rx.vstack(
+        rx.hstack(
+            rx.button(
+                rx.icon("play", size=14),
+                rx.cond(EditorState.dirty, "Save and start run", "Start run"),
+                on_click=EditorState.start,
+                id="start-run",
+            ),
+            rx.button("Save", variant="soft", on_click=EditorState.save, id="save-workflow"),
+            rx.cond(EditorState.dirty, rx.text("Unsaved changes", size="1", color_scheme="amber", id="unsaved")),
+            spacing="3",
+            align="center",
+            flex_wrap="wrap",
+        ),
+        rx.cond(
+            EditorState.start_error != "",
+            rx.callout(
+                rx.text(
+                    EditorState.start_error,
+                    rx.cond(
+                        EditorState.start_active_url != "",
+                        rx.link(" Open the active run.", href=EditorState.start_active_url, id="active-run-link"),
+                    ),
+                ),
+                icon="triangle-alert",
+                color_scheme="red",
+                size="1",
+                id="start-error",
+            ),
+        ),
+        width="100%",
+        spacing="2",
+    )
+
+
+def _top() -> rx.Component:
+    return rx.vstack(
+        rx.link(
+            rx.hstack(rx.icon("arrow-left", size=14), rx.text("Workflows of ", EditorState.project_name, size="2")),
+            href=EditorState.project_link,
+        ),
+        label(
+            "Name",
+            rx.input(value=EditorState.name, on_change=EditorState.set_name, width="100%", id="workflow-name"),
+        ),
+        label(
+            "Description",
+            rx.text_area(
+                value=EditorState.description,
+                on_change=EditorState.set_description,
+                rows="2",
+                width="100%",
+                id="workflow-description",
+            ),
+        ),
+        error_callout(EditorState.error),
+        error_callout(EditorState.save_error, id="save-error"),
+        rx.cond(
+            EditorState.general_problems.length() > 0,  # type: ignore[attr-defined]
+            rx.callout(
+                rx.vstack(rx.foreach(EditorState.general_problems, lambda p: rx.text(p, size="1")), spacing="1"),
+                icon="triangle-alert",
+                color_scheme="red",
+                size="1",
+                id="workflow-problems",
+            ),
+        ),
+        width="100%",
+        spacing="3",
+    )
+
+
+def _editor() -> rx.Component:
+    return rx.vstack(
+        _top(),
+        _estimate(),
+        _start(),
+        rx.heading("Steps", size="4"),
+        rx.vstack(rx.foreach(EditorState.steps, step_card), spacing="3", width="100%", id="steps"),
+        rx.button(rx.icon("plus", size=14), "Add step", variant="soft", on_click=EditorState.add_step, id="add-step"),
+        spacing="4",
+        width="100%",
+    )
+
+
+def _not_found() -> rx.Component:
+    return rx.vstack(
+        rx.heading("Workflow not found", size="6", id="not-found"),
+        rx.text("It does not exist, or it is not in your current workspace."),
+        rx.link("Back to projects", href=routes.DASHBOARD),
+    )
+
+
+@signed_in_page
+def workflow_page() -> rx.Component:
+    return rx.cond(
+        EditorState.found,
+        rx.cond(EditorState.loaded, _editor(), rx.spinner()),
+        _not_found(),
+    )

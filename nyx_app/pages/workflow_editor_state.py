@@ -1,0 +1,242 @@
+"""State of the workflow editor: the steps as small dataclasses, checked by the services as the
+user pauses typing, saved whole or not at all, estimated, and started.
+
+Every edit event changes the form and asks ``store.check_workflow`` in one transaction, so the
+problems appear at their steps before saving. Saving keeps the user's edits when it is refused.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+import reflex as rx
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from nyx_app import routes
+from nyx_app.components.model_picker import ModelOption, ProviderOption, model_options
+from nyx_app.pages.workflow_form import (
+    FORM_FIELDS,
+    EstimateView,
+    StepForm,
+    estimate_view,
+    free_key,
+    from_definition,
+    place_problems,
+    to_definition,
+)
+from nyx_app.pages.workflow_start import start_run
+from nyx_app.services import projects
+from nyx_app.services.context import TenantContext
+from nyx_app.services.errors import NotFound
+from nyx_app.services.llm import credentials
+from nyx_app.services.workflows import estimate, store
+from nyx_app.services.workflows.definition import OutputFormat
+from nyx_app.services.workflows.store import WorkflowInvalid
+from nyx_app.services.workflows.validate import Problem
+from nyx_app.state.session import AuthState, user_action
+
+
+class EditorState(AuthState):
+    found: bool = True
+    loaded: bool = False
+    name: str = ""
+    description: str = ""
+    steps: list[StepForm] = []
+    general_problems: list[str] = []
+    save_error: str = ""
+    dirty: bool = False
+    estimate: EstimateView = EstimateView()
+    project_name: str = ""
+    project_model: str = ""
+    project_link: str = ""
+    model_providers: list[ProviderOption] = []
+    model_choices: list[ModelOption] = []
+    start_error: str = ""
+    start_active_url: str = ""
+    _workflow: str = ""
+    _project: str = ""
+
+    @rx.var
+    def step_keys(self) -> list[str]:
+        return [s.key for s in self.steps]
+
+    @rx.var
+    def list_keys(self) -> list[str]:
+        """Steps another can run for each item of: those answering with a JSON list."""
+        return [s.key for s in self.steps if s.output == OutputFormat.JSON_LIST.value]
+
+    def _show_problems(self, problems: list[Problem]) -> None:
+        self.steps, self.general_problems = place_problems(self.steps, problems)
+
+    async def _edited(self, steps: list[StepForm]) -> None:
+        """Take the edit, then check the whole definition (the user paused typing)."""
+        self.steps, self.dirty = steps, True
+        definition = to_definition(steps)
+        self._show_problems(await self._in_tenant(lambda s, c: store.check_workflow(s, c, definition)))
+
+    def _step(self, index: int) -> StepForm | None:
+        return self.steps[index] if 0 <= index < len(self.steps) else None
+
+    async def _replace(self, index: int, **changes: Any) -> None:
+        if (step := self._step(index)) is not None:
+            steps = list(self.steps)
+            steps[index] = dataclasses.replace(step, **changes)
+            await self._edited(steps)
+
+    # -- load ----------------------------------------------------------------------------------
+    @rx.event
+    @user_action
+    async def load(self):
+        workflow_id, project_id = self.workflow_id, self.project_id  # type: ignore[attr-defined]  # route args
+        self._workflow, self._project = workflow_id, project_id
+        self.loaded, self.found, self.dirty = False, True, False
+        self.save_error = self.start_error = self.start_active_url = ""
+
+        async def read(s: AsyncSession, c: TenantContext):
+            workflow = await store.get_workflow(s, c, workflow_id)
+            if str(workflow.project_id) != project_id:  # a valid id under another project's URL
+                raise NotFound("Workflow not found.")
+            project = await projects.get_project(s, c, workflow.project_id)
+            return (
+                workflow,
+                project,
+                await estimate.estimate(s, c, workflow.id),
+                await credentials.list_providers(s, c),
+                await store.check_workflow(s, c, workflow.definition),  # e.g. an imported model not set up
+            )
+
+        try:
+            workflow, project, est, providers, problems = await self._in_tenant(read)
+        except NotFound:
+            self.found, self.loaded = False, True
+            return
+        self.name, self.description = workflow.name, workflow.description
+        self.steps = from_definition(workflow.definition)
+        self._show_problems(problems)
+        self.estimate = estimate_view(est)
+        self.project_name, self.project_model = project.name, project.llm_model
+        self.project_link = routes.project_url(project_id, tab="workflows")
+        self.model_providers, self.model_choices = model_options(providers)
+        self.loaded = True
+
+    # -- edits ---------------------------------------------------------------------------------
+    @rx.event
+    def set_name(self, value: str):
+        self.name, self.dirty = value, True
+
+    @rx.event
+    def set_description(self, value: str):
+        self.description, self.dirty = value, True
+
+    @rx.event
+    @user_action
+    async def set_field(self, index: int, field: str, value: str):
+        if field in FORM_FIELDS:
+            await self._replace(index, **{field: value})
+
+    @rx.event
+    @user_action
+    async def set_images(self, index: int, value: bool):
+        await self._replace(index, images=bool(value))
+
+    @rx.event
+    @user_action
+    async def toggle_dep(self, index: int, key: str, checked: bool):
+        if (step := self._step(index)) is not None:
+            deps = [d for d in step.depends_on if d != key] + ([key] if checked else [])
+            await self._replace(index, depends_on=[k for k in self.step_keys if k in deps])
+
+    @rx.event
+    def toggle_system(self, index: int):
+        if (step := self._step(index)) is not None:
+            steps = list(self.steps)
+            steps[index] = dataclasses.replace(step, show_system=not step.show_system)
+            self.steps = steps
+
+    @rx.event
+    @user_action
+    async def pick_provider(self, index: int, provider: str):
+        ref = projects.default_model_of(provider, [m.ref for m in self.model_choices])
+        await self._replace(index, provider=provider, model=ref)
+
+    @rx.event
+    @user_action
+    async def pick_model(self, index: int, ref: str):
+        await self._replace(index, model=ref)
+
+    @rx.event
+    @user_action
+    async def use_project_model(self, index: int):
+        await self._replace(index, model="", provider="")
+
+    @rx.event
+    @user_action
+    async def add_step(self):
+        await self._edited([*self.steps, StepForm(key=free_key(self.steps))])
+
+    @rx.event
+    @user_action
+    async def remove_step(self, index: int):
+        if self._step(index) is not None:
+            await self._edited([s for i, s in enumerate(self.steps) if i != index])
+
+    @rx.event
+    @user_action
+    async def move_step(self, index: int, offset: int):
+        target = index + offset
+        if self._step(index) is not None and self._step(target) is not None:
+            steps = list(self.steps)
+            steps[index], steps[target] = steps[target], steps[index]
+            await self._edited(steps)
+
+    # -- save and start ------------------------------------------------------------------------
+    async def _save(self, s: AsyncSession, c: TenantContext) -> None:
+        await store.save_workflow(
+            s, c, self._workflow, name=self.name, description=self.description, definition=to_definition(self.steps)
+        )
+
+    @rx.event
+    @user_action
+    async def save(self):
+        self.save_error = ""
+
+        async def work(s: AsyncSession, c: TenantContext):
+            await self._save(s, c)
+            return await estimate.estimate(s, c, self._workflow)
+
+        try:
+            est = await self._in_tenant(work)
+        except WorkflowInvalid as exc:
+            self._show_problems(exc.problems)
+            self.save_error = exc.message
+            return None
+        self._show_problems([])
+        self.estimate, self.dirty = estimate_view(est), False
+        return rx.toast.success("Workflow saved")
+
+    @rx.event
+    @user_action
+    async def start(self):
+        """Start a run of the workflow; unsaved edits are saved first (a run uses the saved one)."""
+        self.start_error = self.start_active_url = ""
+        dirty, project_id, workflow_id = self.dirty, self._project, self._workflow
+
+        async def work(s: AsyncSession, c: TenantContext):
+            if dirty:
+                await self._save(s, c)
+            return await start_run(s, c, project_id, workflow_id)
+
+        try:
+            outcome = await self._in_tenant(work)
+        except WorkflowInvalid as exc:
+            self._show_problems(exc.problems)
+            self.start_error = "Not started: " + exc.message
+            return None
+        self.dirty = False
+        if outcome.run_url:
+            return rx.redirect(outcome.run_url)
+        if outcome.problems:
+            self._show_problems(outcome.problems)
+        self.start_error, self.start_active_url = outcome.error, outcome.active_url
+        return None

@@ -1,0 +1,428 @@
+"""Executes one run: every step whose dependencies are done runs at once, under the run's limit.
+
+The executor is restartable. It reads the run's rows, resets steps a crashed worker left
+"running" to "queued", and goes on from there: finished steps are never executed again. It
+stops scheduling new steps after the first failure (the run can be resumed), pauses at review
+steps (the run waits for a person; the job ends), and stops everything when ``stop`` is set
+(a user's cancel). A task cancelled from outside (the worker shutting down) leaves the rows
+as they are for the next execution to pick up.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import uuid
+from collections.abc import Awaitable, Callable
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import update
+from sqlmodel import col, select
+
+from nyx_app.db.session import transaction
+from nyx_app.integrations import llm as adapter
+from nyx_app.models.run import NO_ITEM, Run, RunStatus, StepRun, StepStatus
+from nyx_app.models.tenancy import Role
+from nyx_app.services.context import TenantContext
+from nyx_app.services.engine import autocontext, material
+from nyx_app.services.engine import events as ev
+from nyx_app.services.engine.limits import provider_gate
+from nyx_app.services.engine.record import Recorder, attempt_row
+from nyx_app.services.errors import ServiceError
+from nyx_app.services.llm import catalog
+from nyx_app.services.llm.call import Attempt, ImageInput, LlmRequest, complete
+from nyx_app.services.llm.errors import LlmUnavailable
+from nyx_app.services.llm.validators import parse_json
+from nyx_app.services.workflows import templates
+from nyx_app.services.workflows.definition import OutputFormat, StepDef, StepKind, WorkflowDefinition
+from nyx_app.services.workflows.validate import needs
+from nyx_app.settings import get_settings
+
+log = logging.getLogger(__name__)
+
+BLOCKING = (StepStatus.FAILED, StepStatus.SKIPPED, StepStatus.CANCELLED)
+
+
+def item_label(item: Any, index: int) -> str:
+    if isinstance(item, dict):
+        for field_name in ("title", "name", "key", "summary"):
+            if isinstance(item.get(field_name), str) and item[field_name].strip():
+                return item[field_name].strip()[:200]
+        return json.dumps(item, ensure_ascii=False)[:80]
+    text = str(item).strip()
+    return text[:200] if text else f"Item {index + 1}"
+
+
+def json_validator(output: OutputFormat) -> Callable[[str], None] | None:
+    if output == OutputFormat.TEXT:
+        return None
+
+    def check(text: str) -> None:
+        data = parse_json(text)
+        if output == OutputFormat.JSON_LIST and (not isinstance(data, list) or not data):
+            raise ValueError("expected a non-empty JSON array")
+        if output == OutputFormat.JSON_OBJECT and not isinstance(data, dict):
+            raise ValueError("expected a JSON object")
+
+    return check
+
+
+class RunExecutor:
+    def __init__(self, tenant_id: uuid.UUID, run_id: uuid.UUID, stop: asyncio.Event | None = None) -> None:
+        self.tenant_id = tenant_id
+        self.run_id = run_id
+        self.stop = stop or asyncio.Event()
+        self.recorder = Recorder(tenant_id, run_id)
+        self.rows: dict[tuple[str, int], StepRun] = {}
+        self.definition = WorkflowDefinition()
+        self.material: material.Material | None = None
+        self.ctx: TenantContext | None = None
+        self._image_cache: tuple[list[ImageInput], str] | None = None
+        self._gate = asyncio.Semaphore(get_settings().run_max_parallel_steps)
+        self._failed: list[str] = []
+
+    # -- entry -----------------------------------------------------------------------------------
+    async def execute(self) -> RunStatus:
+        """Run until the run is finished, waits for a review, or is stopped. Returns its status."""
+        loaded = await self._load()
+        if loaded is not None:
+            return loaded
+        heartbeat = asyncio.create_task(self._heartbeat())
+        try:
+            status, error = await self._schedule()
+            await self.recorder.flush()
+            await self.recorder.run_status(status, error)
+            return status
+        finally:
+            heartbeat.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await heartbeat
+            await self.recorder.close()
+
+    async def _load(self) -> RunStatus | None:
+        """Read the run; None when it is ready to go on, else the status it already has."""
+        async with transaction(self.tenant_id) as session:
+            run = await session.get(Run, self.run_id)
+            if run is None:
+                return RunStatus.CANCELLED  # deleted with its project: nothing to do
+            if RunStatus(run.status).finished:
+                return RunStatus(run.status)
+            if run.started_by is None:
+                run.status, run.error = RunStatus.FAILED.value, "The person who started this run no longer exists."
+                session.add(run)
+                return RunStatus.FAILED
+            self.ctx = TenantContext(self.tenant_id, run.started_by, Role.MEMBER)
+            self.definition = WorkflowDefinition.model_validate(run.definition)
+            try:
+                self.material = await material.gather(session, run.project_id)
+            except LookupError:
+                return RunStatus.CANCELLED
+            if "sources" not in run.inputs:
+                run.inputs = {**run.inputs, "sources": self.material.sources}
+            # Steps a crashed or stopped worker left running start again; their partial output goes.
+            await session.execute(
+                update(StepRun)
+                .where(col(StepRun.run_id) == run.id, col(StepRun.status) == StepStatus.RUNNING.value)
+                .values(status=StepStatus.QUEUED.value, output="", error="")
+            )
+            rows = list(await session.exec(select(StepRun).where(StepRun.run_id == run.id)))
+            self.rows = {(r.key, r.item_index): r for r in rows}
+            cancel = run.cancel_requested
+            run.status = RunStatus.RUNNING.value
+            run.started_at = run.started_at or run.created_at
+            session.add(run)
+        for step in self.definition.steps:  # a definition newer than its rows (should not happen)
+            if (step.key, NO_ITEM) not in self.rows:
+                raise RuntimeError(f"run {self.run_id} has no row for step {step.key}")
+        if cancel:
+            self.stop.set()
+        await self.recorder.heartbeat()
+        return None
+
+    async def _heartbeat(self) -> None:
+        interval = get_settings().run_heartbeat_seconds
+        while True:
+            await asyncio.sleep(interval)
+            try:
+                await self.recorder.heartbeat()
+            except Exception:  # a missed beat is not worth stopping the run for
+                log.warning("heartbeat of run %s failed", self.run_id, exc_info=True)
+
+    # -- the graph -------------------------------------------------------------------------------
+    def parent(self, key: str) -> StepRun:
+        return self.rows[(key, NO_ITEM)]
+
+    def items(self, key: str) -> list[StepRun]:
+        return sorted((r for (k, i), r in self.rows.items() if k == key and i != NO_ITEM), key=lambda r: r.item_index)
+
+    def _status(self, row: StepRun) -> StepStatus:
+        return StepStatus(row.status)
+
+    async def _schedule(self) -> tuple[RunStatus, str]:
+        tasks: dict[asyncio.Task[None], StepRun] = {}
+        stop_wait = asyncio.create_task(self.stop.wait())
+        try:
+            while True:
+                if self.stop.is_set():
+                    return await self._cancel(tasks)
+                await self._advance(tasks)
+                if not tasks:
+                    break
+                done, _ = await asyncio.wait({*tasks, stop_wait}, return_when=asyncio.FIRST_COMPLETED)
+                for finished in done:
+                    if finished is not stop_wait:
+                        tasks.pop(finished)  # type: ignore[arg-type]
+                        finished.result()  # a bug in the engine surfaces here, not silently
+        finally:
+            stop_wait.cancel()
+            for task in tasks:
+                task.cancel()
+        return self._outcome()
+
+    async def _advance(self, tasks: dict[asyncio.Task[None], StepRun]) -> None:
+        """Settle what can be settled without a model (skips, reviews, fan-out bookkeeping) and
+        start every step that is ready."""
+        running = {r.id for r in tasks.values()}
+        progressed = True
+        while progressed:
+            progressed = False
+            for step in self.definition.steps:
+                row = self.parent(step.key)
+                status = self._status(row)
+                if status.finished or status == StepStatus.WAITING_REVIEW:
+                    continue
+                waits = [self._status(self.parent(k)) for k in needs(step) if (k, NO_ITEM) in self.rows]
+                if any(s in BLOCKING for s in waits):
+                    await self._mark([row, *self.items(step.key)], StepStatus.SKIPPED, "A step it depends on failed.")
+                    progressed = True
+                    continue
+                if not all(s == StepStatus.SUCCEEDED for s in waits) or self._failed:
+                    continue
+                if step.kind == StepKind.REVIEW:
+                    reviewed = self.parent(needs(step)[0])
+                    await self.recorder.apply(ev.StepAwaitsReview(row.id, reviewed.output))
+                    row.status = StepStatus.WAITING_REVIEW.value
+                elif step.for_each:
+                    progressed |= await self._fan_out(step, row, tasks, running)
+                elif status == StepStatus.QUEUED and row.id not in running:
+                    self._start(step, row, tasks)
+
+    async def _fan_out(
+        self, step: StepDef, parent: StepRun, tasks: dict[asyncio.Task[None], StepRun], running: set[uuid.UUID]
+    ) -> bool:
+        items = self.items(step.key)
+        if not items:
+            source = self.parent(step.for_each)
+            values = source.output_data if isinstance(source.output_data, list) else []
+            items = await self.recorder.expand(parent, values, [item_label(v, i) for i, v in enumerate(values)])
+            for row in items:
+                self.rows[(row.key, row.item_index)] = row
+            parent.status = StepStatus.RUNNING.value
+        elif self._status(parent) == StepStatus.QUEUED:  # resumed: its unfinished items go again
+            await self._mark([parent], StepStatus.RUNNING)
+        for row in items:
+            if self._status(row) == StepStatus.QUEUED and row.id not in running:
+                self._start(step, row, tasks)
+        if all(self._status(r).finished for r in items):
+            await self._finish_fan_out(step, parent, items)
+            return True
+        return False
+
+    async def _finish_fan_out(self, step: StepDef, parent: StepRun, items: list[StepRun]) -> None:
+        failed = [r for r in items if self._status(r) != StepStatus.SUCCEEDED]
+        sections = [f"## {r.label}\n\n{r.output.strip()}" for r in items if self._status(r) == StepStatus.SUCCEEDED]
+        data = [r.output_data if step.output != OutputFormat.TEXT else r.output for r in items]
+        if failed:
+            error = f"{len(failed)} of {len(items)} items did not finish: " + ", ".join(r.label for r in failed[:5])
+            status = StepStatus.FAILED
+            self._failed.append(f"Step '{step.title}' failed: {error}")
+        else:
+            error, status = "", StepStatus.SUCCEEDED
+        await self.recorder.finish_parent(parent.id, status, output="\n\n".join(sections), data=data, error=error)
+        parent.status, parent.output, parent.output_data, parent.error = (
+            status.value,
+            "\n\n".join(sections),
+            data,
+            error,
+        )
+
+    async def _mark(self, rows: list[StepRun], status: StepStatus, error: str = "") -> None:
+        await self.recorder.set_status([r.id for r in rows], status, error)
+        for row in rows:
+            row.status, row.error = status.value, error
+
+    def _start(self, step: StepDef, row: StepRun, tasks: dict[asyncio.Task[None], StepRun]) -> None:
+        row.status = StepStatus.RUNNING.value  # in memory: claimed; the row says so once a slot is free
+        tasks[asyncio.create_task(self._run_llm_step(step, row))] = row
+
+    def _outcome(self) -> tuple[RunStatus, str]:
+        statuses = [self._status(self.parent(s.key)) for s in self.definition.steps]
+        if self._failed or any(s == StepStatus.FAILED for s in statuses):
+            return RunStatus.FAILED, self._failed[0] if self._failed else "A step failed."
+        if any(s == StepStatus.WAITING_REVIEW for s in statuses):
+            return RunStatus.WAITING, ""
+        if all(s == StepStatus.SUCCEEDED for s in statuses):
+            return RunStatus.SUCCEEDED, ""
+        return RunStatus.FAILED, "The run stopped before every step finished."
+
+    async def _cancel(self, tasks: dict[asyncio.Task[None], StepRun]) -> tuple[RunStatus, str]:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        tasks.clear()
+        unfinished = [
+            r
+            for r in self.rows.values()
+            if not self._status(r).finished or self._status(r) == StepStatus.WAITING_REVIEW
+        ]
+        await self._mark(unfinished, StepStatus.CANCELLED, "Cancelled.")
+        return RunStatus.CANCELLED, "Cancelled by a user."
+
+    # -- one LLM step ----------------------------------------------------------------------------
+    def _variables(self, row: StepRun) -> dict[str, Any]:
+        assert self.material is not None
+        steps = {
+            s.key: templates.step_values(self.parent(s.key).output, self.parent(s.key).output_data)
+            for s in self.definition.steps
+            if self._status(self.parent(s.key)) == StepStatus.SUCCEEDED
+        }
+        variables = {**self.material.variables(), "steps": templates.Record(steps)}
+        if row.item_index != NO_ITEM:
+            variables.update(item=templates.wrap(row.item), item_index=row.item_index + 1)
+        return variables
+
+    async def _prompt(self, step: StepDef, row: StepRun, model: str) -> tuple[str, str, str]:
+        """Rendered prompt and system prompt, plus the auto-context note."""
+        variables = self._variables(row)
+        prompt = templates.render(step.prompt, variables)
+        system = templates.render(step.system, variables) if step.system else ""
+        named = templates.references(step.prompt).step_keys + templates.references(step.system).step_keys
+        if named or not step.depends_on:
+            return prompt, system, ""
+        deps = [
+            autocontext.Dependency(k, self.definition.step(k).title, self.parent(k).output)  # type: ignore[union-attr]
+            for k in step.depends_on
+        ]
+        window = autocontext.context_window(model, get_settings().run_default_context_tokens)
+        provider, model_id = catalog.split_ref(model)
+        kind = provider if provider in catalog.BUILT_IN_PROVIDERS else catalog.OPENAI_COMPATIBLE
+        litellm_model = catalog.litellm_model(kind, model_id)
+
+        def count(text: str) -> int:
+            return adapter.count_tokens(litellm_model, [{"role": "user", "content": text}])
+
+        prompt, note = autocontext.build(
+            prompt, system, deps, window=window, answer_tokens=step.max_tokens, count=count
+        )
+        return prompt, system, note
+
+    async def _images(self) -> tuple[list[ImageInput], str]:
+        if self._image_cache is None:
+            assert self.material is not None
+            self._image_cache = await material.load_images(self.material.images)
+        return self._image_cache
+
+    async def _run_llm_step(self, step: StepDef, row: StepRun) -> None:
+        async with self._gate:
+            if self.stop.is_set() or self._failed:
+                row.status = StepStatus.QUEUED.value
+                return
+            await self._call(step, row)
+
+    async def _call(self, step: StepDef, row: StepRun) -> None:
+        assert self.material is not None and self.ctx is not None
+        model = step.model or self.material.project_model
+        try:
+            prompt, system, note = await self._prompt(step, row, model)
+        except templates.TemplateProblem as problem:
+            await self._fail(step, row, str(problem))
+            return
+        images, images_note = await self._images() if step.images else ([], "")
+        note = " ".join(n for n in (note, images_note) if n)
+        await self.recorder.apply(ev.StepStarted(row.id, catalog.split_ref(model)[0], model, prompt, note))
+        streamed: list[str] = []
+
+        async def on_delta(piece: str) -> None:
+            streamed.append(piece)
+            await self.recorder.apply(ev.OutputDelta(row.id, "".join(streamed)))
+
+        async def on_restart() -> None:
+            streamed.clear()
+            await self.recorder.apply(ev.OutputDelta(row.id, ""))
+
+        async def on_attempt(attempt: Attempt) -> None:
+            if attempt.status != "ok":
+                await self.recorder.apply(ev.StepRetried(row.id, attempt_row(attempt)))
+
+        request = LlmRequest(
+            prompt,
+            model=model,
+            system=system,
+            images=images,
+            images_as_text=self.material.images_as_text(),
+            max_tokens=step.max_tokens,
+            temperature=step.temperature,
+            validator=json_validator(step.output),
+            on_delta=on_delta,
+            on_restart=on_restart,
+            purpose=f"run · {step.title}"[:60],
+            limiter=provider_gate(self.tenant_id),
+            on_attempt=on_attempt,
+        )
+        try:
+            result = await complete(self.ctx, request)
+        except ServiceError as error:
+            attempts = error.attempts if isinstance(error, LlmUnavailable) else []
+            call_id = error.call_id if isinstance(error, LlmUnavailable) else None
+            await self._fail(step, row, error.message, attempts, call_id)
+            return
+        data = parse_json(result.output) if step.output != OutputFormat.TEXT else None
+        await self.recorder.apply(
+            ev.StepSucceeded(
+                row.id,
+                result.output,
+                data,
+                result.provider,
+                f"{result.provider}/{result.model}",
+                [attempt_row(a) for a in result.attempts],
+                result.call_id,
+                result.tokens_in,
+                result.tokens_out,
+                result.cost_usd,
+            )
+        )
+        row.status, row.output, row.output_data = StepStatus.SUCCEEDED.value, result.output, data
+
+    async def _fail(
+        self,
+        step: StepDef,
+        row: StepRun,
+        message: str,
+        attempts: list[Attempt] | None = None,
+        call_id: uuid.UUID | None = None,
+    ) -> None:
+        spent = attempts or []
+        await self.recorder.apply(
+            ev.StepFailed(
+                row.id,
+                message,
+                [attempt_row(a) for a in spent],
+                call_id,
+                sum(a.tokens_in for a in spent),
+                sum(a.tokens_out for a in spent),
+                sum((a.cost_usd for a in spent), Decimal(0)),
+            )
+        )
+        row.status, row.error = StepStatus.FAILED.value, message
+        if row.item_index == NO_ITEM:
+            self._failed.append(f"Step '{step.title}' failed: {message}")
+
+
+Runner = Callable[[uuid.UUID, uuid.UUID, asyncio.Event], Awaitable[RunStatus]]
+
+
+async def execute(tenant_id: uuid.UUID, run_id: uuid.UUID, stop: asyncio.Event | None = None) -> RunStatus:
+    return await RunExecutor(tenant_id, run_id, stop).execute()

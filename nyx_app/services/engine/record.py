@@ -1,0 +1,226 @@
+"""Turns engine events into rows, one short transaction each, and announces every change.
+
+Each finished step is committed before the executor schedules what depends on it, so a run
+picked up again after a crash finds its finished steps and calls no model for them twice.
+Streamed output is kept in memory and written a few times a second (``run_stream_flush_seconds``),
+so a page that reconnects mid-answer reads the answer so far from the database.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import uuid
+from dataclasses import asdict
+from typing import Any
+
+from sqlalchemy import cast, func, update
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from nyx_app.db.notify import RUNS_CHANNEL, notify
+from nyx_app.db.session import transaction
+from nyx_app.models.run import Run, RunStatus, StepRun, StepStatus
+from nyx_app.services.engine import events as ev
+from nyx_app.services.llm.call import Attempt
+from nyx_app.settings import get_settings
+
+
+def attempt_row(attempt: Attempt) -> dict[str, Any]:
+    row = asdict(attempt)
+    row["cost_usd"] = str(attempt.cost_usd)
+    return row
+
+
+class Recorder:
+    def __init__(self, tenant_id: uuid.UUID, run_id: uuid.UUID) -> None:
+        self.tenant_id = tenant_id
+        self.run_id = run_id
+        self._pending_output: dict[uuid.UUID, str] = {}
+        self._flusher: asyncio.Task[None] | None = None
+
+    # -- plumbing ------------------------------------------------------------------------------
+    async def _touch_run(self, session: AsyncSession, **values: Any) -> None:
+        """Announce a change. The run row itself is written only when the run's own state changes:
+        steps running side by side would otherwise queue up behind each other on its row lock.
+        (Totals are summed from the steps while it runs and stored when it ends.)"""
+        if values:
+            await session.execute(
+                update(Run)
+                .where(col(Run.id) == self.run_id)
+                .values(revision=Run.revision + 1, updated_at=func.now(), **values)
+            )
+        await notify(session, RUNS_CHANNEL, str(self.run_id))
+
+    async def _update_step(self, session: AsyncSession, row_id: uuid.UUID, **values: Any) -> None:
+        await session.execute(update(StepRun).where(col(StepRun.id) == row_id).values(**values))
+
+    # -- events --------------------------------------------------------------------------------
+    async def apply(self, event: ev.EngineEvent) -> None:
+        if isinstance(event, ev.OutputDelta):
+            self._pending_output[event.row_id] = event.output
+            self._ensure_flusher()
+            return
+        if isinstance(event, ev.StepSucceeded | ev.StepFailed | ev.StepAwaitsReview):
+            self._pending_output.pop(event.row_id, None)  # the final text wins over a late delta
+        async with transaction(self.tenant_id) as session:
+            await self._write(session, event)
+
+    async def _write(self, session: AsyncSession, event: ev.EngineEvent) -> None:
+        match event:
+            case ev.StepStarted():
+                await self._update_step(
+                    session,
+                    event.row_id,
+                    status=StepStatus.RUNNING.value,
+                    started_at=func.now(),
+                    finished_at=None,
+                    provider=event.provider,
+                    model=event.model,
+                    prompt=event.prompt,
+                    context_note=event.context_note,
+                    output="",
+                    output_data=None,
+                    error="",
+                    attempts=[],
+                )
+                await self._touch_run(session)
+            case ev.StepRetried():
+                await self._update_step(session, event.row_id, attempts=_append(event.attempt))
+                await self._touch_run(session)
+            case ev.StepSucceeded():
+                await self._finish(session, event.row_id, StepStatus.SUCCEEDED, event, error="")
+            case ev.StepFailed():
+                await self._finish(session, event.row_id, StepStatus.FAILED, event, error=event.error)
+            case ev.StepAwaitsReview():
+                await self._update_step(
+                    session,
+                    event.row_id,
+                    status=StepStatus.WAITING_REVIEW.value,
+                    output=event.output,
+                    started_at=func.now(),
+                )
+                await self._touch_run(session)
+            case ev.RunFinished():
+                finished = func.now() if event.status.finished else None
+                totals = select(
+                    func.coalesce(func.sum(StepRun.tokens_in), 0),
+                    func.coalesce(func.sum(StepRun.tokens_out), 0),
+                    func.coalesce(func.sum(StepRun.cost_usd), 0),
+                ).where(col(StepRun.run_id) == self.run_id)
+                tokens_in, tokens_out, cost = (await session.execute(totals)).one()
+                await self._touch_run(
+                    session,
+                    status=event.status.value,
+                    error=event.error,
+                    finished_at=finished,
+                    tokens_in=tokens_in,
+                    tokens_out=tokens_out,
+                    cost_usd=cost,
+                )
+
+    async def _finish(
+        self, session: AsyncSession, row_id: uuid.UUID, status: StepStatus, event: Any, *, error: str
+    ) -> None:
+        values: dict[str, Any] = {
+            "status": status.value,
+            "finished_at": func.now(),
+            "error": error,
+            "attempts": event.attempts,
+            "tokens_in": StepRun.tokens_in + event.tokens_in,
+            "tokens_out": StepRun.tokens_out + event.tokens_out,
+            "cost_usd": StepRun.cost_usd + event.cost_usd,
+        }
+        if event.call_id is not None:
+            values["call_ids"] = func.array_append(StepRun.call_ids, event.call_id)
+        if isinstance(event, ev.StepSucceeded):
+            values.update(output=event.output, output_data=event.data, provider=event.provider, model=event.model)
+        await self._update_step(session, row_id, **values)
+        await self._touch_run(session)
+
+    # -- fan-out ---------------------------------------------------------------------------------
+    async def expand(self, parent: StepRun, items: list[Any], labels: list[str]) -> list[StepRun]:
+        """Create one row per item of a fan-out step (once: a resumed run keeps its rows)."""
+        rows = [
+            StepRun(
+                tenant_id=self.tenant_id,
+                run_id=self.run_id,
+                key=parent.key,
+                item_index=index,
+                item=item,
+                label=label[:200],
+            )
+            for index, (item, label) in enumerate(zip(items, labels, strict=True))
+        ]
+        async with transaction(self.tenant_id) as session:
+            session.add_all(rows)
+            await self._update_step(session, parent.id, status=StepStatus.RUNNING.value, started_at=func.now())
+            await session.flush()
+            await self._touch_run(session)
+        return rows
+
+    async def finish_parent(
+        self, parent_id: uuid.UUID, status: StepStatus, *, output: str, data: Any, error: str
+    ) -> None:
+        """A fan-out step's own row: its items' answers together (tokens and cost stay on the items)."""
+        async with transaction(self.tenant_id) as session:
+            await self._update_step(
+                session,
+                parent_id,
+                status=status.value,
+                output=output,
+                output_data=data,
+                error=error,
+                finished_at=func.now(),
+            )
+            await self._touch_run(session)
+
+    async def set_status(self, row_ids: list[uuid.UUID], status: StepStatus, error: str = "") -> None:
+        if not row_ids:
+            return
+        async with transaction(self.tenant_id) as session:
+            await session.execute(
+                update(StepRun).where(col(StepRun.id).in_(row_ids)).values(status=status.value, error=error)
+            )
+            await self._touch_run(session)
+
+    async def run_status(self, status: RunStatus, error: str = "") -> None:
+        await self.apply(ev.RunFinished(status, error))
+
+    async def heartbeat(self) -> None:
+        async with transaction(self.tenant_id) as session:
+            await session.execute(update(Run).where(col(Run.id) == self.run_id).values(heartbeat_at=func.now()))
+
+    # -- streamed output -------------------------------------------------------------------------
+    def _ensure_flusher(self) -> None:
+        if self._flusher is None or self._flusher.done():
+            self._flusher = asyncio.create_task(self._flush_soon())
+
+    async def _flush_soon(self) -> None:
+        await asyncio.sleep(get_settings().run_stream_flush_seconds)
+        await self.flush()
+
+    async def flush(self) -> None:
+        pending, self._pending_output = self._pending_output, {}
+        if not pending:
+            return
+        async with transaction(self.tenant_id) as session:
+            for row_id, output in pending.items():
+                await session.execute(
+                    update(StepRun)
+                    .where(col(StepRun.id) == row_id, col(StepRun.status) == StepStatus.RUNNING.value)
+                    .values(output=output)
+                )
+            await self._touch_run(session)
+
+    async def close(self) -> None:
+        if self._flusher is not None:
+            self._flusher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._flusher
+
+
+def _append(attempt: dict[str, Any]) -> Any:
+    """``attempts || [attempt]`` in SQL, so the attempts recorded before stay."""
+    return col(StepRun.attempts).op("||")(cast([attempt], JSONB))

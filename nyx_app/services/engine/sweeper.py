@@ -1,0 +1,158 @@
+"""Keeps runs from getting lost or stuck. Called periodically by every worker process.
+
+What can go wrong, and what this does about it:
+- A worker is killed (SIGKILL, a lost machine): its job stays ``doing``. procrastinate notices the
+  missing worker heartbeat; the worker runner retries such stalled jobs and another worker
+  resumes the run (finished steps are kept).
+- The app shuts down gracefully mid-run: procrastinate marks the job ``aborted`` and never retries
+  it. Here such a run, still active, gets a new job and resumes.
+- The engine itself crashed on a run (its job ``failed``), or a run was re-queued too often: the
+  run is marked failed with the reason, and can be resumed by a person.
+- A run whose heartbeat is older than ``run_stale_minutes`` and that no live worker holds (its
+  job is gone), or whose worker is alive but no longer beats for it (hung): marked failed.
+
+Every action is idempotent, so several workers sweeping at the same moment do no harm.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from sqlalchemy import func, or_, update
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from nyx_app.db.base import utcnow
+from nyx_app.db.notify import RUNS_CHANNEL, notify
+from nyx_app.db.queue import RunJob, defer_run, forget_job, run_jobs
+from nyx_app.db.session import transaction
+from nyx_app.models.run import Run, RunStatus, StepRun, StepStatus
+from nyx_app.models.tenancy import Tenant
+from nyx_app.settings import get_settings
+
+log = logging.getLogger(__name__)
+
+QUEUED_OR_RUNNING = ("todo", "doing", "aborting")
+ENDED = ("aborted", "failed", "cancelled")
+
+
+@dataclass
+class SweepReport:
+    resumed: list[str] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)
+
+
+async def cancel_requested(tenant_id: uuid.UUID, run_id: uuid.UUID) -> bool:
+    async with transaction(tenant_id) as session:
+        run = await session.get(Run, run_id)
+        return run is None or run.cancel_requested
+
+
+async def fail_run(session: AsyncSession, run: Run, reason: str) -> None:
+    """Mark an unfinished run failed; its unfinished steps can run again when it is resumed."""
+    await session.execute(
+        update(StepRun)
+        .where(col(StepRun.run_id) == run.id, col(StepRun.status) == StepStatus.RUNNING.value)
+        .values(status=StepStatus.FAILED.value, error=reason)
+    )
+    await session.execute(
+        update(Run)
+        .where(col(Run.id) == run.id, col(Run.status).in_([RunStatus.PENDING.value, RunStatus.RUNNING.value]))
+        .values(status=RunStatus.FAILED.value, error=reason, finished_at=func.now(), revision=Run.revision + 1)
+    )
+    await notify(session, RUNS_CHANNEL, str(run.id))
+
+
+async def _settle(jobs: list[RunJob], report: SweepReport) -> None:
+    """A run whose jobs all ended without finishing it: resume it, or fail it with the reason."""
+    settings = get_settings()
+    latest = jobs[-1]
+    async with transaction(uuid.UUID(latest.tenant_id)) as session:
+        run = await session.get(Run, uuid.UUID(latest.run_id))
+        if run is not None and run.status in (RunStatus.PENDING.value, RunStatus.RUNNING.value):
+            if latest.status == "failed":
+                await fail_run(session, run, "The run stopped because of an internal error; resume it to try again.")
+                report.failed.append(latest.run_id)
+            elif latest.jobs_of_run > settings.run_max_job_attempts:
+                await fail_run(session, run, "The run kept being interrupted; resume it to try again.")
+                report.failed.append(latest.run_id)
+            else:  # aborted by a shutdown (or cancelled in the queue): go on from where it stopped
+                await defer_run(session, latest.tenant_id, latest.run_id)
+                report.resumed.append(latest.run_id)
+        for job in jobs:
+            await forget_job(session, job.job_id)
+
+
+async def _fail_hung(job: RunJob, stale: timedelta, report: SweepReport) -> None:
+    async with transaction(uuid.UUID(job.tenant_id)) as session:
+        run = await session.get(Run, uuid.UUID(job.run_id))
+        if run is None or run.status != RunStatus.RUNNING.value or run.heartbeat_at is None:
+            return
+        if run.heartbeat_at < utcnow() - stale:
+            minutes = int(stale.total_seconds() // 60)
+            await fail_run(session, run, f"The run stopped responding (no heartbeat for {minutes} minutes).")
+            report.failed.append(job.run_id)
+
+
+async def sweep_jobs() -> SweepReport:
+    """Look at every run job procrastinate keeps and settle the runs they leave behind."""
+    settings = get_settings()
+    report = SweepReport()
+    async with transaction() as session:
+        jobs = await run_jobs(session, settings.worker_stalled_seconds)
+    by_run: dict[str, list[RunJob]] = defaultdict(list)
+    for job in jobs:
+        by_run[job.run_id].append(job)
+    stale = timedelta(minutes=settings.run_stale_minutes)
+    for run_jobs_ in by_run.values():
+        try:
+            live = [j for j in run_jobs_ if j.status in QUEUED_OR_RUNNING]
+            if live:
+                if live[-1].status == "doing" and live[-1].worker_alive:
+                    await _fail_hung(live[-1], stale, report)
+                continue  # queued, or a stalled job the worker runner retries
+            await _settle([j for j in run_jobs_ if j.status in ENDED], report)
+        except Exception:  # one bad row must not stop the sweep of the others
+            log.exception("sweeping run %s failed", run_jobs_[-1].run_id)
+    return report
+
+
+async def sweep_orphans() -> SweepReport:
+    """Active runs no job holds at all (their heartbeat gone stale): failed, with the reason.
+
+    Runs are only visible per tenant (RLS), so this visits every tenant: it runs rarely.
+    """
+    settings = get_settings()
+    report = SweepReport()
+    stale = timedelta(minutes=settings.run_stale_minutes)
+    async with transaction() as session:
+        held = {
+            j.run_id for j in await run_jobs(session, settings.worker_stalled_seconds) if j.status in QUEUED_OR_RUNNING
+        }
+        tenant_ids = list(await session.exec(select(Tenant.id)))
+    for tenant_id in tenant_ids:
+        async with transaction(tenant_id) as session:
+            cutoff = utcnow() - stale
+            runs = await session.exec(
+                select(Run).where(
+                    col(Run.status).in_([RunStatus.PENDING.value, RunStatus.RUNNING.value]),
+                    or_(
+                        col(Run.heartbeat_at) < cutoff, col(Run.heartbeat_at).is_(None) & (col(Run.created_at) < cutoff)
+                    ),
+                )
+            )
+            for run in runs:
+                if str(run.id) in held:
+                    continue
+                minutes = int(stale.total_seconds() // 60)
+                await fail_run(
+                    session,
+                    run,
+                    f"The run stopped responding (no heartbeat for {minutes} minutes) and no worker holds it.",
+                )
+                report.failed.append(str(run.id))
+    return report

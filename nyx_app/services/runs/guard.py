@@ -1,0 +1,67 @@
+"""Guards on starting runs, in the engine rather than in pages, so no page can forget them.
+
+A rule per kind of run: which other runs exclude a new one (those of the same workflow, or of the
+same kind in the same project) and how long after the last one finished a new one may start.
+The check runs under a transaction-scoped advisory lock on the scope, so two clicks at the same
+moment cannot both pass it.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+from enum import StrEnum
+
+from sqlalchemy import func
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from nyx_app.db.queue import advisory_xact_lock
+from nyx_app.models.run import ACTIVE_RUN_STATUSES, Run, RunKind
+from nyx_app.services.errors import Conflict
+
+
+class Scope(StrEnum):
+    WORKFLOW = "workflow"  # one active run per workflow
+    PROJECT = "project"  # one active run of this kind per project (e.g. code analysis)
+
+
+@dataclass(frozen=True, slots=True)
+class RunRule:
+    scope: Scope
+    # No new run while the last one of the scope finished less than this long ago.
+    cooldown: timedelta = timedelta(0)
+
+
+RULES: dict[RunKind, RunRule] = {
+    RunKind.WORKFLOW: RunRule(Scope.WORKFLOW),
+}
+
+
+async def check_can_start(
+    session: AsyncSession,
+    kind: RunKind,
+    project_id: uuid.UUID,
+    workflow_id: uuid.UUID | None,
+    rule: RunRule | None = None,
+) -> None:
+    """Raise Conflict if a run of this scope is active (or finished within the cool-down)."""
+    rule = rule or RULES[kind]
+    scoped = select(Run.id).where(Run.project_id == project_id, Run.kind == kind.value)
+    if rule.scope == Scope.WORKFLOW:
+        scoped = scoped.where(Run.workflow_id == workflow_id)
+    await advisory_xact_lock(
+        session, f"run-start:{kind.value}:{project_id}:{workflow_id if rule.scope == Scope.WORKFLOW else ''}"
+    )
+    active = (await session.exec(scoped.where(col(Run.status).in_([s.value for s in ACTIVE_RUN_STATUSES])))).first()
+    if active is not None:
+        what = "This workflow" if rule.scope == Scope.WORKFLOW else "A run of this kind"
+        raise Conflict(f"{what} is already running in this project. Open the run to watch it, or cancel it first.")
+    if rule.cooldown:
+        recent = (await session.exec(scoped.where(col(Run.finished_at) > func.now() - rule.cooldown).limit(1))).first()
+        if recent is not None:
+            minutes = int(rule.cooldown.total_seconds() // 60)
+            raise Conflict(
+                f"A run of this kind finished less than {minutes} minutes ago; wait a moment before starting another."
+            )

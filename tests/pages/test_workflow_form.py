@@ -1,0 +1,69 @@
+"""The editor's form: a definition round-trips through it, problems land at their steps, and an
+estimate reads as ranges."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from nyx_app.pages import workflow_form as wf
+from nyx_app.services.workflows import builtin
+from nyx_app.services.workflows.estimate import Estimate, StepEstimate
+from nyx_app.services.workflows.validate import Problem, check
+
+
+def test_a_shipped_template_round_trips_through_the_form_unchanged() -> None:
+    raw = builtin.IMAGE_TO_IMPLEMENTATION.definition
+    forms = wf.from_definition(check(raw).model_dump(mode="json"))
+    assert [f.key for f in forms] == ["enrich", "action_points", "plan", "synthesis", "final"]
+    assert forms[2].for_each == "action_points" and forms[0].for_each == wf.NO_FAN_OUT and forms[0].images
+    assert check(wf.to_definition(forms)) == check(raw)
+
+
+def test_numbers_stay_text_until_the_service_checks_them() -> None:
+    forms = [
+        wf.StepForm(key="a", prompt="Hi", temperature="0.7", max_tokens=""),
+        wf.StepForm(key="b", prompt="Hi", temperature="hot"),
+    ]
+    raw = wf.to_definition(forms)
+    assert raw["steps"][0]["temperature"] == "0.7" and raw["steps"][0]["max_tokens"] is None
+    assert check({"steps": raw["steps"][:1]}).steps[0].temperature == 0.7
+
+
+def test_problems_land_at_their_step_and_the_rest_at_the_top() -> None:
+    forms = [wf.StepForm(key="a"), wf.StepForm(key="Bad Key"), wf.StepForm(key="")]
+    placed, general = wf.place_problems(
+        forms,
+        [
+            Problem("a", "Write a prompt for this step."),
+            Problem("Bad Key", "key: use lower-case letters"),
+            Problem("step 3", "key: use lower-case letters"),
+            Problem("", "Add at least one step."),
+            Problem("gone", "Something about a step no longer in the form."),
+        ],
+    )
+    assert [f.problems for f in placed] == [
+        ["Write a prompt for this step."],
+        ["key: use lower-case letters"],
+        ["key: use lower-case letters"],
+    ]
+    assert general == ["Add at least one step.", "gone: Something about a step no longer in the form."]
+    assert wf.place_problems(placed, [])[0][0].problems == []  # a fixed step loses its message
+
+
+def test_new_steps_get_a_free_key() -> None:
+    assert wf.free_key([wf.StepForm(key="draft")]) == "step_2"
+    assert wf.free_key([wf.StepForm(key="step_2"), wf.StepForm(key="x")]) == "step_3"
+
+
+def test_the_estimate_reads_as_ranges_and_names_unpriced_models() -> None:
+    est = Estimate(
+        [
+            StepEstimate("a", "A", "anthropic/claude-sonnet-4-6", 1, 1, 1000, 1500, Decimal("0.01"), Decimal("0.01")),
+            StepEstimate("b", "B", "local/fake-small", 3, 20, 3000, 30000, None, None),
+        ]
+    )
+    shown = wf.estimate_view(est)
+    assert (shown.calls, shown.cost, shown.unpriced) == ("4\u201321 LLM calls", "$0.0100", "local/fake-small")
+    assert shown.tokens == "up to \u224835,500 tokens"
+    assert [(s.calls, s.cost) for s in shown.steps] == [("1", "$0.0100"), ("3\u201320", "price unknown")]
+    assert wf.estimate_view(Estimate()).calls.startswith("no calls")

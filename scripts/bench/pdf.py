@@ -1,7 +1,7 @@
 """Benchmark: the 145,000-character flagship report (30 code blocks, 10 wide tables, 2 Mermaid
 diagrams) to PDF.
 
-    PYTHONPATH=. .venv/bin/python scripts/bench/pdf.py [--renders 10]
+    PYTHONPATH=. .venv/bin/python scripts/bench/pdf.py [--renders 10] [--nice 0]
 
 Prints cold (a fresh process: Chromium launch + Mermaid load + render), warm (median of 5 renders
 with the browser and Mermaid warm), throughput (PDFs per minute with 1 and 2 renders at once), and
@@ -24,6 +24,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
+import psutil
 from pypdf import PdfReader
 
 from nyx_app.integrations.pdf import PdfHeader, PdfRenderer
@@ -44,20 +45,37 @@ async def cold_once() -> None:
     """Child process: the first render of a process, launch included (imports excluded)."""
     body = to_html(flagship_report())
     renderer = PdfRenderer.from_settings(get_settings())
-    start = time.perf_counter()
+    start, cpu_start = time.perf_counter(), cpu_seconds()
     await render(renderer, body)
-    print(f"{time.perf_counter() - start:.3f}")
+    wall = time.perf_counter() - start
+    print(f"{wall:.3f} {cpu_seconds() - cpu_start:.3f}")
     await renderer.close()
 
 
-def cold(runs: int) -> list[float]:
-    times = []
+def cpu_seconds() -> float:
+    """CPU time of this process and everything under it (Playwright's driver, Chromium's processes),
+    those still running and those already ended and reaped by their parent."""
+    total = 0.0
+    me = psutil.Process()
+    for proc in [me, *me.children(recursive=True)]:
+        try:
+            t = proc.cpu_times()
+        except psutil.Error:
+            continue
+        total += t.user + t.system + t.children_user + t.children_system
+    return total
+
+
+def cold(runs: int) -> tuple[list[float], list[float]]:
+    walls, cpus = [], []
     for _ in range(runs):
         out = subprocess.run(
             [sys.executable, __file__, "--cold-once"], check=True, capture_output=True, text=True, cwd=ROOT
         )
-        times.append(float(out.stdout.strip().splitlines()[-1]))
-    return times
+        wall, cpu = out.stdout.strip().splitlines()[-1].split()
+        walls.append(float(wall))
+        cpus.append(float(cpu))
+    return walls, cpus
 
 
 async def loop_lag(stop: asyncio.Event, lags: list[float]) -> None:
@@ -66,6 +84,19 @@ async def loop_lag(stop: asyncio.Event, lags: list[float]) -> None:
         start = time.perf_counter()
         await asyncio.sleep(0.01)
         lags.append(time.perf_counter() - start - 0.01)
+
+
+async def idle_lag(seconds: float) -> list[float]:
+    stop, lags = asyncio.Event(), []
+    ticker = asyncio.create_task(loop_lag(stop, lags))
+    await asyncio.sleep(seconds)
+    stop.set()
+    await ticker
+    return lags
+
+
+def lag_text(lags: list[float]) -> str:
+    return f"10 ms timer late by median {statistics.median(lags) * 1000:.1f} ms, max {max(lags) * 1000:.0f} ms"
 
 
 async def throughput(renderer: PdfRenderer, body: str, renders: int, at_once: int) -> tuple[float, list[float]]:
@@ -88,18 +119,21 @@ async def throughput(renderer: PdfRenderer, body: str, renders: int, at_once: in
     return renders / elapsed * 60, lags
 
 
-async def main(renders: int) -> None:
+async def main(renders: int, nice: int | None) -> None:
     markdown = flagship_report()
     body = to_html(markdown)
+    if nice is not None:
+        os.environ["NYX_PDF_CHROMIUM_NICE"] = str(nice)  # the cold runs' child processes read it too
     settings = get_settings()
     print(f"report: {len(markdown):,} characters of Markdown, {len(body):,} of HTML; cores: {os.cpu_count()}")
     print(f"chromium nice {settings.pdf_chromium_nice}, at most {settings.pdf_max_concurrent_renders} renders at once")
 
     load = os.getloadavg()[0]
-    cold_times = cold(3)
+    cold_times, cold_cpu = cold(3)
     print(
         f"cold (fresh process, launch + Mermaid + render): median {statistics.median(cold_times):.2f} s "
-        f"[{', '.join(f'{t:.2f}' for t in cold_times)}]  (load {load:.1f})"
+        f"[{', '.join(f'{t:.2f}' for t in cold_times)}]  (load {load:.1f}); "
+        f"CPU used (all processes): median {statistics.median(cold_cpu):.2f} s"
     )
 
     renderer = PdfRenderer.from_settings(settings)
@@ -117,13 +151,13 @@ async def main(renders: int) -> None:
             f"warm (browser and Mermaid loaded, new page): median {statistics.median(warm):.2f} s, "
             f"min {min(warm):.2f}, max {max(warm):.2f}  (load {load:.1f})"
         )
+        print(f"event loop, nothing rendering: {lag_text(await idle_lag(5))}  (the machine's own noise)")
         for at_once in (1, 2):
             load = os.getloadavg()[0]
             per_min, lags = await throughput(renderer, body, renders, at_once)
             print(
                 f"throughput, {at_once} at once: {per_min:.1f} PDFs/min over {renders} renders  (load {load:.1f}); "
-                f"event loop: 10 ms timer late by median {statistics.median(lags) * 1000:.1f} ms, "
-                f"max {max(lags) * 1000:.0f} ms"
+                f"event loop: {lag_text(lags)}"
             )
     finally:
         await renderer.close()
@@ -132,6 +166,7 @@ async def main(renders: int) -> None:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser()
     parser.add_argument("--renders", type=int, default=10)
+    parser.add_argument("--nice", type=int, help="Chromium's nice value (default: NYX_PDF_CHROMIUM_NICE, 10)")
     parser.add_argument("--cold-once", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
-    asyncio.run(cold_once() if args.cold_once else main(args.renders))
+    asyncio.run(cold_once() if args.cold_once else main(args.renders, args.nice))

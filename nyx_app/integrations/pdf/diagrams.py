@@ -2,15 +2,17 @@
 
 Parsing Mermaid's 5.5 MB bundle costs ~0.9 s per page (RECIPES.md), so it happens once per browser
 here, not once per report. The page only ever receives diagram source text and hands back SVG:
-it never holds a report, and after every batch its stage is emptied, so nothing of one tenant's
-diagrams is left for the next. Mermaid runs with `securityLevel: 'strict'` (its own DOMPurify pass on
+it never holds a report, and every batch removes what it drew, so nothing of one tenant's diagrams
+is left for the next. Mermaid runs with `securityLevel: 'strict'` (its own DOMPurify pass on
 labels, no click handlers, and `%%{init}%%` directives cannot change security settings), and the
-page itself may load nothing but the bundle, which the renderer serves from disk.
+page itself may load nothing but the bundle. Page and bundle are `file:` URLs, so Chromium reads
+the 5.5 MB from disk itself (served through Playwright it took ~1 s longer on a cold start).
 """
 
 from __future__ import annotations
 
-import asyncio
+import shutil
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,18 +20,14 @@ from playwright.async_api import BrowserContext, Page, Route
 
 from nyx_app.integrations.pdf.template import STYLE, TEXT_FONT
 
-ORIGIN = "https://nyx-pdf.invalid"
-PAGE_URL = f"{ORIGIN}/diagrams.html"
-SCRIPT_URL = f"{ORIGIN}/mermaid.min.js"
-
-_CSP = f"default-src 'none'; script-src {SCRIPT_URL}; style-src 'unsafe-inline'; img-src data:; font-src data:"
-# The stage has the document's styles and a figure like the one the SVG goes into, so HTML labels
-# are measured in the same fonts they are printed in.
-_PAGE = f"""<!doctype html><html lang="en"><head><meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy" content="{_CSP}">
-<style>{STYLE}</style>
-<script src="{SCRIPT_URL}"></script>
-</head><body><main><figure class="diagram" id="stage"></figure></main></body></html>"""
+# The page has the document's styles and draws into a figure like the one the SVG goes into, so
+# HTML labels are measured in the same fonts they are printed in.
+_PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy"
+  content="default-src 'none'; script-src file:; style-src 'unsafe-inline'; img-src data:; font-src data:">
+<style>{style}</style>
+<script src="{script}"></script>
+</head><body><main></main></body></html>"""
 
 _INIT = """(font) => {
   mermaid.initialize({
@@ -48,23 +46,29 @@ _INIT = """(font) => {
 }"""
 
 # Fonts first (labels are measured), then one diagram after another; each answer says ok or why not.
+# Every batch draws on a stage of its own and removes it, with anything Mermaid left behind (it
+# keeps a temporary element when a diagram fails), so batches can neither meet nor leave a trace.
 _RENDER = """async (sources) => {
   await document.fonts.ready;
-  const stage = document.getElementById('stage');
+  const batch = Math.random().toString(36).slice(2, 10);
+  const stage = document.createElement('figure');
+  stage.className = 'diagram';
+  document.querySelector('main').append(stage);
   const out = [];
   try {
     for (let i = 0; i < sources.length; i++) {
+      const id = `nyx-${batch}-${i}`;
       try {
-        const { svg } = await mermaid.render(`nyx-diagram-${i}`, sources[i], stage);
+        const { svg } = await mermaid.render(id, sources[i], stage);
         out.push({ ok: true, svg });
       } catch (e) {
         out.push({ ok: false, error: String((e && e.message) || e) });
+      } finally {
+        for (const left of [id, `d${id}`, `i${id}`]) document.getElementById(left)?.remove();
       }
-      stage.replaceChildren();
     }
   } finally {
-    stage.replaceChildren();
-    for (const el of document.body.querySelectorAll(':scope > :not(main)')) el.remove();
+    stage.remove();
   }
   return out;
 }"""
@@ -77,38 +81,41 @@ class Drawn:
 
 
 class DiagramPage:
-    """Mermaid loaded once in a context of its own; one batch of diagrams at a time."""
+    """Mermaid loaded once in a context of its own. Mermaid queues its renders itself, so batches
+    from renders running at once may arrive together."""
 
     def __init__(self, context: BrowserContext, page: Page) -> None:
         self._context = context
         self._page = page
-        self._lock = asyncio.Lock()
 
     @classmethod
     async def open(cls, context: BrowserContext, mermaid_js: Path, timeout_ms: float) -> DiagramPage:
-        script = mermaid_js.read_bytes()
+        folder = Path(tempfile.mkdtemp(prefix="nyx-pdf-"))
+        try:
+            html = folder / "diagrams.html"
+            script = mermaid_js.resolve().as_uri()
+            html.write_text(_PAGE.format(style=STYLE, script=script), encoding="utf-8")
+            allowed = {html.as_uri(), script}
 
-        async def serve(route: Route) -> None:
-            url = route.request.url
-            if url == PAGE_URL:
-                await route.fulfill(status=200, content_type="text/html; charset=utf-8", body=_PAGE)
-            elif url == SCRIPT_URL:
-                await route.fulfill(status=200, content_type="text/javascript; charset=utf-8", body=script)
-            else:
-                await route.abort("blockedbyclient")
+            async def only_our_files(route: Route) -> None:
+                if route.request.url in allowed:
+                    await route.continue_()
+                else:
+                    await route.abort("blockedbyclient")
 
-        await context.route("**/*", serve)
-        page = await context.new_page()
-        page.set_default_timeout(timeout_ms)
-        await page.goto(PAGE_URL, wait_until="load")
+            await context.route("**/*", only_our_files)
+            page = await context.new_page()
+            page.set_default_timeout(timeout_ms)
+            await page.goto(html.as_uri(), wait_until="load")
+        finally:
+            # Loaded: the page keeps what it needs in memory.
+            shutil.rmtree(folder, ignore_errors=True)
         if not await page.evaluate(_INIT, TEXT_FONT):
             raise RuntimeError("mermaid did not load")
         return cls(context, page)
 
     async def draw(self, sources: list[str]) -> list[Drawn]:
-        # Mermaid keeps one temporary element per render on the page: batches must not interleave.
-        async with self._lock:
-            answers = await self._page.evaluate(_RENDER, sources)
+        answers = await self._page.evaluate(_RENDER, sources)
         return [Drawn(a.get("svg"), a.get("error")) for a in answers]
 
     def is_usable(self) -> bool:

@@ -17,10 +17,13 @@ Failures come out as `PdfFailed`, whose message is written for the user; the cau
 from __future__ import annotations
 
 import asyncio
+import html
 import logging
 import os
 import re
+from collections.abc import Coroutine
 from pathlib import Path
+from typing import Any, TypeVar
 
 import psutil
 from playwright.async_api import Browser, BrowserContext, Page, Playwright, Route, async_playwright
@@ -28,11 +31,12 @@ from playwright.async_api import Error as PlaywrightError
 from playwright.async_api import TimeoutError as PlaywrightTimeout
 
 from nyx_app.integrations.pdf import template
-from nyx_app.integrations.pdf.diagrams import DiagramPage
+from nyx_app.integrations.pdf.diagrams import DiagramPage, Drawn
 from nyx_app.integrations.pdf.template import PdfHeader
 from nyx_app.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 # As in tests/e2e/conftest.py: without the background-networking flags Chromium keeps dialling
 # out, which this network refuses.
@@ -45,9 +49,10 @@ CHROMIUM_ARGS = [
     "--no-first-run",
     "--disable-dev-shm-usage",
 ]
-MERMAID_CLASS = "language-mermaid"
-MERMAID_BLOCKS = f"pre > code.{MERMAID_CLASS}"
+MERMAID_BLOCKS = "pre > code.language-mermaid"
 _ERROR_SHOWN_MAX = 240
+# How markdown-it (and nh3 after it) writes a fenced mermaid block; only used to start drawing early.
+_MERMAID_HTML = re.compile(r'<pre><code class="language-mermaid">(.*?)</code></pre>', re.DOTALL)
 _PARSE_ERROR = re.compile(r"Parse error on line (\d+)")
 
 # Runs in the document page after the diagrams are drawn (through the DevTools protocol: the page's
@@ -154,8 +159,10 @@ class PdfRenderer:
 
     async def _render(self, document: str, header: PdfHeader) -> bytes:
         context = await self._new_context()
-        # Mermaid loads in its own page while this one is filled: on a cold start, in parallel.
-        diagrams = self._diagram_page() if MERMAID_CLASS in document else None
+        # Diagrams are drawn (and on a cold start Mermaid loaded) while the document page fills.
+        # The sources are read from the HTML here only to start early; the page's DOM decides.
+        early = _mermaid_sources(document)
+        drawing = _background(self._draw(early)) if early else None
         try:
             # Nothing from outside: a remote image in a report neither waits on a host nor tells it
             # that the report was opened. The page's own CSP already stops such requests.
@@ -164,7 +171,7 @@ class PdfRenderer:
             page.set_default_timeout(self.timeout_seconds * 1000)
             self._lower_priority()
             await page.set_content(document, wait_until="load")
-            await self._prepare_page(page, diagrams)
+            await self._prepare_page(page, early, drawing)
             return await page.pdf(
                 format="A4",
                 print_background=True,
@@ -179,19 +186,24 @@ class PdfRenderer:
         finally:
             await context.close()
 
-    async def _prepare_page(self, page: Page, diagrams: asyncio.Task[DiagramPage] | None) -> None:
+    async def _prepare_page(self, page: Page, early: list[str], drawing: asyncio.Task[list[Drawn]] | None) -> None:
         sources: list[str] = await page.eval_on_selector_all(MERMAID_BLOCKS, "els => els.map(e => e.textContent)")
         svgs: list[str] = []
         if sources:
-            # Shielded: a render that times out must not cancel the page other renders wait for.
-            mermaid = await asyncio.shield(diagrams or self._diagram_page())
-            for number, (source, drawn) in enumerate(zip(sources, await mermaid.draw(sources), strict=True), start=1):
-                if drawn.svg is None:
-                    raise PdfFailed(_diagram_error(number, len(sources), source, drawn.error or ""))
-                svgs.append(drawn.svg)
+            # Shielded: a render that times out leaves the drawing to finish (and be thrown away).
+            drawn = await asyncio.shield(drawing) if drawing is not None and early == sources else None
+            for number, (source, result) in enumerate(zip(sources, drawn or await self._draw(sources), strict=True), 1):
+                if result.svg is None:
+                    raise PdfFailed(_diagram_error(number, len(sources), source, result.error or ""))
+                svgs.append(result.svg)
         inserted = await page.evaluate(_PREPARE_PAGE, svgs)
         if inserted != len(sources):
             raise PdfFailed("The diagrams could not be placed in the PDF.")
+
+    async def _draw(self, sources: list[str]) -> list[Drawn]:
+        # Shielded: the page is shared, and one render's timeout must not cancel its loading for all.
+        mermaid = await asyncio.shield(self._diagram_page())
+        return await mermaid.draw(sources)
 
     async def _new_context(self) -> BrowserContext:
         browser = await self._ensure_browser()
@@ -231,9 +243,7 @@ class PdfRenderer:
         """Mermaid's page, loading or loaded, shared by every render; a failed load is tried again."""
         task = self._diagrams
         if task is None or (task.done() and (task.cancelled() or task.exception() or not task.result().is_usable())):
-            task = self._diagrams = asyncio.create_task(self._open_diagram_page())
-            # Read the outcome even when no render awaits it (a report that only mentions Mermaid).
-            task.add_done_callback(lambda t: t.cancelled() or t.exception())
+            task = self._diagrams = _background(self._open_diagram_page())
         return task
 
     async def _open_diagram_page(self) -> DiagramPage:
@@ -268,6 +278,17 @@ class PdfRenderer:
                     proc.nice(self.chromium_nice)
             except psutil.Error:
                 continue
+
+
+def _background(coro: Coroutine[Any, Any, T]) -> asyncio.Task[T]:
+    """A task whose failure is read even if no one awaits it (its render may have failed first)."""
+    task = asyncio.ensure_future(coro)
+    task.add_done_callback(lambda t: t.cancelled() or t.exception())
+    return task
+
+
+def _mermaid_sources(document: str) -> list[str]:
+    return [html.unescape(m) for m in _MERMAID_HTML.findall(document)]
 
 
 async def _refuse(route: Route) -> None:

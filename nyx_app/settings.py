@@ -176,6 +176,17 @@ class Settings(BaseSettings):
             raise ValueError("NYX_PUBLIC_URL must be an http(s) URL such as https://nyx.example.com")
         return value
 
+    # PDF export (integrations/pdf.py): Debian's Chromium, and Mermaid's browser bundle, which
+    # scripts/lib.sh installs from npm (never a CDN: the machine has no internet).
+    pdf_chromium_path: Path = Path("/usr/bin/chromium")
+    pdf_mermaid_js: Path = ROOT_DIR / ".tools" / "mermaid" / "mermaid.min.js"
+    # Renders at once per process; on 2 cores a third adds nothing (RECIPES.md), so more only queue.
+    pdf_max_concurrent_renders: int = 2
+    pdf_render_timeout_seconds: float = 90.0
+    # Chromium runs at this nice value so the app's own process keeps the CPU while a PDF renders
+    # (0 leaves Chromium's priority alone).
+    pdf_chromium_nice: int = 10
+
     @model_validator(mode="after")
     def _refuse_placeholder_secret(self) -> Settings:
         if self.environment != "development" and self.secret_key == PLACEHOLDER_SECRET:

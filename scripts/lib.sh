@@ -7,6 +7,13 @@ cd "$ROOT"
 
 UV_VERSION="0.13.9"
 BUN_VERSION="1.4.5"   # Reflex 0.10 needs Bun >= 1.4.4 (or Node >= 22.22); the machine has Node 20.
+# Mermaid's browser bundle draws the diagrams in PDF reports (nyx_app/integrations/pdf). Only its one
+# self-contained file is kept, checked against this hash; never a CDN (the machine has no internet).
+MERMAID_VERSION="12.3.0"
+MERMAID_SHA256="336df803d87a38b70a01e736e666c8f7601d2ce42f5e47c8fafe5d721074b9a3"
+# Fonts for PDF reports (the machine has only DejaVu and Liberation): Noto Sans for text,
+# JetBrains Mono for code.
+PDF_FONTS=(fonts-noto-core fonts-jetbrains-mono)
 PYTHON="${PYTHON:-python3.11}"
 command -v "$PYTHON" >/dev/null 2>&1 || PYTHON=python3
 
@@ -48,14 +55,52 @@ export_env() {
   export PYTHONPATH="$ROOT${PYTHONPATH:+:$PYTHONPATH}"
 }
 
+# Debian packages: installs those not installed yet (after one apt-get update) and says which.
+ensure_apt() {
+  local missing=() pkg
+  for pkg in "$@"; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  log "installing Debian packages: ${missing[*]}"
+  local sudo=""
+  [ "$(id -u)" -ne 0 ] && sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
+}
+
 ensure_chromium() {
-  if [ ! -x /usr/bin/chromium ]; then
-    log "installing Debian chromium (Playwright's own browser download does not work here)"
-    local sudo=""
-    [ "$(id -u)" -ne 0 ] && sudo="sudo"
-    $sudo apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium >/dev/null
+  # Debian's chromium: Playwright's own browser download does not work here.
+  ensure_apt chromium
+}
+
+ensure_mermaid() {
+  local dir=.tools/mermaid
+  if [ -f "$dir/mermaid.min.js" ] && [ "$(cat "$dir/VERSION" 2>/dev/null)" = "$MERMAID_VERSION" ]; then
+    return 0
   fi
+  log "installing mermaid $MERMAID_VERSION (its browser bundle) from npm into $dir"
+  local tmp
+  tmp="$(mktemp -d)"
+  # npm pack fetches the one package (checked against the registry's integrity hash), none of the
+  # ~200 MB of dependencies a browser bundle does not need.
+  (cd "$tmp" && npm pack --silent "mermaid@$MERMAID_VERSION" >/dev/null \
+    && tar -xzf "mermaid-$MERMAID_VERSION.tgz" package/dist/mermaid.min.js package/LICENSE)
+  if ! echo "$MERMAID_SHA256  $tmp/package/dist/mermaid.min.js" | sha256sum --check --quiet - >/dev/null; then
+    rm -rf "$tmp"
+    log "mermaid.min.js does not match MERMAID_SHA256; not installed"
+    return 1
+  fi
+  mkdir -p "$dir"
+  mv "$tmp/package/dist/mermaid.min.js" "$tmp/package/LICENSE" "$dir/"
+  echo "$MERMAID_VERSION" > "$dir/VERSION"
+  rm -rf "$tmp"
+}
+
+# PDF reports are rendered by the app itself: scripts/run needs these as much as the tests do.
+ensure_pdf_renderer() {
+  ensure_apt chromium "${PDF_FONTS[@]}"
+  ensure_mermaid
 }
 
 setup_common() {

@@ -1,0 +1,343 @@
+"""Report HTML to PDF with Playwright driving Debian's Chromium.
+
+One browser per process, launched on first use and again if it died; `close()` ends it at shutdown.
+Each render gets a **new browser context and page**, closed afterwards, so cookies, storage, cache
+and DOM of one tenant's report never meet the next. Mermaid's bundle, too slow to parse per render,
+lives in a separate warm page that only ever sees diagram source (`diagrams.py`).
+
+Event loop: every call here is awaited I/O to the Playwright driver; the work itself (layout,
+drawing, PDF) is done by Chromium's processes, which run at a lower priority (`pdf_chromium_nice`)
+so the app's own process keeps the CPU. At most `pdf_max_concurrent_renders` renders run at once
+per process; further callers wait their turn. Objects are bound to the event loop of the first
+render: use one renderer per loop (the app has one).
+
+Failures come out as `PdfFailed`, whose message is written for the user; the cause is logged once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import html
+import logging
+import os
+import re
+from collections.abc import Coroutine
+from pathlib import Path
+from typing import Any, TypeVar
+
+import psutil
+from playwright.async_api import Browser, BrowserContext, Page, Playwright, Route, async_playwright
+from playwright.async_api import Error as PlaywrightError
+from playwright.async_api import TimeoutError as PlaywrightTimeout
+
+from nyx_app.integrations.pdf import template
+from nyx_app.integrations.pdf.diagrams import DiagramPage, Drawn
+from nyx_app.integrations.pdf.template import PdfHeader
+from nyx_app.settings import Settings, get_settings
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+# As in tests/e2e/conftest.py: without the background-networking flags Chromium keeps dialling
+# out, which this network refuses.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-dev-shm-usage",
+]
+MERMAID_BLOCKS = "pre > code.language-mermaid"
+_ERROR_SHOWN_MAX = 240
+# How markdown-it (and nh3 after it) writes a fenced mermaid block; only used to start drawing early.
+_MERMAID_HTML = re.compile(r'<pre><code class="language-mermaid">(.*?)</code></pre>', re.DOTALL)
+_PARSE_ERROR = re.compile(r"Parse error on line (\d+)")
+
+# Runs in the document page after the diagrams are drawn (through the DevTools protocol: the page's
+# own policy allows no script). Diagrams replace their code blocks; an image that did not load (all
+# outside images are refused) becomes its alt text instead of a broken-image icon; code is split
+# into one block per line so a long line wraps indented under its own start, keeping its spaces.
+_PREPARE_PAGE = """(svgs) => {
+  const blocks = document.querySelectorAll('pre > code.language-mermaid');
+  blocks.forEach((code, i) => {
+    const figure = document.createElement('figure');
+    figure.className = 'diagram';
+    figure.innerHTML = svgs[i];
+    code.parentElement.replaceWith(figure);
+  });
+  for (const img of document.querySelectorAll('main img')) {
+    if (img.complete && img.naturalWidth > 0) continue;
+    const alt = document.createElement('span');
+    alt.className = 'missing-image';
+    alt.textContent = img.alt ? `[image: ${img.alt}]` : '[image]';
+    img.replaceWith(alt);
+  }
+  for (const code of document.querySelectorAll('pre > code')) {
+    if (code.children.length) continue;
+    const lines = code.textContent.replace(/\\n$/, '').split('\\n');
+    code.replaceChildren(...lines.map((text) => {
+      const line = document.createElement('span');
+      const lead = text.match(/^[ \\t]*/)[0].replace(/\\t/g, '    ').length + 4;
+      line.className = 'line';
+      line.style.paddingLeft = `${lead}ch`;
+      line.style.textIndent = `-${lead}ch`;
+      line.textContent = text;
+      return line;
+    }));
+  }
+  return document.fonts.ready.then(() => blocks.length);
+}"""
+
+
+class PdfFailed(RuntimeError):
+    """The PDF could not be made; the message says why, in words for the user."""
+
+
+class PdfRenderer:
+    def __init__(
+        self,
+        *,
+        chromium_path: Path,
+        mermaid_js: Path,
+        max_concurrent: int = 2,
+        timeout_seconds: float = 90.0,
+        chromium_nice: int = 10,
+    ) -> None:
+        self.chromium_path = chromium_path
+        self.mermaid_js = mermaid_js
+        self.timeout_seconds = timeout_seconds
+        self.chromium_nice = chromium_nice
+        self._slots = asyncio.Semaphore(max_concurrent)
+        self._launch_lock = asyncio.Lock()
+        self._playwright: Playwright | None = None
+        self._browser: Browser | None = None
+        self._diagrams: asyncio.Task[DiagramPage] | None = None
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> PdfRenderer:
+        return cls(
+            chromium_path=settings.pdf_chromium_path,
+            mermaid_js=settings.pdf_mermaid_js,
+            max_concurrent=settings.pdf_max_concurrent_renders,
+            timeout_seconds=settings.pdf_render_timeout_seconds,
+            chromium_nice=settings.pdf_chromium_nice,
+        )
+
+    async def render(self, html_body: str, *, title: str, header: PdfHeader, qr_url: str) -> bytes:
+        """A4 PDF of `html_body` (HTML already made safe by the app's Markdown renderer)."""
+        document = template.document(html_body, title=title, header=header, qr_url=qr_url)
+        async with self._slots:
+            try:
+                async with asyncio.timeout(self.timeout_seconds):
+                    return await self._render(document, header)
+            except PdfFailed:
+                raise
+            except (TimeoutError, PlaywrightTimeout):
+                log.warning("PDF render timed out after %ss", self.timeout_seconds, exc_info=True)
+                raise PdfFailed(
+                    f"The PDF took longer than {self.timeout_seconds:.0f} seconds to render and was stopped."
+                ) from None
+            except PlaywrightError:
+                log.warning("PDF render failed", exc_info=True)
+                raise PdfFailed("The PDF renderer stopped unexpectedly; try again.") from None
+
+    async def close(self) -> None:
+        """End the browser (at shutdown). A later render launches a new one."""
+        async with self._launch_lock:
+            browser, pw, diagrams = self._browser, self._playwright, self._diagrams
+            self._browser = self._playwright = self._diagrams = None
+            if diagrams is not None:
+                diagrams.cancel()
+            for step in (browser.close if browser else None, pw.stop if pw else None):
+                if step is not None:
+                    try:
+                        await step()
+                    except PlaywrightError:
+                        log.warning("closing the PDF browser failed", exc_info=True)
+
+    async def _render(self, document: str, header: PdfHeader) -> bytes:
+        context = await self._new_context()
+        # Diagrams are drawn (and on a cold start Mermaid loaded) while the document page fills.
+        # The sources are read from the HTML here only to start early; the page's DOM decides.
+        early = _mermaid_sources(document)
+        drawing = _background(self._draw(early)) if early else None
+        try:
+            # Nothing from outside: a remote image in a report neither waits on a host nor tells it
+            # that the report was opened. The page's own CSP already stops such requests.
+            await context.route("**/*", _refuse)
+            page = await context.new_page()
+            page.set_default_timeout(self.timeout_seconds * 1000)
+            self._lower_priority()
+            await page.set_content(document, wait_until="load")
+            await self._prepare_page(page, early, drawing)
+            return await page.pdf(
+                format="A4",
+                print_background=True,
+                margin=template.PAGE_MARGINS,
+                display_header_footer=True,
+                header_template=template.header_template(header),
+                footer_template=template.footer_template(),
+                # Bookmarks from the headings; Chromium only writes them into a tagged PDF.
+                tagged=True,
+                outline=True,
+            )
+        finally:
+            await context.close()
+
+    async def _prepare_page(self, page: Page, early: list[str], drawing: asyncio.Task[list[Drawn]] | None) -> None:
+        sources: list[str] = await page.eval_on_selector_all(MERMAID_BLOCKS, "els => els.map(e => e.textContent)")
+        svgs: list[str] = []
+        if sources:
+            # Shielded: a render that times out leaves the drawing to finish (and be thrown away).
+            drawn = await asyncio.shield(drawing) if drawing is not None and early == sources else None
+            for number, (source, result) in enumerate(zip(sources, drawn or await self._draw(sources), strict=True), 1):
+                if result.svg is None:
+                    raise PdfFailed(_diagram_error(number, len(sources), source, result.error or ""))
+                svgs.append(result.svg)
+        inserted = await page.evaluate(_PREPARE_PAGE, svgs)
+        if inserted != len(sources):
+            raise PdfFailed("The diagrams could not be placed in the PDF.")
+
+    async def _draw(self, sources: list[str]) -> list[Drawn]:
+        # Shielded: the page is shared, and one render's timeout must not cancel its loading for all.
+        mermaid = await asyncio.shield(self._diagram_page())
+        return await mermaid.draw(sources)
+
+    async def _new_context(self) -> BrowserContext:
+        browser = await self._ensure_browser()
+        try:
+            return await browser.new_context()
+        except PlaywrightError:
+            # The browser died and Playwright has not noticed yet: launch a new one, once.
+            log.warning("the PDF browser was gone; launching a new one", exc_info=True)
+            async with self._launch_lock:
+                if self._browser is browser:
+                    self._browser = self._diagrams = None
+            browser = await self._ensure_browser()
+            return await browser.new_context()
+
+    async def _ensure_browser(self) -> Browser:
+        async with self._launch_lock:
+            if self._browser is not None and self._browser.is_connected():
+                return self._browser
+            self._browser = self._diagrams = None
+            if not self.chromium_path.exists():
+                raise PdfFailed(f"The PDF renderer is not available: Chromium is missing ({self.chromium_path}).")
+            if self._playwright is None:
+                self._playwright = await async_playwright().start()
+            try:
+                self._browser = await self._playwright.chromium.launch(
+                    executable_path=str(self.chromium_path), args=CHROMIUM_ARGS, headless=True
+                )
+            except PlaywrightError as exc:
+                log.warning("Chromium did not start", exc_info=True)
+                raise PdfFailed(
+                    f"The PDF renderer is not available: Chromium did not start ({_first_line(exc)})."
+                ) from None
+            self._lower_priority()
+            return self._browser
+
+    def _diagram_page(self) -> asyncio.Task[DiagramPage]:
+        """Mermaid's page, loading or loaded, shared by every render; a failed load is tried again."""
+        task = self._diagrams
+        if task is None or (task.done() and (task.cancelled() or task.exception() or not task.result().is_usable())):
+            task = self._diagrams = _background(self._open_diagram_page())
+        return task
+
+    async def _open_diagram_page(self) -> DiagramPage:
+        if not self.mermaid_js.is_file():
+            raise PdfFailed(
+                "The PDF renderer cannot draw diagrams: the Mermaid script is missing "
+                f"({self.mermaid_js}); ./scripts/run installs it."
+            )
+        browser = await self._ensure_browser()
+        context = await browser.new_context()
+        try:
+            page = await DiagramPage.open(context, self.mermaid_js, self.timeout_seconds * 1000)
+        except (PlaywrightError, RuntimeError):
+            await context.close()
+            log.warning("Mermaid did not load", exc_info=True)
+            raise PdfFailed("The PDF renderer cannot draw diagrams: Mermaid did not load.") from None
+        self._lower_priority()
+        return page
+
+    def _lower_priority(self) -> None:
+        """Renice Chromium's processes (new renderers appear with new pages, at the zygote's priority)."""
+        if self.chromium_nice <= 0:
+            return
+        try:
+            children = psutil.Process(os.getpid()).children(recursive=True)
+        except psutil.Error:
+            return
+        for proc in children:
+            # Best effort: a process may end while we look, and nothing breaks if one keeps its priority.
+            try:
+                if proc.name().startswith("chrom") and proc.nice() < self.chromium_nice:
+                    proc.nice(self.chromium_nice)
+            except psutil.Error:
+                continue
+
+
+def _background(coro: Coroutine[Any, Any, T]) -> asyncio.Task[T]:
+    """A task whose failure is read even if no one awaits it (its render may have failed first)."""
+    task = asyncio.ensure_future(coro)
+    task.add_done_callback(lambda t: t.cancelled() or t.exception())
+    return task
+
+
+def _mermaid_sources(document: str) -> list[str]:
+    return [html.unescape(m) for m in _MERMAID_HTML.findall(document)]
+
+
+async def _refuse(route: Route) -> None:
+    await route.abort("blockedbyclient")
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0][:_ERROR_SHOWN_MAX] if text else type(exc).__name__
+
+
+def _diagram_error(number: int, total: int, source: str, error: str) -> str:
+    first = next((line.strip() for line in source.splitlines() if line.strip()), "")
+    where = f"diagram {number} of {total}" + (f", which starts “{first[:60]}”" if first else "")
+    return f"A diagram could not be drawn ({where}): {_diagram_reason(source, error)}."
+
+
+def _diagram_reason(source: str, error: str) -> str:
+    """Mermaid's error said for a reader: its parse errors name a line and then list grammar tokens."""
+    if not source.strip():
+        return "it is empty"
+    if "No diagram type detected" in error:
+        return "Mermaid does not know this kind of diagram (the first line names it, e.g. “graph TD”)"
+    parse_error = _PARSE_ERROR.search(error)
+    if parse_error:
+        number, lines = int(parse_error.group(1)), source.rstrip().splitlines()
+        if number > len(lines):
+            return "Mermaid could not read the end of it (is something left open?)"
+        return f"Mermaid could not read line {number}, “{lines[number - 1].strip()[:80]}”"
+    reason = next((line.strip() for line in error.splitlines() if line.strip()), "Mermaid gave no reason")
+    return reason[:_ERROR_SHOWN_MAX].rstrip(".:")
+
+
+_default: PdfRenderer | None = None
+
+
+def default_renderer() -> PdfRenderer:
+    global _default
+    if _default is None:
+        _default = PdfRenderer.from_settings(get_settings())
+    return _default
+
+
+async def render_pdf(html_body: str, *, title: str, header: PdfHeader, qr_url: str) -> bytes:
+    """The process's renderer; see `PdfRenderer.render`."""
+    return await default_renderer().render(html_body, title=title, header=header, qr_url=qr_url)
+
+
+async def close() -> None:
+    """Close the process's browser, if one was launched (call it at shutdown)."""
+    if _default is not None:
+        await _default.close()

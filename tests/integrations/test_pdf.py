@@ -1,0 +1,232 @@
+"""Reports as PDF, checked the way a reader would: open it, read its text, scan its QR code.
+
+One renderer (one Chromium) serves the whole module; the large report is rendered once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import re
+import subprocess
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import psutil
+import pytest
+import pytest_asyncio
+import zxingcpp
+from PIL import Image
+from pypdf import PdfReader
+
+from nyx_app.integrations.pdf import PdfFailed, PdfHeader, PdfRenderer, template
+from nyx_app.settings import get_settings
+from tests.fakes import reports
+
+HEADER = PdfHeader(project="Acme Onboarding", report_type="Run report", date=date(2026, 3, 15))
+REPORT_URL = (
+    "http://localhost:3000/projects/3f1c0b7e-5d7a-4b8e-9a51-2f7c1d9e8a10/reports/7b9e2c44-1a3d-4f0e-b6d2-0c8e5a9f1b23"
+)
+
+
+def _pages(pdf: bytes) -> list[str]:
+    return [page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages]
+
+
+def _page_png(pdf: bytes, page: int, tmp: Path, dpi: int = 150) -> Image.Image:
+    source = tmp / "report.pdf"
+    source.write_bytes(pdf)
+    subprocess.run(
+        ["pdftoppm", "-png", "-r", str(dpi), "-f", str(page), "-l", str(page), "-singlefile", source, tmp / "page"],
+        check=True,
+    )
+    return Image.open(tmp / "page.png")
+
+
+async def _render(renderer: PdfRenderer, markdown: str, *, title: str = "A report") -> bytes:
+    return await renderer.render(reports.to_html(markdown), title=title, header=HEADER, qr_url=REPORT_URL)
+
+
+@pytest_asyncio.fixture(scope="module")
+async def renderer() -> AsyncIterator[PdfRenderer]:
+    pdf = PdfRenderer.from_settings(get_settings())
+    yield pdf
+    await pdf.close()
+
+
+@pytest_asyncio.fixture(scope="module")
+async def flagship(renderer: PdfRenderer) -> tuple[bytes, list[str]]:
+    pdf = await _render(renderer, reports.flagship_report(), title="Image-to-implementation pipeline")
+    return pdf, _pages(pdf)
+
+
+@dataclass
+class Trap:
+    """A loopback HTTP server that answers nothing: a request to it would show here, and stall."""
+
+    url: str
+    connections: list[bytes]
+
+
+@pytest.fixture
+def trap() -> Iterator[Trap]:
+    import socket
+    import threading
+
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen()
+    connections: list[bytes] = []
+
+    def accept() -> None:
+        while True:
+            try:
+                conn, _ = server.accept()
+            except OSError:
+                return
+            connections.append(conn.recv(1024))
+
+    threading.Thread(target=accept, daemon=True).start()
+    yield Trap(f"http://127.0.0.1:{server.getsockname()[1]}", connections)
+    server.close()
+
+
+def test_the_large_report_is_a_pdf_of_many_pages_with_header_and_page_numbers(flagship) -> None:
+    pdf, pages = flagship
+    assert len(reports.flagship_report()) >= 145_000
+    assert pdf.startswith(b"%PDF-")
+    assert len(pages) > 1
+    for number, text in enumerate(pages, start=1):
+        assert "Acme Onboarding" in text
+        assert "Run report" in text
+        assert "15 March 2026" in text
+        assert f"Page {number} of {len(pages)}" in text
+
+
+def test_the_first_page_carries_title_and_report_url(flagship) -> None:
+    _, pages = flagship
+    assert "Image-to-implementation pipeline" in pages[0]
+    assert REPORT_URL in pages[0].replace("\n", "")
+
+
+def test_mermaid_diagrams_are_drawn_not_printed_as_code(flagship) -> None:
+    _, pages = flagship
+    text = "\n".join(pages)
+    for marker in reports.DIAGRAM_SOURCE_MARKERS:
+        assert marker not in text
+    # Labels stay text (vector, selectable): the diagrams were drawn from this source.
+    for label in (*reports.FLOWCHART_LABELS, *reports.SEQUENCE_LABELS):
+        assert label in text
+
+
+def test_code_and_tables_keep_all_their_text(flagship) -> None:
+    """Long code lines wrap instead of running off the page, so their ends are still in the text."""
+    _, pages = flagship
+    flat = re.sub(r"\s+", "", "".join(pages))
+    assert "test-artifacts/action-point-28.json" in flat
+    assert 'kinds=("decision","pitfall","convention")' in flat
+    assert "0010_add_step_6_columns.py" in flat
+
+
+def test_the_qr_code_on_the_first_page_opens_the_report(flagship, tmp_path: Path) -> None:
+    pdf, _ = flagship
+    codes = zxingcpp.read_barcodes(_page_png(pdf, 1, tmp_path))
+    assert [c.text for c in codes] == [REPORT_URL]
+
+
+async def test_outside_images_are_never_requested(renderer: PdfRenderer, trap: Trap) -> None:
+    markdown = f"# Images\n\n![remote]({reports.REMOTE_IMAGE})\n\n![local]({trap.url}/pixel.png)\n\nText after."
+    pages = _pages(await _render(renderer, markdown))
+    assert trap.connections == []
+    assert "[image: local]" in pages[0]
+    assert "Text after." in pages[0]
+
+
+async def test_outside_requests_are_refused_even_without_the_page_policy(
+    renderer: PdfRenderer, trap: Trap, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The second wall alone: the browser refuses every request the page makes."""
+    monkeypatch.setattr(template, "DOCUMENT_CSP", "default-src *")
+    markdown = f"![a]({trap.url}/a.png)\n\n![b]({trap.url.replace('127.0.0.1', 'localhost')}/b.png)"
+    await _render(renderer, markdown)
+    assert trap.connections == []
+
+
+async def test_markup_that_slipped_past_the_sanitiser_runs_no_script(renderer: PdfRenderer) -> None:
+    body = "<p id='x'>harmless</p><script>document.getElementById('x').textContent = 'SCRIPTED'</script>"
+    header = PdfHeader(project="<b>Bold</b> & Co", report_type="Run report", date=date(2026, 3, 15))
+    pdf = await renderer.render(body, title="<i>T</i>", header=header, qr_url=REPORT_URL)
+    text = _pages(pdf)[0]
+    assert "harmless" in text
+    assert "SCRIPTED" not in text
+    assert "<b>Bold</b> & Co" in text
+
+
+async def test_a_broken_diagram_fails_in_words_and_the_renderer_goes_on(renderer: PdfRenderer) -> None:
+    broken = "# Plan\n\n```mermaid\ngraph TD\n  A[Start] --> B[\n```\n"
+    with pytest.raises(PdfFailed) as failed:
+        await _render(renderer, broken)
+    message = str(failed.value)
+    assert message.startswith("A diagram could not be drawn (diagram 1 of 1, which starts “graph TD”)")
+    assert "Traceback" not in message
+    assert "Start" in "\n".join(_pages(await _render(renderer, "```mermaid\ngraph LR\n  A[Start] --> B[End]\n```")))
+
+
+async def test_two_renders_at_once_both_succeed_and_keep_to_themselves(renderer: PdfRenderer) -> None:
+    first = "# Tenant one\n\nOnly-in-one.\n\n```mermaid\ngraph LR\n  P[Alpha node] --> Q[Beta node]\n```"
+    second = "# Tenant two\n\nOnly-in-two.\n\n```mermaid\nsequenceDiagram\n  Gamma->>Delta: hello\n```"
+    one, two = await asyncio.gather(_render(renderer, first), _render(renderer, second))
+    text_one, text_two = "\n".join(_pages(one)), "\n".join(_pages(two))
+    assert "Only-in-one." in text_one
+    assert "Alpha node" in text_one
+    assert "Only-in-two." in text_two
+    assert "Gamma" in text_two
+    assert not {"Only-in-two.", "Gamma", "Delta"} & set(re.findall(r"[\w.-]+", text_one))
+    assert not {"Only-in-one.", "Alpha", "Beta"} & set(re.findall(r"[\w.-]+", text_two))
+
+
+def _browser_processes() -> dict[int, psutil.Process]:
+    """Chromium's browser processes under this one (its helpers carry a --type= argument)."""
+    found = {}
+    for proc in psutil.Process().children(recursive=True):
+        try:
+            if proc.name().startswith("chrom") and not any(a.startswith("--type=") for a in proc.cmdline()):
+                found[proc.pid] = proc
+        except psutil.Error:  # ended, or a zombie not yet reaped
+            continue
+    return found
+
+
+async def test_a_browser_that_died_is_launched_again() -> None:
+    renderer = PdfRenderer.from_settings(get_settings())
+    others = _browser_processes()
+    try:
+        await _render(renderer, "```mermaid\ngraph LR\n  A[Before] --> B[Crash]\n```")
+        browsers = [p for pid, p in _browser_processes().items() if pid not in others]
+        assert len(browsers) == 1
+        for proc in browsers:
+            proc.kill()
+        psutil.wait_procs(browsers, timeout=10)
+        text = "\n".join(_pages(await _render(renderer, "```mermaid\ngraph LR\n  A[After] --> B[Relaunch]\n```")))
+        assert "Relaunch" in text
+    finally:
+        await renderer.close()
+
+
+async def test_without_chromium_the_renderer_says_so() -> None:
+    renderer = PdfRenderer(chromium_path=Path("/nonexistent/chromium"), mermaid_js=get_settings().pdf_mermaid_js)
+    with pytest.raises(PdfFailed, match=r"^The PDF renderer is not available: Chromium is missing"):
+        await _render(renderer, "# Hello")
+    await renderer.close()
+
+
+async def test_without_mermaid_only_reports_with_diagrams_fail(tmp_path: Path) -> None:
+    renderer = PdfRenderer(chromium_path=get_settings().pdf_chromium_path, mermaid_js=tmp_path / "mermaid.min.js")
+    try:
+        assert "No diagrams here" in _pages(await _render(renderer, "No diagrams here."))[0]
+        with pytest.raises(PdfFailed, match=r"cannot draw diagrams: the Mermaid script is missing"):
+            await _render(renderer, "```mermaid\ngraph LR\n  A --> B\n```")
+    finally:
+        await renderer.close()

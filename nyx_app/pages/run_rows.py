@@ -11,6 +11,7 @@ import dataclasses
 from collections.abc import Mapping
 from datetime import datetime
 from decimal import Decimal
+from functools import lru_cache
 
 from nyx_app import routes
 from nyx_app.api.images import image_url
@@ -260,8 +261,10 @@ def _item(item: ItemView, project_id: str, fulls: Mapping[str, str]) -> ItemRow:
     )
 
 
+@lru_cache(maxsize=2048)
 def _html(text: str) -> str:
-    """Model output is hostile text: only the one renderer turns it into HTML."""
+    """Model output is hostile text: only the one renderer turns it into HTML. Cached: a watched
+    run is re-read many times a second and most previews have not changed since the last read."""
     return markdown.render(text) if text else ""
 
 

@@ -30,11 +30,15 @@ from nyx_app.state.session import SESSION_ENDED, AuthState, user_action
 
 log = logging.getLogger(__name__)
 
-SAFETY_POLL_S = 10.0  # re-read even without a notification (a lost connection, a clock-driven change)
+SAFETY_POLL_S = 10.0
+# At most ~10 re-reads a second per watching tab: a run streaming 16 answers at once notifies far
+# more often than a page can usefully redraw.
+MIN_INTERVAL_S = 0.1  # re-read even without a notification (a lost connection, a clock-driven change)
 ITEMS_STEP = views.ITEMS_PAGE
 FULL_OUTPUTS_MAX = 5  # full outputs the page keeps loaded at once
 
 Snapshot = tuple[views.RunView, dict[str, str]]
+Rows = tuple[run_rows.Header, list[run_rows.StepRow], list[run_rows.CoverageRow]]
 
 
 async def read_run(
@@ -89,9 +93,9 @@ class RunState(AuthState):
     _full_rows: list[str] = []
     _items: int = ITEMS_STEP
 
-    def _apply(self, snapshot: Snapshot) -> None:
+    def _apply(self, snapshot: Snapshot, prepared: Rows | None = None) -> None:
         view, fulls = snapshot
-        head, steps, coverage = run_rows.rows(view, self._chosen, fulls, self._items)
+        head, steps, coverage = prepared or run_rows.rows(view, self._chosen, fulls, self._items)
         # Assign only what changed: the browser receives every assigned var again.
         if head != self.head:
             self.head = head
@@ -149,8 +153,11 @@ class RunState(AuthState):
                 async with self:
                     if self._gen != gen:
                         return  # a newer load watches now
-                    items, full_rows = self._items, list(self._full_rows)
+                    items, full_rows, chosen = self._items, list(self._full_rows), dict(self._chosen)
                 snapshot = await _snapshot(token, run_id, project_id, items, full_rows)
+                # Rows are built (Markdown rendered) outside the state lock: clicks are not kept
+                # waiting behind a big run's updates.
+                prepared = None if isinstance(snapshot, str) else run_rows.rows(snapshot[0], chosen, snapshot[1], items)
                 async with self:
                     if self._gen != gen:
                         return
@@ -159,7 +166,11 @@ class RunState(AuthState):
                         self.error = SESSION_ENDED if snapshot == SIGNED_OUT else ""
                         return
                     if not isinstance(snapshot, str):
-                        self._apply(snapshot)
+                        # The user may have opened or closed something meanwhile: then build anew.
+                        same = (chosen, items, full_rows) == (self._chosen, self._items, self._full_rows)
+                        self._apply(snapshot, prepared if same else None)
+                # Changes arriving within MIN_INTERVAL_S coalesce into the next read.
+                await asyncio.sleep(MIN_INTERVAL_S)
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(changed.wait(), timeout=SAFETY_POLL_S)
 

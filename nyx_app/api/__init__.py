@@ -7,6 +7,7 @@ from starlette.applications import Starlette
 from starlette.routing import Route
 
 from nyx_app.api.images import image_routes
+from nyx_app.api.portraits import portrait_routes
 
-routes: list[Route] = [*image_routes]
+routes: list[Route] = [*image_routes, *portrait_routes]
 api = Starlette(routes=routes)

@@ -24,6 +24,7 @@ from nyx_app.db.session import transaction
 from nyx_app.models.tenancy import EMAIL_MAX, NAME_MAX, AuthSession, Membership, Role, Tenant, User
 from nyx_app.services.errors import AuthError, InvalidInput, NotFound
 from nyx_app.services.passwords import check_password_rules, hash_password, verify_password
+from nyx_app.services.personas.store import create_starters
 from nyx_app.services.validation import check_text, required_text
 from nyx_app.settings import get_settings
 
@@ -115,6 +116,7 @@ async def register(email: str, password: str, name: str, tenant_name: str) -> st
         await _set_tenant(session, tenant.id, user.id)
         session.add(Membership(tenant_id=tenant.id, user_id=user.id, role=Role.OWNER.value))
         await session.flush()
+        await create_starters(session, tenant.id)
         return await _new_session(session, user.id, tenant.id)
 
 

@@ -10,6 +10,8 @@ REGISTER = "/register"
 DASHBOARD = "/"
 PROJECT = "/projects/[project_id]"
 NOTE = "/projects/[project_id]/notes/[note_id]"
+DISCUSSION = "/projects/[project_id]/discussions/[discussion_id]"
+PERSONAS = "/personas"
 MEMORY = "/memory"
 MEMBERS = "/settings/members"
 ACCOUNT = "/settings/account"
@@ -22,3 +24,7 @@ def project_url(project_id: str) -> str:
 
 def note_url(project_id: str, note_id: str) -> str:
     return f"/projects/{project_id}/notes/{note_id}"
+
+
+def discussion_url(project_id: str, discussion_id: str) -> str:
+    return f"/projects/{project_id}/discussions/{discussion_id}"

@@ -12,6 +12,7 @@ from nyx_app.components.forms import confirm_delete, published_badge, save_cance
 from nyx_app.components.layout import error_callout, signed_in_page
 from nyx_app.components.model_picker import ModelOption, ProviderOption, model_options, provider_model_picker
 from nyx_app.models.project import Project, ProjectNote
+from nyx_app.pages.project_discussions import discussions_tab
 from nyx_app.services import notes, projects
 from nyx_app.services.context import TenantContext
 from nyx_app.services.errors import NotFound
@@ -377,9 +378,11 @@ def project_page() -> rx.Component:
                 rx.tabs.root(
                     rx.tabs.list(
                         rx.tabs.trigger("Notes", value="notes", id="tab-notes"),
+                        rx.tabs.trigger("Discussions", value="discussions", id="tab-discussions"),
                         rx.tabs.trigger("Settings", value="settings", id="tab-settings"),
                     ),
                     rx.tabs.content(rx.box(_notes_tab(), padding_top="1em"), value="notes"),
+                    rx.tabs.content(rx.box(discussions_tab(ProjectState.pid), padding_top="1em"), value="discussions"),
                     rx.tabs.content(rx.box(_settings_tab(), _model_section(), padding_top="1em"), value="settings"),
                     value=ProjectState.tab,
                     on_change=ProjectState.set_tab,

@@ -113,7 +113,7 @@ async def test_two_workers_share_the_runs(tenants: TenantFactory, fake_llm: Fake
         async with transaction() as s:
             doing = (await s.execute(text("SELECT worker_id FROM procrastinate_jobs WHERE status = 'doing'"))).scalars()
             seen_workers.update(w for w in doing if w is not None)
-        return all(RunStatus((await load_run(ws, r)).status).finished for r in runs)
+        return all([RunStatus((await load_run(ws, r)).status).finished for r in runs])
 
     with worker_process(NYX_WORKER_CONCURRENCY="1"), worker_process(NYX_WORKER_CONCURRENCY="1"):
         await until(all_done, every=0.05)

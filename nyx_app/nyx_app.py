@@ -17,9 +17,11 @@ from nyx_app.jobs.worker import in_process_worker
 from nyx_app.pages.account import AccountState, account_page
 from nyx_app.pages.auth_pages import LoginState, login_page, register_page
 from nyx_app.pages.dashboard import DashboardState, dashboard_page
+from nyx_app.pages.discussion import DiscussionState, discussion_page
 from nyx_app.pages.members import MembersState, members_page
 from nyx_app.pages.memory import MemoryState, memory_page
 from nyx_app.pages.note import NoteState, note_page
+from nyx_app.pages.personas import PersonasState, personas_page
 from nyx_app.pages.project import ProjectState, project_page
 from nyx_app.pages.providers import ProvidersState, providers_page
 from nyx_app.pages.run import run_page
@@ -61,6 +63,8 @@ signed_in = [
     (note_page, routes.NOTE, "Note", NoteState.load),
     (workflow_page, routes.WORKFLOW, "Workflow", EditorState.load),
     (run_page, routes.RUN, "Run", RunState.load),
+    (personas_page, routes.PERSONAS, "Personas", PersonasState.load),
+    (discussion_page, routes.DISCUSSION, "Discussion", DiscussionState.load),
     (providers_page, routes.PROVIDERS, "Providers", ProvidersState.load),
     (account_page, routes.ACCOUNT, "Account", AccountState.load),
 ]

@@ -20,6 +20,8 @@ PROJECT = "/projects/[project_id]"
 NOTE = "/projects/[project_id]/notes/[note_id]"
 WORKFLOW = "/projects/[project_id]/workflows/[workflow_id]"
 RUN = "/projects/[project_id]/runs/[run_id]"
+DISCUSSION = "/projects/[project_id]/discussions/[discussion_id]"
+PERSONAS = "/personas"
 MEMORY = "/memory"
 MEMBERS = "/settings/members"
 ACCOUNT = "/settings/account"
@@ -41,3 +43,7 @@ def workflow_url(project_id: str, workflow_id: str) -> str:
 
 def run_url(project_id: str, run_id: str) -> str:
     return f"/projects/{project_id}/runs/{run_id}"
+
+
+def discussion_url(project_id: str, discussion_id: str) -> str:
+    return f"/projects/{project_id}/discussions/{discussion_id}"

@@ -13,6 +13,7 @@ from nyx_app.state.session import AuthState, TenantOption
 NAV_LINKS: list[tuple[str, str, str]] = [
     ("Projects", routes.DASHBOARD, "folder-kanban"),
     ("Memory Hub", routes.MEMORY, "brain"),
+    ("Personas", routes.PERSONAS, "drama"),
     ("Members", routes.MEMBERS, "users"),
     ("Providers", routes.PROVIDERS, "key-round"),
 ]

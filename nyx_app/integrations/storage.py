@@ -1,8 +1,9 @@
 """Object storage for uploaded files: one interface, a local directory or S3 behind it.
 
-Keys are generated here (``tenant/project/note/<uuid>.<ext>``), never taken from an uploaded
-name. The local backend lives under the data directory, not Reflex's public upload folder
-(served without auth): its files reach the browser only through the authenticated image route.
+Keys are generated here (``tenant/project/note/<uuid>.<ext>``, and
+``tenant/personas/persona/<uuid>.<ext>`` for portraits), never taken from an uploaded name. The
+local backend lives under the data directory, not Reflex's public upload folder (served without
+auth): its files reach the browser only through the authenticated image and portrait routes.
 S3 objects reach it through short-lived presigned URLs.
 
 The calls are blocking (disk or HTTP): call them from a worker thread in async code.
@@ -25,7 +26,7 @@ from typing import Any, Protocol
 from nyx_app.settings import Settings, get_settings
 
 # What a generated key looks like; anything else is refused before it reaches a path or a bucket.
-_KEY_RE = re.compile(r"^[0-9a-f-]{36}/[0-9a-f-]{36}/[0-9a-f-]{36}/[0-9a-f]{32}(\.thumb)?\.[a-z]{3,4}$")
+_KEY_RE = re.compile(r"^[0-9a-f-]{36}/(?:[0-9a-f-]{36}|personas)/[0-9a-f-]{36}/[0-9a-f]{32}(\.thumb)?\.[a-z]{3,4}$")
 
 
 class StorageError(RuntimeError):
@@ -38,6 +39,10 @@ class ObjectNotFound(LookupError):
 
 def new_key(tenant_id: uuid.UUID, project_id: uuid.UUID, note_id: uuid.UUID, ext: str) -> str:
     return f"{tenant_id}/{project_id}/{note_id}/{uuid.uuid4().hex}.{ext}"
+
+
+def new_portrait_key(tenant_id: uuid.UUID, persona_id: uuid.UUID, ext: str) -> str:
+    return f"{tenant_id}/personas/{persona_id}/{uuid.uuid4().hex}.{ext}"
 
 
 def thumb_key_for(key: str) -> str:

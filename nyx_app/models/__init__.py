@@ -1,8 +1,10 @@
 """All tables, imported here so SQLModel.metadata is complete for Alembic."""
 
+from nyx_app.models.discussion import Discussion, DiscussionMessage
 from nyx_app.models.llm import LlmCall, ProviderCredential, TenantLlmSettings
 from nyx_app.models.memory import MemoryEntry
 from nyx_app.models.note_image import NoteImage
+from nyx_app.models.persona import Persona
 from nyx_app.models.project import Project, ProjectNote
 from nyx_app.models.run import Run, StepRun
 from nyx_app.models.tenancy import AuthSession, Membership, Role, Tenant, User
@@ -12,10 +14,13 @@ from nyx_app.models.workflow import Workflow, WorkflowInsight
 __all__ = [
     "AuthSession",
     "AuthThrottle",
+    "Discussion",
+    "DiscussionMessage",
     "LlmCall",
     "Membership",
     "MemoryEntry",
     "NoteImage",
+    "Persona",
     "Project",
     "ProjectNote",
     "ProviderCredential",

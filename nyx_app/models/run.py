@@ -28,6 +28,13 @@ NO_ITEM = -1
 
 class RunKind(StrEnum):
     WORKFLOW = "workflow"
+    # Discussions (services/discussions): one run per round of answers, per synthesis, per plan.
+    DISCUSSION = "discussion"
+    DISCUSSION_SYNTHESIS = "discussion_synthesis"
+    DISCUSSION_PLAN = "discussion_plan"
+
+
+DISCUSSION_KINDS = (RunKind.DISCUSSION, RunKind.DISCUSSION_SYNTHESIS, RunKind.DISCUSSION_PLAN)
 
 
 class RunStatus(StrEnum):

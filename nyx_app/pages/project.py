@@ -15,6 +15,7 @@ from nyx_app.components.markdown import markdown_view
 from nyx_app.components.model_picker import ModelOption, ProviderOption, model_options, provider_model_picker
 from nyx_app.integrations import markdown
 from nyx_app.models.project import Project, ProjectNote
+from nyx_app.pages.project_discussions import discussions_tab
 from nyx_app.pages.project_runs import runs_tab
 from nyx_app.pages.project_workflows import workflows_tab
 from nyx_app.services import notes, projects
@@ -390,11 +391,13 @@ def project_page() -> rx.Component:
                         rx.tabs.trigger("Notes", value="notes", id="tab-notes"),
                         rx.tabs.trigger("Workflows", value="workflows", id="tab-workflows"),
                         rx.tabs.trigger("Runs", value="runs", id="tab-runs"),
+                        rx.tabs.trigger("Discussions", value="discussions", id="tab-discussions"),
                         rx.tabs.trigger("Settings", value="settings", id="tab-settings"),
                     ),
                     rx.tabs.content(rx.box(_notes_tab(), padding_top="1em"), value="notes"),
                     rx.tabs.content(rx.box(workflows_tab(), padding_top="1em"), value="workflows"),
                     rx.tabs.content(rx.box(runs_tab(), padding_top="1em"), value="runs"),
+                    rx.tabs.content(rx.box(discussions_tab(ProjectState.pid), padding_top="1em"), value="discussions"),
                     rx.tabs.content(rx.box(_settings_tab(), _model_section(), padding_top="1em"), value="settings"),
                     value=ProjectState.tab,
                     on_change=ProjectState.set_tab,

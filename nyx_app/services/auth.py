@@ -27,6 +27,7 @@ from nyx_app.models.tenancy import EMAIL_MAX, NAME_MAX, AuthSession, Membership,
 from nyx_app.services import throttle
 from nyx_app.services.errors import AuthError, InvalidInput, NotFound
 from nyx_app.services.passwords import check_password_rules, hash_password, verify_password
+from nyx_app.services.personas.store import create_starters
 from nyx_app.services.validation import check_text, required_text
 from nyx_app.settings import get_settings
 
@@ -132,6 +133,7 @@ async def register(email: str, password: str, name: str, tenant_name: str, *, ad
         await set_context(session, tenant.id, user.id)
         session.add(Membership(tenant_id=tenant.id, user_id=user.id, role=Role.OWNER.value))
         await session.flush()
+        await create_starters(session, tenant.id)
         return await _new_session(session, user.id, tenant.id)
 
 

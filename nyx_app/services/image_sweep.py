@@ -1,4 +1,4 @@
-"""Remove stored image objects no row refers to.
+"""Remove stored image objects no row refers to (note images and persona portraits).
 
 Uploads store objects before their rows commit and remove them again when the transaction fails,
 but a process killed in between leaves objects behind; so does a deleted tenant (its rows go by
@@ -21,6 +21,7 @@ from nyx_app.db.session import transaction
 from nyx_app.integrations import storage as storage_backend
 from nyx_app.integrations.storage import Storage, StoredObject
 from nyx_app.models.note_image import NoteImage
+from nyx_app.models.persona import Persona
 
 SWEEP_GRACE = timedelta(hours=1)
 
@@ -39,7 +40,12 @@ async def _referenced(tenant_id: uuid.UUID, keys: list[str]) -> set[str]:
                 or_(col(NoteImage.image_key).in_(keys), col(NoteImage.thumb_key).in_(keys))
             )
         )
-        return {key for pair in rows for key in pair}
+        portraits = await session.exec(
+            select(Persona.portrait_key, Persona.portrait_thumb_key).where(
+                or_(col(Persona.portrait_key).in_(keys), col(Persona.portrait_thumb_key).in_(keys))
+            )
+        )
+        return {key for pair in [*rows, *portraits] for key in pair}
 
 
 async def sweep_orphan_objects(

@@ -12,6 +12,7 @@ from sqlalchemy import create_engine, inspect, text
 from alembic import command
 from nyx_app.db.bootstrap import alembic_config, ensure_embedded_database
 from nyx_app.db.urls import owner_url
+from nyx_app.services.personas.starters import STARTERS
 from nyx_app.settings import Settings
 
 SCRATCH = Settings(database_name="nyx_migrations")
@@ -60,3 +61,23 @@ def test_hand_written_indexes_and_extension_exist(scratch_db: Settings) -> None:
         index = conn.scalar(text("SELECT indexdef FROM pg_indexes WHERE indexname = 'ix_memory_entry_fts'"))
     engine.dispose()
     assert index is not None and "gin" in index and "to_tsvector" in index
+
+
+def test_workspaces_that_existed_before_personas_get_the_starter_team(scratch_db: Settings) -> None:
+    cfg = alembic_config(scratch_db)
+    command.downgrade(cfg, "base")
+    command.upgrade(cfg, "0007")
+    engine = create_engine(owner_url(scratch_db))
+    try:
+        with engine.begin() as conn:
+            tenant_id = conn.scalar(
+                text("INSERT INTO tenant (id, name) VALUES (gen_random_uuid(), 'Old') RETURNING id")
+            )
+        command.upgrade(cfg, "head")
+        with engine.begin() as conn:
+            conn.execute(text("SELECT set_config('app.tenant_id', :t, true)"), {"t": str(tenant_id)})
+            rows = conn.execute(text("SELECT name, specializations FROM persona ORDER BY name")).all()
+    finally:
+        engine.dispose()
+    assert [r.name for r in rows] == sorted(s.name for s in STARTERS)
+    assert all(r.specializations for r in rows)

@@ -20,12 +20,14 @@ import nyx_app.models  # noqa: F401  (every table on the metadata)
 from nyx_app.db.engine import owner_engine
 from nyx_app.db.session import transaction
 from nyx_app.db.urls import app_url
+from nyx_app.models.discussion import Discussion, DiscussionMessage, MessageKind
 from nyx_app.models.llm import LlmCall
 from nyx_app.models.note_image import NoteImage
 from nyx_app.models.run import Run, StepRun
 from nyx_app.models.workflow import WorkflowInsight
 from nyx_app.services import memory, notes, projects
 from nyx_app.services.llm import credentials, preferences
+from nyx_app.services.personas.store import PersonaInput, create_persona
 from nyx_app.services.workflows import store
 from tests.factories import Account, TenantFactory
 
@@ -83,6 +85,28 @@ async def seed_every_tenant_table(a: Account) -> None:
         s.add(
             WorkflowInsight(
                 tenant_id=a.ctx.tenant_id, project_id=project.id, run_id=run.id, step_key="review", text="x"
+            )
+        )
+        persona = await create_persona(s, a.ctx, PersonaInput("Secret expert", description="classified security"))
+        discussion = Discussion(
+            tenant_id=a.ctx.tenant_id,
+            project_id=project.id,
+            title="Secret discussion",
+            model="anthropic/claude-sonnet-4-6",
+            persona_ids=[str(persona.id)],
+        )
+        s.add(discussion)
+        await s.flush()
+        s.add(
+            DiscussionMessage(
+                tenant_id=a.ctx.tenant_id,
+                discussion_id=discussion.id,
+                seq=1,
+                kind=MessageKind.ANSWER.value,
+                run_id=run.id,
+                step_key="enrich",
+                persona_id=persona.id,
+                persona_name=persona.name,
             )
         )
         await preferences.set_budget(s, a.ctx, "25")

@@ -51,6 +51,8 @@ class StepSucceeded:
     tokens_in: int = 0
     tokens_out: int = 0
     cost_usd: Decimal = Decimal(0)
+    # The persona the step spoke as: its use is counted in the same transaction as this event.
+    persona_id: uuid.UUID | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +64,8 @@ class StepFailed:
     tokens_in: int = 0
     tokens_out: int = 0
     cost_usd: Decimal = Decimal(0)
+    # The persona the step spoke as: its use is counted in the same transaction as this event.
+    persona_id: uuid.UUID | None = None
 
 
 @dataclass(frozen=True, slots=True)

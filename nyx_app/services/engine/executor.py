@@ -6,6 +6,10 @@ stops scheduling new steps after the first failure (the run can be resumed), pau
 steps (the run waits for a person; the job ends), and stops everything when ``stop`` is set
 (a user's cancel). A task cancelled from outside (the worker shutting down) leaves the rows
 as they are for the next execution to pick up.
+
+A step may speak as a persona: the personas a run names are read once when it (re)starts, the
+persona's system prompt leads the step's, and the step's end counts as one use of the persona
+(recorded with the step's row). When a run succeeds, the finisher of its kind (if any) runs.
 """
 
 from __future__ import annotations
@@ -27,7 +31,7 @@ from nyx_app.integrations import llm as adapter
 from nyx_app.models.run import NO_ITEM, Run, RunStatus, StepRun, StepStatus
 from nyx_app.models.tenancy import Role
 from nyx_app.services.context import TenantContext
-from nyx_app.services.engine import autocontext, material
+from nyx_app.services.engine import autocontext, finishers, material
 from nyx_app.services.engine import events as ev
 from nyx_app.services.engine.limits import provider_gate
 from nyx_app.services.engine.record import Recorder, attempt_row
@@ -36,6 +40,7 @@ from nyx_app.services.llm import catalog
 from nyx_app.services.llm.call import Attempt, ImageInput, LlmRequest, complete
 from nyx_app.services.llm.errors import LlmUnavailable
 from nyx_app.services.llm.validators import parse_json
+from nyx_app.services.personas import usage as persona_usage
 from nyx_app.services.workflows import templates
 from nyx_app.services.workflows.definition import OutputFormat, StepDef, StepKind, WorkflowDefinition
 from nyx_app.services.workflows.validate import needs
@@ -83,18 +88,24 @@ class RunExecutor:
         self._image_cache: tuple[list[ImageInput], str] | None = None
         self._gate = asyncio.Semaphore(get_settings().run_max_parallel_steps)
         self._failed: list[str] = []
+        self.personas: dict[str, persona_usage.RunPersona] = {}
 
     # -- entry -----------------------------------------------------------------------------------
     async def execute(self) -> RunStatus:
         """Run until the run is finished, waits for a review, or is stopped. Returns its status."""
         loaded = await self._load()
         if loaded is not None:
+            if loaded == RunStatus.SUCCEEDED:
+                # A job retried after its run had succeeded: the finisher may not have run yet.
+                await finishers.finish(self.tenant_id, self.run_id)
             return loaded
         heartbeat = asyncio.create_task(self._heartbeat())
         try:
             status, error = await self._schedule()
             await self.recorder.flush()
             await self.recorder.run_status(status, error)
+            if status == RunStatus.SUCCEEDED:
+                await finishers.finish(self.tenant_id, self.run_id)
             return status
         finally:
             heartbeat.cancel()
@@ -122,6 +133,8 @@ class RunExecutor:
                 return RunStatus.CANCELLED
             if "sources" not in run.inputs:
                 run.inputs = {**run.inputs, "sources": self.material.sources}
+            named = [s.persona for s in self.definition.steps if s.persona]
+            self.personas = await persona_usage.for_run(session, named) if named else {}
             # Steps a crashed or stopped worker left running start again; their partial output goes.
             await session.execute(
                 update(StepRun)
@@ -299,6 +312,9 @@ class RunExecutor:
         variables = self._variables(row)
         prompt = templates.render(step.prompt, variables)
         system = templates.render(step.system, variables) if step.system else ""
+        persona = self.personas.get(step.persona) if step.persona else None
+        if persona is not None:  # the persona's own words are not a template: they lead as written
+            system = "\n\n".join(part for part in (persona.lead, system) if part)
         named = templates.references(step.prompt).step_keys + templates.references(step.system).step_keys
         if named or not step.depends_on:
             return prompt, system, ""
@@ -332,9 +348,15 @@ class RunExecutor:
                 return
             await self._call(step, row)
 
+    def _persona_id(self, step: StepDef) -> uuid.UUID | None:
+        return uuid.UUID(step.persona) if step.persona else None
+
     async def _call(self, step: StepDef, row: StepRun) -> None:
         assert self.material is not None and self.ctx is not None
         model = step.model or self.material.project_model
+        if step.persona and step.persona not in self.personas:
+            await self._fail(step, row, "The persona this step speaks as was deleted; choose another one.")
+            return
         try:
             prompt, system, note = await self._prompt(step, row, model)
         except templates.TemplateProblem as problem:
@@ -392,6 +414,7 @@ class RunExecutor:
                 result.tokens_in,
                 result.tokens_out,
                 result.cost_usd,
+                self._persona_id(step),
             )
         )
         row.status, row.output, row.output_data = StepStatus.SUCCEEDED.value, result.output, data
@@ -414,6 +437,7 @@ class RunExecutor:
                 sum(a.tokens_in for a in spent),
                 sum(a.tokens_out for a in spent),
                 sum((a.cost_usd for a in spent), Decimal(0)),
+                self._persona_id(step),
             )
         )
         row.status, row.error = StepStatus.FAILED.value, message

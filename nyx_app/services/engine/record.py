@@ -24,6 +24,7 @@ from nyx_app.db.session import transaction
 from nyx_app.models.run import Run, RunStatus, StepRun, StepStatus
 from nyx_app.services.engine import events as ev
 from nyx_app.services.llm.call import Attempt
+from nyx_app.services.personas.usage import record_use
 from nyx_app.settings import get_settings
 
 
@@ -137,6 +138,9 @@ class Recorder:
         if isinstance(event, ev.StepSucceeded):
             values.update(output=event.output, output_data=event.data, provider=event.provider, model=event.model)
         await self._update_step(session, row_id, **values)
+        if event.persona_id is not None:
+            # With the step's own row: a step is counted once, and a resumed run skips it.
+            await record_use(session, event.persona_id, succeeded=status == StepStatus.SUCCEEDED)
         await self._touch_run(session)
 
     # -- fan-out ---------------------------------------------------------------------------------

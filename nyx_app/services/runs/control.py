@@ -8,6 +8,7 @@ every page watching it sees the change at once.
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from sqlalchemy import update
 from sqlmodel import col, select
@@ -22,10 +23,11 @@ from nyx_app.models.workflow import WorkflowInsight
 from nyx_app.services.context import TenantContext
 from nyx_app.services.errors import Conflict, InvalidInput, NotFound
 from nyx_app.services.permissions import Action, require
+from nyx_app.services.personas.usage import persona_ids
 from nyx_app.services.projects import get_project
 from nyx_app.services.runs.guard import check_can_start
 from nyx_app.services.validation import TextKind, optional_text, parse_id, required_text
-from nyx_app.services.workflows.definition import StepKind
+from nyx_app.services.workflows.definition import StepKind, WorkflowDefinition
 from nyx_app.services.workflows.store import WorkflowInvalid, get_workflow, reachable_models
 from nyx_app.services.workflows.validate import DefinitionInvalid, check
 
@@ -62,7 +64,7 @@ async def start_workflow_run(session: AsyncSession, ctx: TenantContext, workflow
     workflow = await get_workflow(session, ctx, workflow_id)
     reachable = await reachable_models(session, ctx)
     try:
-        definition = check(workflow.definition, reachable)
+        definition = check(workflow.definition, reachable, await persona_ids(session))
     except DefinitionInvalid as invalid:
         raise WorkflowInvalid(invalid.problems) from None
     project = await get_project(session, ctx, workflow.project_id)
@@ -79,14 +81,39 @@ async def start_workflow_run(session: AsyncSession, ctx: TenantContext, workflow
                 "Add a note (with its screenshots) first."
             )
     await check_can_start(session, RunKind.WORKFLOW, project.id, workflow.id)
+    return await create_run(
+        session,
+        ctx,
+        project_id=project.id,
+        kind=RunKind.WORKFLOW,
+        title=workflow.name,
+        definition=definition,
+        inputs={"template": workflow.template},
+        workflow_id=workflow.id,
+    )
+
+
+async def create_run(
+    session: AsyncSession,
+    ctx: TenantContext,
+    *,
+    project_id: uuid.UUID,
+    kind: RunKind,
+    title: str,
+    definition: WorkflowDefinition,
+    inputs: dict[str, Any],
+    workflow_id: uuid.UUID | None = None,
+) -> Run:
+    """The run, its step rows and its job, in the caller's transaction. The caller has checked
+    the definition and the guard (``check_can_start``)."""
     run = Run(
         tenant_id=ctx.tenant_id,
-        project_id=project.id,
-        kind=RunKind.WORKFLOW.value,
-        workflow_id=workflow.id,
-        title=workflow.name,
+        project_id=project_id,
+        kind=kind.value,
+        workflow_id=workflow_id,
+        title=title,
         definition=definition.model_dump(mode="json"),
-        inputs={"template": workflow.template},
+        inputs=inputs,
         started_by=ctx.user_id,
     )
     session.add(run)
@@ -145,7 +172,9 @@ async def resume_run(session: AsyncSession, ctx: TenantContext, run_id: str | uu
     run = await get_run(session, ctx, run_id)
     if run.status not in (RunStatus.FAILED.value, RunStatus.CANCELLED.value):
         raise Conflict("Only a failed or cancelled run can be resumed.")
-    await check_can_start(session, RunKind(run.kind), run.project_id, run.workflow_id)
+    await check_can_start(
+        session, RunKind(run.kind), run.project_id, run.workflow_id, discussion_id=run.inputs.get("discussion_id")
+    )
     return await _requeue(
         session, ctx, run, [r for r in await _rows(session, run) if StepStatus(r.status) in RETRYABLE]
     )
@@ -161,7 +190,9 @@ async def retry_step(session: AsyncSession, ctx: TenantContext, run_id: str | uu
     target = [r for r in rows if r.key == step_key and r.status == StepStatus.FAILED.value]
     if not target:
         raise NotFound("That step has not failed, or does not exist.")
-    await check_can_start(session, RunKind(run.kind), run.project_id, run.workflow_id)
+    await check_can_start(
+        session, RunKind(run.kind), run.project_id, run.workflow_id, discussion_id=run.inputs.get("discussion_id")
+    )
     skipped = [r for r in rows if r.status == StepStatus.SKIPPED.value]
     return await _requeue(session, ctx, run, target + skipped)
 

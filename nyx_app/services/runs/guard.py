@@ -1,7 +1,8 @@
 """Guards on starting runs, in the engine rather than in pages, so no page can forget them.
 
-A rule per kind of run: which other runs exclude a new one (those of the same workflow, or of the
-same kind in the same project) and how long after the last one finished a new one may start.
+A rule per kind of run: which other runs exclude a new one (those of the same workflow, of the
+same kind in the same project, or of any discussion kind in the same discussion) and how long
+after the last one finished a new one may start.
 The check runs under a transaction-scoped advisory lock on the scope, so two clicks at the same
 moment cannot both pass it.
 """
@@ -18,13 +19,16 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from nyx_app.db.queue import advisory_xact_lock
-from nyx_app.models.run import ACTIVE_RUN_STATUSES, Run, RunKind
+from nyx_app.models.run import ACTIVE_RUN_STATUSES, DISCUSSION_KINDS, Run, RunKind
 from nyx_app.services.errors import Conflict
 
 
 class Scope(StrEnum):
     WORKFLOW = "workflow"  # one active run per workflow
     PROJECT = "project"  # one active run of this kind per project (e.g. code analysis)
+    # One active run per discussion, whatever it does (a round, a synthesis, a plan): each reads
+    # the transcript the one before writes. The discussion's id is in the run's inputs.
+    DISCUSSION = "discussion"
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +40,7 @@ class RunRule:
 
 RULES: dict[RunKind, RunRule] = {
     RunKind.WORKFLOW: RunRule(Scope.WORKFLOW),
+    **{kind: RunRule(Scope.DISCUSSION) for kind in DISCUSSION_KINDS},
 }
 
 
@@ -45,17 +50,28 @@ async def check_can_start(
     project_id: uuid.UUID,
     workflow_id: uuid.UUID | None,
     rule: RunRule | None = None,
+    *,
+    discussion_id: uuid.UUID | str | None = None,
 ) -> None:
     """Raise Conflict if a run of this scope is active (or finished within the cool-down)."""
     rule = rule or RULES[kind]
-    scoped = select(Run.id).where(Run.project_id == project_id, Run.kind == kind.value)
-    if rule.scope == Scope.WORKFLOW:
-        scoped = scoped.where(Run.workflow_id == workflow_id)
-    await advisory_xact_lock(
-        session, f"run-start:{kind.value}:{project_id}:{workflow_id if rule.scope == Scope.WORKFLOW else ''}"
-    )
+    scoped = select(Run.id).where(Run.project_id == project_id)
+    if rule.scope == Scope.DISCUSSION:
+        scoped = scoped.where(
+            col(Run.kind).in_([k.value for k in DISCUSSION_KINDS]),
+            col(Run.inputs)["discussion_id"].astext == str(discussion_id),
+        )
+        lock = f"run-start:discussion:{discussion_id}"
+    else:
+        scoped = scoped.where(Run.kind == kind.value)
+        if rule.scope == Scope.WORKFLOW:
+            scoped = scoped.where(Run.workflow_id == workflow_id)
+        lock = f"run-start:{kind.value}:{project_id}:{workflow_id if rule.scope == Scope.WORKFLOW else ''}"
+    await advisory_xact_lock(session, lock)
     active = (await session.exec(scoped.where(col(Run.status).in_([s.value for s in ACTIVE_RUN_STATUSES])))).first()
     if active is not None:
+        if rule.scope == Scope.DISCUSSION:
+            raise Conflict("This discussion is still answering. Wait until it has finished, or stop it first.")
         what = "This workflow" if rule.scope == Scope.WORKFLOW else "A run of this kind"
         raise Conflict(f"{what} is already running in this project. Open the run to watch it, or cancel it first.")
     if rule.cooldown:

@@ -8,6 +8,7 @@ problems per step, in words, so the editor can show each next to the step it con
 from __future__ import annotations
 
 import re
+import uuid
 from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -46,6 +47,9 @@ class StepDef(BaseModel):
     output: OutputFormat = OutputFormat.TEXT
     # Send the project's note images along (vision models see them; others get their descriptions).
     images: bool = False
+    # A persona (its id) the step speaks as: its system prompt leads the step's, and the step
+    # counts as one use of the persona (XP). Validation checks it exists in the workspace.
+    persona: str = Field(default="", max_length=36)
 
     @field_validator("name", "prompt", "system", "model", "for_each")
     @classmethod
@@ -53,6 +57,16 @@ class StepDef(BaseModel):
         # PostgreSQL cannot store U+0000 in text or JSON: refuse it with a message, not a crash.
         if "\x00" in value:
             raise ValueError("contains a NUL character (\\0); remove it")
+        return value
+
+    @field_validator("persona")
+    @classmethod
+    def _persona(cls, value: str) -> str:
+        if value:
+            try:
+                return str(uuid.UUID(value))
+            except ValueError:
+                raise ValueError("is not a persona id") from None
         return value
 
     @field_validator("key")

@@ -23,6 +23,7 @@ from nyx_app.services.errors import InvalidInput, NotFound, ServiceError
 from nyx_app.services.llm import catalog
 from nyx_app.services.llm.credentials import resolve_all
 from nyx_app.services.permissions import Action, require
+from nyx_app.services.personas.usage import persona_ids
 from nyx_app.services.projects import get_project
 from nyx_app.services.validation import TextKind, optional_text, parse_id, required_text
 from nyx_app.services.workflows import builtin
@@ -154,7 +155,7 @@ async def save_workflow(
     name = required_text(name, "Workflow name", WORKFLOW_NAME_MAX)
     description = optional_text(description, "Description", WORKFLOW_DESCRIPTION_MAX, kind=TextKind.PROSE)
     try:
-        checked = check(definition, await reachable_models(session, ctx))
+        checked = check(definition, await reachable_models(session, ctx), await persona_ids(session))
     except DefinitionInvalid as invalid:
         raise WorkflowInvalid(invalid.problems) from None
     workflow.name, workflow.description = name, description
@@ -171,7 +172,7 @@ async def check_workflow(session: AsyncSession, ctx: TenantContext, definition: 
         parsed = parse_definition(definition)
     except DefinitionInvalid as invalid:
         return invalid.problems
-    return problems(parsed, await reachable_models(session, ctx))
+    return problems(parsed, await reachable_models(session, ctx), await persona_ids(session))
 
 
 async def duplicate_workflow(session: AsyncSession, ctx: TenantContext, workflow_id: str | uuid.UUID) -> Workflow:

@@ -296,5 +296,14 @@ def render(source: str, variables: Mapping[str, Any]) -> str:
     return "".join(parts)
 
 
+def literal(text: str) -> str:
+    """A template that renders to exactly ``text``: user or model text placed into a generated
+    prompt is shown to the model, never evaluated. Inside ``{% raw %}`` only ``{%`` can end the
+    block, so each ``{%`` of the text is emitted as a string expression between raw blocks."""
+    if not any(mark in text for mark in ("{{", "{%", "{#")):
+        return text
+    return "{{ '{%' }}".join(f"{{% raw %}}{part}{{% endraw %}}" for part in text.split("{%"))
+
+
 def _sentence(message: str | None) -> str:
     return (message or "unknown problem").rstrip(".") + "."

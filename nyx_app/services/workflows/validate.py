@@ -1,6 +1,7 @@
 """Checks a workflow definition as a whole, reporting each problem next to the step it concerns.
 
-Pure functions (no database): the caller passes which models the tenant can reach. A step waits
+Pure functions (no database): the caller passes which models the tenant can reach and which
+personas it has. A step waits
 for its ``depends_on``, its fan-out source, and every step its prompt names; those edges must form
 no cycle.
 """
@@ -148,8 +149,15 @@ def _step_ref_problems(label: str, key: str, field: str, step: StepDef, by_key: 
     return []
 
 
-def _step_problems(step: StepDef, by_key: Mapping[str, StepDef], reachable: Collection[str] | None) -> list[str]:
+def _step_problems(
+    step: StepDef,
+    by_key: Mapping[str, StepDef],
+    reachable: Collection[str] | None,
+    personas: Collection[str] | None = None,
+) -> list[str]:
     messages: list[str] = []
+    if step.persona and personas is not None and step.persona not in personas:
+        messages.append("It speaks as a persona that does not exist (any more) in this workspace: pick another.")
     for dep in step.depends_on:
         if dep == step.key:
             messages.append("A step cannot depend on itself.")
@@ -180,9 +188,13 @@ def _step_problems(step: StepDef, by_key: Mapping[str, StepDef], reachable: Coll
     return messages + _template_problems(step, by_key)
 
 
-def problems(definition: WorkflowDefinition, reachable: Collection[str] | None = None) -> list[Problem]:
-    """Everything wrong with a definition, per step. ``reachable``: model refs the tenant can call
-    (None skips that check)."""
+def problems(
+    definition: WorkflowDefinition,
+    reachable: Collection[str] | None = None,
+    personas: Collection[str] | None = None,
+) -> list[Problem]:
+    """Everything wrong with a definition, per step. ``reachable``: model refs the tenant can call;
+    ``personas``: the tenant's persona ids (None skips either check)."""
     found: list[Problem] = []
     if not definition.steps:
         return [Problem("", "Add at least one step.")]
@@ -193,17 +205,19 @@ def problems(definition: WorkflowDefinition, reachable: Collection[str] | None =
         seen.add(s.key)
     by_key = {s.key: s for s in definition.steps}
     for s in definition.steps:
-        found += [Problem(s.key, m) for m in _step_problems(s, by_key, reachable)]
+        found += [Problem(s.key, m) for m in _step_problems(s, by_key, reachable, personas)]
     cycle = _cycle(definition)
     if cycle:
         found.append(Problem(cycle[0], "These steps wait for each other in a circle: " + " → ".join(cycle) + "."))
     return found
 
 
-def check(raw: Mapping[str, Any], reachable: Collection[str] | None = None) -> WorkflowDefinition:
+def check(
+    raw: Mapping[str, Any], reachable: Collection[str] | None = None, personas: Collection[str] | None = None
+) -> WorkflowDefinition:
     """Parse and check; raises DefinitionInvalid listing every problem."""
     definition = parse_definition(raw)
-    found = problems(definition, reachable)
+    found = problems(definition, reachable, personas)
     if found:
         raise DefinitionInvalid(found)
     return definition

@@ -97,3 +97,18 @@ def test_review_steps_review_exactly_one_step_and_duplicates_are_refused() -> No
     assert Problem("r", "A review step reviews exactly one step: let it depend on that step only.") in found
     assert Problem("s", "Write a prompt for this step.") in found
     assert problems_of({"steps": []}) == [Problem("", "Add at least one step.")]
+
+
+def test_a_step_may_only_speak_as_a_persona_of_the_workspace() -> None:
+    known = "0b8f6a2e-1c1d-4e5f-9a7b-3c2d1e0f9a8b"
+    definition = {"steps": [{"key": "a", "prompt": "Go", "persona": known}]}
+    assert check(definition, None, {known}).steps[0].persona == known
+    assert check(definition, None, None).steps[0].persona == known  # no persona check asked for
+    with pytest.raises(DefinitionInvalid) as invalid:
+        check(definition, None, set())
+    assert invalid.value.problems == [
+        Problem("a", "It speaks as a persona that does not exist (any more) in this workspace: pick another.")
+    ]
+    assert problems_of({"steps": [{"key": "a", "prompt": "Go", "persona": "rex"}]}) == [
+        Problem("a", "persona: is not a persona id")
+    ]

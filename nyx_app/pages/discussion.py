@@ -74,7 +74,7 @@ class DiscussionState(AuthState):
     async def follow(self):
         """Read, then wait for a change of the answering run (or of the discussion), read again."""
         async with self:
-            token, discussion_id = self.session_token, self._discussion_id
+            token, discussion_id = self._session_token(), self._discussion_id
             project_id = self.router.page.params.get("project_id", "")
         watched, changed = "", asyncio.Event()
         async with contextlib.AsyncExitStack() as stack:

@@ -7,6 +7,7 @@ import reflex as rx
 
 from nyx_app import routes
 from nyx_app.components.layout import error_callout, signed_in_page
+from nyx_app.components.persona_picker import persona_picker
 from nyx_app.pages.workflow_editor_state import EditorState
 from nyx_app.pages.workflow_form import EstimateStep
 from nyx_app.pages.workflow_step_card import label, step_card
@@ -128,6 +129,40 @@ def _top() -> rx.Component:
     )
 
 
+def _persona_dialog() -> rx.Component:
+    """One PersonaPicker (single choice) for the step being edited."""
+    return rx.dialog.root(
+        rx.dialog.content(
+            rx.dialog.title("Speak as a persona"),
+            rx.dialog.description(
+                "The persona's system prompt leads the step's prompt, and each run of the step counts as a use.",
+                size="2",
+            ),
+            rx.box(
+                persona_picker(
+                    EditorState.persona_sections,
+                    EditorState.persona_selected,
+                    EditorState.persona_collapsed,
+                    EditorState.persona_query,
+                    on_query=EditorState.set_persona_query,
+                    on_toggle=EditorState.pick_persona,
+                    on_toggle_section=EditorState.toggle_persona_section,
+                    multiple=False,
+                    id="step-persona-picker",
+                ),
+                padding_y="1em",
+            ),
+            rx.hstack(
+                rx.dialog.close(rx.button("Close", variant="soft", on_click=EditorState.close_persona_picker)),
+                justify="end",
+            ),
+            max_width="760px",
+        ),
+        open=EditorState.picking >= 0,
+        on_open_change=EditorState.persona_picker_changed,
+    )
+
+
 def _editor() -> rx.Component:
     return rx.vstack(
         _top(),
@@ -136,6 +171,7 @@ def _editor() -> rx.Component:
         rx.heading("Steps", size="4"),
         rx.vstack(rx.foreach(EditorState.steps, step_card), spacing="3", width="100%", id="steps"),
         rx.button(rx.icon("plus", size=14), "Add step", variant="soft", on_click=EditorState.add_step, id="add-step"),
+        _persona_dialog(),
         spacing="4",
         width="100%",
     )

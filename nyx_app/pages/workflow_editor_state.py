@@ -15,6 +15,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from nyx_app import routes
 from nyx_app.components.model_picker import ModelOption, ProviderOption, model_options
+from nyx_app.components.persona_card import PersonaCard, to_card
+from nyx_app.components.persona_picker import PickerSection, picker_sections, toggle
 from nyx_app.pages.workflow_form import (
     FORM_FIELDS,
     EstimateView,
@@ -30,6 +32,7 @@ from nyx_app.services import projects
 from nyx_app.services.context import TenantContext
 from nyx_app.services.errors import NotFound
 from nyx_app.services.llm import credentials
+from nyx_app.services.personas import store as personas
 from nyx_app.services.workflows import estimate, store
 from nyx_app.services.workflows.definition import OutputFormat
 from nyx_app.services.workflows.store import WorkflowInvalid
@@ -43,6 +46,10 @@ class EditorState(AuthState):
     name: str = ""
     description: str = ""
     steps: list[StepForm] = []
+    persona_cards: list[PersonaCard] = []
+    persona_query: str = ""
+    persona_collapsed: list[str] = []
+    picking: int = -1  # the step whose persona is being chosen; -1: the picker is closed
     general_problems: list[str] = []
     save_error: str = ""
     dirty: bool = False
@@ -104,10 +111,11 @@ class EditorState(AuthState):
                 await estimate.estimate(s, c, workflow.id),
                 await credentials.list_providers(s, c),
                 await store.check_workflow(s, c, workflow.definition),  # e.g. an imported model not set up
+                [to_card(p) for p in await personas.list_personas(s, c)],
             )
 
         try:
-            workflow, project, est, providers, problems = await self._in_tenant(read)
+            workflow, project, est, providers, problems, cards = await self._in_tenant(read)
         except NotFound:
             self.found, self.loaded = False, True
             return
@@ -118,7 +126,58 @@ class EditorState(AuthState):
         self.project_name, self.project_model = project.name, project.llm_model
         self.project_link = routes.project_url(project_id, tab="workflows")
         self.model_providers, self.model_choices = model_options(providers)
+        self.persona_cards, self.picking = cards, -1
         self.loaded = True
+
+    # -- the persona a step speaks as (one PersonaPicker, opened for one step at a time) ---------
+    @rx.var
+    def persona_sections(self) -> list[PickerSection]:
+        return picker_sections(self.persona_cards, self.persona_query)
+
+    @rx.var
+    def persona_selected(self) -> list[str]:
+        step = self.steps[self.picking] if 0 <= self.picking < len(self.steps) else None
+        return [step.persona] if step is not None and step.persona else []
+
+    @rx.var
+    def persona_names(self) -> dict[str, str]:
+        return {c.id: f"{c.name} ({c.role})" if c.role else c.name for c in self.persona_cards}
+
+    @rx.event
+    def open_persona_picker(self, index: int):
+        self.picking, self.persona_query = index, ""
+
+    @rx.event
+    def close_persona_picker(self):
+        self.picking = -1
+
+    @rx.event
+    def persona_picker_changed(self, is_open: bool):
+        if not is_open:  # Escape, or a click outside the dialog
+            self.picking = -1
+
+    @rx.event
+    def set_persona_query(self, value: str):
+        self.persona_query = value
+
+    @rx.event
+    def toggle_persona_section(self, category: str):
+        folded = self.persona_collapsed
+        self.persona_collapsed = [c for c in folded if c != category] if category in folded else [*folded, category]
+
+    @rx.event
+    @user_action
+    async def pick_persona(self, persona_id: str):
+        """Single choice: picking the chosen one again clears it."""
+        if (step := self._step(self.picking)) is not None:
+            chosen = toggle([step.persona] if step.persona else [], persona_id, multiple=False)
+            await self._replace(self.picking, persona=chosen[0] if chosen else "")
+        self.picking = -1
+
+    @rx.event
+    @user_action
+    async def clear_persona(self, index: int):
+        await self._replace(index, persona="")
 
     # -- edits ---------------------------------------------------------------------------------
     @rx.event

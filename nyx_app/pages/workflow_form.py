@@ -40,6 +40,7 @@ class StepForm:
     for_each: str = NO_FAN_OUT
     output: str = OutputFormat.TEXT.value
     images: bool = False
+    persona: str = ""  # the persona this step speaks as (its id), "" for none
     show_system: bool = False
     problems: list[str] = dataclasses.field(default_factory=list)
 
@@ -67,6 +68,7 @@ def from_definition(raw: dict[str, Any]) -> list[StepForm]:
                 for_each=_text(s.get("for_each")) or NO_FAN_OUT,
                 output=_text(s.get("output")) or OutputFormat.TEXT.value,
                 images=bool(s.get("images")),
+                persona=_text(s.get("persona")),
                 show_system=bool(s.get("system")),
             )
         )
@@ -90,6 +92,7 @@ def to_definition(forms: Sequence[StepForm]) -> dict[str, Any]:
                 "for_each": "" if f.for_each == NO_FAN_OUT else f.for_each,
                 "output": f.output,
                 "images": f.images,
+                "persona": f.persona,
             }
             for f in forms
         ]

@@ -90,6 +90,39 @@ def _model(step: StepForm, index: rx.Var[int]) -> rx.Component:
     )
 
 
+def _persona(step: StepForm, index: rx.Var[int]) -> rx.Component:
+    """The persona a step speaks as: its system prompt leads the step's, and the step counts as a use."""
+    return label(
+        "Persona",
+        rx.hstack(
+            rx.cond(
+                step.persona != "",
+                rx.badge(
+                    EditorState.persona_names.get(step.persona, "a deleted persona"),  # type: ignore[attr-defined]
+                    variant="soft",
+                    color_scheme="violet",
+                    class_name="step-persona",
+                ),
+                rx.text("None", size="2", color_scheme="gray", class_name="step-persona"),
+            ),
+            rx.button(
+                "Choose…",
+                size="1",
+                variant="soft",
+                on_click=EditorState.open_persona_picker(index),
+                class_name="choose-persona",
+            ),
+            rx.cond(
+                step.persona != "",
+                rx.button("Clear", size="1", variant="ghost", on_click=EditorState.clear_persona(index)),
+            ),
+            spacing="2",
+            align="center",
+            flex_wrap="wrap",
+        ),
+    )
+
+
 def _llm_settings(step: StepForm, index: rx.Var[int]) -> rx.Component:
     return rx.vstack(
         rx.hstack(
@@ -114,6 +147,7 @@ def _llm_settings(step: StepForm, index: rx.Var[int]) -> rx.Component:
             ),
         ),
         _model(step, index),
+        _persona(step, index),
         rx.hstack(
             label(
                 "Temperature",

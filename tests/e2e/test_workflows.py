@@ -169,3 +169,23 @@ def test_blank_steps_export_import_duplicate_delete(page: Page, tmp_path: Path) 
         ".every(e => e.getBoundingClientRect().right <= window.innerWidth)"
     )
     page.screenshot(path="test-artifacts/workflows-tab-narrow.png", full_page=True)
+
+
+def test_a_step_speaks_as_a_persona_chosen_with_the_picker(page: Page) -> None:
+    register(page, "Ivo", "Ivo's team")  # a new workspace has the starter personas
+    create_project(page, "Persona steps")
+    open_project(page, "Persona steps")
+    page.click("#tab-workflows")
+    page.click("#create-analyse-review-prompt")
+    analyse = card(page, "analyse")
+    expect(analyse.locator(".step-persona")).to_have_text("None")
+
+    analyse.locator(".choose-persona").click()
+    page.fill("#step-persona-picker-search", "security")
+    page.locator(".picker-persona", has_text="Security reviewer").click()
+    expect(analyse.locator(".step-persona")).to_contain_text("Security reviewer")
+    page.click("#save-workflow")
+    expect(page.get_by_text("Workflow saved")).to_be_visible()
+
+    page.reload()
+    expect(card(page, "analyse").locator(".step-persona")).to_contain_text("Security reviewer")

@@ -2,6 +2,7 @@
 
 from nyx_app.models.llm import LlmCall, ProviderCredential, TenantLlmSettings
 from nyx_app.models.memory import MemoryEntry
+from nyx_app.models.note_draft import NoteDraft
 from nyx_app.models.note_image import NoteImage
 from nyx_app.models.project import Project, ProjectNote
 from nyx_app.models.tenancy import AuthSession, Membership, Role, Tenant, User
@@ -13,6 +14,7 @@ __all__ = [
     "LlmCall",
     "Membership",
     "MemoryEntry",
+    "NoteDraft",
     "NoteImage",
     "Project",
     "ProjectNote",

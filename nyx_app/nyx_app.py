@@ -10,6 +10,7 @@ from reflex_base import constants
 
 from nyx_app import routes
 from nyx_app.api import SecurityHeaders, api
+from nyx_app.integrations.images import image_workers
 from nyx_app.jobs.sweepers import sweep_auth_throttle
 from nyx_app.pages.account import AccountState, account_page
 from nyx_app.pages.auth_pages import LoginState, login_page, register_page
@@ -30,18 +31,26 @@ app = rx.App(
     toaster=rx.toast.provider(position="bottom-right"),
 )
 app.register_lifespan_task(sweep_auth_throttle)
+app.register_lifespan_task(image_workers)
 
 app.add_page(login_page, route=routes.LOGIN, title="Log in · nyxCore", on_load=LoginState.load)
 app.add_page(register_page, route=routes.REGISTER, title="Register · nyxCore", on_load=LoginState.load)
 
 signed_in = [
     (dashboard_page, routes.DASHBOARD, "Projects", DashboardState.load),
-    (project_page, routes.PROJECT, "Project", ProjectState.load),
     (memory_page, routes.MEMORY, "Memory Hub", MemoryState.load),
     (members_page, routes.MEMBERS, "Members", MembersState.load),
-    (note_page, routes.NOTE, "Note", NoteState.load),
     (providers_page, routes.PROVIDERS, "Providers", ProvidersState.load),
     (account_page, routes.ACCOUNT, "Account", AccountState.load),
 ]
 for page, route, title, load in signed_in:
     app.add_page(page, route=route, title=f"{title} · nyxCore", on_load=[AuthState.guard, load])
+
+# Pages whose load resolves the session once and reads the navigation's workspaces together with
+# the page (AuthState._read_page), so they need no guard before it.
+reads_once = [
+    (project_page, routes.PROJECT, "Project", ProjectState.load),
+    (note_page, routes.NOTE, "Note", NoteState.load),
+]
+for page, route, title, load in reads_once:
+    app.add_page(page, route=route, title=f"{title} · nyxCore", on_load=load)

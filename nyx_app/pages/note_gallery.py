@@ -140,11 +140,13 @@ class NoteGalleryState(AuthState):
                 yield rx.redirect(routes.LOGIN)
                 return
             ctx = TenantContext(ident.tenant_id, ident.user_id, ident.role)
+            note_id = self._note_id
             files = image_intake.files_from_chunks(chunks, get_settings().upload_max_bytes)
-            async for result in image_intake.intake(ctx, self._note_id, files):
+            async for result in image_intake.intake(ctx, note_id, files):
                 results.append(result)
                 async with self:
-                    self._add(result)
+                    if self._note_id == note_id:  # the user may have opened another note meanwhile
+                        self._add(result)
                 if pasted:
                     path = result.image and image_url(result.image.id)
                     yield resolve_placeholder(result.index, image_markdown(result.name, path) if path else "")

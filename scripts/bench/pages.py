@@ -269,7 +269,11 @@ def main() -> int:
     parser.add_argument("--save", help="write the results to results/pages-SAVE.json")
     parser.add_argument("--before", default="before", help="the saved run to compare with (results/pages-X.json)")
     args = parser.parse_args()
+    load_before = os.getloadavg()[0]
     now = run(args.loads, args.drops, pages=not args.drops_only)
+    # Other people's work on the shared cores shows in the wall times; say how busy it was.
+    now["machine"] = {"load_before": load_before, "load_after": os.getloadavg()[0]}
+    print(f"load average (1 min) before {load_before:.1f}, after {now['machine']['load_after']:.1f}")
     if args.save:
         RESULTS.mkdir(exist_ok=True)
         commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=ROOT)

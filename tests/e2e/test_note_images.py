@@ -144,7 +144,7 @@ def noisy_png(name: str, size: tuple[int, int] = (400, 300)) -> dict[str, object
     return {"name": name, "mimeType": "image/png", "buffer": out.getvalue()}
 
 
-def test_each_file_shows_its_progress_on_a_slow_connection(page: Page) -> None:
+def test_each_file_shows_its_progress_and_its_card_as_soon_as_it_is_in(page: Page) -> None:
     register(page, "Otto", "Otto's lab")
     create_project(page, "Slow line")
     open_project(page, "Slow line")
@@ -162,8 +162,10 @@ def test_each_file_shows_its_progress_on_a_slow_connection(page: Page) -> None:
     expect(pending).to_have_count(2)
     expect(pending.nth(0)).to_contain_text("first.png")
     expect(pending.nth(1)).to_contain_text("second.png")
-    # While the second file is still on its way, the first one is already complete.
-    expect(pending.nth(0)).to_contain_text("checking", timeout=10_000)
+    # While the second file is still on its way, the first one is already checked and in the gallery.
+    expect(page.locator(".image-card")).to_have_count(1, timeout=10_000)
+    expect(pending).to_have_count(1)
+    expect(pending.nth(0)).to_contain_text("second.png")
     cdp.send(
         "Network.emulateNetworkConditions",
         {"offline": False, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1},

@@ -1,7 +1,7 @@
 """notes workspace: a stored search document on notes; drafts per user and note
 
-Revision ID: 0012
-Revises: 0005
+Revision ID: 0009
+Revises: 0008
 Create Date: 2026-11-23 22:00:00
 """
 
@@ -14,8 +14,8 @@ from sqlalchemy.dialects import postgresql
 from alembic import op
 from nyx_app.db.rls import CURRENT_USER, disable_tenant_rls, enable_tenant_rls
 
-revision: str = "0012"
-down_revision: str | None = "0005"
+revision: str = "0009"
+down_revision: str | None = "0008"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -12,6 +12,7 @@ from reflex_base import constants
 from nyx_app import routes
 from nyx_app.api import SecurityHeaders, api
 from nyx_app.integrations import llm
+from nyx_app.integrations.images import image_workers
 from nyx_app.jobs.sweepers import sweep_auth_throttle
 from nyx_app.jobs.worker import in_process_worker
 from nyx_app.pages.account import AccountState, account_page
@@ -51,16 +52,15 @@ async def preload_litellm() -> None:
 
 
 app.register_lifespan_task(preload_litellm)
+app.register_lifespan_task(image_workers)
 
 app.add_page(login_page, route=routes.LOGIN, title="Log in · nyxCore", on_load=LoginState.load)
 app.add_page(register_page, route=routes.REGISTER, title="Register · nyxCore", on_load=LoginState.load)
 
 signed_in = [
     (dashboard_page, routes.DASHBOARD, "Projects", DashboardState.load),
-    (project_page, routes.PROJECT, "Project", ProjectState.load),
     (memory_page, routes.MEMORY, "Memory Hub", MemoryState.load),
     (members_page, routes.MEMBERS, "Members", MembersState.load),
-    (note_page, routes.NOTE, "Note", NoteState.load),
     (workflow_page, routes.WORKFLOW, "Workflow", EditorState.load),
     (run_page, routes.RUN, "Run", RunState.load),
     (personas_page, routes.PERSONAS, "Personas", PersonasState.load),
@@ -70,3 +70,12 @@ signed_in = [
 ]
 for page, route, title, load in signed_in:
     app.add_page(page, route=route, title=f"{title} · nyxCore", on_load=[AuthState.guard, load])
+
+# Pages whose load resolves the session once and reads the navigation's workspaces together with
+# the page (AuthState._read_page), so they need no guard before it.
+reads_once = [
+    (project_page, routes.PROJECT, "Project", ProjectState.load),
+    (note_page, routes.NOTE, "Note", NoteState.load),
+]
+for page, route, title, load in reads_once:
+    app.add_page(page, route=route, title=f"{title} · nyxCore", on_load=load)

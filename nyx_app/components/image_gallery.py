@@ -1,5 +1,8 @@
 """Stateless widgets for a note's images: the drop zone with its progress, the per-file results,
-and the gallery cards. Pages pass in their state's Vars and event handlers.
+the gallery cards and the lightbox. Pages pass in their state's Vars and event handlers.
+
+The drop zone refuses in the browser what the server would refuse anyway, before anything is
+sent: more files than the limit, a file over the size limit, a file type we do not take.
 """
 
 from __future__ import annotations
@@ -13,9 +16,13 @@ from reflex.event import parse_args_spec, passthrough_event_spec
 from reflex.vars import VarData
 
 from nyx_app.components.forms import confirm_delete
+from nyx_app.integrations.images import ACCEPTED_LABEL, display_name
 from nyx_app.models.note_image import IMAGE_DESCRIPTION_MAX
+from nyx_app.settings import get_settings
 
 UPLOAD_ID = "note-images"
+# What the drop zone and the file chooser offer and accept (the server decides by decoding).
+ACCEPT = {"image/png": [".png"], "image/jpeg": [".jpg", ".jpeg"], "image/webp": [".webp"], "image/gif": [".gif"]}
 
 # Image routes live on the backend; in dev its port differs from the frontend's, so URLs are
 # made absolute against the backend origin the way Reflex builds its own upload URLs.
@@ -44,15 +51,17 @@ class ImageCard:
     full_path: str
     description: str
     size_label: str
+    order: int = 0  # its place in the gallery (sort_order)
 
 
 @dataclasses.dataclass
 class PendingFile:
-    """A file on its way up: its share of the upload's progress, until the server answers."""
+    """A file on its way up: its share of the upload's progress, until its card shows."""
 
     name: str
     size: int
     percent: int = 0
+    index: int = 0  # its place in the drop
 
 
 @dataclasses.dataclass
@@ -70,6 +79,33 @@ def dropped_file_summaries() -> rx.Var[list[dict[str, Any]]]:
         _js_expr=f"Array.from({files!s} ?? []).map((f) => ({{name: f.name, size: f.size}}))",
         _var_data=files._get_all_var_data(),
     ).to(list[dict[str, Any]])
+
+
+def rejected_file_summaries() -> rx.Var[list[dict[str, Any]]]:
+    """Name, size and reason codes of the files an on_drop_rejected event refused in the browser."""
+    rejected = parse_args_spec(passthrough_event_spec(list[dict[str, Any]]))[0][0]
+    return rx.Var(
+        _js_expr=(
+            f"Array.from({rejected!s} ?? []).map((r) => ({{name: r.file?.name ?? '', size: r.file?.size ?? 0, "
+            "codes: (r.errors ?? []).map((e) => e.code)}))"
+        ),
+        _var_data=rejected._get_all_var_data(),
+    ).to(list[dict[str, Any]])
+
+
+def refusal_message(rejected: list[dict[str, Any]]) -> str:
+    """What the browser refused before sending, in words (react-dropzone's reason codes)."""
+    settings = get_settings()
+    codes = {code for r in rejected for code in r.get("codes", [])}
+    if "too-many-files" in codes:
+        return (
+            f"You dropped {len(rejected)} files; at most {settings.upload_max_files} at a time. Nothing was uploaded."
+        )
+    names = ", ".join(display_name(str(r.get("name", ""))) for r in rejected)
+    if "file-too-large" in codes:
+        limit = settings.upload_max_bytes // 1_048_576
+        return f"Not uploaded: {names} (more than {limit} MB; that is the limit per image)."
+    return f"Not uploaded: {names} (not a {ACCEPTED_LABEL} image)."
 
 
 def split_progress(sizes: list[int], fraction: float) -> list[int]:
@@ -97,7 +133,16 @@ def _pending(p: PendingFile) -> rx.Component:
     )
 
 
-def drop_zone(on_drop: Any, uploading: rx.Var[bool], pending: rx.Var[list[PendingFile]], hint: str) -> rx.Component:
+def drop_zone(
+    on_drop: Any,
+    on_refused: Any,
+    uploading: rx.Var[bool],
+    pending: rx.Var[list[PendingFile]],
+    hint: rx.Var[str] | str,
+    *,
+    max_files: rx.Var[int] | int,
+    max_bytes: rx.Var[int] | int,
+) -> rx.Component:
     return rx.vstack(
         rx.upload(
             rx.vstack(
@@ -112,6 +157,10 @@ def drop_zone(on_drop: Any, uploading: rx.Var[bool], pending: rx.Var[list[Pendin
             # One upload at a time: the browser would refuse a second one anyway, silently.
             disabled=uploading,
             on_drop=on_drop,
+            on_drop_rejected=on_refused,
+            max_files=max_files,
+            max_size=max_bytes,
+            accept=ACCEPT,
             border="2px dashed var(--gray-a7)",
             border_radius="var(--radius-3)",
             padding="1.5em",
@@ -155,11 +204,13 @@ def image_card(
     on_describe: Callable[[str, rx.Var[str]], Any],
     on_move: Callable[[str, int], Any],
     on_remove: Callable[[str], Any],
+    on_open: Callable[[rx.Var[int]], Any],
     can_remove: rx.Var[bool] | bool = True,
 ) -> rx.Component:
     return rx.card(
         rx.vstack(
-            rx.link(
+            # Opens the lightbox, inside the app (the full-size image is never a page of its own).
+            rx.el.button(
                 rx.image(
                     src=backend_url(image.thumb_path),
                     alt=rx.cond(image.description != "", image.description, "Note image"),
@@ -169,10 +220,16 @@ def image_card(
                     loading="lazy",
                     class_name="image-thumb",
                 ),
-                href=backend_url(image.full_path),
-                is_external=True,
-                title="Open full size",
+                type="button",
+                on_click=on_open(index),
+                title="View larger",
+                aria_label="View larger",
                 class_name="image-open",
+                width="100%",
+                cursor="zoom-in",
+                background="none",
+                border="none",
+                padding="0",
             ),
             rx.text_area(
                 default_value=image.description,
@@ -225,3 +282,54 @@ def image_card(
         class_name="image-card",
         data_image_id=image.id,
     )
+
+
+def lightbox(
+    open_: rx.Var[bool],
+    src: rx.Var[str],
+    description: rx.Var[str],
+    position: rx.Var[str],
+    *,
+    on_close: Any,
+    on_step: Callable[[int], Any],
+    on_key: Any,
+) -> rx.Component:
+    """One image at a time, large, with its description; previous and next by button or arrow key."""
+    step = {"size": "2", "variant": "soft", "color_scheme": "gray"}
+    dialog = rx.dialog.root(
+        rx.dialog.content(
+            rx.dialog.title(rx.cond(description != "", description, "Image"), size="3", class_name="lightbox-title"),
+            rx.image(
+                src=backend_url(src),
+                alt=rx.cond(description != "", description, "Note image"),
+                width="100%",
+                max_height="70vh",
+                object_fit="contain",
+                class_name="lightbox-image",
+            ),
+            rx.hstack(
+                rx.icon_button(
+                    rx.icon("chevron-left"),
+                    on_click=on_step(-1),
+                    aria_label="Previous image",
+                    id="lightbox-prev",
+                    **step,
+                ),
+                rx.text(position, size="2", color_scheme="gray", id="lightbox-position"),
+                rx.icon_button(
+                    rx.icon("chevron-right"), on_click=on_step(1), aria_label="Next", id="lightbox-next", **step
+                ),
+                rx.spacer(),
+                rx.dialog.close(rx.button("Close", variant="soft", id="lightbox-close")),
+                width="100%",
+                align="center",
+                padding_top="0.75em",
+            ),
+            max_width="min(1100px, 95vw)",
+            id="lightbox",
+        ),
+        open=open_,
+        on_open_change=on_close,
+    )
+    # Arrow keys, listened to only while the lightbox is open (not every key typed on the page).
+    return rx.fragment(dialog, rx.cond(open_, rx.window_event_listener(on_key_down=on_key)))

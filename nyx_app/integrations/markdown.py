@@ -182,3 +182,22 @@ def render(markdown: str) -> str:
     a whole report in the job that produces it, not in a handler.
     """
     return _cleaner.clean(_parser.render(markdown or ""))
+
+
+def plain_text(markdown: str, limit: int) -> str:
+    """The words of ``markdown`` without its syntax, for an excerpt shown as text (never as HTML):
+    headings, emphasis, links and lists become their words, code its text; images are left out (a
+    note's images have their own thumbnails). Raw HTML stays the text it was typed as. At most
+    ``limit`` characters, ending in "…" when cut."""
+    pieces: list[str] = []
+    for token in _parser.parse(markdown or ""):
+        if token.type in ("fence", "code_block"):
+            pieces.append(token.content)
+        for child in token.children or []:
+            if child.type in ("text", "code_inline"):
+                pieces.append(child.content)
+            elif child.type in ("softbreak", "hardbreak"):
+                pieces.append(" ")
+        pieces.append(" ")
+    text = " ".join("".join(pieces).split())
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"

@@ -3,6 +3,7 @@
 from nyx_app.models.discussion import Discussion, DiscussionMessage
 from nyx_app.models.llm import LlmCall, ProviderCredential, TenantLlmSettings
 from nyx_app.models.memory import MemoryEntry
+from nyx_app.models.note_draft import NoteDraft
 from nyx_app.models.note_image import NoteImage
 from nyx_app.models.persona import Persona
 from nyx_app.models.project import Project, ProjectNote
@@ -19,6 +20,7 @@ __all__ = [
     "LlmCall",
     "Membership",
     "MemoryEntry",
+    "NoteDraft",
     "NoteImage",
     "Persona",
     "Project",

@@ -1,182 +1,313 @@
-"""A note: its title, rendered markdown, and its image gallery (upload, describe, reorder, remove)."""
+"""A note's own page: where it is read and edited, with its images (pages/note_gallery.py).
+
+Editing: the editor shows the Markdown beside a live preview rendered on the server by the one
+renderer. While typing, each pause sends the text, which renders the preview and keeps a draft
+(services/note_drafts.py), so a reload, a crash or a closed tab loses nothing. Saving carries the
+version the text was based on: a save after someone else's is a conflict, with the text kept.
+A draft written on an older version than the note's is never put in place by itself: the page
+says so and lets the user continue with it or discard it.
+"""
 
 from __future__ import annotations
 
+import uuid
+
 import reflex as rx
-from sqlmodel.ext.asyncio.session import AsyncSession
 
 from nyx_app import routes
-from nyx_app.api.images import image_url, thumb_url
-from nyx_app.components.image_gallery import (
-    UPLOAD_ID,
-    FileOutcome,
-    ImageCard,
-    PendingFile,
-    drop_zone,
-    dropped_file_summaries,
-    image_card,
-    split_progress,
-    upload_outcomes,
-)
+from nyx_app.components.forms import confirm_delete
 from nyx_app.components.layout import error_callout, signed_in_page
 from nyx_app.components.markdown import markdown_view
+from nyx_app.components.note_cards import time_ago
+from nyx_app.components.note_editor import install_script, note_editor
 from nyx_app.integrations import markdown
-from nyx_app.integrations.images import display_name
-from nyx_app.models.note_image import NoteImagePublic
-from nyx_app.services import note_images, notes
-from nyx_app.services.context import TenantContext
-from nyx_app.services.errors import NotFound
-from nyx_app.services.note_images import IncomingFile
-from nyx_app.services.permissions import Action
-from nyx_app.settings import get_settings
+from nyx_app.pages.note_gallery import NoteGalleryState, editor_uploader, gallery_section
+from nyx_app.services import note_drafts, note_pages, notes
+from nyx_app.services.errors import Conflict, NotFound
+from nyx_app.services.note_drafts import Draft
+from nyx_app.services.notes import NoteDetail
 from nyx_app.state.session import AuthState, user_action
-
-
-def _size_label(image: NoteImagePublic) -> str:
-    size = f"{image.bytes / 1_048_576:.1f} MB" if image.bytes >= 1_048_576 else f"{image.bytes // 1024 + 1} KB"
-    return f"{image.width} x {image.height} px, {size}"
-
-
-def _card(image: NoteImagePublic) -> ImageCard:
-    return ImageCard(
-        id=str(image.id),
-        thumb_path=thumb_url(image.id),
-        full_path=image_url(image.id),
-        description=image.description,
-        size_label=_size_label(image),
-    )
 
 
 class NoteState(AuthState):
     found: bool = True
     loaded: bool = False
-    title: str = ""
-    content_html: str = ""  # the note's Markdown, rendered and sanitised on the server
+    title: str = ""  # as saved
+    content_html: str = ""  # as saved, rendered and sanitised on the server (read mode only)
+    version: int = 0
     project_link: str = ""
-    images: list[ImageCard] = []
-    outcomes: list[FileOutcome] = []
-    uploading: bool = False
-    pending: list[PendingFile] = []
-    may_remove_images: bool = False
-    # The note this page shows, fixed at load; every event looks it up again under RLS.
+    project_name: str = ""
+    may_delete: bool = False
+    # The editor: its starting text (the fields are uncontrolled), a key that remounts it with
+    # new starting text, the preview, and whether what it holds differs from the saved note.
+    editing: bool = False
+    editor_key: str = ""
+    editor_title: str = ""
+    editor_text: str = ""
+    preview_html: str = ""
+    unsaved: bool = False
+    draft_status: str = ""
+    restored_when: str = ""  # a draft was put back into the editor at load
+    stale_when: str = ""  # a draft older than the saved note waits for a decision
+    stale_text: str = ""
     _note_id: str = ""
+    _saved_title: str = ""
+    _saved_content: str = ""
+    _base_version: int = 0  # the version the editor's text is based on
+    _title: str = ""
+    _content: str = ""
+    _stale: Draft | None = None
 
-    def _show(self, images: list[NoteImagePublic]) -> None:
-        self.images = [_card(i) for i in images]
+    def _show(self, note: NoteDetail) -> None:
+        self._note_id, self.title, self.version = str(note.id), note.title, note.version
+        self._saved_title, self._saved_content = note.title, note.content
+        self.content_html = markdown.render(note.content)
 
-    async def _reload_images(self) -> None:
-        note_id = self._note_id
-        self._show(await self._in_tenant(lambda s, c: note_images.list_images(s, c, note_id)))
+    def _open_editor(self, title: str, content: str, *, base: int, unsaved: bool) -> None:
+        self.editing, self.unsaved, self._base_version = True, unsaved, base
+        self.editor_title, self.editor_text, self._title, self._content = title, content, title, content
+        self.editor_key = uuid.uuid4().hex  # remount: the fields take the new starting text
+        self.preview_html, self.content_html = markdown.render(content), ""
+        self.draft_status = "Unsaved changes, kept as a draft" if unsaved else ""
+
+    def _close_editor(self) -> None:
+        self.editing, self.unsaved, self.draft_status, self.restored_when = False, False, "", ""
+        self.editor_title = self.editor_text = self.preview_html = self._title = self._content = ""
+        self.content_html = markdown.render(self._saved_content)
 
     @rx.event
     @user_action
     async def load(self):
-        self._note_id, project_id = self.note_id, self.project_id  # type: ignore[attr-defined]
-        self.outcomes, self.uploading, self.pending = [], False, []
-
-        async def read(s: AsyncSession, c: TenantContext):
-            note = await notes.get_note(s, c, self._note_id)
-            if str(note.project_id) != project_id:  # a valid note id under another project's URL
-                raise NotFound("Note not found.")
-            self.may_remove_images = c.may(Action.IMAGE_DELETE, author_id=note.created_by)
-            return note, await note_images.list_images(s, c, note.id)
-
-        self.title, self.content_html, self.project_link, self.images = "", "", routes.project_url(project_id), []
-        self.found, self.loaded = True, False
+        note_id, project_id = self.note_id, self.project_id  # type: ignore[attr-defined]
+        gallery = await self.get_state(NoteGalleryState)
+        self.found, self.loaded, self.project_link = True, False, routes.project_url(project_id)
+        self.stale_when, self.stale_text, self._stale, self._saved_content = "", "", None, ""
+        self._close_editor()
         try:
-            note, images = await self._in_tenant(read)
+            page = await self._read_page(lambda s, c: note_pages.note_page(s, c, project_id, note_id))
         except NotFound:
             # Same answer for a deleted note, a random id and another tenant's note.
-            self.found, self.loaded = False, True
-            return
-        self.title, self.content_html = note.title, markdown.render(note.content)
-        self._show(images)
+            self.found, self.loaded, self.title, self.content_html = False, True, "", ""
+            gallery.show("", [], False)
+            return None
+        self._show(page.note)
+        self.project_name, self.may_delete = page.project_name, page.may_delete
+        gallery.show(self._note_id, page.images, page.may_remove_images)
+        draft = page.draft
+        if draft is not None and draft.base_version == page.note.version:
+            self._open_editor(draft.title, draft.content, base=draft.base_version, unsaved=True)
+            self.restored_when = time_ago(draft.updated_at)
+        elif draft is not None:
+            self._stale, self.stale_text, self.stale_when = draft, draft.content, time_ago(draft.updated_at)
+        elif not page.note.content:
+            self._open_editor(page.note.title, "", base=page.note.version, unsaved=False)  # a new note
         self.loaded = True
+        return install_script()
+
+    # --- editing -------------------------------------------------------------------------------
 
     @rx.event
-    def files_chosen(self, chosen: list[dict]):
-        self.outcomes = []
-        self.pending = [PendingFile(display_name(str(f.get("name", ""))), int(f.get("size") or 0)) for f in chosen]
-        self.uploading = bool(self.pending)
-
-    @rx.event
-    def track_progress(self, status: dict):
-        percents = split_progress([p.size for p in self.pending], float(status.get("progress", 0)))
-        self.pending = [PendingFile(p.name, p.size, pc) for p, pc in zip(self.pending, percents, strict=True)]
+    def start_edit(self):
+        self._open_editor(self._saved_title, self._saved_content, base=self.version, unsaved=False)
 
     @rx.event
     @user_action
-    async def handle_upload(self, files: list[rx.UploadFile]):
-        """Image work runs in threads inside the service; this handler only reads and reports."""
-        self.outcomes = []
+    async def edit_title(self, value: str):
+        if self.editing:
+            self._title = value
+            await self._keep_draft()
+
+    @rx.event
+    @user_action
+    async def edit_content(self, value: str):
+        if self.editing:
+            self._content = value
+            self.preview_html = markdown.render(value)
+            await self._keep_draft()
+
+    async def _keep_draft(self) -> None:
+        note_id, title, content, base = self._note_id, self._title, self._content, self._base_version
+        changed = (title, content) != (self._saved_title, self._saved_content) or base != self.version
+        if changed:
+            await self._in_tenant(
+                lambda s, c: note_drafts.save_draft(s, c, note_id, title=title, content=content, base_version=base)
+            )
+        else:  # typed back to what is saved: nothing to keep
+            await self._in_tenant(lambda s, c: note_drafts.discard_draft(s, c, note_id))
+        self.unsaved = changed
+        self.draft_status = "Unsaved changes, kept as a draft" if changed else ""
+
+    @rx.event
+    @user_action
+    async def save(self, form: dict[str, str]):
+        note_id, base = self._note_id, self._base_version
+        title, content = form.get("title", ""), form.get("content", "")
         try:
-            await self._require()  # no image work for a signed-out visitor
-            note_images.check_drop_size(len(files))
-            # One byte over the limit is enough for the service to refuse an oversize file.
-            limit = get_settings().upload_max_bytes + 1
-            incoming = [IncomingFile(f.filename or "", await f.read(limit)) for f in files]
-            checked = await note_images.check_files(incoming)  # before the transaction: no idle connection
-            note_id = self._note_id
-            results = await self._in_tenant(lambda s, c: note_images.save_images(s, c, note_id, checked))
-        finally:
-            self.uploading, self.pending = False, []
-        self.outcomes = [FileOutcome(r.name, r.ok, "added" if r.ok else r.error) for r in results]
-        await self._reload_images()
-        saved = sum(r.ok for r in results)
-        if saved == len(results):
-            return rx.toast.success(f"{saved} image{'s' if saved != 1 else ''} added")
-        return rx.toast.warning(f"{saved} of {len(results)} files added; see the messages above the gallery.")
+            note = await self._in_tenant(
+                lambda s, c: notes.save_note(s, c, note_id, title=title, content=content, base_version=base)
+            )
+        except Conflict:
+            # The editor keeps the text, and so does the draft (with what was just submitted).
+            self._title, self._content = title, content
+            await self._keep_draft()
+            raise
+        self._show(NoteDetail.of(note))
+        self._close_editor()
+        return rx.toast.success("Note saved")
 
     @rx.event
     @user_action
-    async def save_description(self, image_id: str, description: str):
-        current = next((i for i in self.images if i.id == image_id), None)
-        if current is not None and current.description == description.strip():
-            return None  # blur without a change: nothing to save
-        await self._in_tenant(lambda s, c: note_images.update_description(s, c, image_id, description))
-        await self._reload_images()
-        return rx.toast.success("Description saved")
+    async def cancel_edit(self):
+        note_id = self._note_id
+        await self._in_tenant(lambda s, c: note_drafts.discard_draft(s, c, note_id))
+        self._close_editor()
 
     @rx.event
     @user_action
-    async def move(self, image_id: str, offset: int):
-        self._show(await self._in_tenant(lambda s, c: note_images.move_image(s, c, image_id, offset)))
+    async def use_stale_draft(self):
+        """Continue with the older draft: the user chose it, knowing a save replaces the newer text."""
+        if self._stale is None:
+            return
+        draft, self._stale, self.stale_when, self.stale_text = self._stale, None, "", ""
+        self._open_editor(draft.title, draft.content, base=self.version, unsaved=True)
+        await self._keep_draft()
 
     @rx.event
     @user_action
-    async def remove(self, image_id: str):
-        await self._in_tenant(lambda s, c: note_images.remove_image(s, c, image_id))
-        await self._reload_images()
-        return rx.toast.success("Image removed")
+    async def discard_stale_draft(self):
+        note_id = self._note_id
+        await self._in_tenant(lambda s, c: note_drafts.discard_draft(s, c, note_id))
+        self._stale, self.stale_when, self.stale_text = None, "", ""
+
+    @rx.event
+    @user_action
+    async def delete_note(self):
+        note_id, back = self._note_id, self.project_link
+        await self._in_tenant(lambda s, c: notes.delete_note(s, c, note_id))
+        self._close_editor()
+        return [rx.toast.success("Note deleted"), rx.redirect(back)]
 
 
-def _upload_hint() -> str:
-    s = get_settings()
-    return f"PNG, JPEG, WebP or GIF; up to {s.upload_max_files} files, {s.upload_max_bytes // 1_048_576} MB each"
-
-
-def _gallery() -> rx.Component:
+def _stale_notice() -> rx.Component:
     return rx.cond(
-        NoteState.images.length() > 0,  # type: ignore[attr-defined]
-        rx.grid(
-            rx.foreach(
-                NoteState.images,
-                lambda image, index: image_card(
-                    image,
-                    index,
-                    NoteState.images.length(),  # type: ignore[attr-defined]
-                    on_describe=NoteState.save_description,
-                    on_move=NoteState.move,
-                    on_remove=NoteState.remove,
-                    can_remove=NoteState.may_remove_images,
+        NoteState.stale_when != "",
+        rx.callout.root(
+            rx.callout.text(
+                "You have unsaved changes from ",
+                NoteState.stale_when,
+                ", written on an older version of this note; it was saved since (in another tab or by "
+                "someone else). Below is the saved note. Continue with your text (saving it replaces the "
+                "newer one), or discard it.",
+            ),
+            rx.el.details(
+                rx.el.summary("Show my unsaved text"),
+                rx.text_area(value=NoteState.stale_text, read_only=True, rows="8", width="100%", id="stale-text"),
+            ),
+            rx.hstack(
+                rx.button("Continue with my text", size="1", on_click=NoteState.use_stale_draft, id="use-draft"),
+                rx.button(
+                    "Discard it", size="1", variant="soft", on_click=NoteState.discard_stale_draft, id="discard-draft"
                 ),
             ),
-            columns=rx.breakpoints(initial="1", sm="2", md="3"),
-            spacing="3",
-            width="100%",
-            id="image-gallery",
+            color_scheme="amber",
+            id="stale-draft",
         ),
-        rx.text("No images yet.", size="2", color_scheme="gray", id="no-images"),
+    )
+
+
+def _cancel_button() -> rx.Component:
+    plain = rx.button("Cancel", type="button", variant="soft", on_click=NoteState.cancel_edit, id="cancel-edit")
+    asking = rx.alert_dialog.root(
+        rx.alert_dialog.trigger(rx.button("Cancel", type="button", variant="soft", id="cancel-edit")),
+        rx.alert_dialog.content(
+            rx.alert_dialog.title("Discard your changes?"),
+            rx.alert_dialog.description("The note stays as it was last saved; your draft is deleted."),
+            rx.hstack(
+                rx.alert_dialog.cancel(rx.button("Keep editing", variant="soft")),
+                rx.alert_dialog.action(
+                    rx.button(
+                        "Discard changes", color_scheme="red", on_click=NoteState.cancel_edit, id="confirm-discard"
+                    )
+                ),
+                justify="end",
+            ),
+        ),
+    )
+    return rx.cond(NoteState.unsaved, asking, plain)
+
+
+def _editor() -> rx.Component:
+    gallery = NoteGalleryState
+    return rx.vstack(
+        rx.cond(
+            NoteState.restored_when != "",
+            rx.callout(
+                rx.text("Your unsaved changes from ", NoteState.restored_when, " are back. Save them or cancel."),
+                icon="history",
+                size="1",
+                id="draft-restored",
+            ),
+        ),
+        note_editor(
+            key=NoteState.editor_key,
+            title=NoteState.editor_title,
+            text=NoteState.editor_text,
+            preview_html=NoteState.preview_html,
+            unsaved=NoteState.unsaved,
+            status=NoteState.draft_status,
+            on_title=NoteState.edit_title,
+            on_text=NoteState.edit_content,
+            on_save=NoteState.save,
+            cancel=_cancel_button(),
+            uploader=editor_uploader(),
+            max_files=gallery.max_files,
+            max_bytes=gallery.max_bytes,
+        ),
+        width="100%",
+    )
+
+
+def _reader() -> rx.Component:
+    return rx.vstack(
+        _stale_notice(),
+        rx.cond(
+            NoteState.content_html != "",
+            markdown_view(NoteState.content_html, class_name="note-content"),
+            rx.text("This note is empty.", color_scheme="gray", id="empty-note"),
+        ),
+        width="100%",
+    )
+
+
+def _note() -> rx.Component:
+    return rx.vstack(
+        rx.link(
+            rx.hstack(rx.icon("arrow-left", size=14), rx.text("Back to ", NoteState.project_name, size="2")),
+            href=NoteState.project_link,
+            id="back-to-project",
+        ),
+        rx.hstack(
+            rx.heading(NoteState.title, size="7", id="note-title"),
+            rx.spacer(),
+            rx.cond(~NoteState.editing, rx.button("Edit", on_click=NoteState.start_edit, id="edit-note")),
+            rx.cond(
+                NoteState.may_delete,
+                confirm_delete(
+                    "Delete note?",
+                    "The note and its images are deleted. This cannot be undone.",
+                    NoteState.delete_note,
+                    trigger_class="delete-note",
+                    confirm_class="confirm-delete-note",
+                ),
+            ),
+            width="100%",
+            align="center",
+        ),
+        error_callout(NoteState.error),
+        rx.cond(NoteState.editing, _editor(), _reader()),
+        gallery_section(),
+        spacing="4",
+        width="100%",
     )
 
 
@@ -185,33 +316,6 @@ def _not_found() -> rx.Component:
         rx.heading("Note not found", size="6", id="not-found"),
         rx.text("It does not exist, or it is not in your current workspace."),
         rx.link("Back to projects", href=routes.DASHBOARD),
-    )
-
-
-def _note() -> rx.Component:
-    return rx.vstack(
-        rx.link(
-            rx.hstack(rx.icon("arrow-left", size=14), rx.text("Back to project", size="2")), href=NoteState.project_link
-        ),
-        rx.heading(NoteState.title, size="7", id="note-title"),
-        error_callout(NoteState.error),
-        markdown_view(NoteState.content_html, class_name="note-content"),
-        rx.heading("Images", size="4"),
-        drop_zone(
-            [
-                NoteState.files_chosen(dropped_file_summaries()),
-                NoteState.handle_upload(
-                    rx.upload_files(upload_id=UPLOAD_ID, on_upload_progress=NoteState.track_progress)  # type: ignore[call-arg]
-                ),
-            ],
-            NoteState.uploading,
-            NoteState.pending,
-            _upload_hint(),
-        ),
-        upload_outcomes(NoteState.outcomes),
-        _gallery(),
-        spacing="4",
-        width="100%",
     )
 
 

@@ -1,48 +1,32 @@
-"""Project page: Notes tab (markdown notes), Workflows and Runs tabs (pages/project_workflows.py,
-pages/project_runs.py), and Settings tab (name, GitHub repository, scan path)."""
+"""Project page: the shell (header, tabs) and the Settings tab (name, GitHub repository, scan path,
+model). Each other tab lives in its own module: Notes (pages/project_notes.py), Workflows
+(pages/project_workflows.py), Runs (pages/project_runs.py), Discussions (pages/project_discussions.py).
+"""
 
 from __future__ import annotations
-
-import dataclasses
 
 import reflex as rx
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from nyx_app import routes
-from nyx_app.components.forms import confirm_delete, published_badge, save_cancel
+from nyx_app.components.forms import published_badge
 from nyx_app.components.layout import error_callout, signed_in_page
-from nyx_app.components.markdown import markdown_view
 from nyx_app.components.model_picker import ModelOption, ProviderOption, model_options, provider_model_picker
-from nyx_app.integrations import markdown
-from nyx_app.models.project import Project, ProjectNote
+from nyx_app.models.llm import ProviderPublic
+from nyx_app.models.project import Project
 from nyx_app.pages.project_discussions import discussions_tab
+from nyx_app.pages.project_notes import ProjectNotesState, notes_tab
 from nyx_app.pages.project_runs import runs_tab
 from nyx_app.pages.project_workflows import workflows_tab
-from nyx_app.services import notes, projects
+from nyx_app.services import note_pages, projects
 from nyx_app.services.context import TenantContext
 from nyx_app.services.errors import NotFound
 from nyx_app.services.llm import catalog, credentials
+from nyx_app.services.note_pages import ProjectPage
 from nyx_app.services.permissions import Action, role_may
 from nyx_app.state.session import AuthState, user_action
 
-
-@dataclasses.dataclass
-class NoteView:
-    id: str
-    title: str
-    content: str  # the Markdown, for the editor
-    html: str  # rendered and sanitised on the server: the only form that is shown
-    version: int
-    url: str
-    can_delete: bool
-
-    @classmethod
-    def of(cls, n: ProjectNote, can_delete: bool) -> NoteView:
-        url = routes.note_url(str(n.project_id), str(n.id))
-        return cls(str(n.id), n.title, n.content, markdown.render(n.content), n.version, url, can_delete)
-
-
-TABS = ("notes", "workflows", "runs", "settings")
+TABS = ("notes", "workflows", "runs", "discussions", "settings")
 
 
 class ProjectState(AuthState):
@@ -54,8 +38,6 @@ class ProjectState(AuthState):
     github_url: str = ""
     scan_path: str = "/"
     published: bool = False
-    notes: list[NoteView] = []
-    editing_note_id: str = ""
     tab: str = "notes"
     llm_model: str = ""
     model_provider: str = ""
@@ -74,34 +56,35 @@ class ProjectState(AuthState):
     def may_publish(self) -> bool:
         return role_may(self.role, Action.PROJECT_PUBLISH)
 
-    async def _reload_notes(self) -> None:
-        async def read(s: AsyncSession, c: TenantContext) -> list[NoteView]:
-            rows = await notes.list_notes(s, c, self.pid)
-            return [NoteView.of(n, c.may(Action.NOTE_DELETE, author_id=n.created_by)) for n in rows]
-
-        self.notes = await self._in_tenant(read)
-
     @rx.event
     @user_action
     async def load(self):
+        """The session resolved once; the project, its first page of notes and the providers for
+        the model picker read in one transaction (services/note_pages.py)."""
         requested = self.project_id  # the dynamic route arg Reflex installs for [project_id]
-        self.editing_note_id = ""
         if requested != self.pid:
             # Another project: start on Notes. The same one again (a revisit, whose stale view the
             # user may already be clicking in) keeps the tab they chose.
             self.loaded, self.tab = False, "notes"
         if self.router.url.query_parameters.get("tab") in TABS:  # a link to a tab (?tab=runs)
             self.tab = self.router.url.query_parameters["tab"]
+        notes_state = await self.get_state(ProjectNotesState)
+        query = notes_state.first_page_query(requested)
+
+        async def read(s: AsyncSession, c: TenantContext) -> tuple[ProjectPage, list[ProviderPublic]]:
+            return await note_pages.project_page(s, c, requested, query), await credentials.list_providers(s, c)
+
         try:
-            project = await self._in_tenant(lambda s, c: projects.get_project(s, c, requested))
+            page, providers = await self._read_page(read)
         except NotFound:
             # Same answer for a random id and another tenant's id: nothing about it leaks.
-            self.found, self.loaded, self.pid, self.notes = False, True, "", []
+            self.found, self.loaded, self.pid = False, True, ""
+            notes_state.cards = []
             return
         self.found = True
-        self._show(project)
-        await self._reload_notes()
-        self.model_providers, self.model_choices = model_options(await self._in_tenant(credentials.list_providers))
+        self._show(page.project)
+        notes_state.show(self.pid, page.notes)
+        self.model_providers, self.model_choices = model_options(providers)
         self.loaded = True
 
     @rx.event
@@ -147,116 +130,6 @@ class ProjectState(AuthState):
             lambda s, c: projects.update_project(s, c, self.pid, published=not self.published)
         )
         self._show(project)
-
-    @rx.event
-    @user_action
-    async def create_note(self, form: dict[str, str]):
-        await self._in_tenant(
-            lambda s, c: notes.create_note(s, c, self.pid, form.get("title", ""), form.get("content", ""))
-        )
-        await self._reload_notes()
-
-    @rx.event
-    def edit_note(self, note_id: str):
-        self.editing_note_id = note_id
-
-    @rx.event
-    def cancel_edit(self):
-        self.editing_note_id = ""
-        self.error = ""
-
-    @rx.event
-    @user_action
-    async def save_note(self, form: dict[str, str]):
-        note_id = self.editing_note_id
-        await self._in_tenant(
-            lambda s, c: notes.save_note(
-                s,
-                c,
-                note_id,
-                title=form.get("title", ""),
-                content=form.get("content", ""),
-                base_version=int(form.get("version") or 0),
-            )
-        )
-        self.editing_note_id = ""
-        await self._reload_notes()
-
-    @rx.event
-    @user_action
-    async def delete_note(self, note_id: str):
-        await self._in_tenant(lambda s, c: notes.delete_note(s, c, note_id))
-        await self._reload_notes()
-        return rx.toast.success("Note deleted")
-
-
-def _note_editor(n: NoteView) -> rx.Component:
-    return rx.form(
-        rx.vstack(
-            rx.input(name="title", default_value=n.title, id="edit-note-title", width="100%"),
-            rx.text_area(name="content", default_value=n.content, id="edit-note-content", rows="12", width="100%"),
-            rx.el.input(type="hidden", name="version", value=n.version.to_string()),
-            save_cancel("Save note", "save-note", ProjectState.cancel_edit),
-            width="100%",
-        ),
-        on_submit=ProjectState.save_note,
-        width="100%",
-    )
-
-
-def _note_view(n: NoteView) -> rx.Component:
-    return rx.vstack(
-        rx.hstack(
-            rx.link(rx.heading(n.title, size="4"), href=n.url, class_name="note-title"),
-            rx.spacer(),
-            rx.button("Edit", size="1", variant="soft", on_click=ProjectState.edit_note(n.id), class_name="edit-note"),
-            rx.cond(
-                n.can_delete,
-                confirm_delete(
-                    "Delete note?",
-                    "The note and its images are deleted. This cannot be undone.",
-                    ProjectState.delete_note(n.id),
-                    trigger_class="delete-note",
-                    confirm_class="confirm-delete-note",
-                ),
-            ),
-            width="100%",
-            align="center",
-        ),
-        markdown_view(n.html, class_name="note-body"),
-        width="100%",
-    )
-
-
-def _note_card(n: NoteView) -> rx.Component:
-    return rx.card(
-        rx.cond(ProjectState.editing_note_id == n.id, _note_editor(n), _note_view(n)),
-        width="100%",
-        class_name="note-card",
-    )
-
-
-def _notes_tab() -> rx.Component:
-    return rx.vstack(
-        rx.form(
-            rx.vstack(
-                rx.input(name="title", placeholder="Note title", id="new-note-title", width="100%"),
-                rx.text_area(name="content", placeholder="Markdown…", id="new-note-content", rows="6", width="100%"),
-                rx.button(rx.icon("plus", size=16), "Add note", type="submit", id="add-note"),
-                width="100%",
-            ),
-            on_submit=ProjectState.create_note,
-            reset_on_submit=True,
-            width="100%",
-        ),
-        rx.cond(
-            ProjectState.notes.length() > 0,  # type: ignore[attr-defined]
-            rx.vstack(rx.foreach(ProjectState.notes, _note_card), width="100%", spacing="3"),
-            rx.text("No notes yet.", color_scheme="gray"),
-        ),
-        width="100%",
-        spacing="4",
-    )
 
 
 def _settings_tab() -> rx.Component:
@@ -394,7 +267,7 @@ def project_page() -> rx.Component:
                         rx.tabs.trigger("Discussions", value="discussions", id="tab-discussions"),
                         rx.tabs.trigger("Settings", value="settings", id="tab-settings"),
                     ),
-                    rx.tabs.content(rx.box(_notes_tab(), padding_top="1em"), value="notes"),
+                    rx.tabs.content(rx.box(notes_tab(), padding_top="1em"), value="notes"),
                     rx.tabs.content(rx.box(workflows_tab(), padding_top="1em"), value="workflows"),
                     rx.tabs.content(rx.box(runs_tab(), padding_top="1em"), value="runs"),
                     rx.tabs.content(rx.box(discussions_tab(ProjectState.pid), padding_top="1em"), value="discussions"),

@@ -177,6 +177,12 @@ async def _memberships(session: AsyncSession, user_id: uuid.UUID) -> list[Tenant
     return [TenantChoice(tenant_id=t, name=n, role=Role(r)) for t, n, r in rows]
 
 
+async def memberships(session: AsyncSession, user_id: uuid.UUID) -> list[TenantChoice]:
+    """The user's workspaces, read in the caller's transaction (opened for this user), so a page's
+    load reads them with everything else it shows."""
+    return await _memberships(session, user_id)
+
+
 async def _active_session(session: AsyncSession, token: str) -> AuthSession | None:
     if not token:
         return None

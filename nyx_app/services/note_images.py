@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
-import os
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -21,7 +21,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from nyx_app.db.session import after_commit, after_rollback
 from nyx_app.integrations import storage as storage_backend
-from nyx_app.integrations.images import ImageRejected, ProcessedImage, display_name, process_image
+from nyx_app.integrations.images import ImageRejected, ProcessedImage, display_name, process_off_loop
 from nyx_app.integrations.storage import Storage, StorageError, new_key, thumb_key_for
 from nyx_app.models.note_image import IMAGE_DESCRIPTION_MAX, NoteImage, NoteImagePublic
 from nyx_app.models.project import ProjectNote
@@ -33,9 +33,6 @@ from nyx_app.settings import get_settings
 
 log = logging.getLogger(__name__)
 
-# Pillow releases the GIL while decoding and encoding: one thread per core keeps both busy
-# without holding more decoded images in memory than there are cores.
-PROCESS_THREADS = max(1, os.cpu_count() or 1)
 STORE_THREADS = 4
 STORE_FAILED = "The image could not be saved right now (storage unavailable). Please try again."
 
@@ -53,6 +50,7 @@ class FileResult:
     name: str
     image: NoteImagePublic | None = None
     error: str = ""
+    index: int = 0  # the file's place in its drop
 
     @property
     def ok(self) -> bool:
@@ -111,24 +109,22 @@ class CheckedFile:
 
 
 async def check_files(files: Sequence[IncomingFile]) -> list[CheckedFile]:
-    """Validate and re-encode every file in worker threads. No database: callers run this before
-    opening their transaction, so a connection is not held while images are processed."""
+    """Validate and re-encode every file in the image worker processes. No database: callers run
+    this before opening their transaction, so a connection is not held while images are processed."""
     check_drop_size(len(files))
+    return list(await asyncio.gather(*(check_file(f) for f in files)))
+
+
+async def check_file(file: IncomingFile) -> CheckedFile:
     settings = get_settings()
-    gate = asyncio.Semaphore(PROCESS_THREADS)
-
-    async def one(file: IncomingFile) -> CheckedFile:
-        name = display_name(file.name)
-        async with gate:
-            try:
-                image = await asyncio.to_thread(
-                    process_image, file.data, max_bytes=settings.upload_max_bytes, max_pixels=settings.upload_max_pixels
-                )
-            except ImageRejected as rejected:
-                return CheckedFile(name, None, str(rejected))
-        return CheckedFile(name, image)
-
-    return await asyncio.gather(*(one(f) for f in files))
+    name = display_name(file.name)
+    try:
+        image = await process_off_loop(
+            file.data, max_bytes=settings.upload_max_bytes, max_pixels=settings.upload_max_pixels
+        )
+    except ImageRejected as rejected:
+        return CheckedFile(name, None, str(rejected))
+    return CheckedFile(name, image)
 
 
 async def _store_all(storage: Storage, items: list[tuple[str, ProcessedImage]], stored: list[str]) -> list[bool]:
@@ -173,11 +169,13 @@ async def save_images(
     note_id: str | uuid.UUID,
     checked: Sequence[CheckedFile],
     *,
+    first_order: int | None = None,
     storage: Storage | None = None,
 ) -> list[FileResult]:
     """Store and record the accepted files of ``check_files``; one result per file, in order.
 
-    A bad file gets its own message and does not stop the good ones.
+    A bad file gets its own message and does not stop the good ones. The files go after the
+    note's last image, or from ``first_order`` on (``next_sort_order``, for a drop saved file by file).
     """
     require(ctx, Action.IMAGE_UPLOAD)
     note = await _note(session, note_id)
@@ -189,13 +187,12 @@ async def save_images(
     after_rollback(session, lambda: _delete_objects(store, stored))
     saved = await _store_all(store, list(zip(keys, (image for _, image in accepted), strict=True)), stored)
 
-    last = select(func.coalesce(func.max(NoteImage.sort_order), -1)).where(NoteImage.note_id == note.id)
-    next_order = (await session.exec(last)).one() + 1
-    results = [FileResult(c.name, error=c.error) for c in checked]
+    next_order = first_order if first_order is not None else await _after_last(session, note.id)
+    results = [FileResult(c.name, error=c.error, index=i) for i, c in enumerate(checked)]
     rows: list[tuple[int, NoteImage]] = []
     for (i, image), key, ok in zip(accepted, keys, saved, strict=True):
         if not ok:
-            results[i] = FileResult(checked[i].name, error=STORE_FAILED)
+            results[i] = FileResult(checked[i].name, error=STORE_FAILED, index=i)
             continue
         row = NoteImage(
             tenant_id=ctx.tenant_id,
@@ -207,7 +204,7 @@ async def save_images(
             height=image.height,
             bytes=len(image.data),
             sha256=image.sha256,
-            sort_order=next_order + len(rows),
+            sort_order=next_order + (i if first_order is not None else len(rows)),
         )
         session.add(row)
         rows.append((i, row))
@@ -218,8 +215,25 @@ async def save_images(
         stored.clear()
         raise
     for i, row in rows:
-        results[i] = FileResult(checked[i].name, image=_public(row))
+        results[i] = FileResult(checked[i].name, image=_public(row), index=i)
     return results
+
+
+async def _after_last(session: AsyncSession, note_id: uuid.UUID) -> int:
+    last = select(func.coalesce(func.max(NoteImage.sort_order), -1)).where(NoteImage.note_id == note_id)
+    return (await session.exec(last)).one() + 1
+
+
+async def next_sort_order(session: AsyncSession, ctx: TenantContext, note_id: str | uuid.UUID) -> int:
+    """Where a drop's first image goes: after the note's last one. Checks the note and the right
+    to upload, so a drop saved file by file is refused before any file is read."""
+    require(ctx, Action.IMAGE_UPLOAD)
+    note = await _note(session, note_id)
+    return await _after_last(session, note.id)
+
+
+def with_index(result: FileResult, index: int) -> FileResult:
+    return dataclasses.replace(result, index=index)
 
 
 async def add_images(

@@ -136,6 +136,17 @@ class AuthState(rx.State):
         async with transaction(ctx.tenant_id, ctx.user_id) as session:
             return await action(session, ctx)
 
+    async def _read_page(self, read: Callable[[AsyncSession, TenantContext], Awaitable[T]]) -> T:
+        """A page's on_load in one go: the session resolved once, then the navigation's workspaces
+        and everything the page shows read in one transaction. A page whose load uses this needs
+        no ``guard`` before it (nyx_app.py)."""
+        ctx = await self._require()
+        async with transaction(ctx.tenant_id, ctx.user_id) as session:
+            choices = await auth.memberships(session, ctx.user_id)
+            result = await read(session, ctx)
+        self.tenants = [TenantOption(id=str(c.tenant_id), name=c.name, role=c.role.value) for c in choices]
+        return result
+
     async def _load_tenants(self, ctx: TenantContext) -> None:
         choices = await auth.tenants_of(ctx.user_id)
         self.tenants = [TenantOption(id=str(c.tenant_id), name=c.name, role=c.role.value) for c in choices]

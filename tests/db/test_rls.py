@@ -25,7 +25,7 @@ from nyx_app.models.llm import LlmCall
 from nyx_app.models.note_image import NoteImage
 from nyx_app.models.run import Run, StepRun
 from nyx_app.models.workflow import WorkflowInsight
-from nyx_app.services import memory, notes, projects
+from nyx_app.services import memory, note_drafts, notes, projects
 from nyx_app.services.llm import credentials, preferences
 from nyx_app.services.personas.store import PersonaInput, create_persona
 from nyx_app.services.workflows import store
@@ -55,10 +55,25 @@ def tenant_tables_in_database() -> list[str]:
         )
 
 
+def insertable_columns(table: str) -> list[str]:
+    """Every column but the generated ones (PostgreSQL computes those itself)."""
+    with owner_engine().connect() as conn:
+        return list(
+            conn.scalars(
+                text(
+                    "SELECT column_name FROM information_schema.columns WHERE table_schema = 'public' "
+                    "AND table_name = :t AND is_generated = 'NEVER' ORDER BY ordinal_position"
+                ),
+                {"t": table},
+            )
+        )
+
+
 async def seed_every_tenant_table(a: Account) -> None:
     async with transaction(a.ctx.tenant_id, a.ctx.user_id) as s:
         project = await projects.create_project(s, a.ctx, "Secret project")
         note = await notes.create_note(s, a.ctx, project.id, "Secret note", "classified")
+        await note_drafts.save_draft(s, a.ctx, note.id, title="Secret note", content="unsaved", base_version=1)
         entry = await memory.create_entry(
             s, a.ctx, title="Secret memory", content="classified", project_id=str(project.id)
         )
@@ -160,8 +175,12 @@ async def test_tenant_b_cannot_read_change_delete_or_forge_tenant_a_rows(
 ) -> None:
     a, b = two_tenants
     with owner_engine().connect() as conn:
-        # FORCE applies RLS to the table owner too: even set-up reads as tenant A.
-        conn.execute(text("SELECT set_config('app.tenant_id', :a, true)"), {"a": str(a.ctx.tenant_id)})
+        # FORCE applies RLS to the table owner too: even set-up reads as tenant A (and as A's user:
+        # drafts are visible to their writer only).
+        conn.execute(
+            text("SELECT set_config('app.tenant_id', :a, true), set_config('app.user_id', :u, true)"),
+            {"a": str(a.ctx.tenant_id), "u": str(a.ctx.user_id)},
+        )
         a_rows = conn.execute(
             text(f"SELECT row_to_json(t) FROM {table} t WHERE tenant_id = :a"), {"a": a.ctx.tenant_id}
         )
@@ -179,15 +198,22 @@ async def test_tenant_b_cannot_read_change_delete_or_forge_tenant_a_rows(
         assert deleted.rowcount == 0
 
     forged = dict(sample, id=str(uuid.uuid4()))
+    columns = ", ".join(insertable_columns(table))
     with pytest.raises(DBAPIError, match="row-level security"):
         async with transaction(b.ctx.tenant_id, b.ctx.user_id) as s:
             await s.execute(
-                text(f"INSERT INTO {table} SELECT * FROM json_populate_record(null::{table}, CAST(:row AS json))"),
+                text(
+                    f"INSERT INTO {table} ({columns}) "
+                    f"SELECT {columns} FROM json_populate_record(null::{table}, CAST(:row AS json))"
+                ),
                 {"row": json.dumps(forged)},
             )
 
     with owner_engine().connect() as conn:  # and A's rows are all still there
-        conn.execute(text("SELECT set_config('app.tenant_id', :a, true)"), {"a": str(a.ctx.tenant_id)})
+        conn.execute(
+            text("SELECT set_config('app.tenant_id', :a, true), set_config('app.user_id', :u, true)"),
+            {"a": str(a.ctx.tenant_id), "u": str(a.ctx.user_id)},
+        )
         assert conn.scalar(text(f"SELECT count(*) FROM {table} WHERE tenant_id = :a"), {"a": a.ctx.tenant_id}) >= 1
 
 

@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import itertools
+import json
+import subprocess
+import sys
 import time
 
 from playwright.sync_api import Page, expect
+
+from nyx_app.settings import ROOT_DIR
 
 _n = itertools.count(1)
 # Must pass the password rules (zxcvbn score 3); "password-123" is refused as too easy to guess.
@@ -52,3 +57,29 @@ def create_project(page: Page, name: str, description: str = "") -> None:
 def open_project(page: Page, name: str) -> None:
     page.locator(".project-link", has_text=name).click()
     expect(page.locator("#project-title")).to_have_text(name)
+
+
+def create_note(page: Page, title: str, content: str = "") -> None:
+    """From a project's Notes tab: a new note opens on its own page, in the editor; write and save."""
+    page.fill("#new-note-title", title)
+    page.click("#add-note")
+    expect(page.locator("#note-title")).to_have_text(title)
+    if content:
+        page.fill("#edit-note-content", content)
+        page.click("#save-note")
+        expect(page.locator("#edit-note-content")).to_have_count(0)
+
+
+def seed_notes(app_env: dict[str, str], count: int) -> tuple[str, str]:
+    """An account (e-mail, password PASSWORD) with a project of ``count`` notes, made through the
+    services in the app's database (tests/e2e/seed.py); the e-mail and the project's name."""
+    done = subprocess.run(
+        [sys.executable, "-m", "tests.e2e.seed", str(count)],
+        env=app_env,
+        cwd=ROOT_DIR,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    made = json.loads(done.stdout.strip().splitlines()[-1])
+    return made["email"], made["project"]

@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 import pytest
 from playwright.sync_api import Browser, Dialog, Page, Request, expect
 
-from tests.e2e.helpers import create_project, login, open_project, register, unique_email
+from tests.e2e.helpers import create_note, create_project, login, open_project, register, unique_email
 from tests.fakes.hostile_markdown import HOSTILE_DOCUMENT
 
 pytestmark = pytest.mark.e2e
@@ -66,10 +66,8 @@ def _member_writes_payloads(browser: Browser, app_url: str, email: str, password
     bob = context.new_page()
     login(bob, email, password)
     open_project(bob, "Pentest")
-    bob.fill("#new-note-title", "Hostile note")
-    bob.fill("#new-note-content", DOCUMENT)
-    bob.click("#add-note")
-    expect(bob.locator(".note-card", has_text="Hostile note")).to_contain_text(MARKER)
+    create_note(bob, "Hostile note", DOCUMENT)
+    expect(bob.locator(".note-content")).to_contain_text(MARKER)
     bob.goto("/memory")
     bob.fill("#new-memory-title", "Hostile memory")
     bob.fill("#new-memory-content", DOCUMENT)
@@ -78,11 +76,17 @@ def _member_writes_payloads(browser: Browser, app_url: str, email: str, password
     context.close()
 
 
-def _assert_inert(page: Page, url: str, plain_look: list[str], where: str) -> None:
+def _assert_inert(page: Page, url: str, plain_look: list[str], where: str, *, markdown: bool = True) -> None:
+    """``markdown=False``: a page that shows the content only as plain text (the notes list)."""
     page.wait_for_load_state("networkidle")  # whatever the page would fetch or start has started
     seen: dict[str, Any] = page.evaluate(INSPECT)
-    assert seen["roots"] >= 1, where
     assert seen["pwned"] is None and seen["title"] != "pwned", f"{where}: a payload ran"
+    if not markdown:
+        assert seen["roots"] == 0, f"{where}: Markdown rendered where only plain text belongs"
+        assert page.url == url and seen["pageWide"] == 0 and seen["frames"] == 0, where
+        assert seen["look"] == plain_look, f"{where}: the page's look changed"
+        return
+    assert seen["roots"] >= 1, where
     assert page.url == url, f"{where}: navigated to {page.url}"
     assert seen["forbidden"] == [], f"{where}: payload elements in the content"
     assert seen["attributes"] == [], f"{where}: handler or style attributes"
@@ -122,8 +126,9 @@ def test_a_members_hostile_markdown_is_inert_for_the_owner(page: Page, browser: 
 
     open_project(page, "Pentest")
     note_card = page.locator(".note-card", has_text="Hostile note")
-    expect(note_card.locator(".note-body")).to_contain_text(MARKER)
-    _assert_inert(page, page.url, plain_look, "project page")
+    # The list shows an excerpt as plain text: the payloads are just their words.
+    expect(note_card.locator(".note-excerpt")).to_contain_text(f"{MARKER}: a plain link")
+    _assert_inert(page, page.url, plain_look, "project page", markdown=False)
     page.screenshot(path="test-artifacts/hostile-markdown-project.png", full_page=True)
 
     note_card.locator(".note-title").click()

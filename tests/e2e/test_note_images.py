@@ -1,8 +1,10 @@
-"""Note images in the browser: upload several at once, describe, reorder, remove, reload."""
+"""Note images in the browser: drop several at once, describe, reorder, view in the lightbox,
+remove, reload; paste into the editor; drops the browser refuses before sending anything."""
 
 from __future__ import annotations
 
 import io
+import re
 
 import pytest
 from PIL import Image
@@ -10,7 +12,7 @@ from playwright.sync_api import Page, expect
 
 from nyx_app.settings import Settings
 from tests.e2e.conftest import E2E_DATABASE
-from tests.e2e.helpers import create_project, open_project, register
+from tests.e2e.helpers import create_note, create_project, open_project, register
 
 pytestmark = pytest.mark.e2e
 
@@ -35,11 +37,7 @@ def test_upload_describe_reorder_remove_and_reload(page: Page) -> None:
     register(page, "Iris", "Iris's studio")
     create_project(page, "Storyboard")
     open_project(page, "Storyboard")
-    page.fill("#new-note-title", "Login flow")
-    page.fill("#new-note-content", "## Screens\n\nThe **login** flow, step by step.")
-    page.click("#add-note")
-    page.locator(".note-title", has_text="Login flow").click()
-    expect(page.locator("#note-title")).to_have_text("Login flow")
+    create_note(page, "Login flow", "## Screens\n\nThe **login** flow, step by step.")
     expect(page.locator(".note-content strong")).to_have_text("login")
     expect(page.locator("#no-images")).to_be_visible()
 
@@ -81,9 +79,28 @@ def test_upload_describe_reorder_remove_and_reload(page: Page) -> None:
     page.click(".confirm-remove-image")
     expect(page.locator(".image-card")).to_have_count(2)
 
-    # Open full size: the link points at the authenticated route and serves the re-encoded PNG.
-    href = page.locator(".image-open").first.get_attribute("href")
+    # The lightbox shows the full-size image from the authenticated route, inside the app, with
+    # its description; next and previous (buttons and arrow keys) go round.
+    page.locator(".image-open").first.click()
+    lightbox = page.locator("#lightbox")
+    expect(lightbox).to_be_visible()
+    expect(page.locator("#lightbox-position")).to_have_text("1 of 2")
+    expect(lightbox).to_contain_text("Blue: the error state")
+    page.wait_for_function("() => document.querySelector('.lightbox-image')?.naturalWidth === 200")
+    href = page.locator(".lightbox-image").get_attribute("src")
     assert href is not None and "/api/images/" in href and not href.endswith("/thumb")
+    page.click("#lightbox-next")
+    expect(page.locator("#lightbox-position")).to_have_text("2 of 2")
+    expect(lightbox).to_contain_text("Red: the empty form")
+    page.keyboard.press("ArrowRight")
+    expect(page.locator("#lightbox-position")).to_have_text("1 of 2")
+    page.keyboard.press("ArrowLeft")
+    expect(page.locator("#lightbox-position")).to_have_text("2 of 2")
+    page.click("#lightbox-prev")
+    expect(page.locator("#lightbox-position")).to_have_text("1 of 2")
+    page.click("#lightbox-close")
+    expect(lightbox).to_have_count(0)
+    assert page.url.split("/notes/")[1] != ""  # still on the note's page
     full = page.request.get(href)
     assert full.status == 200 and full.headers["content-type"] == "image/png"
     assert Image.open(io.BytesIO(full.body())).size == (200, 100)
@@ -101,9 +118,9 @@ def test_upload_describe_reorder_remove_and_reload(page: Page) -> None:
     project_id, note_id = page.url.split("/projects/")[1].split("/notes/")
     stored = Settings(database_name=E2E_DATABASE).storage_dir  # the app's, not this process's
     assert len(list(stored.glob(f"*/{project_id}/{note_id}/*"))) == 4  # two images, two thumbnails
-    page.click("text=Back to project")
-    page.locator(".note-card", has_text="Login flow").locator(".delete-note").click()
+    page.locator(".delete-note").click()
     page.click(".confirm-delete-note")
+    expect(page.locator("#project-title")).to_have_text("Storyboard")
     expect(page.locator(".note-card", has_text="Login flow")).to_have_count(0)
     assert page.request.get(href).status == 404
     assert list(stored.glob(f"*/{project_id}/{note_id}/*")) == []
@@ -127,14 +144,11 @@ def noisy_png(name: str, size: tuple[int, int] = (400, 300)) -> dict[str, object
     return {"name": name, "mimeType": "image/png", "buffer": out.getvalue()}
 
 
-def test_each_file_shows_its_progress_on_a_slow_connection(page: Page) -> None:
+def test_each_file_shows_its_progress_and_its_card_as_soon_as_it_is_in(page: Page) -> None:
     register(page, "Otto", "Otto's lab")
     create_project(page, "Slow line")
     open_project(page, "Slow line")
-    page.fill("#new-note-title", "Field photos")
-    page.click("#add-note")
-    page.locator(".note-title", has_text="Field photos").click()
-    expect(page.locator("#note-title")).to_have_text("Field photos")
+    create_note(page, "Field photos", "Photos from the field.")
 
     files = [noisy_png("first.png"), noisy_png("second.png")]  # ~360 KB each
     cdp = page.context.new_cdp_session(page)
@@ -148,8 +162,10 @@ def test_each_file_shows_its_progress_on_a_slow_connection(page: Page) -> None:
     expect(pending).to_have_count(2)
     expect(pending.nth(0)).to_contain_text("first.png")
     expect(pending.nth(1)).to_contain_text("second.png")
-    # While the second file is still on its way, the first one is already complete.
-    expect(pending.nth(0)).to_contain_text("checking", timeout=10_000)
+    # While the second file is still on its way, the first one is already checked and in the gallery.
+    expect(page.locator(".image-card")).to_have_count(1, timeout=10_000)
+    expect(pending).to_have_count(1)
+    expect(pending.nth(0)).to_contain_text("second.png")
     cdp.send(
         "Network.emulateNetworkConditions",
         {"offline": False, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1},
@@ -157,8 +173,46 @@ def test_each_file_shows_its_progress_on_a_slow_connection(page: Page) -> None:
     expect(page.locator(".image-card")).to_have_count(2)
     expect(pending).to_have_count(0)
 
-    # A drop over the limit is refused as a whole, with a message, and adds nothing.
+    # Too many files, or a file too large: refused in the browser, before a byte is sent.
+    sent: list[int] = []
+    page.on("request", lambda r: sent.append(len(r.post_data_buffer or b"")) if "/_upload" in r.url else None)
     tiny = [png(4, 4, "white") | {"name": f"tiny-{i}.png"} for i in range(21)]
     page.locator(".image-drop-zone input[type=file]").set_input_files(tiny)
     expect(page.locator("#form-error")).to_contain_text("You dropped 21 files; at most 20")
+    huge = {"name": "huge.png", "mimeType": "image/png", "buffer": b"\x89PNG" + b"\0" * (10 * 1024 * 1024 + 1)}
+    page.locator(".image-drop-zone input[type=file]").set_input_files([huge])
+    expect(page.locator("#form-error")).to_contain_text("huge.png (more than 10 MB")
     expect(page.locator(".image-card")).to_have_count(2)
+    assert all(size < 1000 for size in sent), f"file bytes were sent: {sent}"
+
+
+def test_an_image_pasted_into_the_editor_is_uploaded_and_shown_in_the_preview(page: Page) -> None:
+    register(page, "Pia", "Pia's desk")
+    create_project(page, "Bug reports")
+    open_project(page, "Bug reports")
+    create_note(page, "Crash on save")  # a new, empty note opens in the editor
+    page.fill("#edit-note-content", "Steps:")
+    shot = png(300, 150, "purple")["buffer"]
+    page.evaluate(
+        """(bytes) => {
+            const file = new File([new Uint8Array(bytes)], 'screenshot.png', {type: 'image/png'});
+            const clipboard = new DataTransfer();
+            clipboard.items.add(file);
+            const area = document.getElementById('edit-note-content');
+            area.focus();
+            area.selectionStart = area.selectionEnd = area.value.length;
+            const paste = {clipboardData: clipboard, bubbles: true, cancelable: true};
+            area.dispatchEvent(new ClipboardEvent('paste', paste));
+        }""",
+        list(shot),
+    )
+    # The reference to the app's own image route replaces the placeholder, at the cursor.
+    expect(page.locator("#edit-note-content")).to_have_value(
+        re.compile(r"^Steps:\n!\[screenshot\]\(/api/images/[0-9a-f-]{36}\)\n$")
+    )
+    preview = page.locator(".note-preview img")
+    expect(preview).to_have_count(1)
+    page.wait_for_function("() => document.querySelector('.note-preview img')?.naturalWidth === 300")
+    expect(page.locator(".image-card")).to_have_count(1)  # and it is in the gallery
+    page.click("#save-note")
+    expect(page.locator(".note-content img")).to_have_count(1)

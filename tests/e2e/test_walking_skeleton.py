@@ -5,7 +5,16 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from tests.e2e.helpers import PASSWORD, create_project, login, logout, open_project, register, unique_email
+from tests.e2e.helpers import (
+    PASSWORD,
+    create_note,
+    create_project,
+    login,
+    logout,
+    open_project,
+    register,
+    unique_email,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -26,12 +35,12 @@ def test_two_tenants_never_see_each_other(page: Page) -> None:
     expect(page.locator("#scan-path-display")).to_have_text("/src/guidance")
 
     page.click("#tab-notes")
-    page.fill("#new-note-title", "Launch checklist")
-    page.fill("#new-note-content", "# Go/No-Go\n\n- **fuel** loaded\n- crew aboard")
-    page.click("#add-note")
-    note = page.locator(".note-card", has_text="Launch checklist")
-    expect(note.locator(".note-body h1")).to_have_text("Go/No-Go")
-    expect(note.locator(".note-body strong")).to_have_text("fuel")
+    create_note(page, "Launch checklist", "# Go/No-Go\n\n- **fuel** loaded\n- crew aboard")
+    expect(page.locator(".note-content h1")).to_have_text("Go/No-Go")
+    expect(page.locator(".note-content strong")).to_have_text("fuel")
+    note_url = page.url
+    page.click("#back-to-project")
+    expect(page.locator(".note-card", has_text="Launch checklist")).to_contain_text("Go/No-Go fuel loaded")
     page.screenshot(path="test-artifacts/project-notes.png", full_page=True)
 
     logout(page)
@@ -45,6 +54,9 @@ def test_two_tenants_never_see_each_other(page: Page) -> None:
     expect(page.locator("#not-found")).to_have_text("Project not found")
     expect(page.get_by_text("Apollo")).to_have_count(0)
     expect(page.get_by_text("Launch checklist")).to_have_count(0)
+    page.goto(note_url)
+    expect(page.locator("#not-found")).to_have_text("Note not found")
+    expect(page.get_by_text("Go/No-Go")).to_have_count(0)
 
 
 def test_bad_input_gets_a_clear_message(page: Page) -> None:
@@ -116,17 +128,16 @@ def test_projects_rename_publish_delete_and_notes_edit(page: Page) -> None:
     expect(card.get_by_text("private")).to_be_visible()
 
     open_project(page, "Final")
-    page.fill("#new-note-title", "Todo")
-    page.fill("#new-note-content", "first")
-    page.click("#add-note")
-    page.locator(".note-card", has_text="Todo").locator(".edit-note").click()
+    create_note(page, "Todo", "first")
+    page.click("#edit-note")  # a note is edited on its own page
     page.fill("#edit-note-content", "second *version*")
     page.click("#save-note")
-    expect(page.locator(".note-card", has_text="Todo").locator(".note-body em")).to_have_text("version")
+    expect(page.locator(".note-content em")).to_have_text("version")
     page.reload()
-    expect(page.locator(".note-card", has_text="Todo").locator(".note-body")).to_contain_text("second")
-    page.locator(".note-card", has_text="Todo").locator(".delete-note").click()
+    expect(page.locator(".note-content")).to_contain_text("second")
+    page.locator(".delete-note").click()
     page.locator(".confirm-delete-note").click()
+    expect(page.locator("#project-title")).to_have_text("Final")
     expect(page.locator(".note-card")).to_have_count(0)
 
     page.goto("/")
@@ -228,20 +239,24 @@ def test_a_note_saved_from_two_tabs_shows_a_conflict_instead_of_losing_work(page
     register(page, "Hal", "Hal's team")
     create_project(page, "Tabs")
     open_project(page, "Tabs")
-    page.fill("#new-note-title", "Shared note")
-    page.fill("#new-note-content", "original")
-    page.click("#add-note")
+    create_note(page, "Shared note", "original")
     second = page.context.new_page()  # same login, another tab
     second.goto(page.url)
     for tab in (page, second):
-        tab.locator(".note-card", has_text="Shared note").locator(".edit-note").click()
+        tab.click("#edit-note")
     page.fill("#edit-note-content", "from tab one")
     page.click("#save-note")
-    expect(page.locator(".note-card", has_text="Shared note").locator(".note-body")).to_have_text("from tab one")
+    expect(page.locator(".note-content")).to_have_text("from tab one")
 
     second.fill("#edit-note-content", "from tab two")
     second.click("#save-note")
     expect(second.locator("#form-error")).to_contain_text("changed elsewhere")
     expect(second.locator("#edit-note-content")).to_have_value("from tab two")  # nothing lost
+    # Reloaded, the saved note shows, and the second tab's text waits as a draft to be chosen.
     second.reload()
-    expect(second.locator(".note-card", has_text="Shared note").locator(".note-body")).to_have_text("from tab one")
+    expect(second.locator(".note-content")).to_have_text("from tab one")
+    expect(second.locator("#stale-draft")).to_contain_text("older version")
+    second.click("#use-draft")
+    expect(second.locator("#edit-note-content")).to_have_value("from tab two")
+    second.click("#save-note")
+    expect(second.locator(".note-content")).to_have_text("from tab two")

@@ -208,3 +208,26 @@ def test_jpeg_exif_gone_but_the_icc_profile_kept() -> None:
     assert set(jpeg.info) & {"exif", "comment", "xmp"} == set()
     assert jpeg.info.get("icc_profile") == icc
     assert SECRET not in result.data
+
+
+@pytest.mark.parametrize("mode", ["RGB", "RGBA", "L", "LA", "P", "1", "I;16"])
+def test_png_is_reencoded_pixel_for_pixel_whatever_its_mode(mode: str) -> None:
+    original = Image.effect_noise((64, 48), 60).convert("RGB").quantize(64).convert("RGBA")
+    original.putalpha(Image.linear_gradient("L").resize((64, 48)))
+    source = original.convert(mode) if mode != "I;16" else original.convert("L").convert("I;16")
+    out = io.BytesIO()
+    source.save(out, "PNG")
+    result = process_image(out.getvalue(), **LIMITS)
+    again = Image.open(io.BytesIO(result.data))
+    assert again.format == "PNG" and again.mode == source.mode
+    assert again.tobytes() == source.tobytes()
+
+
+def test_a_colour_keyed_png_keeps_its_transparent_colour() -> None:
+    source = Image.new("RGB", (20, 10), "white")
+    source.paste((255, 0, 255), (0, 0, 10, 10))
+    out = io.BytesIO()
+    source.save(out, "PNG", transparency=(255, 0, 255))
+    again = Image.open(io.BytesIO(process_image(out.getvalue(), **LIMITS).data))
+    assert again.info.get("transparency") == (255, 0, 255)
+    assert again.convert("RGBA").getpixel((0, 0))[3] == 0 and again.convert("RGBA").getpixel((15, 5))[3] == 255

@@ -289,8 +289,9 @@ async def test_processing_many_files_does_not_block_the_event_loop(
     results = await upload(account.ctx, note_id, *photos)
     beat.cancel()
     assert all(r.ok for r in results)
-    # Decoding and encoding one photo takes ~100 ms; on the loop, the heartbeat would stall that long.
-    assert max(gaps) < 0.08, sorted(gaps)[-5:]
+    # Decoding and encoding one photo takes ~100 ms; on the loop, the heartbeat would stall that long
+    # for every photo. One stall is allowed: the two cores are shared, and the scheduler may pause us.
+    assert sum(gap > 0.08 for gap in gaps) <= 1, sorted(gaps)[-5:]
 
 
 class UndeletableStorage(FlakyStorage):

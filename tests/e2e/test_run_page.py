@@ -13,7 +13,7 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.e2e.helpers import create_project, open_project, register
+from tests.e2e.helpers import create_note, create_project, open_project, register
 from tests.fakes.flagship import flagship
 from tests.fakes.images import image_bytes
 from tests.fakes.llm_server import FakeLLM, answer, empty, image_parts, respond
@@ -74,17 +74,15 @@ def status(page: Page, key: str):  # type: ignore[no-untyped-def]
 
 def test_flagship_live_in_two_tabs_through_a_reload(page: Page, fake: FakeLLM) -> None:
     workspace(page, fake, "Nova", "Onboarding")
-    for n in (1, 2):
-        page.fill("#new-note-title", f"Note {n}")
-        page.fill("#new-note-content", f"The login page needs work ({n}).")
-        page.click("#add-note")
-        expect(page.locator(".note-card", has_text=f"Note {n}")).to_be_visible()
-    page.locator(".note-title", has_text="Note 1").click()
+    project_url = page.url
+    create_note(page, "Note 1", "The login page needs work (1).")  # N1, with the screenshots
     page.locator(".image-drop-zone input[type=file]").set_input_files(
         [{"name": f"shot{i}.png", "mimeType": "image/png", "buffer": image_bytes(size=(64 + i, 48))} for i in range(3)]
     )
     expect(page.locator(".image-card")).to_have_count(3)
-    page.click("text=Back to project")
+    page.goto(project_url)
+    create_note(page, "Note 2", "The login page needs work (2).")
+    page.goto(project_url)
 
     # Answers stream word by word, so the action points take a few seconds: time to look around.
     fake.script(MODEL, then=respond(flagship(13, plan_words=80), latency=0.3, chunk_delay=0.03))

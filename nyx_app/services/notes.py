@@ -101,3 +101,13 @@ async def delete_note(session: AsyncSession, ctx: TenantContext, note_id: str | 
     await session.delete(note)
     await session.flush()
     return note
+
+
+async def set_public(session: AsyncSession, ctx: TenantContext, note_id: str | uuid.UUID, public: bool) -> ProjectNote:
+    """Show the note on its project's public page (while the project is published), or stop."""
+    require(ctx, Action.NOTE_PUBLISH)
+    note = await get_note(session, ctx, note_id)
+    note.public = public
+    session.add(note)
+    await session.flush()
+    return note

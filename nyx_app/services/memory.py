@@ -268,7 +268,7 @@ async def search_page(
 
 async def top_tags(session: AsyncSession, ctx: TenantContext, limit: int = TOP_TAGS) -> list[TagCount]:
     """The tenant's most used tags, for the chips that filter the hub."""
-    tag = func.unnest(col(MemoryEntry.tags)).table_valued("tag").alias("t")
+    tag = func.unnest(col(MemoryEntry.tags)).table_valued("tag").render_derived(name="t")
     stmt = (
         sa_select(tag.c.tag, func.count())
         .select_from(MemoryEntry)

@@ -14,11 +14,15 @@ from nyx_app.jobs.sweepers import sweep_auth_throttle
 from nyx_app.pages.account import AccountState, account_page
 from nyx_app.pages.auth_pages import LoginState, login_page, register_page
 from nyx_app.pages.dashboard import DashboardState, dashboard_page
-from nyx_app.pages.members import MembersState, members_page
+from nyx_app.pages.invite import InviteState, invite_page
+from nyx_app.pages.members import MembersState
+from nyx_app.pages.members_view import members_page
 from nyx_app.pages.memory import MemoryState, memory_page
+from nyx_app.pages.not_found import not_found_page
 from nyx_app.pages.note import NoteState, note_page
 from nyx_app.pages.project import ProjectState, project_page
 from nyx_app.pages.providers import ProvidersState, providers_page
+from nyx_app.pages.public_project import PublicProjectState, public_project_page
 from nyx_app.state.session import AuthState
 
 # The built pages, whose inline scripts the Content-Security-Policy allows by hash.
@@ -27,13 +31,27 @@ BUILT_PAGES = prerequisites.get_web_dir() / constants.Dirs.STATIC
 app = rx.App(
     # api first (it mounts Reflex's app under its routes), then the headers around all of it.
     api_transformer=[api, partial(SecurityHeaders, static_dir=BUILT_PAGES)],
-    toaster=rx.toast.provider(position="bottom-right"),
+    toaster=rx.toast.provider(position="bottom-right", close_button=True),
+    # The app's few global rules (assets/nyx.css) and the product's icon (assets/, served at /).
+    stylesheets=["/nyx.css"],
+    head_components=[
+        rx.el.link(rel="icon", href="/favicon.ico", sizes="48x48"),
+        rx.el.link(rel="icon", href="/icon.svg", type="image/svg+xml"),
+        rx.el.link(rel="apple-touch-icon", href="/apple-touch-icon.png"),
+        rx.el.meta(name="theme-color", content="#3e63dd"),
+    ],
 )
 app.register_lifespan_task(sweep_auth_throttle)
 
 app.add_page(login_page, route=routes.LOGIN, title="Log in · nyxCore", on_load=LoginState.load)
 app.add_page(register_page, route=routes.REGISTER, title="Register · nyxCore", on_load=LoginState.load)
+# Open to everyone: a published project's page, an invitation, and "not found" for the rest.
+app.add_page(public_project_page, route=routes.PUBLIC_PROJECT, title="nyxCore", on_load=PublicProjectState.load)
+app.add_page(invite_page, route=routes.INVITE, title="Invitation · nyxCore", on_load=InviteState.load)
+app.add_page(not_found_page, route="404", title="Not found · nyxCore", on_load=AuthState.refresh)
 
+# Each page's on_load resolves the session once (a signed-out visitor goes to the login page)
+# and reads what the page shows in one transaction.
 signed_in = [
     (dashboard_page, routes.DASHBOARD, "Projects", DashboardState.load),
     (project_page, routes.PROJECT, "Project", ProjectState.load),
@@ -44,4 +62,4 @@ signed_in = [
     (account_page, routes.ACCOUNT, "Account", AccountState.load),
 ]
 for page, route, title, load in signed_in:
-    app.add_page(page, route=route, title=f"{title} · nyxCore", on_load=[AuthState.guard, load])
+    app.add_page(page, route=route, title=f"{title} · nyxCore", on_load=load)

@@ -22,6 +22,11 @@ MEMORY = "/memory"
 MEMBERS = "/settings/members"
 ACCOUNT = "/settings/account"
 PROVIDERS = "/settings/providers"
+# Open to everyone: a published project's read-only page, and an invitation link.
+PUBLIC_PROJECT = "/public/[project_id]"
+INVITE = "/invite/[token]"
+PUBLIC_IMAGE_API = "/api/public/{project_id}/images/{image_id}"
+PUBLIC_THUMB_API = "/api/public/{project_id}/images/{image_id}/thumb"
 
 
 def project_url(project_id: str) -> str:
@@ -30,3 +35,16 @@ def project_url(project_id: str) -> str:
 
 def note_url(project_id: str, note_id: str) -> str:
     return f"/projects/{project_id}/notes/{note_id}"
+
+
+def public_project_url(project_id: str) -> str:
+    return f"/public/{project_id}"
+
+
+def invite_url(token: str) -> str:
+    return f"/invite/{token}"
+
+
+def public_image_url(project_id: str, image_id: str, *, thumb: bool = False) -> str:
+    path = PUBLIC_THUMB_API if thumb else PUBLIC_IMAGE_API
+    return path.format(project_id=project_id, image_id=image_id)

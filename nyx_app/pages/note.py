@@ -20,15 +20,17 @@ from nyx_app.components.image_gallery import (
 )
 from nyx_app.components.layout import error_callout, signed_in_page
 from nyx_app.components.markdown import markdown_view
+from nyx_app.components.page import not_found_view, page_header
 from nyx_app.integrations import markdown
 from nyx_app.integrations.images import display_name
 from nyx_app.models.note_image import NoteImagePublic
-from nyx_app.services import note_images, notes
+from nyx_app.services import note_images, notes, views
 from nyx_app.services.context import TenantContext
 from nyx_app.services.errors import NotFound
 from nyx_app.services.note_images import IncomingFile
 from nyx_app.services.permissions import Action
 from nyx_app.settings import get_settings
+from nyx_app.state import toasts
 from nyx_app.state.session import AuthState, user_action
 
 
@@ -58,6 +60,10 @@ class NoteState(AuthState):
     uploading: bool = False
     pending: list[PendingFile] = []
     may_remove_images: bool = False
+    project_name: str = ""
+    # Shown on the project's public page while the project is published; owners and admins decide.
+    public: bool = False
+    may_publish_note: bool = False
     # The note this page shows, fixed at load; every event looks it up again under RLS.
     _note_id: str = ""
 
@@ -75,23 +81,36 @@ class NoteState(AuthState):
         self.outcomes, self.uploading, self.pending = [], False, []
 
         async def read(s: AsyncSession, c: TenantContext):
-            note = await notes.get_note(s, c, self._note_id)
-            if str(note.project_id) != project_id:  # a valid note id under another project's URL
-                raise NotFound("Note not found.")
-            self.may_remove_images = c.may(Action.IMAGE_DELETE, author_id=note.created_by)
-            return note, await note_images.list_images(s, c, note.id)
+            # A valid note id under another project's URL is not found either.
+            view = await views.note_page(s, c, project_id, self._note_id)
+            self.may_remove_images = c.may(Action.IMAGE_DELETE, author_id=view.note.created_by)
+            self.may_publish_note = c.may(Action.NOTE_PUBLISH)
+            return view
 
         self.title, self.content_html, self.project_link, self.images = "", "", routes.project_url(project_id), []
         self.found, self.loaded = True, False
         try:
-            note, images = await self._in_tenant(read)
+            view = await self._in_tenant(read)  # the session resolved once, one transaction
         except NotFound:
             # Same answer for a deleted note, a random id and another tenant's note.
             self.found, self.loaded = False, True
             return
-        self.title, self.content_html = note.title, markdown.render(note.content)
-        self._show(images)
+        self.title, self.content_html = view.note.title, markdown.render(view.note.content)
+        self.project_name, self.public = view.project_name, view.note.public
+        self._show(view.images)
         self.loaded = True
+
+    @rx.event
+    @user_action
+    async def set_public(self, public: bool):
+        note_id = self._note_id
+        note = await self._in_tenant(lambda s, c: notes.set_public(s, c, note_id, public))
+        self.public = note.public
+        if note.public:
+            return toasts.done(
+                "The note is public: it shows on the project's public page while the project is published."
+            )
+        return toasts.done("The note is private again.")
 
     @rx.event
     def files_chosen(self, chosen: list[dict]):
@@ -181,19 +200,40 @@ def _gallery() -> rx.Component:
 
 
 def _not_found() -> rx.Component:
-    return rx.vstack(
-        rx.heading("Note not found", size="6", id="not-found"),
-        rx.text("It does not exist, or it is not in your current workspace."),
-        rx.link("Back to projects", href=routes.DASHBOARD),
+    return not_found_view("Note not found", "It does not exist, or it is not in your current workspace.")
+
+
+def _public_switch() -> rx.Component:
+    return rx.cond(
+        NoteState.may_publish_note,
+        rx.text(
+            rx.hstack(
+                rx.switch(checked=NoteState.public, on_change=NoteState.set_public, id="note-public"),
+                rx.text("Public", weight="medium"),
+                rx.text("shown on the project's public page while the project is published", color_scheme="gray"),
+                align="center",
+                spacing="2",
+                wrap="wrap",
+            ),
+            as_="label",
+            size="2",
+        ),
+        rx.cond(NoteState.public, rx.badge("public", color_scheme="green")),
     )
 
 
 def _note() -> rx.Component:
     return rx.vstack(
-        rx.link(
-            rx.hstack(rx.icon("arrow-left", size=14), rx.text("Back to project", size="2")), href=NoteState.project_link
+        page_header(
+            NoteState.title,
+            crumbs=[
+                ("Projects", routes.DASHBOARD),
+                (NoteState.project_name, NoteState.project_link),
+                (NoteState.title, ""),
+            ],
+            id="note-title",
         ),
-        rx.heading(NoteState.title, size="7", id="note-title"),
+        _public_switch(),
         error_callout(NoteState.error),
         markdown_view(NoteState.content_html, class_name="note-content"),
         rx.heading("Images", size="4"),
@@ -215,6 +255,6 @@ def _note() -> rx.Component:
     )
 
 
-@signed_in_page
+@signed_in_page(section="projects")
 def note_page() -> rx.Component:
     return rx.cond(NoteState.found, rx.cond(NoteState.loaded, _note(), rx.spinner()), _not_found())

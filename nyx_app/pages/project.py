@@ -1,4 +1,7 @@
-"""Project page: Notes tab (markdown notes) and Settings tab (name, GitHub repository, scan path)."""
+"""Project page: Notes tab (markdown notes) and Settings tab (name, GitHub repository, scan path,
+model), under a header that says whether the project is published and links its public page.
+
+The page reads everything it shows in one transaction (``services.views.project_page``)."""
 
 from __future__ import annotations
 
@@ -8,17 +11,23 @@ import reflex as rx
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from nyx_app import routes
+from nyx_app.components.confirm import confirm_dialog
+from nyx_app.components.fields import field, form_error
 from nyx_app.components.forms import confirm_delete, published_badge, save_cancel
 from nyx_app.components.layout import error_callout, signed_in_page
 from nyx_app.components.markdown import markdown_view
 from nyx_app.components.model_picker import ModelOption, ProviderOption, model_options, provider_model_picker
+from nyx_app.components.page import not_found_view, page_header, section_card
 from nyx_app.integrations import markdown
 from nyx_app.models.project import Project, ProjectNote
-from nyx_app.services import notes, projects
+from nyx_app.pages.dashboard import PUBLISH_EXPLAINED
+from nyx_app.services import notes, projects, views
 from nyx_app.services.context import TenantContext
 from nyx_app.services.errors import NotFound
-from nyx_app.services.llm import catalog, credentials
+from nyx_app.services.llm import catalog
 from nyx_app.services.permissions import Action, role_may
+from nyx_app.settings import get_settings
+from nyx_app.state import toasts
 from nyx_app.state.session import AuthState, user_action
 
 
@@ -54,10 +63,14 @@ class ProjectState(AuthState):
     model_provider: str = ""
     model_providers: list[ProviderOption] = []
     model_choices: list[ModelOption] = []
+    public_path: str = ""
+    public_address: str = ""
 
     def _show(self, p: Project) -> None:
         self.pid, self.name, self.description = str(p.id), p.name, p.description
         self.github_url, self.published = p.github_url, p.published
+        self.public_path = routes.public_project_url(self.pid)
+        self.public_address = get_settings().public_url.rstrip("/") + self.public_path
         self.scan_path = projects.display_scan_path(p.github_path)
         self.llm_model = p.llm_model
         self.model_provider = catalog.split_ref(p.llm_model)[0]
@@ -69,8 +82,7 @@ class ProjectState(AuthState):
 
     async def _reload_notes(self) -> None:
         async def read(s: AsyncSession, c: TenantContext) -> list[NoteView]:
-            rows = await notes.list_notes(s, c, self.pid)
-            return [NoteView.of(n, c.may(Action.NOTE_DELETE, author_id=n.created_by)) for n in rows]
+            return _note_views(await notes.list_notes(s, c, self.pid), c)
 
         self.notes = await self._in_tenant(read)
 
@@ -83,16 +95,21 @@ class ProjectState(AuthState):
             # Another project: start on Notes. The same one again (a revisit, whose stale view the
             # user may already be clicking in) keeps the tab they chose.
             self.loaded, self.tab = False, "notes"
+
+        async def read(s: AsyncSession, c: TenantContext) -> tuple[views.ProjectPageView, list[NoteView]]:
+            view = await views.project_page(s, c, requested)
+            return view, _note_views(view.notes, c)
+
         try:
-            project = await self._in_tenant(lambda s, c: projects.get_project(s, c, requested))
+            view, note_views = await self._in_tenant(read)  # the session resolved once, one transaction
         except NotFound:
             # Same answer for a random id and another tenant's id: nothing about it leaks.
             self.found, self.loaded, self.pid, self.notes = False, True, "", []
             return
         self.found = True
-        self._show(project)
-        await self._reload_notes()
-        self.model_providers, self.model_choices = model_options(await self._in_tenant(credentials.list_providers))
+        self._show(view.project)
+        self.notes = note_views
+        self.model_providers, self.model_choices = model_options(view.providers)
         self.loaded = True
 
     @rx.event
@@ -100,7 +117,7 @@ class ProjectState(AuthState):
         self.tab = tab
 
     @rx.event
-    @user_action
+    @user_action(form="settings")
     async def save_settings(self, form: dict[str, str]):
         project = await self._in_tenant(
             lambda s, c: projects.update_project(
@@ -138,6 +155,9 @@ class ProjectState(AuthState):
             lambda s, c: projects.update_project(s, c, self.pid, published=not self.published)
         )
         self._show(project)
+        if project.published:
+            return toasts.done("Published. The public page shows the notes marked public.")
+        return toasts.done("Unpublished. The public page now answers “not found”.")
 
     @rx.event
     @user_action
@@ -179,6 +199,10 @@ class ProjectState(AuthState):
         await self._in_tenant(lambda s, c: notes.delete_note(s, c, note_id))
         await self._reload_notes()
         return rx.toast.success("Note deleted")
+
+
+def _note_views(rows: list[ProjectNote], c: TenantContext) -> list[NoteView]:
+    return [NoteView.of(n, c.may(Action.NOTE_DELETE, author_id=n.created_by)) for n in rows]
 
 
 def _note_editor(n: NoteView) -> rx.Component:
@@ -251,124 +275,157 @@ def _notes_tab() -> rx.Component:
 
 
 def _settings_tab() -> rx.Component:
-    def field(label: str, control: rx.Component, hint: str = "") -> rx.Component:
-        return rx.vstack(
-            rx.text(label, size="2", weight="medium"),
-            control,
-            rx.cond(hint != "", rx.text(hint, size="1", color_scheme="gray")),
-            width="100%",
-            spacing="1",
-        )
-
-    return rx.form(
-        rx.vstack(
-            field("Name", rx.input(name="name", default_value=ProjectState.name, id="settings-name", width="100%")),
-            field(
-                "Description",
-                rx.text_area(
-                    name="description", default_value=ProjectState.description, id="settings-description", width="100%"
-                ),
-            ),
-            field(
-                "GitHub repository URL",
-                rx.input(
-                    name="github_url",
+    return section_card(
+        "Project settings",
+        rx.form(
+            rx.vstack(
+                field("Name", "name", "settings", default_value=ProjectState.name),
+                field("Description", "description", "settings", multiline=True, default_value=ProjectState.description),
+                field(
+                    "GitHub repository URL",
+                    "github_url",
+                    "settings",
+                    id="settings-github-url",
                     default_value=ProjectState.github_url,
                     placeholder="https://github.com/owner/repo",
-                    id="settings-github-url",
-                    width="100%",
                 ),
-            ),
-            field(
-                "Scan path",
-                rx.input(
-                    name="github_path", default_value=ProjectState.scan_path, id="settings-scan-path", width="100%"
+                field(
+                    "Scan path",
+                    "github_path",
+                    "settings",
+                    id="settings-scan-path",
+                    default_value=ProjectState.scan_path,
+                    hint="The folder of the repository to analyse; empty or / means the repository root.",
                 ),
-                "The folder of the repository to analyse; empty or / means the repository root.",
+                form_error("settings"),
+                rx.button("Save settings", type="submit", id="save-settings"),
+                width="100%",
+                spacing="3",
             ),
-            rx.button("Save settings", type="submit", id="save-settings"),
-            width="100%",
-            max_width="640px",
-            spacing="3",
+            on_submit=ProjectState.save_settings,
+            # A new key re-creates the uncontrolled inputs, so saved values (like "/" for the root) show.
+            key=ProjectState.scan_path + ProjectState.name,
         ),
-        on_submit=ProjectState.save_settings,
-        # A new key re-creates the uncontrolled inputs, so saved values (like "/" for the root) show.
-        key=ProjectState.scan_path + ProjectState.name,
+        max_width="720px",
     )
 
 
 def _model_section() -> rx.Component:
-    return rx.vstack(
-        rx.heading("Model", size="4"),
-        rx.text(
-            "The model this project's LLM work tries first; the workspace's fallback chain follows. ",
-            "Current: ",
-            rx.code(ProjectState.llm_model, id="project-model"),
-            size="2",
-        ),
+    return section_card(
+        "Model",
         rx.cond(
             ProjectState.model_providers.length() > 0,  # type: ignore[attr-defined]
-            provider_model_picker(
-                ProjectState.model_providers,
-                ProjectState.model_choices,
-                ProjectState.model_provider,
-                ProjectState.llm_model,
-                ProjectState.pick_model_provider,
-                ProjectState.pick_model,
-                id="project-model-picker",
+            rx.vstack(
+                rx.text(
+                    "The model this project's LLM work tries first; the workspace's fallback order follows. Current: ",
+                    rx.code(ProjectState.llm_model, id="project-model"),
+                    size="2",
+                ),
+                provider_model_picker(
+                    ProjectState.model_providers,
+                    ProjectState.model_choices,
+                    ProjectState.model_provider,
+                    ProjectState.llm_model,
+                    ProjectState.pick_model_provider,
+                    ProjectState.pick_model,
+                    id="project-model-picker",
+                ),
+                spacing="2",
+                width="100%",
             ),
-            rx.text(
-                "No provider is set up for this workspace yet: ",
-                rx.link("add a key in Providers", href=routes.PROVIDERS),
-                ".",
-                size="2",
+            # Without a provider no model can be called: do not show one as if it were in use.
+            rx.callout(
+                rx.text(
+                    "No LLM provider is set up for this workspace yet, so this project cannot call a model. ",
+                    rx.link("Add a key or a local endpoint in Providers", href=routes.PROVIDERS),
+                    "; then choose the model here.",
+                ),
+                icon="info",
                 color_scheme="gray",
+                size="1",
+                id="no-provider",
             ),
         ),
-        spacing="2",
-        padding_top="1.5em",
+        max_width="720px",
+    )
+
+
+def _publish_control() -> rx.Component:
+    return rx.cond(
+        ProjectState.may_publish,
+        rx.cond(
+            ProjectState.published,
+            confirm_dialog(
+                "Unpublish this project?",
+                "Its public page stops working at once and answers “not found”. Notes stay as they are.",
+                ProjectState.toggle_published,
+                trigger_label="Unpublish",
+                danger=False,
+                size="2",
+                trigger_id="toggle-published",
+                confirm_class="confirm-unpublish",
+            ),
+            confirm_dialog(
+                "Publish this project?",
+                PUBLISH_EXPLAINED,
+                ProjectState.toggle_published,
+                trigger_label="Publish",
+                danger=False,
+                size="2",
+                trigger_id="toggle-published",
+                confirm_class="confirm-publish",
+            ),
+        ),
     )
 
 
 def _header() -> rx.Component:
     return rx.vstack(
-        rx.hstack(
-            rx.heading(ProjectState.name, size="7", id="project-title"),
-            published_badge(ProjectState.published),
-            rx.cond(
-                ProjectState.may_publish,
-                rx.button(
-                    rx.cond(ProjectState.published, "Unpublish", "Publish"),
-                    size="1",
-                    variant="soft",
-                    on_click=ProjectState.toggle_published,
-                    id="toggle-published",
-                ),
-            ),
-            align="center",
+        page_header(
+            ProjectState.name,
+            _publish_control(),
+            crumbs=[("Projects", routes.DASHBOARD), (ProjectState.name, "")],
+            badges=[published_badge(ProjectState.published)],
+            description=ProjectState.description,
+            id="project-title",
         ),
-        rx.text(ProjectState.description, color_scheme="gray"),
+        rx.cond(
+            ProjectState.published,
+            rx.callout(
+                rx.text(
+                    "Public page: ",
+                    rx.link(ProjectState.public_address, href=ProjectState.public_path, id="public-link"),
+                    " — shows the name, the description and the notes marked public.",
+                    overflow_wrap="anywhere",
+                ),
+                icon="globe",
+                color_scheme="green",
+                size="1",
+            ),
+        ),
         rx.hstack(
             rx.text("Repository:", size="2", weight="medium"),
-            rx.text(rx.cond(ProjectState.github_url != "", ProjectState.github_url, "not set"), size="2"),
+            rx.text(
+                rx.cond(ProjectState.github_url != "", ProjectState.github_url, "not set"),
+                size="2",
+                overflow_wrap="anywhere",
+            ),
             rx.text("Scan path:", size="2", weight="medium"),
             rx.code(ProjectState.scan_path, id="scan-path-display"),
             spacing="2",
             align="center",
+            wrap="wrap",
         ),
-        spacing="2",
+        spacing="3",
+        width="100%",
     )
 
 
 def _not_found() -> rx.Component:
-    return rx.vstack(
-        rx.heading("Project not found", size="6", id="not-found"),
-        rx.text("It does not exist, or it is not in your current workspace."),
-        rx.link("Back to projects", href=routes.DASHBOARD),
-    )
+    return not_found_view("Project not found", "It does not exist, or it is not in your current workspace.")
 
 
-@signed_in_page
+@signed_in_page(section="projects")
 def project_page() -> rx.Component:
     return rx.cond(
         ProjectState.found,
@@ -383,7 +440,10 @@ def project_page() -> rx.Component:
                         rx.tabs.trigger("Settings", value="settings", id="tab-settings"),
                     ),
                     rx.tabs.content(rx.box(_notes_tab(), padding_top="1em"), value="notes"),
-                    rx.tabs.content(rx.box(_settings_tab(), _model_section(), padding_top="1em"), value="settings"),
+                    rx.tabs.content(
+                        rx.vstack(_settings_tab(), _model_section(), padding_top="1em", spacing="4", width="100%"),
+                        value="settings",
+                    ),
                     value=ProjectState.tab,
                     on_change=ProjectState.set_tab,
                     width="100%",
@@ -391,7 +451,7 @@ def project_page() -> rx.Component:
                 width="100%",
                 spacing="4",
             ),
-            rx.spinner(),
+            rx.center(rx.spinner(), width="100%", padding="2em"),
         ),
         _not_found(),
     )

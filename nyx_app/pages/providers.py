@@ -13,9 +13,11 @@ from datetime import datetime
 import reflex as rx
 
 from nyx_app import routes
-from nyx_app.components.forms import confirm_delete
+from nyx_app.components.confirm import confirm_dialog
+from nyx_app.components.fields import field, form_error
 from nyx_app.components.layout import error_callout, signed_in_page
 from nyx_app.components.model_picker import ModelOption, ProviderOption, model_options, provider_model_picker
+from nyx_app.components.page import empty_state, page_header, section_card
 from nyx_app.components.spend_table import SpendLine, spend_lines, spend_table
 from nyx_app.models.llm import ProviderPublic, ProviderStatus
 from nyx_app.services.errors import ServiceError
@@ -23,6 +25,7 @@ from nyx_app.services.llm import catalog, credentials, preferences
 from nyx_app.services.llm.overview import LlmOverview, overview
 from nyx_app.services.llm.probe import probe_provider, probe_timeout_seconds
 from nyx_app.services.permissions import Action, role_may
+from nyx_app.state import toasts
 from nyx_app.state.session import AuthState, SignedOut, user_action
 
 STATUS_COLORS: dict[ProviderStatus, str] = {
@@ -96,6 +99,7 @@ class ProvidersState(AuthState):
     by_day: list[SpendLine] = []
     key_provider: str = catalog.ANTHROPIC
     testing: str = ""
+    loaded: bool = False
 
     # Only to hide what the role may not do; the services refuse it anyway.
     @rx.var
@@ -117,6 +121,7 @@ class ProvidersState(AuthState):
         self.budget = f"{data.monthly_budget_usd:.2f}" if data.monthly_budget_usd is not None else ""
         self.month_spent = f"${data.month_spent_usd:.4f}"
         self.by_provider, self.by_day = spend_lines(data.by_provider), spend_lines(data.by_day)
+        self.loaded = True
 
     async def _reload(self) -> None:
         self._show(await self._in_tenant(overview))
@@ -131,15 +136,16 @@ class ProvidersState(AuthState):
         self.key_provider = provider
 
     @rx.event
-    @user_action
+    @user_action(form="key")
     async def save_key(self, form: dict[str, str]):
         provider, key, base = self.key_provider, form.get("api_key", ""), form.get("base_url", "")
         await self._in_tenant(lambda s, c: credentials.save_key(s, c, provider, key, base))
         await self._reload()
-        return rx.toast.success(f"{catalog.PROVIDER_LABELS[provider]} key saved. Press Test to check it.")
+        clear = [rx.set_value("api-key", ""), rx.set_value("key-base-url", "")]
+        return [*clear, toasts.done(f"{catalog.PROVIDER_LABELS[provider]} key saved. Press Test to check it.")]
 
     @rx.event
-    @user_action
+    @user_action(form="endpoint")
     async def save_endpoint(self, form: dict[str, str]):
         get = form.get
         saved = await self._in_tenant(
@@ -148,13 +154,15 @@ class ProvidersState(AuthState):
             )
         )
         await self._reload()
-        return rx.toast.success(f"Endpoint {saved.name} saved.")
+        clear = [rx.set_value(f"endpoint-{name}", "") for name in ("name", "url", "models", "key")]
+        return [*clear, toasts.done(f"Endpoint {saved.name} saved. Press Test to check it.")]
 
     @rx.event
     @user_action
     async def remove(self, credential_id: str):
         await self._in_tenant(lambda s, c: credentials.remove_provider(s, c, credential_id))
         await self._reload()
+        return toasts.done("Provider removed; LLM calls no longer use it.")
 
     @rx.event
     def replace(self, name: str):
@@ -214,12 +222,12 @@ class ProvidersState(AuthState):
         await self._save_chain([r for i, r in enumerate(self.fallback_order) if i != index])
 
     @rx.event
-    @user_action
+    @user_action(form="budget")
     async def save_budget(self, form: dict[str, str]):
         raw = form.get("budget", "")
         await self._in_tenant(lambda s, c: preferences.set_budget(s, c, raw))
         await self._reload()
-        return rx.toast.success("Budget saved.")
+        return toasts.done("Budget saved.")
 
 
 def _provider_row(p: ProviderRow) -> rx.Component:
@@ -253,10 +261,11 @@ def _provider_row(p: ProviderRow) -> rx.Component:
                 ),
                 rx.cond(
                     manage,
-                    confirm_delete(
+                    confirm_dialog(
                         "Remove this provider?",
                         "Its key is deleted here; LLM calls stop using it. The attempt log and spend stay.",
                         ProvidersState.remove(p.id),
+                        trigger_label="Remove",
                         trigger_class="remove-provider",
                         confirm_class="confirm-remove-provider",
                     ),
@@ -275,14 +284,35 @@ def _probe_hint() -> str:
 
 def _providers_table() -> rx.Component:
     headers = ("Provider", "Key", "Status", "Last error", "Last OK", "")
-    return rx.vstack(
-        rx.table.root(
-            rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in headers])),
-            rx.table.body(rx.foreach(ProvidersState.providers, _provider_row)),
+    return rx.cond(
+        ProvidersState.providers.length() > 0,  # type: ignore[attr-defined]
+        rx.vstack(
+            rx.box(
+                rx.table.root(
+                    rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in headers])),
+                    rx.table.body(rx.foreach(ProvidersState.providers, _provider_row)),
+                    width="100%",
+                ),
+                class_name="nyx-scroll-x",
+            ),
+            rx.text(_probe_hint(), size="1", color_scheme="gray", id="probe-hint", align_self="end"),
             width="100%",
         ),
-        rx.text(_probe_hint(), size="1", color_scheme="gray", id="probe-hint", align_self="end"),
-        width="100%",
+        empty_state(
+            "key-round",
+            "No provider yet",
+            "Add a key for Anthropic, OpenAI or Gemini below, or the address of a model server you run "
+            "yourself. Until then nothing in this workspace can call a model.",
+            id="no-providers",
+        ),
+    )
+
+
+def _submit(label: str, id: str) -> rx.Component:
+    return rx.box(
+        rx.text("\u00a0", size="2", display=rx.breakpoints(initial="none", sm="block")),
+        rx.button(label, type="submit", id=id),
+        class_name="nyx-row-fixed",
     )
 
 
@@ -290,23 +320,28 @@ def _key_form() -> rx.Component:
     return rx.form(
         rx.vstack(
             rx.heading("Add or replace a key", size="3"),
-            rx.hstack(
-                rx.select.root(
-                    rx.select.trigger(id="key-provider", aria_label="Provider"),
-                    rx.select.content(*[rx.select.item(v, value=k) for k, v in catalog.BUILT_IN_PROVIDERS.items()]),
-                    value=ProvidersState.key_provider,
-                    on_change=ProvidersState.set_key_provider,
+            rx.box(
+                field(
+                    "Provider",
+                    "provider",
+                    "key",
+                    id="key-provider",
+                    control=rx.select.root(
+                        rx.select.trigger(id="key-provider", aria_label="Provider", width="100%"),
+                        rx.select.content(*[rx.select.item(v, value=k) for k, v in catalog.BUILT_IN_PROVIDERS.items()]),
+                        value=ProvidersState.key_provider,
+                        on_change=ProvidersState.set_key_provider,
+                    ),
                 ),
-                rx.input(name="api_key", type="password", placeholder="API key", id="api-key", flex="2"),
-                rx.input(
-                    name="base_url", placeholder="Base URL (optional: proxy/gateway)", id="key-base-url", flex="2"
-                ),
-                rx.button("Save key", type="submit", id="save-key"),
-                width="100%",
+                field("API key", "api_key", "key", id="api-key", type="password", auto_complete="off"),
+                field("Base URL (optional)", "base_url", "key", id="key-base-url", placeholder="a proxy or gateway"),
+                _submit("Save key", "save-key"),
+                class_name="nyx-row",
             ),
+            form_error("key"),
+            width="100%",
         ),
         on_submit=ProvidersState.save_key,
-        reset_on_submit=True,
         width="100%",
     )
 
@@ -315,18 +350,31 @@ def _endpoint_form() -> rx.Component:
     return rx.form(
         rx.vstack(
             rx.heading("Add an OpenAI-compatible endpoint", size="3"),
-            rx.text("Ollama, vLLM, LM Studio or a gateway: its base URL usually ends in /v1.", size="1"),
-            rx.hstack(
-                rx.input(name="name", placeholder="Name, e.g. ollama-local", id="endpoint-name", flex="1"),
-                rx.input(name="base_url", placeholder="http://localhost:11434/v1", id="endpoint-url", flex="2"),
-                rx.input(name="models", placeholder="Models, comma-separated", id="endpoint-models", flex="2"),
-                rx.input(name="api_key", type="password", placeholder="Key (optional)", id="endpoint-key", flex="1"),
-                rx.button("Save endpoint", type="submit", id="save-endpoint"),
-                width="100%",
+            rx.text(
+                "A model server you run yourself or a gateway: Ollama (",
+                rx.code("http://localhost:11434/v1"),
+                "), vLLM, LM Studio (",
+                rx.code("http://localhost:1234/v1"),
+                "). Give it a name, its base URL (usually ending in /v1) and the model names it serves; "
+                "a key only if it asks for one. Outside development the server may only call internal "
+                "addresses listed by the administrator (NYX_LLM_ALLOWED_HOSTS).",
+                size="2",
+                color_scheme="gray",
             ),
+            rx.box(
+                field("Name", "name", "endpoint", id="endpoint-name", placeholder="e.g. ollama-local"),
+                field("Base URL", "base_url", "endpoint", id="endpoint-url", placeholder="http://localhost:11434/v1"),
+                field(
+                    "Models", "models", "endpoint", id="endpoint-models", placeholder="comma-separated, e.g. llama3.1"
+                ),
+                field("Key (optional)", "api_key", "endpoint", id="endpoint-key", type="password", auto_complete="off"),
+                _submit("Save endpoint", "save-endpoint"),
+                class_name="nyx-row",
+            ),
+            form_error("endpoint"),
+            width="100%",
         ),
         on_submit=ProvidersState.save_endpoint,
-        reset_on_submit=True,
         width="100%",
     )
 
@@ -340,41 +388,62 @@ def _chain() -> rx.Component:
             align="center",
         )
 
-    return rx.vstack(
-        rx.heading("Fallback order", size="4"),
-        rx.text("When the chosen model fails, these are tried in order.", size="2", color_scheme="gray"),
+    return section_card(
+        "Fallback order",
         rx.foreach(ProvidersState.fallback_order, item),
-        rx.hstack(
-            provider_model_picker(
-                ProvidersState.picker_providers,
-                ProvidersState.picker_models,
-                ProvidersState.chain_provider,
-                ProvidersState.chain_model,
-                ProvidersState.set_chain_provider,
-                ProvidersState.set_chain_model,
-                id="chain-picker",
+        rx.cond(
+            ProvidersState.picker_providers.length() > 0,  # type: ignore[attr-defined]
+            rx.flex(
+                provider_model_picker(
+                    ProvidersState.picker_providers,
+                    ProvidersState.picker_models,
+                    ProvidersState.chain_provider,
+                    ProvidersState.chain_model,
+                    ProvidersState.set_chain_provider,
+                    ProvidersState.set_chain_model,
+                    id="chain-picker",
+                ),
+                rx.button(
+                    "Add to chain",
+                    on_click=ProvidersState.add_to_chain,
+                    id="add-to-chain",
+                    disabled=ProvidersState.chain_model == "",
+                ),
+                align="center",
+                gap="2",
+                wrap="wrap",
             ),
-            rx.button("Add to chain", on_click=ProvidersState.add_to_chain, id="add-to-chain"),
-            align="center",
+            rx.text(
+                "Add a provider first; then choose the models to fall back on here.",
+                size="2",
+                color_scheme="gray",
+                id="chain-needs-provider",
+            ),
         ),
+        description="When a project's model fails (out of credit, overloaded, down), these are tried in order.",
     )
 
 
 def _spend() -> rx.Component:
-    return rx.vstack(
-        rx.heading("Spend and budget", size="4"),
+    return section_card(
+        "Spend and budget",
         rx.text("This month: ", rx.text.strong(ProvidersState.month_spent, id="month-spent"), size="2"),
         rx.cond(
             ProvidersState.may_manage_budget,
             rx.form(
-                rx.hstack(
-                    rx.text("Monthly budget (USD, empty = no limit)", size="2"),
-                    rx.input(
-                        name="budget", default_value=ProvidersState.budget, key=ProvidersState.budget, id="budget"
+                rx.box(
+                    field(
+                        "Monthly budget (USD, empty = no limit)",
+                        "budget",
+                        "budget",
+                        id="budget",
+                        default_value=ProvidersState.budget,
+                        key=ProvidersState.budget,
                     ),
-                    rx.button("Save budget", type="submit", id="save-budget"),
-                    align="center",
+                    _submit("Save budget", "save-budget"),
+                    class_name="nyx-row",
                 ),
+                form_error("budget"),
                 on_submit=ProvidersState.save_budget,
             ),
             rx.text(
@@ -383,24 +452,35 @@ def _spend() -> rx.Component:
                 size="2",
             ),
         ),
-        rx.hstack(
+        rx.flex(
             spend_table("This month per provider", ProvidersState.by_provider, "Provider", "spend-by-provider"),
             spend_table("Last 30 days per day", ProvidersState.by_day, "Day (UTC)", "spend-by-day"),
-            spacing="6",
+            gap="6",
             align="start",
+            wrap="wrap",
         ),
     )
 
 
-@signed_in_page
+@signed_in_page(section="providers")
 def providers_page() -> rx.Component:
     return rx.vstack(
-        rx.heading("LLM providers", size="7"),
+        page_header(
+            "LLM providers",
+            description=(
+                "A provider is a service that runs language models for nyxCore: a cloud API (Anthropic, OpenAI, "
+                "Google Gemini) with this workspace's key, or an OpenAI-compatible server you run yourself. "
+                "Keys are stored encrypted; only their last four characters are ever shown."
+            ),
+        ),
         error_callout(ProvidersState.error),
-        _providers_table(),
-        rx.cond(ProvidersState.may_manage_keys, rx.card(rx.vstack(_key_form(), _endpoint_form()), width="100%")),
+        section_card("Providers", _providers_table()),
+        rx.cond(
+            ProvidersState.may_manage_keys,
+            section_card("Add a provider", _key_form(), rx.divider(), _endpoint_form()),
+        ),
         rx.cond(ProvidersState.may_manage_chain, _chain()),
         _spend(),
         width="100%",
-        spacing="5",
+        spacing="4",
     )

@@ -203,3 +203,4 @@ def test_highlight_escapes_everything_and_marks_only_its_own_markers() -> None:
     )
     with pytest.raises(ValueError):
         highlight("x", "<b>", "</b>")
+    assert highlight("S<b>E") == "S&lt;b&gt;E"  # no markers: only escaped

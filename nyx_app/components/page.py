@@ -95,7 +95,7 @@ def section_card(
     return rx.card(
         rx.vstack(
             rx.flex(
-                rx.heading(title, size="4", color_scheme="red" if danger else None),
+                rx.heading(title, size="4", as_="h2", color_scheme="red" if danger else None),
                 rx.hstack(*(actions or []), spacing="2", wrap="wrap"),
                 justify="between",
                 align="center",
@@ -125,7 +125,7 @@ def empty_state(icon: str, title: Text, description: Text, *actions: rx.Componen
                 border_radius="50%",
                 background="var(--accent-a3)",
             ),
-            rx.heading(title, size="4", text_align="center"),
+            rx.heading(title, size="4", as_="h2", text_align="center"),
             rx.text(description, color_scheme="gray", size="2", text_align="center", max_width="34em"),
             rx.hstack(*actions, spacing="2", wrap="wrap", justify="center") if actions else rx.fragment(),
             align="center",

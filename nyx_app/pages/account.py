@@ -153,7 +153,8 @@ def account_page() -> rx.Component:
                         "email",
                         "profile",
                         default_value=AccountState.user_email,
-                        type="email",
+                        # Not type="email": the browser would refuse silently; the server says why.
+                        input_mode="email",
                         auto_complete="email",
                     ),
                     form_error("profile"),
@@ -165,7 +166,7 @@ def account_page() -> rx.Component:
                 key=AccountState.user_email + AccountState.user_name,
             ),
             description="Your e-mail is what you log in with.",
-            max_width="560px",
+            max_width="720px",
         ),
         section_card(
             "Change password",
@@ -182,7 +183,7 @@ def account_page() -> rx.Component:
                 on_submit=AccountState.change_password,
             ),
             description="Your other logins are signed out when the password changes.",
-            max_width="560px",
+            max_width="720px",
         ),
         section_card(
             "Where you are logged in",

@@ -94,7 +94,7 @@ def _image(image: PublicImageView) -> rx.Component:
 def _note(n: PublicNoteView) -> rx.Component:
     return rx.card(
         rx.vstack(
-            rx.heading(n.title, size="5", as_="h2"),
+            rx.heading(n.title, size="5", as_="h2", class_name="public-note-title"),
             rx.text("Updated ", n.updated, size="1", color_scheme="gray"),
             markdown_view(n.html, class_name="public-note-body"),
             rx.foreach(n.images, _image),

@@ -36,9 +36,9 @@ from nyx_app.services.errors import InvalidInput, NotFound
 from nyx_app.services.permissions import Action, require
 from nyx_app.services.projects import get_project
 from nyx_app.services.validation import Problems, TextKind, check_text, optional_text, parse_id, required_text
+from nyx_app.settings import get_settings
 
 SEARCH_LIMIT = 100
-PAGE_SIZE = 50
 QUERY_MAX = 500
 TOP_TAGS = 30
 # ts_headline options: the whole title, and up to two short passages of the content.
@@ -234,7 +234,7 @@ async def search_page(
     tag: str = "",
     project_id: str | None = None,
     offset: int = 0,
-    limit: int = PAGE_SIZE,
+    limit: int | None = None,
 ) -> SearchPage:
     """One page of entries matching ``query`` (websearch syntax over title and content, or an exact
     tag) and the chosen ``tag``, best matches first (newest first without a query), with the total
@@ -242,6 +242,7 @@ async def search_page(
     query = optional_text(query, "The search", QUERY_MAX, kind=TextKind.PROSE)
     tag = tag.strip().lower()
     project = await _project_id(session, ctx, project_id)
+    limit = get_settings().memory_page_size if limit is None else limit
     offset, limit = max(0, offset), max(1, min(limit, SEARCH_LIMIT))
     counted = _filtered(sa_select(func.count()).select_from(MemoryEntry), query, tag, project)
     total = (await session.execute(counted)).scalar_one()
@@ -287,7 +288,7 @@ async def hub(
     *,
     tag: str = "",
     offset: int = 0,
-    limit: int = PAGE_SIZE,
+    limit: int | None = None,
 ) -> HubView:
     projects = (await session.exec(select(Project.id, Project.name).order_by(col(Project.name)))).all()
     return HubView(

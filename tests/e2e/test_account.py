@@ -28,7 +28,7 @@ def test_user_changes_password_and_logs_in_with_the_new_one(page: Page, browser:
     page.fill("#new_password", "a-better-password")
     page.fill("#repeat_password", "a-typo-password")
     page.click("#change-password")
-    expect(page.locator("#form-error")).to_have_text("The two new passwords differ.")
+    expect(page.locator("#repeat_password-error")).to_have_text("The two new passwords differ.")
 
     page.fill("#current_password", PASSWORD)
     page.fill("#new_password", "a-better-password")

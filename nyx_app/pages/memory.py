@@ -372,7 +372,12 @@ def _search() -> rx.Component:
             rx.cond(
                 (MemoryState.query != "") | (MemoryState.tag != ""),
                 rx.button(
-                    "Clear search", size="1", variant="ghost", on_click=MemoryState.clear_filters, id="clear-search"
+                    "Clear search",
+                    size="1",
+                    variant="soft",
+                    color_scheme="gray",
+                    on_click=MemoryState.clear_filters,
+                    id="clear-search",
                 ),
             ),
             gap="3",

@@ -284,9 +284,9 @@ def _probe_hint() -> str:
 
 def _providers_table() -> rx.Component:
     headers = ("Provider", "Key", "Status", "Last error", "Last OK", "")
-    return rx.cond(
-        ProvidersState.providers.length() > 0,  # type: ignore[attr-defined]
-        rx.vstack(
+    return rx.vstack(
+        rx.cond(
+            ProvidersState.providers.length() > 0,  # type: ignore[attr-defined]
             rx.box(
                 rx.table.root(
                     rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in headers])),
@@ -295,16 +295,16 @@ def _providers_table() -> rx.Component:
                 ),
                 class_name="nyx-scroll-x",
             ),
-            rx.text(_probe_hint(), size="1", color_scheme="gray", id="probe-hint", align_self="end"),
-            width="100%",
+            empty_state(
+                "key-round",
+                "No provider yet",
+                "Add a key for Anthropic, OpenAI or Gemini below, or the address of a model server you run "
+                "yourself. Until then nothing in this workspace can call a model.",
+                id="no-providers",
+            ),
         ),
-        empty_state(
-            "key-round",
-            "No provider yet",
-            "Add a key for Anthropic, OpenAI or Gemini below, or the address of a model server you run "
-            "yourself. Until then nothing in this workspace can call a model.",
-            id="no-providers",
-        ),
+        rx.text(_probe_hint(), size="1", color_scheme="gray", id="probe-hint", align_self="end"),
+        width="100%",
     )
 
 

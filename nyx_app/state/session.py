@@ -88,8 +88,9 @@ def user_action(
             page: Any = self
             page.field_errors, page.error_form = {}, form
             if _has_nul(args) or _has_nul(kwargs):
-                fields = [k for a in args if isinstance(a, dict) for k, v in a.items() if _has_nul(v)]
-                if form and fields and not _has_nul([a for a in args if not isinstance(a, dict)]):
+                given = [*args, *kwargs.values()]  # Reflex passes an event's payload by keyword
+                fields = [k for a in given if isinstance(a, dict) for k, v in a.items() if _has_nul(v)]
+                if form and fields and not _has_nul([a for a in given if not isinstance(a, dict)]):
                     # Said at the field that holds it.
                     page.field_errors, page.error = {f"{form}.{k}": NUL_REFUSED for k in fields}, ""
                 else:

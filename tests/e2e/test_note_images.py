@@ -101,7 +101,7 @@ def test_upload_describe_reorder_remove_and_reload(page: Page) -> None:
     project_id, note_id = page.url.split("/projects/")[1].split("/notes/")
     stored = Settings(database_name=E2E_DATABASE).storage_dir  # the app's, not this process's
     assert len(list(stored.glob(f"*/{project_id}/{note_id}/*"))) == 4  # two images, two thumbnails
-    page.click("text=Back to project")
+    page.locator("#breadcrumbs").get_by_role("link", name="Storyboard").click()
     page.locator(".note-card", has_text="Login flow").locator(".delete-note").click()
     page.click(".confirm-delete-note")
     expect(page.locator(".note-card", has_text="Login flow")).to_have_count(0)

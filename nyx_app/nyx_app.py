@@ -17,11 +17,13 @@ from nyx_app.pages.dashboard import DashboardState, dashboard_page
 from nyx_app.pages.invite import InviteState, invite_page
 from nyx_app.pages.members import MembersState
 from nyx_app.pages.members_view import members_page
-from nyx_app.pages.memory import MemoryState, memory_page
+from nyx_app.pages.memory import MemoryState
+from nyx_app.pages.memory_view import memory_page
 from nyx_app.pages.not_found import not_found_page
 from nyx_app.pages.note import NoteState, note_page
 from nyx_app.pages.project import ProjectState, project_page
-from nyx_app.pages.providers import ProvidersState, providers_page
+from nyx_app.pages.providers import ProvidersState
+from nyx_app.pages.providers_view import providers_page
 from nyx_app.pages.public_project import PublicProjectState, public_project_page
 from nyx_app.state.session import AuthState
 

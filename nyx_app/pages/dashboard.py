@@ -13,18 +13,12 @@ from nyx_app.components.fields import field, form_error, page_error
 from nyx_app.components.forms import published_badge, save_cancel
 from nyx_app.components.layout import signed_in_page
 from nyx_app.components.page import empty_state, page_header, section_card
+from nyx_app.components.publish import publish_button
 from nyx_app.services import projects, samples, views
 from nyx_app.services.permissions import Action, role_may
 from nyx_app.services.views import ProjectSummary
 from nyx_app.state import toasts
 from nyx_app.state.session import AuthState, user_action
-
-PUBLISH_EXPLAINED = (
-    "Publishing gives this project a public, read-only page at a fixed address that anyone can open "
-    "without logging in. It shows the project's name, its description and only the notes marked "
-    "public (with their images); nothing else of this workspace. Unpublish at any time: the page "
-    "then answers “not found” at once."
-)
 
 
 @dataclasses.dataclass
@@ -161,28 +155,6 @@ def _edit_form(p: ProjectCard) -> rx.Component:
     )
 
 
-def _publish_button(p: ProjectCard) -> rx.Component:
-    return rx.cond(
-        p.published,
-        confirm_dialog(
-            "Unpublish this project?",
-            "Its public page stops working at once and answers “not found”. Notes stay as they are.",
-            DashboardState.set_published(p.id, False),
-            trigger_label="Unpublish",
-            danger=False,
-            confirm_class="confirm-unpublish",
-        ),
-        confirm_dialog(
-            "Publish this project?",
-            PUBLISH_EXPLAINED,
-            DashboardState.set_published(p.id, True),
-            trigger_label="Publish",
-            danger=False,
-            confirm_class="confirm-publish",
-        ),
-    )
-
-
 def _card_view(p: ProjectCard) -> rx.Component:
     return rx.vstack(
         rx.hstack(
@@ -211,7 +183,12 @@ def _card_view(p: ProjectCard) -> rx.Component:
         rx.hstack(
             rx.link(rx.button("Open", size="1", variant="soft"), href=p.url),
             rx.button("Rename / describe", size="1", variant="soft", on_click=DashboardState.start_edit(p.id)),
-            rx.cond(DashboardState.may_publish, _publish_button(p)),
+            rx.cond(
+                DashboardState.may_publish,
+                publish_button(
+                    p.published, DashboardState.set_published(p.id, True), DashboardState.set_published(p.id, False)
+                ),
+            ),
             rx.cond(
                 DashboardState.may_delete,
                 confirm_dialog(

@@ -11,16 +11,15 @@ import reflex as rx
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from nyx_app import routes
-from nyx_app.components.confirm import confirm_dialog
 from nyx_app.components.fields import field, form_error
 from nyx_app.components.forms import confirm_delete, published_badge, save_cancel
 from nyx_app.components.layout import error_callout, signed_in_page
 from nyx_app.components.markdown import markdown_view
 from nyx_app.components.model_picker import ModelOption, ProviderOption, model_options, provider_model_picker
 from nyx_app.components.page import not_found_view, page_header, section_card
+from nyx_app.components.publish import publish_button
 from nyx_app.integrations import markdown
 from nyx_app.models.project import Project, ProjectNote
-from nyx_app.pages.dashboard import PUBLISH_EXPLAINED
 from nyx_app.services import notes, projects, views
 from nyx_app.services.context import TenantContext
 from nyx_app.services.errors import NotFound
@@ -351,31 +350,10 @@ def _model_section() -> rx.Component:
 
 
 def _publish_control() -> rx.Component:
+    toggle = ProjectState.toggle_published
     return rx.cond(
         ProjectState.may_publish,
-        rx.cond(
-            ProjectState.published,
-            confirm_dialog(
-                "Unpublish this project?",
-                "Its public page stops working at once and answers “not found”. Notes stay as they are.",
-                ProjectState.toggle_published,
-                trigger_label="Unpublish",
-                danger=False,
-                size="2",
-                trigger_id="toggle-published",
-                confirm_class="confirm-unpublish",
-            ),
-            confirm_dialog(
-                "Publish this project?",
-                PUBLISH_EXPLAINED,
-                ProjectState.toggle_published,
-                trigger_label="Publish",
-                danger=False,
-                size="2",
-                trigger_id="toggle-published",
-                confirm_class="confirm-publish",
-            ),
-        ),
+        publish_button(ProjectState.published, toggle, toggle, size="2", id="toggle-published"),
     )
 
 

@@ -148,6 +148,7 @@ def _search() -> rx.Component:
                 ),
                 class_name="nyx-row",
             ),
+            form_error("search"),
             on_submit=MemoryState.search,
             width="100%",
         ),

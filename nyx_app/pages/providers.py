@@ -218,7 +218,7 @@ class ProvidersState(AuthState):
         await self._save_chain([r for i, r in enumerate(self.fallback_order) if i != index])
 
     @rx.event
-    @user_action(form="budget")
+    @user_action(form="budget-form")
     async def save_budget(self, form: dict[str, str]):
         raw = form.get("budget", "")
         await self._in_tenant(lambda s, c: preferences.set_budget(s, c, raw))

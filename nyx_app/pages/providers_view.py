@@ -220,7 +220,7 @@ def _spend() -> rx.Component:
                     field(
                         "Monthly budget (USD, empty = no limit)",
                         "budget",
-                        "budget",
+                        "budget-form",
                         id="budget",
                         default_value=ProvidersState.budget,
                         key=ProvidersState.budget,
@@ -228,7 +228,7 @@ def _spend() -> rx.Component:
                     _submit("Save budget", "save-budget"),
                     class_name="nyx-row",
                 ),
-                form_error("budget"),
+                form_error("budget-form"),
                 on_submit=ProvidersState.save_budget,
             ),
             rx.text(

@@ -27,7 +27,7 @@ from nyx_app.models.tenancy import EMAIL_MAX, NAME_MAX, USER_AGENT_MAX, AuthSess
 from nyx_app.services import throttle
 from nyx_app.services.errors import AuthError, InvalidInput, NotFound
 from nyx_app.services.passwords import check_password_rules, hash_password, verify_password
-from nyx_app.services.validation import check_text, required_text
+from nyx_app.services.validation import Problems, check_text, required_text
 from nyx_app.settings import get_settings
 
 WRONG_LOGIN = "E-mail or password is wrong."
@@ -278,17 +278,21 @@ async def logout(token: str) -> None:
 
 
 async def change_password(token: str, current_password: str, new_password: str) -> None:
-    """Change the signed-in user's password; every other login of theirs ends at once."""
-    check_password_rules(new_password)
+    """Change the signed-in user's password; every other login of theirs ends at once. Problems
+    are reported by field (``current_password``, ``new_password``), all at once."""
+    problems = Problems()
+    problems.check("new_password", check_password_rules, new_password)
     async with transaction() as session:
         auth = await active_session(session, token)
         if auth is None:
             raise AuthError(SESSION_ENDED)
         user = await session.get(User, auth.user_id)
         if user is None or not verify_password(user.password_hash, current_password):
-            raise InvalidInput("The current password is wrong.")
-        if current_password == new_password:
-            raise InvalidInput("The new password must differ from the current one.")
+            problems.add("current_password", "The current password is wrong.")
+        elif current_password == new_password:
+            problems.add("new_password", "The new password must differ from the current one.")
+        problems.raise_if_any()
+        assert user is not None
         user.password_hash = hash_password(new_password)
         session.add(user)
         await session.execute(

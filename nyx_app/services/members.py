@@ -15,12 +15,13 @@ from sqlalchemy.orm import aliased
 from sqlmodel import col, delete, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from nyx_app.models.tenancy import MemberPublic, Membership, Role, User
+from nyx_app.models.tenancy import NAME_MAX, MemberPublic, Membership, Role, User
 from nyx_app.services import auth
 from nyx_app.services.context import TenantContext
 from nyx_app.services.errors import InvalidInput, NotFound
+from nyx_app.services.passwords import check_password_rules
 from nyx_app.services.permissions import Action, require
-from nyx_app.services.validation import parse_id
+from nyx_app.services.validation import Problems, parse_id, required_text
 
 ASSIGNABLE_ROLES = (Role.ADMIN, Role.MEMBER)
 LAST_OWNER = "A workspace needs at least one owner. Make someone else an owner first."
@@ -64,21 +65,34 @@ async def add_member(
     Admin commands and tests use this; people join through invitations (services/invitations.py).
     """
     require(ctx, Action.MEMBERS_MANAGE)
+    problems = Problems()
+    chosen = problems.check("role", _assignable, role)
+    checked_email = problems.check("email", auth.normalise_email, email)
+    user = None
+    if checked_email:
+        user = (await session.exec(select(User).where(User.email == checked_email))).first()
+        if user is not None and await _membership(session, ctx, user.id) is not None:
+            problems.add("email", f"{checked_email} is already a member of this workspace.")
+        if user is None:
+            problems.check("name", required_text, name or checked_email.split("@")[0], "Name", NAME_MAX)
+            problems.check("password", check_password_rules, initial_password, user_inputs=(checked_email, name))
+    problems.raise_if_any()
+    assert checked_email is not None and chosen is not None
+    if user is None:
+        user = await auth.create_user(session, checked_email, initial_password, name or checked_email.split("@")[0])
+    session.add(Membership(tenant_id=ctx.tenant_id, user_id=user.id, role=chosen.value))
+    await session.flush()
+    return MemberPublic(user_id=user.id, email=user.email, name=user.name, role=chosen.value)
+
+
+def _assignable(role: str) -> Role:
     try:
         chosen = Role(role)
     except ValueError:
         raise InvalidInput("Choose a role: admin or member.") from None
     if chosen not in ASSIGNABLE_ROLES:
         raise InvalidInput("Choose a role: admin or member.")
-    email = auth.normalise_email(email)
-    user = (await session.exec(select(User).where(User.email == email))).first()
-    if user is None:
-        user = await auth.create_user(session, email, initial_password, name or email.split("@")[0])
-    elif await _membership(session, ctx, user.id) is not None:
-        raise InvalidInput(f"{email} is already a member of this workspace.")
-    session.add(Membership(tenant_id=ctx.tenant_id, user_id=user.id, role=chosen.value))
-    await session.flush()
-    return MemberPublic(user_id=user.id, email=user.email, name=user.name, role=chosen.value)
+    return chosen
 
 
 async def _membership(session: AsyncSession, ctx: TenantContext, user_id: uuid.UUID) -> Membership | None:

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import unicodedata
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from enum import StrEnum
 from typing import TypeVar
 
@@ -116,6 +116,14 @@ class Problems:
     def check(self, field: str, checker: Callable[..., T], *args: object, **kwargs: object) -> T | None:
         try:
             return checker(*args, **kwargs)
+        except InvalidInput as exc:
+            self.add(field, exc.message)
+            return None
+
+    async def check_async(self, field: str, checking: Awaitable[T]) -> T | None:
+        """``check`` for a checker that must be awaited (an address look-up, say)."""
+        try:
+            return await checking
         except InvalidInput as exc:
             self.add(field, exc.message)
             return None

@@ -83,7 +83,7 @@ def test_a_member_is_not_offered_deleting_or_publishing_projects(page: Page) -> 
     page.fill("#member-name", "Quinn")
     page.fill("#member-password", "password")
     page.click("#add-member")
-    expect(page.locator("#member-error")).to_contain_text("This password is too easy to guess")
+    expect(page.locator("#member-password-error")).to_contain_text("This password is too easy to guess")
     page.fill("#member-email", member_email)
     page.fill("#member-name", "Quinn")
     page.fill("#member-password", "quiet-meadow-lark-5")

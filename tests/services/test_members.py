@@ -119,3 +119,16 @@ async def test_leaving_a_workspace(tenants: TenantFactory) -> None:
     with pytest.raises(InvalidInput, match="at least one owner"):
         async with transaction(owner.ctx.tenant_id, owner.ctx.user_id) as s:
             await members.leave(s, owner.ctx)
+
+
+async def test_adding_a_member_reports_every_bad_field(tenants: TenantFactory) -> None:
+    from nyx_app.services.errors import InvalidFields
+
+    owner = await tenants.create()
+    async with transaction(owner.ctx.tenant_id, owner.ctx.user_id) as s:
+        with pytest.raises(InvalidFields) as refused:
+            await members.add_member(s, owner.ctx, "new@example.test", "password", "New", "owner")
+        with pytest.raises(InvalidFields) as again:
+            await members.add_member(s, owner.ctx, "not an address", "whatever", "", "member")
+    assert set(refused.value.fields) == {"role", "password"}
+    assert set(again.value.fields) == {"email"}

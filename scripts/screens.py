@@ -1,11 +1,12 @@
 """Screenshots of the main pages at desktop and phone width, for a person to look at.
 
-    PYTHONPATH=. .venv/bin/python scripts/screens.py test-artifacts/screens/after
+    PYTHONPATH=. .venv/bin/python scripts/screens.py test-artifacts/screens/after [--all]
 
 Starts the real app (production build, one port) on its own database ``nyx_screens``, fills it
 through the services (a project with notes, images and a memory hub), signs in through the
 login form and saves dashboard, project, note and memory hub at 1440 and 390 px wide, plus
-whether each page scrolls sideways. Not a test: it asserts nothing.
+whether each page scrolls sideways (``--all``: members, providers, account, a 404 and the public
+page too). Not a test: it asserts nothing.
 """
 
 from __future__ import annotations
@@ -67,6 +68,9 @@ async def seed() -> tuple[str, str]:
         apollo = await projects.create_project(s, ctx, "Apollo guidance", "Flight software for the lunar module")
         await projects.create_project(s, ctx, "Difference engine", "")
         note = await notes.create_note(s, ctx, apollo.id, "Launch checklist", NOTE)
+        if hasattr(notes, "set_public"):  # the "after" app: a published project with a public note
+            await notes.set_public(s, ctx, note.id, True)
+            await projects.update_project(s, ctx, apollo.id, published=True)
         await notes.create_note(s, ctx, apollo.id, "Open questions", "What happens on a *1202* alarm?")
         for title, content, tags in [
             ("Deploy steps", "Always push before deploying to production.", "ops, deploy"),
@@ -104,6 +108,14 @@ def main(out: Path) -> int:
         "note": f"/projects/{project_id}/notes/{note_id}",
         "memory": "/memory",
     }
+    if "--all" in sys.argv:
+        pages |= {
+            "members": "/settings/members",
+            "providers": "/settings/providers",
+            "account": "/settings/account",
+            "not-found": "/no/such/page",
+            "public": f"/public/{project_id}",
+        }
     try:
         _wait_for(f"{base}/ping", proc, log)
         _wait_for(f"{base}/login", proc, log)
@@ -132,4 +144,5 @@ def main(out: Path) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main(Path(sys.argv[1] if len(sys.argv) > 1 else "test-artifacts/screens/after")))
+    args = [a for a in sys.argv[1:] if not a.startswith("--")]
+    sys.exit(main(Path(args[0] if args else "test-artifacts/screens/after")))

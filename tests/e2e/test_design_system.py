@@ -42,11 +42,15 @@ def test_every_signed_in_page_fits_a_phone_and_the_menu_folds_out(phone: Page) -
     phone.click("#add-memory")
     expect(phone.locator(".memory-card")).to_have_count(1)
     phone.goto("/settings/providers")
+    expect(phone.locator("#no-providers")).to_contain_text("No provider yet")  # and what a provider is
+    expect(phone.locator("#chain-needs-provider")).to_be_visible()
+    expect(phone.locator("#add-to-chain")).to_have_count(0)  # nothing to chain yet
     phone.fill("#endpoint-name", "local-model-server")
     phone.fill("#endpoint-url", "http://127.0.0.1:9/v1")
     phone.fill("#endpoint-models", "a-model-with-a-long-name")
     phone.click("#save-endpoint")
     expect(phone.locator(".provider-row")).to_have_count(1)
+    expect(phone.locator("#add-to-chain")).to_be_disabled()  # until a model is picked
 
     for path, ready in [
         ("/", "#create-project"),

@@ -52,6 +52,8 @@ def _row(s: SessionView) -> SessionRow:
 
 class AccountState(AuthState):
     sessions: list[SessionRow] = []
+    # Bumped after a password change: the form is keyed by it and comes back empty.
+    password_changed: int = 0
 
     async def _reload_sessions(self) -> None:
         self.sessions = [_row(s) for s in await account.list_sessions(self._session_token())]
@@ -79,8 +81,8 @@ class AccountState(AuthState):
         current, new = form.get("current_password", ""), form.get("new_password", "")
         await auth.change_password(self._session_token(), current, new)
         await self._reload_sessions()
-        clear = [rx.set_value(name, "") for name in ("current_password", "new_password", "repeat_password")]
-        return [*clear, toasts.done("Password changed; your other logins have been signed out.")]
+        self.password_changed += 1
+        return toasts.done("Password changed; your other logins have been signed out.")
 
     @rx.event
     @user_action
@@ -181,6 +183,7 @@ def account_page() -> rx.Component:
                     spacing="3",
                 ),
                 on_submit=AccountState.change_password,
+                key=AccountState.password_changed,
             ),
             description="Your other logins are signed out when the password changes.",
             max_width="720px",

@@ -47,6 +47,9 @@ class DashboardState(AuthState):
     projects: list[ProjectCard] = []
     loaded: bool = False
     editing_id: str = ""
+    # Bumped after a successful create: the form is keyed by it, so React remounts it empty in the
+    # same update that shows the result (clearing inputs afterwards could wipe new typing).
+    created: int = 0
 
     # Only to hide what the role may not do; the services refuse it anyway.
     @rx.var
@@ -74,11 +77,8 @@ class DashboardState(AuthState):
         name, description = form.get("name", ""), form.get("description", "")
         await self._in_tenant(lambda s, c: projects.create_project(s, c, name, description))
         await self._reload()
-        return [
-            rx.set_value("new-project-name", ""),
-            rx.set_value("new-project-description", ""),
-            toasts.done("Project created"),
-        ]
+        self.created += 1
+        return toasts.done("Project created")
 
     @rx.event
     @user_action
@@ -137,6 +137,7 @@ def _create_form() -> rx.Component:
         ),
         form_error("new-project"),
         on_submit=DashboardState.create,
+        key=DashboardState.created,
         width="100%",
     )
 

@@ -67,6 +67,9 @@ class MembersState(AuthState):
     new_link: str = ""  # shown once after creating an invitation: only its hash is stored
     new_link_role: str = ""
     delete_typed: str = ""
+    # Bumped after a successful create: the form is keyed by it, so React remounts it empty in the
+    # same update that shows the result (clearing inputs afterwards could wipe new typing).
+    added: int = 0
 
     # Only to hide what the role may not do; the services refuse it anyway.
     @rx.var
@@ -154,8 +157,8 @@ class MembersState(AuthState):
             )
         )
         await self._reload()
-        clear = [rx.set_value(f"member-{name}", "") for name in ("email", "name", "password")]
-        return [*clear, toasts.done(f"{added.email} added as {added.role}")]
+        self.added += 1
+        return toasts.done(f"{added.email} added as {added.role}")
 
     @rx.event
     @user_action(form="workspace")

@@ -224,6 +224,7 @@ def _direct_add_section() -> rx.Component:
                 width="100%",
             ),
             on_submit=MembersState.add,
+            key=MembersState.added,
         ),
         description=(
             "An existing account is added as it is; a new e-mail gets an account with the initial password, "

@@ -91,6 +91,9 @@ class MemoryState(AuthState):
     has_more: bool = False
     loaded: bool = False
     editing_id: str = ""
+    # Bumped after a successful create: the form is keyed by it, so React remounts it empty in the
+    # same update that shows the result (clearing inputs afterwards could wipe new typing).
+    created: int = 0
 
     @rx.var
     def count_label(self) -> str:
@@ -173,8 +176,8 @@ class MemoryState(AuthState):
     async def create(self, form: dict[str, str]):
         fields = _entry_fields(form)
         await self._hub(self.query, self.tag, lambda s, c: memory.create_entry(s, c, **fields))
-        clear = [rx.set_value(f"new-memory-{name}", "") for name in ("title", "content", "tags")]
-        return [*clear, toasts.done("Memory saved")]
+        self.created += 1
+        return toasts.done("Memory saved")
 
     @rx.event
     def start_edit(self, entry_id: str):

@@ -232,6 +232,7 @@ def memory_page() -> rx.Component:
                     width="100%",
                 ),
                 on_submit=MemoryState.create,
+                key=MemoryState.created,
             ),
         ),
         _search(),

@@ -96,6 +96,9 @@ class ProvidersState(AuthState):
     key_provider: str = catalog.ANTHROPIC
     testing: str = ""
     loaded: bool = False
+    # Bumped after a successful create: the form is keyed by it, so React remounts it empty in the
+    # same update that shows the result (clearing inputs afterwards could wipe new typing).
+    saved: int = 0
 
     # Only to hide what the role may not do; the services refuse it anyway.
     @rx.var
@@ -137,8 +140,8 @@ class ProvidersState(AuthState):
         provider, key, base = self.key_provider, form.get("api_key", ""), form.get("base_url", "")
         await self._in_tenant(lambda s, c: credentials.save_key(s, c, provider, key, base))
         await self._reload()
-        clear = [rx.set_value("api-key", ""), rx.set_value("key-base-url", "")]
-        return [*clear, toasts.done(f"{catalog.PROVIDER_LABELS[provider]} key saved. Press Test to check it.")]
+        self.saved += 1
+        return [toasts.done(f"{catalog.PROVIDER_LABELS[provider]} key saved. Press Test to check it.")]
 
     @rx.event
     @user_action(form="endpoint")
@@ -150,8 +153,8 @@ class ProvidersState(AuthState):
             )
         )
         await self._reload()
-        clear = [rx.set_value(f"endpoint-{name}", "") for name in ("name", "url", "models", "key")]
-        return [*clear, toasts.done(f"Endpoint {saved.name} saved. Press Test to check it.")]
+        self.saved += 1
+        return [toasts.done(f"Endpoint {saved.name} saved. Press Test to check it.")]
 
     @rx.event
     @user_action

@@ -127,6 +127,7 @@ def _key_form() -> rx.Component:
             width="100%",
         ),
         on_submit=ProvidersState.save_key,
+        key=ProvidersState.saved,
         width="100%",
     )
 
@@ -160,6 +161,7 @@ def _endpoint_form() -> rx.Component:
             width="100%",
         ),
         on_submit=ProvidersState.save_endpoint,
+        key=ProvidersState.saved,
         width="100%",
     )
 

@@ -130,11 +130,11 @@ class ProjectState(AuthState):
             )
         )
         self._show(project)
-        return rx.toast.success("Settings saved")
+        return toasts.done("Settings saved")
 
     async def _set_model(self, ref: str):
         self._show(await self._in_tenant(lambda s, c: projects.set_model(s, c, self.pid, ref)))
-        return rx.toast.success(f"This project now uses {ref}")
+        return toasts.done(f"This project now uses {ref}")
 
     @rx.event
     @user_action

@@ -181,9 +181,9 @@ class ProvidersState(AuthState):
             self.testing = name
         try:
             result = await probe_provider(ctx, name)
-            toast = rx.toast.success(result.message) if result.ok else rx.toast.error(result.message)
+            toast = toasts.done(result.message) if result.ok else toasts.failed(result.message)
         except ServiceError as exc:
-            toast = rx.toast.error(exc.message)
+            toast = toasts.failed(exc.message)
         async with self:
             self.testing = ""
             await self._reload()

@@ -129,7 +129,6 @@ def _create_form() -> rx.Component:
             field("Name", "name", "new-project", placeholder="e.g. Checkout redesign"),
             field("Description", "description", "new-project", placeholder="Optional: what is it about?"),
             rx.box(
-                rx.text("\u00a0", size="2", display=rx.breakpoints(initial="none", sm="block")),
                 rx.button(rx.icon("plus", size=16), "Create project", type="submit", id="create-project"),
                 class_name="nyx-row-fixed",
             ),
@@ -170,10 +169,8 @@ def _card_view(p: ProjectCard) -> rx.Component:
             rx.cond(
                 p.published,
                 rx.link(
-                    rx.icon("external-link", size=12),
-                    " Public page",
+                    rx.hstack(rx.icon("globe", size=12), rx.text("Public page", size="1"), spacing="1", align="center"),
                     href=p.public_url,
-                    size="1",
                     class_name="public-link",
                 ),
             ),

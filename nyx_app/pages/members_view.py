@@ -147,7 +147,6 @@ def _invite_section() -> rx.Component:
                     id="invite-days",
                 ),
                 rx.box(
-                    rx.text("\u00a0", size="2", display=rx.breakpoints(initial="none", sm="block")),
                     rx.button(rx.icon("link", size=16), "Create invitation link", type="submit", id="create-invite"),
                     class_name="nyx-row-fixed",
                 ),
@@ -246,7 +245,6 @@ def _workspace_section() -> rx.Component:
                     key=MembersState.tenant_name,
                 ),
                 rx.box(
-                    rx.text("\u00a0", size="2", display=rx.breakpoints(initial="none", sm="block")),
                     rx.button("Rename", type="submit", id="rename-workspace"),
                     class_name="nyx-row-fixed",
                 ),

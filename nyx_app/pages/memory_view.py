@@ -142,7 +142,6 @@ def _search() -> rx.Component:
                     "Search", "query", "search", id="memory-query", placeholder='Words, "a phrase", -without, or a tag'
                 ),
                 rx.box(
-                    rx.text("\u00a0", size="2", display=rx.breakpoints(initial="none", sm="block")),
                     rx.button(rx.icon("search", size=16), "Search", type="submit", id="memory-search"),
                     class_name="nyx-row-fixed",
                 ),

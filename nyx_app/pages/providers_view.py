@@ -95,7 +95,6 @@ def _providers_table() -> rx.Component:
 
 def _submit(label: str, id: str) -> rx.Component:
     return rx.box(
-        rx.text("\u00a0", size="2", display=rx.breakpoints(initial="none", sm="block")),
         rx.button(label, type="submit", id=id),
         class_name="nyx-row-fixed",
     )

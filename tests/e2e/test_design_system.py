@@ -10,7 +10,7 @@ import urllib.request
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from tests.e2e.helpers import create_project, open_project, register
+from tests.e2e.helpers import create_project, goto_signed_in, open_project, register
 
 pytestmark = pytest.mark.e2e
 
@@ -36,12 +36,12 @@ def test_every_signed_in_page_fits_a_phone_and_the_menu_folds_out(phone: Page) -
     phone.locator(".note-title", has_text="Wide things").click()
     expect(phone.locator("#note-title")).to_have_text("Wide things")
     note_url = phone.url
-    phone.goto("/memory")
+    goto_signed_in(phone, "/memory")
     phone.fill("#new-memory-title", "A memory")
     phone.fill("#new-memory-tags", "ops, deploy")
     phone.click("#add-memory")
     expect(phone.locator(".memory-card")).to_have_count(1)
-    phone.goto("/settings/providers")
+    goto_signed_in(phone, "/settings/providers")
     expect(phone.locator("#no-providers")).to_contain_text("No provider yet")  # and what a provider is
     expect(phone.locator("#chain-needs-provider")).to_be_visible()
     expect(phone.locator("#add-to-chain")).to_have_count(0)  # nothing to chain yet
@@ -126,7 +126,7 @@ def test_current_page_theme_404_and_icon(page: Page, browser: Browser, app_url: 
 
 def test_destructive_actions_ask_first_and_cancel_keeps_everything(page: Page) -> None:
     register(page, "Vic", "Vic's team")
-    page.goto("/memory")
+    goto_signed_in(page, "/memory")
     page.fill("#new-memory-title", "Keep me")
     page.click("#add-memory")
     card = page.locator(".memory-card", has_text="Keep me")

@@ -9,7 +9,7 @@ import urllib.request
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from tests.e2e.helpers import register
+from tests.e2e.helpers import goto_signed_in, register
 
 pytestmark = pytest.mark.e2e
 
@@ -24,7 +24,7 @@ def _add(page: Page, title: str, content: str, tags: str) -> None:
 
 def test_memory_hub_counts_shows_more_marks_matches_and_filters_by_tag(page: Page) -> None:
     register(page, "Wanda", "Wanda's team")
-    page.goto("/memory")
+    goto_signed_in(page, "/memory")
     expect(page.locator("#no-memories")).to_contain_text("No memories yet")
     for i in range(6):
         _add(page, f"Fuel check {i}", f"Step {i}: check the fuel before launch.", "launch")

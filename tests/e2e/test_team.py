@@ -8,7 +8,7 @@ import re
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from tests.e2e.helpers import PASSWORD, login, register, unique_email
+from tests.e2e.helpers import PASSWORD, goto_signed_in, login, register, unique_email
 
 pytestmark = pytest.mark.e2e
 
@@ -16,7 +16,7 @@ FIREFOX = "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:128.0) Gecko/20100101 Fi
 
 
 def _invite(page: Page, role: str) -> str:
-    page.goto("/settings/members")
+    goto_signed_in(page, "/settings/members")
     page.click("#invite-role")
     page.get_by_role("option", name=role, exact=True).click()
     page.click("#create-invite")
@@ -98,7 +98,7 @@ def test_workspaces_are_made_renamed_and_deleted_by_typing_the_name(page: Page) 
     expect(page.locator("#tenant-switcher")).to_have_text("Sam's second")
     expect(page.locator("#no-projects")).to_be_visible()  # a fresh, empty workspace
 
-    page.goto("/settings/members")
+    goto_signed_in(page, "/settings/members")
     page.fill("#workspace-name", "Sam's sandbox")
     page.click("#rename-workspace")
     expect(page.locator("#tenant-switcher")).to_have_text("Sam's sandbox")
@@ -118,7 +118,7 @@ def test_workspaces_are_made_renamed_and_deleted_by_typing_the_name(page: Page) 
     page.keyboard.press("Escape")
 
     # The last workspace stays: deleting it is refused with a reason.
-    page.goto("/settings/members")
+    goto_signed_in(page, "/settings/members")
     page.click("#delete-workspace")
     page.fill("#confirm-typed-name", "Sam's first")
     page.click("#confirm-delete-workspace")
@@ -131,7 +131,7 @@ def test_sessions_are_listed_and_another_one_is_ended(page: Page, browser: Brows
     laptop = laptop_context.new_page()
     login(laptop, email)
 
-    page.goto("/settings/account")
+    goto_signed_in(page, "/settings/account")
     rows = page.locator(".session-row")
     expect(rows).to_have_count(2)
     expect(rows.first).to_contain_text("this browser")

@@ -21,7 +21,8 @@ from nyx_app.pages.memory import MemoryState
 from nyx_app.pages.memory_view import memory_page
 from nyx_app.pages.not_found import not_found_page
 from nyx_app.pages.note import NoteState, note_page
-from nyx_app.pages.project import ProjectState, project_page
+from nyx_app.pages.project import ProjectState
+from nyx_app.pages.project_view import project_page
 from nyx_app.pages.providers import ProvidersState
 from nyx_app.pages.providers_view import providers_page
 from nyx_app.pages.public_project import PublicProjectState, public_project_page

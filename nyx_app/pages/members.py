@@ -129,7 +129,8 @@ class MembersState(AuthState):
     @rx.event
     @user_action(form="invite")
     async def create_invite(self, form: dict[str, str]):
-        role, days = form.get("role", Role.MEMBER.value), int(form.get("days") or invitations.DEFAULT_DAYS)
+        role, raw_days = form.get("role", Role.MEMBER.value), form.get("days") or str(invitations.DEFAULT_DAYS)
+        days = int(raw_days) if raw_days.isdigit() else 0  # anything else is refused by the service
         made = await self._in_tenant(lambda s, c: invitations.create_invitation(s, c, role, days))
         self.new_link = get_settings().public_url.rstrip("/") + routes.invite_url(made.token)
         self.new_link_role = made.invitation.role.value

@@ -1,8 +1,8 @@
 """team and product quality: invitations, who invited whom, session device and last use,
 public notes and the public read policies of published projects
 
-Revision ID: 0009
-Revises: 0005
+Revision ID: 0010
+Revises: 0009
 Create Date: 2026-11-24 09:00:00
 """
 
@@ -14,8 +14,8 @@ import sqlmodel
 from alembic import op
 from nyx_app.db.rls import disable_public_read, disable_tenant_rls, enable_public_read, enable_tenant_rls
 
-revision: str = "0009"
-down_revision: str | None = "0005"
+revision: str = "0010"
+down_revision: str | None = "0009"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -12,7 +12,8 @@ config = rx.Config(
     # the user's cookie; Reflex's default "*" reflected any origin with credentials.
     cors_allowed_origins=get_settings().allowed_origins,
     plugins=[
-        rx.plugins.RadixThemesPlugin(theme=rx.theme(appearance="light", accent_color="indigo", radius="medium")),
+        # appearance "inherit": the light/dark toggle (components/layout.py) decides, kept per browser.
+        rx.plugins.RadixThemesPlugin(theme=rx.theme(appearance="inherit", accent_color="indigo", radius="medium")),
     ],
     disable_plugins=[rx.plugins.SitemapPlugin],
 )

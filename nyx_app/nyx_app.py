@@ -19,12 +19,19 @@ from nyx_app.pages.account import AccountState, account_page
 from nyx_app.pages.auth_pages import LoginState, login_page, register_page
 from nyx_app.pages.dashboard import DashboardState, dashboard_page
 from nyx_app.pages.discussion import DiscussionState, discussion_page
-from nyx_app.pages.members import MembersState, members_page
-from nyx_app.pages.memory import MemoryState, memory_page
+from nyx_app.pages.invite import InviteState, invite_page
+from nyx_app.pages.members import MembersState
+from nyx_app.pages.members_view import members_page
+from nyx_app.pages.memory import MemoryState
+from nyx_app.pages.memory_view import memory_page
+from nyx_app.pages.not_found import not_found_page
 from nyx_app.pages.note import NoteState, note_page
 from nyx_app.pages.personas import PersonasState, personas_page
-from nyx_app.pages.project import ProjectState, project_page
-from nyx_app.pages.providers import ProvidersState, providers_page
+from nyx_app.pages.project import ProjectState
+from nyx_app.pages.project_view import project_page
+from nyx_app.pages.providers import ProvidersState
+from nyx_app.pages.providers_view import providers_page
+from nyx_app.pages.public_project import PublicProjectState, public_project_page
 from nyx_app.pages.run import run_page
 from nyx_app.pages.run_state import RunState
 from nyx_app.pages.workflow_editor import workflow_page
@@ -37,7 +44,15 @@ BUILT_PAGES = prerequisites.get_web_dir() / constants.Dirs.STATIC
 app = rx.App(
     # api first (it mounts Reflex's app under its routes), then the headers around all of it.
     api_transformer=[api, partial(SecurityHeaders, static_dir=BUILT_PAGES)],
-    toaster=rx.toast.provider(position="bottom-right"),
+    toaster=rx.toast.provider(position="bottom-right", close_button=True),
+    # The app's few global rules (assets/nyx.css) and the product's icon (assets/, served at /).
+    stylesheets=["/nyx.css"],
+    head_components=[
+        rx.el.link(rel="icon", href="/favicon.ico", sizes="48x48"),
+        rx.el.link(rel="icon", href="/icon.svg", type="image/svg+xml"),
+        rx.el.link(rel="apple-touch-icon", href="/apple-touch-icon.png"),
+        rx.el.meta(name="theme-color", content="#3e63dd"),
+    ],
 )
 app.register_lifespan_task(sweep_auth_throttle)
 # A job worker beside the pages, so ./scripts/run does everything (more: python -m nyx_app.cli worker).
@@ -56,9 +71,17 @@ app.register_lifespan_task(image_workers)
 
 app.add_page(login_page, route=routes.LOGIN, title="Log in · nyxCore", on_load=LoginState.load)
 app.add_page(register_page, route=routes.REGISTER, title="Register · nyxCore", on_load=LoginState.load)
+# Open to everyone: a published project's page, an invitation, and "not found" for the rest.
+app.add_page(public_project_page, route=routes.PUBLIC_PROJECT, title="nyxCore", on_load=PublicProjectState.load)
+app.add_page(invite_page, route=routes.INVITE, title="Invitation · nyxCore", on_load=InviteState.load)
+app.add_page(not_found_page, route="404", title="Not found · nyxCore", on_load=AuthState.refresh)
 
+# Each page's on_load resolves the session once (a signed-out visitor goes to the login page)
+# and reads what the page shows in one transaction.
 signed_in = [
     (dashboard_page, routes.DASHBOARD, "Projects", DashboardState.load),
+    (project_page, routes.PROJECT, "Project", ProjectState.load),
+    (note_page, routes.NOTE, "Note", NoteState.load),
     (memory_page, routes.MEMORY, "Memory Hub", MemoryState.load),
     (members_page, routes.MEMBERS, "Members", MembersState.load),
     (workflow_page, routes.WORKFLOW, "Workflow", EditorState.load),
@@ -69,13 +92,4 @@ signed_in = [
     (account_page, routes.ACCOUNT, "Account", AccountState.load),
 ]
 for page, route, title, load in signed_in:
-    app.add_page(page, route=route, title=f"{title} · nyxCore", on_load=[AuthState.guard, load])
-
-# Pages whose load resolves the session once and reads the navigation's workspaces together with
-# the page (AuthState._read_page), so they need no guard before it.
-reads_once = [
-    (project_page, routes.PROJECT, "Project", ProjectState.load),
-    (note_page, routes.NOTE, "Note", NoteState.load),
-]
-for page, route, title, load in reads_once:
     app.add_page(page, route=route, title=f"{title} · nyxCore", on_load=load)

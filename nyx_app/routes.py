@@ -26,6 +26,11 @@ MEMORY = "/memory"
 MEMBERS = "/settings/members"
 ACCOUNT = "/settings/account"
 PROVIDERS = "/settings/providers"
+# Open to everyone: a published project's read-only page, and an invitation link.
+PUBLIC_PROJECT = "/public/[project_id]"
+INVITE = "/invite/[token]"
+PUBLIC_IMAGE_API = "/api/public/{project_id}/images/{image_id}"
+PUBLIC_THUMB_API = "/api/public/{project_id}/images/{image_id}/thumb"
 
 
 def project_url(project_id: str, tab: str = "") -> str:
@@ -47,3 +52,16 @@ def run_url(project_id: str, run_id: str) -> str:
 
 def discussion_url(project_id: str, discussion_id: str) -> str:
     return f"/projects/{project_id}/discussions/{discussion_id}"
+
+
+def public_project_url(project_id: str) -> str:
+    return f"/public/{project_id}"
+
+
+def invite_url(token: str) -> str:
+    return f"/invite/{token}"
+
+
+def public_image_url(project_id: str, image_id: str, *, thumb: bool = False) -> str:
+    path = PUBLIC_THUMB_API if thumb else PUBLIC_IMAGE_API
+    return path.format(project_id=project_id, image_id=image_id)

@@ -122,6 +122,9 @@ class Settings(BaseSettings):
     upload_max_bytes: int = 10 * 1024 * 1024
     upload_max_pixels: int = 40_000_000
 
+    # Memory hub: entries per page of results ("Show more" reads the next page).
+    memory_page_size: int = Field(default=50, ge=1, le=100)
+
     # LLM
     llm_timeout_seconds: float = 60.0
     # Fernet key (urlsafe base64, 32 bytes) for provider keys at rest. Unset: derived from secret_key,

@@ -43,7 +43,7 @@ class TenantFactory:
             added = await members.add_member(s, owner.ctx, email, PASSWORD, f"User {n}", Role.MEMBER.value)
         if role is not Role.MEMBER:
             await _set_role(owner, added.user_id, role)
-        token = await auth.login(email, PASSWORD, address="127.0.0.1")
+        token = await auth.login(email, PASSWORD, address="192.0.2.10")
         return Account(TenantContext(owner.ctx.tenant_id, added.user_id, role), email, token)
 
 

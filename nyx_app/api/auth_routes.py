@@ -5,10 +5,17 @@ is a full navigation: the page's websocket reconnects and its handshake carries 
 A refusal redirects back to the form with short codes in the query (services/auth_feedback.py)
 and what the user typed in the form-echo cookie. Every route first checks that the form came
 from the app's own pages (login CSRF, logout CSRF).
+
+Invitations: the register form of someone who opened an invitation link carries its token
+(``invite``); the account is made and joins that workspace in one transaction, with no
+workspace of its own. The login form may carry ``next``, a path of this app to go to after
+logging in (the invitation page); anything else is ignored, so the form cannot be made to send
+anyone to another site.
 """
 
 from __future__ import annotations
 
+import re
 from urllib.parse import parse_qsl, urlencode
 
 from starlette.requests import Request
@@ -18,13 +25,14 @@ from starlette.routing import Route
 from nyx_app import routes
 from nyx_app.api import cookies
 from nyx_app.api.client import client_address, from_own_origin, is_https
-from nyx_app.services import auth
-from nyx_app.services.auth_feedback import Problem, for_throttle, registration_problems
-from nyx_app.services.errors import AuthError, InvalidInput
+from nyx_app.services import auth, invitations
+from nyx_app.services.auth_feedback import Problem, for_invitation, for_throttle, registration_problems
+from nyx_app.services.errors import AuthError, InvalidInput, NotFound
 from nyx_app.services.throttle import Throttled
 
 FORM_MAX_BYTES = 16 * 1024
 _NO_STORE = {"Cache-Control": "no-store"}
+_NEXT = re.compile(r"/invite/[A-Za-z0-9_.-]{1,200}")
 
 
 class _FormTooLarge(Exception):
@@ -55,18 +63,36 @@ def _refused() -> Response:
     )
 
 
-def _back(request: Request, page: str, problems: list[Problem], form: dict[str, str], wait: int = 0) -> Response:
+def _user_agent(request: Request) -> str:
+    return request.headers.get("user-agent", "")
+
+
+def _next(form: dict[str, str]) -> str:
+    """Where to go after logging in: only this app's invitation pages; else the dashboard."""
+    wanted = form.get("next", "")
+    return wanted if _NEXT.fullmatch(wanted) else ""
+
+
+def _back(
+    request: Request,
+    page: str,
+    problems: list[Problem],
+    form: dict[str, str],
+    wait: int = 0,
+    keep: dict[str, str] | None = None,
+) -> Response:
     query = {"error": ",".join(p.value for p in problems)}
     if wait:
         query["wait"] = str(wait)
+    query.update({k: v for k, v in (keep or {}).items() if v})
     response = RedirectResponse(f"{page}?{urlencode(query, safe=',')}", status_code=303, headers=_NO_STORE)
     cookies.set_form_cookie(response, form, secure=is_https(request))
     return response
 
 
-def _signed_in(request: Request, token: str) -> Response:
+def _signed_in(request: Request, token: str, to: str = "") -> Response:
     secure = is_https(request)
-    response = RedirectResponse(routes.DASHBOARD, status_code=303, headers=_NO_STORE)
+    response = RedirectResponse(to or routes.DASHBOARD, status_code=303, headers=_NO_STORE)
     cookies.set_session_cookie(response, token, secure=secure)
     cookies.clear_form_cookie(response, secure=secure)
     return response
@@ -79,15 +105,17 @@ async def login(request: Request) -> Response:
         form = await _read_form(request)
     except _FormTooLarge:
         return PlainTextResponse("The form is too large.", status_code=413, headers=_NO_STORE)
-    email = form.get("email", "")
-    kept = {"email": email}
+    email, to = form.get("email", ""), _next(form)
+    kept, keep = {"email": email}, {"next": to}
     try:
-        token = await auth.login(email, form.get("password", ""), address=client_address(request))
+        token = await auth.login(
+            email, form.get("password", ""), address=client_address(request), user_agent=_user_agent(request)
+        )
     except Throttled as refused:
-        return _back(request, routes.LOGIN, [for_throttle(refused)], kept, wait=refused.wait_minutes)
+        return _back(request, routes.LOGIN, [for_throttle(refused)], kept, wait=refused.wait_minutes, keep=keep)
     except AuthError:
-        return _back(request, routes.LOGIN, [Problem.WRONG_LOGIN], kept)
-    return _signed_in(request, token)
+        return _back(request, routes.LOGIN, [Problem.WRONG_LOGIN], kept, keep=keep)
+    return _signed_in(request, token, to)
 
 
 async def register(request: Request) -> Response:
@@ -98,18 +126,30 @@ async def register(request: Request) -> Response:
     except _FormTooLarge:
         return PlainTextResponse("The form is too large.", status_code=413, headers=_NO_STORE)
     name, email, password, workspace = (form.get(k, "") for k in ("name", "email", "password", "workspace"))
-    kept = {"name": name, "email": email, "workspace": workspace}
-    problems = registration_problems(email, password, name, workspace)
+    invite = form.get("invite", "")
+    kept, keep = {"name": name, "email": email, "workspace": workspace}, {"invite": invite}
+    problems = registration_problems(email, password, name, workspace, needs_workspace=not invite)
     if problems:
-        return _back(request, routes.REGISTER, problems, kept)
+        return _back(request, routes.REGISTER, problems, kept, keep=keep)
+    address, agent = client_address(request), _user_agent(request)
     try:
-        token = await auth.register(email, password, name, workspace, address=client_address(request))
+        if invite:
+            token = await invitations.register_and_accept(
+                invite, email, password, name, address=address, user_agent=agent
+            )
+        else:
+            token = await auth.register(email, password, name, workspace, address=address, user_agent=agent)
     except Throttled as refused:
-        return _back(request, routes.REGISTER, [for_throttle(refused)], kept, wait=refused.wait_minutes)
+        return _back(request, routes.REGISTER, [for_throttle(refused)], kept, wait=refused.wait_minutes, keep=keep)
     except auth.EmailTaken:
-        return _back(request, routes.REGISTER, [Problem.EMAIL_TAKEN], kept)
-    except InvalidInput:  # a rule the codes do not name yet, or a registration racing this one
-        return _back(request, routes.REGISTER, [Problem.FAILED], kept)
+        return _back(request, routes.REGISTER, [Problem.EMAIL_TAKEN], kept, keep=keep)
+    except NotFound as refused:  # the invitation matches nothing
+        return _back(request, routes.REGISTER, [for_invitation(refused.message)], kept, keep=keep)
+    except InvalidInput as refused:  # used up or expired invitation; a rule the codes do not name yet
+        code = for_invitation(refused.message) if invite else Problem.FAILED
+        return _back(
+            request, routes.REGISTER, [code if code is not Problem.INVITE_INVALID else Problem.FAILED], kept, keep=keep
+        )
     return _signed_in(request, token)
 
 

@@ -25,7 +25,7 @@ IMAGE_PATH = "/api/images/{image_id}"
 THUMB_PATH = "/api/images/{image_id}/thumb"
 
 # Browsers must not guess a type or run anything in a served file; only this user may cache it.
-_SAFE_HEADERS = {
+SAFE_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "Content-Security-Policy": "default-src 'none'; sandbox",
     "Content-Disposition": "inline",
@@ -56,7 +56,7 @@ async def serve_image(request: Request) -> Response:
         data = await asyncio.to_thread(storage.get, key)
     except ObjectNotFound:
         return _not_found()
-    headers = {**_SAFE_HEADERS, "Cache-Control": "private, max-age=300"}
+    headers = {**SAFE_HEADERS, "Cache-Control": "private, max-age=300"}
     return Response(data, media_type=content_type, headers=headers)
 
 

@@ -15,7 +15,7 @@ import reflex as rx
 from reflex.event import parse_args_spec, passthrough_event_spec
 from reflex.vars import VarData
 
-from nyx_app.components.forms import confirm_delete
+from nyx_app.components.confirm import confirm_dialog
 from nyx_app.integrations.images import ACCEPTED_LABEL, display_name
 from nyx_app.models.note_image import IMAGE_DESCRIPTION_MAX
 from nyx_app.settings import get_settings
@@ -263,7 +263,7 @@ def image_card(
                 rx.spacer(),
                 rx.cond(
                     can_remove,
-                    confirm_delete(
+                    confirm_dialog(
                         "Remove image?",
                         "The image and its description are deleted. This cannot be undone.",
                         on_remove(image.id),

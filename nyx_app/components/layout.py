@@ -1,96 +1,235 @@
-"""The signed-in page frame: navigation, tenant switcher, user menu."""
+"""The one page frame: header with navigation, workspace switcher, theme toggle and user links;
+the page's content below it. Every page uses it.
+
+Use ``@signed_in_page(section="memory")`` on a signed-in page's function (``section`` is the key
+of its navigation entry, highlighted as the current page; "" for none). The page's ``on_load``
+must resolve the session (``AuthState._in_tenant``/``_require`` through ``user_action``, or
+``AuthState.guard``). Pages open to everyone (not found, public project pages, invitations) use
+``@open_page``: the same frame, showing the navigation only to a signed-in visitor (their
+``on_load`` includes ``AuthState.refresh``).
+
+Under 768 px the links and tools fold into a menu opened by the menu button (``#nav-menu``),
+so no page is wider than a phone. Light and dark themes: the toggle (``#theme-toggle``) is
+Reflex's color mode, kept in the browser's localStorage, so the choice survives reloads and
+new tabs. Styles that props cannot express (hover, current page, media queries) live in
+``assets/nyx.css``.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import overload
 
 import reflex as rx
 
 from nyx_app import routes
+from nyx_app.components.fields import field, form_error
 from nyx_app.components.post_form import post_form
-from nyx_app.state.session import AuthState, TenantOption
+from nyx_app.state.session import NEW_WORKSPACE, AuthState, TenantOption
 
-NAV_LINKS: list[tuple[str, str, str]] = [
-    ("Projects", routes.DASHBOARD, "folder-kanban"),
-    ("Memory Hub", routes.MEMORY, "brain"),
-    ("Personas", routes.PERSONAS, "drama"),
-    ("Members", routes.MEMBERS, "users"),
-    ("Providers", routes.PROVIDERS, "key-round"),
+PageFunction = Callable[[], rx.Component]
+
+# key, label, URL, icon: the key is what ``signed_in_page(section=...)`` names.
+NAV_LINKS: list[tuple[str, str, str, str]] = [
+    ("projects", "Projects", routes.DASHBOARD, "folder-kanban"),
+    ("memory", "Memory Hub", routes.MEMORY, "brain"),
+    ("personas", "Personas", routes.PERSONAS, "drama"),
+    ("members", "Members", routes.MEMBERS, "users"),
+    ("providers", "Providers", routes.PROVIDERS, "key-round"),
 ]
 
 
-def _nav_link(label: str, href: str, icon: str) -> rx.Component:
+def brand() -> rx.Component:
     return rx.link(
-        rx.hstack(rx.icon(icon, size=16), rx.text(label, size="2"), align="center", spacing="2"),
-        href=href,
+        rx.hstack(
+            rx.image(src="/icon.svg", width="28px", height="28px", alt=""),
+            rx.text("nyxCore", weight="bold", size="4"),
+            align="center",
+            spacing="2",
+        ),
+        href=routes.DASHBOARD,
         underline="none",
         color_scheme="gray",
         high_contrast=True,
+        aria_label="nyxCore home",
     )
 
 
-def _tenant_switcher() -> rx.Component:
-    return rx.cond(
-        AuthState.tenants.length() > 1,  # type: ignore[attr-defined]
-        rx.select.root(
-            rx.select.trigger(aria_label="Workspace", id="tenant-switcher"),
-            rx.select.content(
-                rx.foreach(
-                    AuthState.tenants,
-                    lambda t: rx.select.item(t.name, value=t.id),  # type: ignore[attr-defined]
-                )
+def _nav_link(key: str, label: str, href: str, icon: str, current: str) -> rx.Component:
+    props = {"aria_current": "page"} if key == current else {}
+    return rx.link(
+        rx.icon(icon, size=16),
+        label,
+        href=href,
+        underline="none",
+        class_name="nyx-nav-link",
+        id=f"nav-{key}",
+        on_click=AuthState.set_nav_open(False),
+        **props,
+    )
+
+
+def _workspace_switcher() -> rx.Component:
+    return rx.select.root(
+        rx.select.trigger(aria_label="Workspace", id="tenant-switcher", max_width="14em"),
+        rx.select.content(
+            rx.select.group(
+                rx.select.label("Workspaces"),
+                rx.foreach(AuthState.tenants, lambda t: rx.select.item(t.name, value=t.id)),
             ),
-            value=AuthState.tenant_id,
-            on_change=AuthState.switch_tenant,
+            rx.select.separator(),
+            rx.select.item("+ New workspace…", value=NEW_WORKSPACE, id="new-workspace"),
         ),
-        rx.badge(AuthState.tenant_name, variant="soft", size="2", id="tenant-name"),
+        value=AuthState.tenant_id,
+        on_change=AuthState.switch_tenant,
+        size="2",
     )
 
 
-def navbar() -> rx.Component:
-    return rx.hstack(
-        rx.hstack(
-            rx.link(rx.heading("nyxCore", size="5"), href=routes.DASHBOARD, underline="none"),
-            *[_nav_link(*link) for link in NAV_LINKS],
-            spacing="5",
-            align="center",
+def _new_workspace_dialog() -> rx.Component:
+    return rx.dialog.root(
+        rx.dialog.content(
+            rx.dialog.title("New workspace"),
+            rx.dialog.description(
+                "A workspace has its own projects, memory, members and providers. You will be its owner.",
+                size="2",
+            ),
+            rx.form(
+                rx.vstack(
+                    field("Workspace name", "name", "new-workspace", auto_focus=True),
+                    form_error("new-workspace"),
+                    rx.hstack(
+                        rx.dialog.close(rx.button("Cancel", type="button", variant="soft", color_scheme="gray")),
+                        rx.button("Create workspace", type="submit", id="create-workspace"),
+                        justify="end",
+                        width="100%",
+                    ),
+                    spacing="3",
+                    padding_top="0.75em",
+                ),
+                on_submit=AuthState.create_workspace,
+            ),
+            max_width="440px",
         ),
-        rx.spacer(),
-        rx.hstack(
-            _tenant_switcher(),
-            rx.link(AuthState.user_name, href=routes.ACCOUNT, size="2", color_scheme="gray", id="user-name"),
-            # A real form post: only an HTTP response can clear the HttpOnly session cookie.
-            post_form(routes.LOGOUT_API, rx.button("Log out", variant="soft", size="1", type="submit", id="logout")),
-            spacing="3",
-            align="center",
-        ),
-        padding_x="1.5em",
-        padding_y="0.8em",
-        border_bottom="1px solid var(--gray-a5)",
-        width="100%",
-        align="center",
+        open=AuthState.new_workspace_open,
+        on_open_change=AuthState.set_new_workspace_open,
     )
 
 
-def signed_in_page(content: Callable[[], rx.Component]) -> Callable[[], rx.Component]:
-    """Wrap a page function in the frame. The page's on_load must include AuthState.guard."""
+def theme_toggle() -> rx.Component:
+    return rx.color_mode.button(
+        id="theme-toggle", aria_label="Switch between light and dark theme", size="2", variant="ghost"
+    )
+
+
+def _signed_in_tools() -> rx.Component:
+    return rx.box(
+        _workspace_switcher(),
+        theme_toggle(),
+        rx.link(
+            rx.icon("circle-user-round", size=16),
+            AuthState.user_name,
+            href=routes.ACCOUNT,
+            underline="none",
+            class_name="nyx-nav-link",
+            id="user-name",
+            on_click=AuthState.set_nav_open(False),
+        ),
+        # A real form post: only an HTTP response can clear the HttpOnly session cookie.
+        post_form(
+            routes.LOGOUT_API,
+            rx.button("Log out", variant="soft", color_scheme="gray", size="2", type="submit", id="logout"),
+        ),
+        class_name="nyx-nav-tools",
+    )
+
+
+def navbar(current: str = "") -> rx.Component:
+    return rx.el.header(
+        rx.box(
+            brand(),
+            rx.icon_button(
+                rx.cond(AuthState.nav_open, rx.icon("x", size=18), rx.icon("menu", size=18)),
+                variant="soft",
+                color_scheme="gray",
+                class_name="nyx-menu-button",
+                id="nav-menu",
+                aria_label="Menu",
+                aria_expanded=rx.cond(AuthState.nav_open, "true", "false"),
+                on_click=AuthState.toggle_nav,
+            ),
+            rx.el.nav(
+                rx.box(*[_nav_link(*link, current) for link in NAV_LINKS], class_name="nyx-nav-links"),
+                _signed_in_tools(),
+                class_name=rx.cond(AuthState.nav_open, "nyx-nav-panel open", "nyx-nav-panel"),
+                aria_label="Main",
+                id="nav-panel",
+            ),
+            class_name="nyx-header-bar",
+        ),
+        _new_workspace_dialog(),
+        class_name="nyx-header",
+    )
+
+
+def _open_header() -> rx.Component:
+    """The header of a page anyone may see, for a visitor who is not signed in."""
+    return rx.el.header(
+        rx.box(
+            brand(),
+            rx.box(
+                theme_toggle(),
+                rx.link("Log in", href=routes.LOGIN, id="login-link", class_name="nyx-nav-link"),
+                class_name="nyx-nav-tools",
+            ),
+            class_name="nyx-header-bar",
+        ),
+        class_name="nyx-header",
+    )
+
+
+def _frame(header: rx.Component, content: rx.Component) -> rx.Component:
+    return rx.box(header, rx.el.main(content, class_name="nyx-main", id="main"), width="100%", min_height="100vh")
+
+
+@overload
+def signed_in_page(content: PageFunction, *, section: str = "") -> PageFunction: ...
+@overload
+def signed_in_page(content: None = None, *, section: str = "") -> Callable[[PageFunction], PageFunction]: ...
+
+
+def signed_in_page(
+    content: PageFunction | None = None, *, section: str = ""
+) -> PageFunction | Callable[[PageFunction], PageFunction]:
+    """Wrap a page function in the frame; ``section`` highlights its navigation entry."""
+    if content is None:
+        return lambda page: signed_in_page(page, section=section)
+    page = content
 
     def wrapped() -> rx.Component:
-        return rx.box(
-            navbar(),
-            rx.box(content(), padding="1.5em", max_width="1100px", margin_x="auto"),
-            width="100%",
-        )
+        return _frame(navbar(section), page())
+
+    wrapped.__name__ = page.__name__
+    return wrapped
+
+
+def open_page(content: PageFunction) -> PageFunction:
+    """The frame for pages anyone may open: the full navigation for a signed-in visitor."""
+
+    def wrapped() -> rx.Component:
+        return _frame(rx.cond(AuthState.user_name != "", navbar(), _open_header()), content())
 
     wrapped.__name__ = content.__name__
     return wrapped
 
 
 def error_callout(message: rx.Var[str], id: str = "form-error") -> rx.Component:
+    """A red message box for a refusal of a page-level action. A refusal of a named form
+    (``user_action(form=...)``) is shown in that form instead (``fields.form_error``)."""
     return rx.cond(
-        message != "",
+        (message != "") & (AuthState.error_form == ""),
         rx.callout(message, icon="triangle-alert", color_scheme="red", role="alert", id=id, size="1"),
     )
 
 
-__all__ = ["TenantOption", "error_callout", "navbar", "signed_in_page"]
+__all__ = ["NAV_LINKS", "TenantOption", "error_callout", "navbar", "open_page", "signed_in_page", "theme_toggle"]

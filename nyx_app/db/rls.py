@@ -27,3 +27,36 @@ def disable_tenant_rls(table: str) -> list[str]:
         f"ALTER TABLE {table} NO FORCE ROW LEVEL SECURITY",
         f"ALTER TABLE {table} DISABLE ROW LEVEL SECURITY",
     ]
+
+
+# The public read path (services/public.py) sets only this, never a tenant: the policies below
+# then admit exactly one published project, its notes marked public and their images.
+PUBLIC_PROJECT = "nullif(current_setting('app.public_project_id', true), '')::uuid"
+
+# SELECT-only policies, so they grant no write. Permissive policies are ORed with
+# tenant_isolation; a transaction that never sets app.public_project_id compares against NULL
+# and gains nothing from them.
+PUBLIC_READ_POLICIES: dict[str, str] = {
+    "project": f"published AND id = {PUBLIC_PROJECT}",
+    "project_note": (
+        f"public AND project_id = {PUBLIC_PROJECT} AND EXISTS (SELECT 1 FROM project p "
+        "WHERE p.tenant_id = project_note.tenant_id AND p.id = project_note.project_id AND p.published)"
+    ),
+    # The subquery reads project_note under its own policies: only public notes of the
+    # published project are there to be found.
+    "note_image": (
+        "EXISTS (SELECT 1 FROM project_note n WHERE n.tenant_id = note_image.tenant_id "
+        f"AND n.id = note_image.note_id AND n.public AND n.project_id = {PUBLIC_PROJECT})"
+    ),
+}
+
+
+def enable_public_read() -> list[str]:
+    return [
+        f"CREATE POLICY public_read ON {table} FOR SELECT USING ({using})"
+        for table, using in PUBLIC_READ_POLICIES.items()
+    ]
+
+
+def disable_public_read() -> list[str]:
+    return [f"DROP POLICY IF EXISTS public_read ON {table}" for table in PUBLIC_READ_POLICIES]

@@ -24,6 +24,7 @@ from nyx_app.db.engine import app_engine
 log = logging.getLogger(__name__)
 
 _SET_CONTEXT = text("SELECT set_config('app.tenant_id', :tenant_id, true), set_config('app.user_id', :user_id, true)")
+_SET_PUBLIC = text("SELECT set_config('app.public_project_id', :project_id, true)")
 _AFTER_COMMIT = "nyx_after_commit"
 _AFTER_ROLLBACK = "nyx_after_rollback"
 
@@ -79,3 +80,15 @@ async def transaction(
             raise
         session.info.pop(_AFTER_ROLLBACK, None)
         await _run_actions(session, _AFTER_COMMIT)
+
+
+@asynccontextmanager
+async def public_transaction(project_id: uuid.UUID) -> AsyncIterator[AsyncSession]:
+    """A read-only transaction for a visitor without a login: no tenant, no user, only
+    ``app.public_project_id``. The ``public_read`` policies (db/rls.py) then show exactly that
+    project if it is published, its notes marked public and their images; every other row of
+    every tenant table stays invisible, and nothing can be written."""
+    async with AsyncSession(app_engine(), expire_on_commit=False) as session, session.begin():
+        await session.execute(text("SET TRANSACTION READ ONLY"))
+        await session.execute(_SET_PUBLIC, {"project_id": str(project_id)})
+        yield session

@@ -201,3 +201,16 @@ def plain_text(markdown: str, limit: int) -> str:
         pieces.append(" ")
     text = " ".join("".join(pieces).split())
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def highlight(marked: str, start: str = "", stop: str = "") -> str:
+    """Plain text with match markers (PostgreSQL ``ts_headline``) to HTML: everything escaped,
+    then only the markers become ``<mark>``. The markers must be letters and digits, which
+    escaping leaves as they are; the text itself can never produce a tag. Without markers the
+    text is only escaped."""
+    escaped = escapeHtml(marked)
+    if not start and not stop:
+        return escaped
+    if not start.isalnum() or not stop.isalnum():
+        raise ValueError("highlight markers must be letters and digits only")
+    return escaped.replace(start, "<mark>").replace(stop, "</mark>")

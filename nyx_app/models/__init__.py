@@ -8,7 +8,7 @@ from nyx_app.models.note_image import NoteImage
 from nyx_app.models.persona import Persona
 from nyx_app.models.project import Project, ProjectNote
 from nyx_app.models.run import Run, StepRun
-from nyx_app.models.tenancy import AuthSession, Membership, Role, Tenant, User
+from nyx_app.models.tenancy import AuthSession, Invitation, Membership, Role, Tenant, User
 from nyx_app.models.throttle import AuthThrottle
 from nyx_app.models.workflow import Workflow, WorkflowInsight
 
@@ -17,6 +17,7 @@ __all__ = [
     "AuthThrottle",
     "Discussion",
     "DiscussionMessage",
+    "Invitation",
     "LlmCall",
     "Membership",
     "MemoryEntry",

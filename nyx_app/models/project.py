@@ -62,4 +62,6 @@ class ProjectNote(IdMixin, TenantMixin, TimestampMixin, table=True):
     content: str = Field(default="")
     # Bumped on every save: a save based on an older version is a conflict, not a silent overwrite.
     version: int = 1
+    # Shown on the project's public page while the project is published (services/public.py).
+    public: bool = False
     created_by: uuid.UUID | None = Field(default=None, foreign_key="app_user.id", ondelete="SET NULL")

@@ -1,7 +1,8 @@
-"""Tenants, users, memberships and server-side login sessions.
+"""Tenants, users, memberships, invitations and server-side login sessions.
 
-tenant, app_user and auth_session are not tenant-scoped: only the auth service touches them.
-membership is tenant-scoped, but also readable by its own user (the tenant switcher needs that).
+tenant, app_user and auth_session are not tenant-scoped: only the auth services (auth, account,
+workspaces) touch them. membership is tenant-scoped, but also readable by its own user (the
+tenant switcher needs that). invitation is tenant-scoped like any content table.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from nyx_app.db.base import IdMixin, TenantMixin, TimestampMixin
 
 NAME_MAX = 120
 EMAIL_MAX = 254
+USER_AGENT_MAX = 512
 
 
 class Role(StrEnum):
@@ -42,6 +44,8 @@ class Membership(IdMixin, TenantMixin, TimestampMixin, table=True):
 
     user_id: uuid.UUID = Field(foreign_key="app_user.id", ondelete="CASCADE", index=True)
     role: str = Field(default=Role.MEMBER.value, max_length=16)
+    # Who sent the invitation this membership came from (None: founded or added directly).
+    invited_by: uuid.UUID | None = Field(default=None, foreign_key="app_user.id", ondelete="SET NULL")
 
 
 class AuthSession(IdMixin, TimestampMixin, table=True):
@@ -55,6 +59,24 @@ class AuthSession(IdMixin, TimestampMixin, table=True):
     tenant_id: uuid.UUID | None = Field(default=None, foreign_key="tenant.id", ondelete="SET NULL")
     expires_at: datetime = Field(sa_type=DateTime(timezone=True))
     revoked_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+    # What the login was made with (the sessions list names the device from it) and when it was
+    # last used (auth.resolve writes it at most once a minute).
+    user_agent: str = Field(default="", max_length=USER_AGENT_MAX)
+    last_seen_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+
+
+class Invitation(IdMixin, TenantMixin, TimestampMixin, table=True):
+    """A link that lets one person join the tenant with a role. Like a login, the link's token is
+    random and only its SHA-256 is stored; it works once, until it expires or is revoked."""
+
+    __table_args__ = (UniqueConstraint("tenant_id", "id", name="uq_invitation_tenant_id_id"),)
+
+    token_hash: str = Field(max_length=64, unique=True)
+    role: str = Field(max_length=16)
+    expires_at: datetime = Field(sa_type=DateTime(timezone=True))
+    created_by: uuid.UUID | None = Field(default=None, foreign_key="app_user.id", ondelete="SET NULL")
+    accepted_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+    accepted_by: uuid.UUID | None = Field(default=None, foreign_key="app_user.id", ondelete="SET NULL")
 
 
 class MemberPublic(SQLModel):
@@ -62,3 +84,5 @@ class MemberPublic(SQLModel):
     email: str
     name: str
     role: str
+    joined_at: datetime | None = None
+    invited_by_name: str = ""

@@ -13,9 +13,11 @@ import reflex as rx
 
 from nyx_app import routes
 from nyx_app.api.cookies import form_values
+from nyx_app.components.layout import theme_toggle
 from nyx_app.components.post_form import post_form
-from nyx_app.services import auth_feedback
+from nyx_app.services import auth_feedback, invitations
 from nyx_app.services.auth_feedback import Problem
+from nyx_app.services.errors import NotFound
 from nyx_app.services.passwords import PASSWORD_MIN
 from nyx_app.settings import get_settings
 from nyx_app.state.session import AuthState
@@ -29,13 +31,26 @@ class LoginState(AuthState):
     email_error: str = ""
     password_error: str = ""
     workspace_error: str = ""
+    # Registering through an invitation link: its token travels in a hidden field; the page names
+    # the workspace the person joins. ``next``: where the login form goes afterwards.
+    invite: str = ""
+    invite_workspace: str = ""
+    next_path: str = ""
 
     @rx.event
     async def load(self):
-        """on_load of both pages: a signed-in user goes on to the dashboard."""
+        """on_load of both pages: a signed-in user goes on (to the dashboard, or the invitation)."""
         self.error = ""
+        query = self.router.url.query_parameters
+        self.invite, self.invite_workspace = query.get("invite", "")[:200], ""
+        self.next_path = query.get("next", "")[:220] if query.get("next", "").startswith("/invite/") else ""
         if await self._context() is not None:
-            return rx.redirect(routes.DASHBOARD)
+            return rx.redirect(self.next_path or (routes.invite_url(self.invite) if self.invite else routes.DASHBOARD))
+        if self.invite:
+            try:
+                self.invite_workspace = (await invitations.preview(self.invite)).workspace
+            except NotFound:
+                self.invite = ""
         problems = self._show_feedback()
         # Refill what was typed straight into the inputs (only after a refusal, so a normal visit
         # never overwrites typing); the values are never kept in state.
@@ -84,14 +99,28 @@ def _form_error() -> rx.Component:
     )
 
 
-def _card(title: str, *children: rx.Component) -> rx.Component:
-    return rx.center(
-        rx.card(
-            rx.vstack(rx.heading("nyxCore", size="6"), rx.text(title, color_scheme="gray"), *children, spacing="4"),
-            width="min(420px, 92vw)",
-            size="3",
+def _card(title: str | rx.Component, *children: rx.Component) -> rx.Component:
+    return rx.box(
+        rx.box(theme_toggle(), position="absolute", top="1rem", right="1rem"),
+        rx.center(
+            rx.card(
+                rx.vstack(
+                    rx.hstack(
+                        rx.image(src="/icon.svg", width="36px", height="36px", alt=""),
+                        rx.heading("nyxCore", size="6"),
+                        align="center",
+                        spacing="3",
+                    ),
+                    title if isinstance(title, rx.Component) else rx.text(title, color_scheme="gray"),
+                    *children,
+                    spacing="4",
+                ),
+                width="min(420px, 92vw)",
+                size="3",
+            ),
+            min_height="85vh",
         ),
-        min_height="85vh",
+        position="relative",
     )
 
 
@@ -106,6 +135,7 @@ def login_page() -> rx.Component:
             routes.LOGIN_API,
             _field("E-mail", "email", LoginState.email_error, "email", auto_complete="username"),
             _field("Password", "password", LoginState.password_error, "password", auto_complete="current-password"),
+            rx.el.input(type="hidden", name="next", value=LoginState.next_path),
             _form_error(),
             rx.button("Log in", type="submit", width="100%", id="login-submit"),
         ),
@@ -115,7 +145,16 @@ def login_page() -> rx.Component:
 
 def register_page() -> rx.Component:
     return _card(
-        "Create a workspace; you will be its owner",
+        rx.cond(
+            LoginState.invite_workspace != "",
+            rx.text(
+                "Create your account to join ",
+                rx.text.strong(LoginState.invite_workspace),
+                color_scheme="gray",
+                id="invite-note",
+            ),
+            rx.text("Create a workspace; you will be its owner", color_scheme="gray"),
+        ),
         _post_form(
             routes.REGISTER_API,
             _field("Your name", "name", LoginState.name_error, auto_complete="name"),
@@ -127,9 +166,19 @@ def register_page() -> rx.Component:
                 "password",
                 auto_complete="new-password",
             ),
-            _field("Workspace name", "workspace", LoginState.workspace_error),
+            rx.cond(LoginState.invite == "", _field("Workspace name", "workspace", LoginState.workspace_error)),
+            rx.el.input(type="hidden", name="invite", value=LoginState.invite),
             _form_error(),
             rx.button("Create account", type="submit", width="100%", id="register-submit"),
         ),
-        rx.text("Already registered? ", rx.link("Log in", href=routes.LOGIN), size="2"),
+        rx.text(
+            "Already registered? ",
+            rx.link(
+                "Log in",
+                href=rx.cond(
+                    LoginState.invite != "", routes.LOGIN + "?next=/invite/" + LoginState.invite, routes.LOGIN
+                ),
+            ),
+            size="2",
+        ),
     )

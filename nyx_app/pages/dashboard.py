@@ -1,4 +1,5 @@
-"""Dashboard: the tenant's projects — list, create, rename, describe, delete, publish."""
+"""Dashboard: the tenant's projects — list, create, rename, describe, delete, publish — and, for
+a newcomer, what the product is for and a sample project made in one click."""
 
 from __future__ import annotations
 
@@ -7,11 +8,16 @@ import dataclasses
 import reflex as rx
 
 from nyx_app import routes
-from nyx_app.components.forms import confirm_delete, published_badge, save_cancel
-from nyx_app.components.layout import error_callout, signed_in_page
-from nyx_app.models.project import Project
-from nyx_app.services import projects
+from nyx_app.components.confirm import confirm_dialog
+from nyx_app.components.fields import field, form_error, page_error
+from nyx_app.components.forms import published_badge, save_cancel
+from nyx_app.components.layout import signed_in_page
+from nyx_app.components.page import empty_state, page_header, section_card
+from nyx_app.components.publish import publish_button
+from nyx_app.services import projects, samples, views
 from nyx_app.services.permissions import Action, role_may
+from nyx_app.services.views import ProjectSummary
+from nyx_app.state import toasts
 from nyx_app.state.session import AuthState, user_action
 
 
@@ -22,15 +28,28 @@ class ProjectCard:
     description: str
     published: bool
     url: str
+    public_url: str
+    notes_label: str
 
     @classmethod
-    def of(cls, p: Project) -> ProjectCard:
-        return cls(str(p.id), p.name, p.description, p.published, routes.project_url(str(p.id)))
+    def of(cls, summary: ProjectSummary) -> ProjectCard:
+        p = summary.project
+        notes = f"{summary.notes} note{'s' if summary.notes != 1 else ''}"
+        if summary.public_notes:
+            notes += f" · {summary.public_notes} public"
+        pid = str(p.id)
+        return cls(
+            pid, p.name, p.description, p.published, routes.project_url(pid), routes.public_project_url(pid), notes
+        )
 
 
 class DashboardState(AuthState):
     projects: list[ProjectCard] = []
+    loaded: bool = False
     editing_id: str = ""
+    # Bumped after a successful create: the form is keyed by it, so React remounts it empty in the
+    # same update that shows the result (clearing inputs afterwards could wipe new typing).
+    created: int = 0
 
     # Only to hide what the role may not do; the services refuse it anyway.
     @rx.var
@@ -42,7 +61,9 @@ class DashboardState(AuthState):
         return role_may(self.role, Action.PROJECT_PUBLISH)
 
     async def _reload(self) -> None:
-        self.projects = [ProjectCard.of(p) for p in await self._in_tenant(projects.list_projects)]
+        view = await self._in_tenant(views.dashboard)
+        self.projects = [ProjectCard.of(p) for p in view.projects]
+        self.loaded = True
 
     @rx.event
     @user_action
@@ -51,58 +72,71 @@ class DashboardState(AuthState):
         await self._reload()
 
     @rx.event
-    @user_action
+    @user_action(form="new-project")
     async def create(self, form: dict[str, str]):
-        await self._in_tenant(
-            lambda s, c: projects.create_project(s, c, form.get("name", ""), form.get("description", ""))
-        )
+        name, description = form.get("name", ""), form.get("description", "")
+        await self._in_tenant(lambda s, c: projects.create_project(s, c, name, description))
         await self._reload()
-        return rx.toast.success("Project created")
+        self.created += 1
+        return toasts.done("Project created")
+
+    @rx.event
+    @user_action
+    async def create_sample(self):
+        project = await self._in_tenant(samples.create_sample_project)
+        return [
+            toasts.done("Sample project created: have a look around."),
+            rx.redirect(routes.project_url(str(project.id))),
+        ]
 
     @rx.event
     def start_edit(self, project_id: str):
-        self.editing_id = project_id
+        self.editing_id, self.field_errors = project_id, {}
 
     @rx.event
     def cancel_edit(self):
-        self.editing_id = ""
+        self.editing_id, self.field_errors, self.error = "", {}, ""
 
     @rx.event
-    @user_action
+    @user_action(form="edit-project")
     async def save_edit(self, form: dict[str, str]):
-        pid = self.editing_id
-        await self._in_tenant(
-            lambda s, c: projects.update_project(
-                s, c, pid, name=form.get("name", ""), description=form.get("description", "")
-            )
-        )
+        pid, name, description = self.editing_id, form.get("name", ""), form.get("description", "")
+        await self._in_tenant(lambda s, c: projects.update_project(s, c, pid, name=name, description=description))
         self.editing_id = ""
         await self._reload()
+        return toasts.done("Project saved")
 
     @rx.event
     @user_action
     async def set_published(self, project_id: str, published: bool):
         await self._in_tenant(lambda s, c: projects.update_project(s, c, project_id, published=published))
         await self._reload()
+        if published:
+            return toasts.done("Published. Its public page shows the notes marked public.")
+        return toasts.done("Unpublished. Its public page now answers “not found”.")
 
     @rx.event
     @user_action
     async def delete(self, project_id: str):
         await self._in_tenant(lambda s, c: projects.delete_project(s, c, project_id))
         await self._reload()
-        return rx.toast.success("Project deleted")
+        return toasts.done("Project deleted")
 
 
 def _create_form() -> rx.Component:
     return rx.form(
-        rx.hstack(
-            rx.input(name="name", placeholder="New project name", id="new-project-name", width="16em"),
-            rx.input(name="description", placeholder="Description (optional)", id="new-project-description", flex="1"),
-            rx.button(rx.icon("plus", size=16), "Create project", type="submit", id="create-project"),
-            width="100%",
+        rx.box(
+            field("Name", "name", "new-project", placeholder="e.g. Checkout redesign"),
+            field("Description", "description", "new-project", placeholder="Optional: what is it about?"),
+            rx.box(
+                rx.button(rx.icon("plus", size=16), "Create project", type="submit", id="create-project"),
+                class_name="nyx-row-fixed",
+            ),
+            class_name="nyx-row",
         ),
+        form_error("new-project"),
         on_submit=DashboardState.create,
-        reset_on_submit=True,
+        key=DashboardState.created,
         width="100%",
     )
 
@@ -110,8 +144,9 @@ def _create_form() -> rx.Component:
 def _edit_form(p: ProjectCard) -> rx.Component:
     return rx.form(
         rx.vstack(
-            rx.input(name="name", default_value=p.name, id="edit-project-name", width="100%"),
-            rx.text_area(name="description", default_value=p.description, id="edit-project-description", width="100%"),
+            field("Name", "name", "edit-project", default_value=p.name),
+            field("Description", "description", "edit-project", multiline=True, default_value=p.description),
+            form_error("edit-project"),
             save_cancel("Save", "save-project", DashboardState.cancel_edit),
             width="100%",
         ),
@@ -123,32 +158,47 @@ def _edit_form(p: ProjectCard) -> rx.Component:
 def _card_view(p: ProjectCard) -> rx.Component:
     return rx.vstack(
         rx.hstack(
-            rx.link(rx.heading(p.name, size="4"), href=p.url, class_name="project-link"),
+            rx.link(rx.heading(p.name, size="4", overflow_wrap="anywhere"), href=p.url, class_name="project-link"),
             published_badge(p.published),
             align="center",
+            wrap="wrap",
         ),
         rx.text(rx.cond(p.description != "", p.description, "No description"), size="2", color_scheme="gray"),
         rx.hstack(
-            rx.button("Open", size="1", variant="soft", on_click=rx.redirect(p.url)),
+            rx.text(p.notes_label, size="1", color_scheme="gray"),
+            rx.cond(
+                p.published,
+                rx.link(
+                    rx.hstack(rx.icon("globe", size=12), rx.text("Public page", size="1"), spacing="1", align="center"),
+                    href=p.public_url,
+                    class_name="public-link",
+                ),
+            ),
+            spacing="3",
+            align="center",
+            wrap="wrap",
+        ),
+        rx.hstack(
+            rx.link(rx.button("Open", size="1", variant="soft"), href=p.url),
             rx.button("Rename / describe", size="1", variant="soft", on_click=DashboardState.start_edit(p.id)),
             rx.cond(
                 DashboardState.may_publish,
-                rx.button(
-                    rx.cond(p.published, "Unpublish", "Publish"),
-                    size="1",
-                    variant="soft",
-                    on_click=DashboardState.set_published(p.id, ~p.published),
+                publish_button(
+                    p.published, DashboardState.set_published(p.id, True), DashboardState.set_published(p.id, False)
                 ),
             ),
             rx.cond(
                 DashboardState.may_delete,
-                confirm_delete(
+                confirm_dialog(
                     "Delete project?",
                     "Its notes and images are deleted too. This cannot be undone.",
                     DashboardState.delete(p.id),
                     trigger_class="delete-project",
+                    confirm_class="confirm-delete-project",
                 ),
             ),
+            wrap="wrap",
+            spacing="2",
         ),
         spacing="2",
         width="100%",
@@ -163,16 +213,62 @@ def _project_card(p: ProjectCard) -> rx.Component:
     )
 
 
-@signed_in_page
+def _welcome() -> rx.Component:
+    def part(icon: str, title: str, text: str) -> rx.Component:
+        return rx.hstack(
+            rx.icon(icon, size=20, color="var(--accent-11)", flex_shrink="0", margin_top="2px"),
+            rx.box(rx.text(title, weight="medium", size="2"), rx.text(text, size="2", color_scheme="gray")),
+            align="start",
+            spacing="3",
+        )
+
+    return rx.vstack(
+        empty_state(
+            "rocket",
+            "Welcome to nyxCore",
+            "Start with a sample project to see how things fit together, or create your own above.",
+            rx.button(
+                rx.icon("sparkles", size=16),
+                "Create a sample project",
+                on_click=DashboardState.create_sample,
+                id="create-sample",
+            ),
+            id="no-projects",
+        ),
+        rx.grid(
+            part("folder-kanban", "Projects", "One per product, feature or repository you work on."),
+            part("notebook-pen", "Notes", "Markdown notes with screenshots: decisions, findings, bug reports."),
+            part("brain", "Memory Hub", "What the team learned, across projects, searchable by words and tags."),
+            part("workflow", "Workflows", "LLM pipelines that turn notes into action points and plans (coming soon)."),
+            columns=rx.breakpoints(initial="1", sm="2"),
+            spacing="4",
+            width="100%",
+            id="welcome",
+        ),
+        spacing="4",
+        width="100%",
+    )
+
+
+@signed_in_page(section="projects")
 def dashboard_page() -> rx.Component:
     return rx.vstack(
-        rx.heading("Projects", size="7"),
-        _create_form(),
-        error_callout(DashboardState.error),
+        page_header("Projects", description="Each project keeps its notes, images and settings."),
+        page_error(),
+        section_card("New project", _create_form()),
         rx.cond(
-            DashboardState.projects.length() > 0,  # type: ignore[attr-defined]
-            rx.grid(rx.foreach(DashboardState.projects, _project_card), columns="2", spacing="3", width="100%"),
-            rx.text("No projects yet. Create one above.", color_scheme="gray", id="no-projects"),
+            DashboardState.loaded,
+            rx.cond(
+                DashboardState.projects.length() > 0,  # type: ignore[attr-defined]
+                rx.grid(
+                    rx.foreach(DashboardState.projects, _project_card),
+                    columns=rx.breakpoints(initial="1", sm="2"),
+                    spacing="3",
+                    width="100%",
+                ),
+                _welcome(),
+            ),
+            rx.center(rx.spinner(), width="100%", padding="2em"),
         ),
         spacing="4",
         width="100%",

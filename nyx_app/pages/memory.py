@@ -1,4 +1,10 @@
-"""Memory Hub: tenant knowledge entries — create, edit, delete, full-text search."""
+"""Memory Hub: tenant knowledge entries — create, edit, delete, full-text search with counts,
+marked matches, tag chips that filter, and more results on demand.
+
+Results are paged in SQL (``memory.search_page``); "Show more" reads the next page and appends it.
+Marked titles and passages come from the server as text with one-off markers and are turned into
+HTML by ``markdown.highlight`` (everything escaped, only the markers become ``<mark>``).
+"""
 
 from __future__ import annotations
 
@@ -8,14 +14,12 @@ from collections.abc import Awaitable, Callable
 import reflex as rx
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from nyx_app.components.forms import save_cancel
-from nyx_app.components.layout import error_callout, signed_in_page
-from nyx_app.components.markdown import markdown_view
 from nyx_app.integrations import markdown
-from nyx_app.models.memory import MemoryEntry
-from nyx_app.services import memory, projects
+from nyx_app.services import memory
 from nyx_app.services.context import TenantContext
+from nyx_app.services.memory import HubView, Marks, SearchPage
 from nyx_app.services.permissions import Action
+from nyx_app.state import toasts
 from nyx_app.state.session import AuthState, user_action
 
 NO_PROJECT = "none"
@@ -25,12 +29,15 @@ NO_PROJECT = "none"
 class EntryView:
     id: str
     title: str
+    title_html: str  # escaped title, matches marked
+    snippet_html: str  # escaped passages around matches; "" without a search
+    html: str  # the whole entry: Markdown rendered and sanitised on the server
     content: str  # the Markdown, for the editor
-    html: str  # rendered and sanitised on the server: the only form that is shown
     tags: list[str]
     tags_text: str
     project_id: str
     project_name: str
+    byline: str  # author and dates
     can_delete: bool
 
 
@@ -40,91 +47,159 @@ class ProjectOption:
     name: str
 
 
-Listing = tuple[list[ProjectOption], list[EntryView]]
+@dataclasses.dataclass
+class TagChip:
+    tag: str
+    count: int
 
 
-async def _listing(s: AsyncSession, c: TenantContext, query: str) -> Listing:
-    """What the page shows: project choices and the entries matching ``query``."""
-    names = {p.id: p.name for p in await projects.list_projects(s, c)}
-    found = await memory.search(s, c, query)
-    return [ProjectOption(str(i), n) for i, n in names.items()], [_view(e, names, c) for e in found]
+def _marked(text: str, marks: Marks | None) -> str:
+    return markdown.highlight(text, marks.start, marks.stop) if marks else markdown.highlight(text)
 
 
-def _view(e: MemoryEntry, names: dict, c: TenantContext) -> EntryView:
-    pid = str(e.project_id) if e.project_id else ""
+def _entry(hit: memory.Hit, marks: Marks | None, ctx: TenantContext) -> EntryView:
+    e = hit.entry
+    byline = f"{hit.author or 'Someone no longer here'} · {e.created_at:%d %b %Y}"
+    if (e.updated_at - e.created_at).total_seconds() > 60:
+        byline += f" · edited {e.updated_at:%d %b %Y}"
     return EntryView(
-        str(e.id),
-        e.title,
-        e.content,
-        markdown.render(e.content),
-        list(e.tags),
-        ", ".join(e.tags),
-        pid,
-        names.get(e.project_id, ""),
-        c.may(Action.MEMORY_DELETE, author_id=e.created_by),
+        id=str(e.id),
+        title=e.title,
+        title_html=_marked(hit.title_marked, marks),
+        snippet_html=_marked(hit.snippet_marked, marks) if marks and hit.snippet_marked else "",
+        html=markdown.render(e.content),
+        content=e.content,
+        tags=list(e.tags),
+        tags_text=", ".join(e.tags),
+        project_id=str(e.project_id) if e.project_id else "",
+        project_name=hit.project_name,
+        byline=byline,
+        can_delete=ctx.may(Action.MEMORY_DELETE, author_id=e.created_by),
     )
+
+
+Shown = tuple[HubView, list[EntryView]]
 
 
 class MemoryState(AuthState):
     entries: list[EntryView] = []
     project_options: list[ProjectOption] = []
+    tags: list[TagChip] = []
     query: str = ""
+    tag: str = ""
+    total: int = 0
+    has_more: bool = False
+    loaded: bool = False
     editing_id: str = ""
+    # Bumped after a successful create: the form is keyed by it, so React remounts it empty in the
+    # same update that shows the result (clearing inputs afterwards could wipe new typing).
+    created: int = 0
 
-    async def _change_and_reload(self, change: Callable[[AsyncSession, TenantContext], Awaitable[object]]) -> None:
-        """The change and the re-read in one transaction: if the page cannot show the result,
-        nothing was saved either (no half-done save reported as an error, inviting a duplicate)."""
-        query = self.query
+    @rx.var
+    def count_label(self) -> str:
+        if not self.loaded:
+            return ""
+        noun = "entry" if self.total == 1 else "entries"
+        what = f"{self.total:,} {noun}"
+        if self.query or self.tag:
+            what += " match"
+            if self.query:
+                what += f" “{self.query}”"
+            if self.tag:
+                what += f" tagged {self.tag}"
+        if len(self.entries) < self.total:
+            return f"Showing {len(self.entries):,} of {what}"
+        return what
 
-        async def run(s: AsyncSession, c: TenantContext) -> Listing:
-            await change(s, c)
-            return await _listing(s, c, query)
+    def _show(self, shown: Shown) -> None:
+        view, entries = shown
+        self.project_options = [ProjectOption(str(i), n) for i, n in view.projects]
+        self.tags = [TagChip(t.tag, t.count) for t in view.tags]
+        self._show_results(view.results, entries, append=False)
 
-        self.project_options, self.entries = await self._in_tenant(run)
+    def _show_results(self, page: SearchPage, entries: list[EntryView], *, append: bool) -> None:
+        self.entries = [*self.entries, *entries] if append else entries
+        self.total, self.has_more, self.loaded = page.total, page.has_more, True
 
-    async def _search(self, query: str) -> None:
-        # The query is kept only once its search worked: a refused one leaves the page as it was.
-        self.project_options, self.entries = await self._in_tenant(lambda s, c: _listing(s, c, query))
-        self.query = query
+    async def _hub(
+        self, query: str, tag: str, change: Callable[[AsyncSession, TenantContext], Awaitable[object]] | None = None
+    ) -> None:
+        """An optional change and the re-read in one transaction: if the page cannot show the
+        result, nothing was saved either (no half-done save reported as an error)."""
+
+        async def run(s: AsyncSession, c: TenantContext) -> Shown:
+            if change is not None:
+                await change(s, c)
+            view = await memory.hub(s, c, query, tag=tag)
+            return view, [_entry(h, view.results.marks, c) for h in view.results.hits]
+
+        self._show(await self._in_tenant(run))
+        # Kept only once the search worked: a refused one leaves the page as it was.
+        self.query, self.tag = query, tag
 
     @rx.event
     @user_action
     async def load(self):
-        self.editing_id = ""
-        await self._search("")
+        self.editing_id, self.loaded = "", False
+        await self._hub("", "")
 
     @rx.event
-    @user_action
+    @user_action(form="search")
     async def search(self, form: dict[str, str]):
-        await self._search(form.get("query", ""))
+        await self._hub(form.get("query", ""), self.tag)
 
     @rx.event
     @user_action
+    async def filter_tag(self, tag: str):
+        await self._hub(self.query, "" if tag == self.tag else tag)
+
+    @rx.event
+    @user_action
+    async def clear_filters(self):
+        await self._hub("", "")
+        return rx.set_value("memory-query", "")
+
+    @rx.event
+    @user_action
+    async def more(self):
+        query, tag, offset = self.query, self.tag, len(self.entries)
+
+        async def read(s: AsyncSession, c: TenantContext) -> tuple[SearchPage, list[EntryView]]:
+            page = await memory.search_page(s, c, query, tag=tag, offset=offset)
+            return page, [_entry(h, page.marks, c) for h in page.hits]
+
+        page, entries = await self._in_tenant(read)
+        self._show_results(page, entries, append=True)
+
+    @rx.event
+    @user_action(form="new-memory")
     async def create(self, form: dict[str, str]):
-        await self._change_and_reload(lambda s, c: memory.create_entry(s, c, **_entry_fields(form)))
-        return rx.toast.success("Memory saved")
+        fields = _entry_fields(form)
+        await self._hub(self.query, self.tag, lambda s, c: memory.create_entry(s, c, **fields))
+        self.created += 1
+        return toasts.done("Memory saved")
 
     @rx.event
     def start_edit(self, entry_id: str):
-        self.editing_id = entry_id
+        self.editing_id, self.field_errors = entry_id, {}
 
     @rx.event
     def cancel_edit(self):
-        self.editing_id = ""
-        self.error = ""
+        self.editing_id, self.error, self.field_errors = "", "", {}
 
     @rx.event
-    @user_action
+    @user_action(form="edit-memory")
     async def save_edit(self, form: dict[str, str]):
-        entry_id = self.editing_id
-        await self._change_and_reload(lambda s, c: memory.update_entry(s, c, entry_id, **_entry_fields(form)))
+        entry_id, fields = self.editing_id, _entry_fields(form)
+        await self._hub(self.query, self.tag, lambda s, c: memory.update_entry(s, c, entry_id, **fields))
         self.editing_id = ""
-        return rx.toast.success("Memory saved")
+        return toasts.done("Memory saved")
 
     @rx.event
     @user_action
     async def delete(self, entry_id: str):
-        await self._change_and_reload(lambda s, c: memory.delete_entry(s, c, entry_id))
+        await self._hub(self.query, self.tag, lambda s, c: memory.delete_entry(s, c, entry_id))
+        return toasts.done("Memory deleted")
 
 
 def _entry_fields(form: dict[str, str]) -> dict[str, str | None]:
@@ -135,129 +210,3 @@ def _entry_fields(form: dict[str, str]) -> dict[str, str | None]:
         "tags": form.get("tags", ""),
         "project_id": None if project == NO_PROJECT else project,
     }
-
-
-def _project_select(default: rx.Var[str] | str, id: str) -> rx.Component:
-    return rx.select.root(
-        rx.select.trigger(placeholder="No project", id=id),
-        rx.select.content(
-            rx.select.item("No project", value=NO_PROJECT),
-            rx.foreach(MemoryState.project_options, lambda p: rx.select.item(p.name, value=p.id)),
-        ),
-        name="project_id",
-        default_value=default,
-    )
-
-
-def _entry_form(prefix: str, entry: EntryView | None = None) -> list[rx.Component]:
-    return [
-        rx.input(
-            name="title",
-            placeholder="Title",
-            default_value=entry.title if entry is not None else "",
-            id=f"{prefix}-title",
-            width="100%",
-        ),
-        rx.text_area(
-            name="content",
-            placeholder="What should the team remember?",
-            default_value=entry.content if entry is not None else "",
-            id=f"{prefix}-content",
-            width="100%",
-            rows="4",
-        ),
-        rx.hstack(
-            rx.input(
-                name="tags",
-                placeholder="tags, comma separated",
-                default_value=entry.tags_text if entry is not None else "",
-                id=f"{prefix}-tags",
-                flex="1",
-            ),
-            _project_select(
-                rx.cond(entry.project_id != "", entry.project_id, NO_PROJECT) if entry is not None else NO_PROJECT,
-                f"{prefix}-project",
-            ),
-            width="100%",
-        ),
-    ]
-
-
-def _entry_card(e: EntryView) -> rx.Component:
-    view = rx.vstack(
-        rx.hstack(
-            rx.heading(e.title, size="4"),
-            rx.spacer(),
-            rx.button(
-                "Edit", size="1", variant="soft", on_click=MemoryState.start_edit(e.id), class_name="edit-memory"
-            ),
-            rx.cond(
-                e.can_delete,
-                rx.button(
-                    "Delete",
-                    size="1",
-                    variant="soft",
-                    color_scheme="red",
-                    on_click=MemoryState.delete(e.id),
-                    class_name="delete-memory",
-                ),
-            ),
-            width="100%",
-        ),
-        markdown_view(e.html, class_name="memory-content"),
-        rx.hstack(
-            rx.foreach(e.tags, lambda t: rx.badge(t, variant="soft")),
-            rx.cond(e.project_name != "", rx.badge(e.project_name, color_scheme="green", variant="outline")),
-            wrap="wrap",
-        ),
-        width="100%",
-    )
-    editor = rx.form(
-        rx.vstack(
-            *_entry_form("edit-memory", e),
-            save_cancel("Save", "save-memory", MemoryState.cancel_edit),
-            width="100%",
-        ),
-        on_submit=MemoryState.save_edit,
-    )
-    return rx.card(rx.cond(MemoryState.editing_id == e.id, editor, view), width="100%", class_name="memory-card")
-
-
-@signed_in_page
-def memory_page() -> rx.Component:
-    return rx.vstack(
-        rx.heading("Memory Hub", size="7"),
-        rx.card(
-            rx.form(
-                rx.vstack(
-                    *_entry_form("new-memory"),
-                    rx.button(rx.icon("plus", size=16), "Add memory", type="submit", id="add-memory"),
-                    width="100%",
-                ),
-                on_submit=MemoryState.create,
-                reset_on_submit=True,
-            ),
-            width="100%",
-        ),
-        error_callout(MemoryState.error),
-        rx.form(
-            rx.hstack(
-                rx.input(name="query", placeholder="Search memories (full text or a tag)", id="memory-query", flex="1"),
-                rx.button(rx.icon("search", size=16), "Search", type="submit", id="memory-search"),
-                width="100%",
-            ),
-            on_submit=MemoryState.search,
-            width="100%",
-        ),
-        rx.cond(
-            MemoryState.entries.length() > 0,  # type: ignore[attr-defined]
-            rx.vstack(rx.foreach(MemoryState.entries, _entry_card), width="100%", spacing="3"),
-            rx.text(
-                rx.cond(MemoryState.query != "", "Nothing matches.", "No memories yet."),
-                color_scheme="gray",
-                id="no-memories",
-            ),
-        ),
-        width="100%",
-        spacing="4",
-    )

@@ -15,17 +15,19 @@ import uuid
 import reflex as rx
 
 from nyx_app import routes
-from nyx_app.components.forms import confirm_delete
+from nyx_app.components.confirm import confirm_dialog
 from nyx_app.components.layout import error_callout, signed_in_page
 from nyx_app.components.markdown import markdown_view
 from nyx_app.components.note_cards import time_ago
 from nyx_app.components.note_editor import install_script, note_editor
+from nyx_app.components.page import not_found_view, page_header
 from nyx_app.integrations import markdown
 from nyx_app.pages.note_gallery import NoteGalleryState, editor_uploader, gallery_section
 from nyx_app.services import note_drafts, note_pages, notes
 from nyx_app.services.errors import Conflict, NotFound
 from nyx_app.services.note_drafts import Draft
 from nyx_app.services.notes import NoteDetail
+from nyx_app.state import toasts
 from nyx_app.state.session import AuthState, user_action
 
 
@@ -38,6 +40,9 @@ class NoteState(AuthState):
     project_link: str = ""
     project_name: str = ""
     may_delete: bool = False
+    # Shown on the project's public page while the project is published; owners and admins decide.
+    public: bool = False
+    may_publish_note: bool = False
     # The editor: its starting text (the fields are uncontrolled), a key that remounts it with
     # new starting text, the preview, and whether what it holds differs from the saved note.
     editing: bool = False
@@ -59,7 +64,7 @@ class NoteState(AuthState):
     _stale: Draft | None = None
 
     def _show(self, note: NoteDetail) -> None:
-        self._note_id, self.title, self.version = str(note.id), note.title, note.version
+        self._note_id, self.title, self.version, self.public = str(note.id), note.title, note.version, note.public
         self._saved_title, self._saved_content = note.title, note.content
         self.content_html = markdown.render(note.content)
 
@@ -92,6 +97,7 @@ class NoteState(AuthState):
             return None
         self._show(page.note)
         self.project_name, self.may_delete = page.project_name, page.may_delete
+        self.may_publish_note = page.may_publish
         gallery.show(self._note_id, page.images, page.may_remove_images)
         draft = page.draft
         if draft is not None and draft.base_version == page.note.version:
@@ -103,6 +109,18 @@ class NoteState(AuthState):
             self._open_editor(page.note.title, "", base=page.note.version, unsaved=False)  # a new note
         self.loaded = True
         return install_script()
+
+    @rx.event
+    @user_action
+    async def set_public(self, public: bool):
+        note_id = self._note_id
+        note = await self._in_tenant(lambda s, c: notes.set_public(s, c, note_id, public))
+        self.public = note.public
+        if note.public:
+            return toasts.done(
+                "The note is public: it shows on the project's public page while the project is published."
+            )
+        return toasts.done("The note is private again.")
 
     # --- editing -------------------------------------------------------------------------------
 
@@ -153,7 +171,7 @@ class NoteState(AuthState):
             raise
         self._show(NoteDetail.of(note))
         self._close_editor()
-        return rx.toast.success("Note saved")
+        return toasts.done("Note saved")
 
     @rx.event
     @user_action
@@ -185,7 +203,7 @@ class NoteState(AuthState):
         note_id, back = self._note_id, self.project_link
         await self._in_tenant(lambda s, c: notes.delete_note(s, c, note_id))
         self._close_editor()
-        return [rx.toast.success("Note deleted"), rx.redirect(back)]
+        return [toasts.done("Note deleted"), rx.redirect(back)]
 
 
 def _stale_notice() -> rx.Component:
@@ -279,20 +297,33 @@ def _reader() -> rx.Component:
     )
 
 
+def _public_switch() -> rx.Component:
+    return rx.cond(
+        NoteState.may_publish_note,
+        rx.text(
+            rx.hstack(
+                rx.switch(checked=NoteState.public, on_change=NoteState.set_public, id="note-public"),
+                rx.text("Public", weight="medium"),
+                rx.text("shown on the project's public page while the project is published", color_scheme="gray"),
+                align="center",
+                spacing="2",
+                wrap="wrap",
+            ),
+            as_="label",
+            size="2",
+        ),
+        rx.cond(NoteState.public, rx.badge("public", color_scheme="green")),
+    )
+
+
 def _note() -> rx.Component:
     return rx.vstack(
-        rx.link(
-            rx.hstack(rx.icon("arrow-left", size=14), rx.text("Back to ", NoteState.project_name, size="2")),
-            href=NoteState.project_link,
-            id="back-to-project",
-        ),
-        rx.hstack(
-            rx.heading(NoteState.title, size="7", id="note-title"),
-            rx.spacer(),
+        page_header(
+            NoteState.title,
             rx.cond(~NoteState.editing, rx.button("Edit", on_click=NoteState.start_edit, id="edit-note")),
             rx.cond(
                 NoteState.may_delete,
-                confirm_delete(
+                confirm_dialog(
                     "Delete note?",
                     "The note and its images are deleted. This cannot be undone.",
                     NoteState.delete_note,
@@ -300,9 +331,19 @@ def _note() -> rx.Component:
                     confirm_class="confirm-delete-note",
                 ),
             ),
-            width="100%",
-            align="center",
+            crumbs=[
+                ("Projects", routes.DASHBOARD),
+                (NoteState.project_name, NoteState.project_link),
+                (NoteState.title, ""),
+            ],
+            id="note-title",
         ),
+        rx.link(
+            rx.hstack(rx.icon("arrow-left", size=14), rx.text("Back to ", NoteState.project_name, size="2")),
+            href=NoteState.project_link,
+            id="back-to-project",
+        ),
+        _public_switch(),
         error_callout(NoteState.error),
         rx.cond(NoteState.editing, _editor(), _reader()),
         gallery_section(),
@@ -312,13 +353,9 @@ def _note() -> rx.Component:
 
 
 def _not_found() -> rx.Component:
-    return rx.vstack(
-        rx.heading("Note not found", size="6", id="not-found"),
-        rx.text("It does not exist, or it is not in your current workspace."),
-        rx.link("Back to projects", href=routes.DASHBOARD),
-    )
+    return not_found_view("Note not found", "It does not exist, or it is not in your current workspace.")
 
 
-@signed_in_page
+@signed_in_page(section="projects")
 def note_page() -> rx.Component:
     return rx.cond(NoteState.found, rx.cond(NoteState.loaded, _note(), rx.spinner()), _not_found())

@@ -13,16 +13,15 @@ from datetime import datetime
 import reflex as rx
 
 from nyx_app import routes
-from nyx_app.components.forms import confirm_delete
-from nyx_app.components.layout import error_callout, signed_in_page
-from nyx_app.components.model_picker import ModelOption, ProviderOption, model_options, provider_model_picker
-from nyx_app.components.spend_table import SpendLine, spend_lines, spend_table
+from nyx_app.components.model_picker import ModelOption, ProviderOption, model_options
+from nyx_app.components.spend_table import SpendLine, spend_lines
 from nyx_app.models.llm import ProviderPublic, ProviderStatus
 from nyx_app.services.errors import ServiceError
 from nyx_app.services.llm import catalog, credentials, preferences
 from nyx_app.services.llm.overview import LlmOverview, overview
-from nyx_app.services.llm.probe import probe_provider, probe_timeout_seconds
+from nyx_app.services.llm.probe import probe_provider
 from nyx_app.services.permissions import Action, role_may
+from nyx_app.state import toasts
 from nyx_app.state.session import AuthState, SignedOut, user_action
 
 STATUS_COLORS: dict[ProviderStatus, str] = {
@@ -96,6 +95,10 @@ class ProvidersState(AuthState):
     by_day: list[SpendLine] = []
     key_provider: str = catalog.ANTHROPIC
     testing: str = ""
+    loaded: bool = False
+    # Bumped after a successful create: the form is keyed by it, so React remounts it empty in the
+    # same update that shows the result (clearing inputs afterwards could wipe new typing).
+    saved: int = 0
 
     # Only to hide what the role may not do; the services refuse it anyway.
     @rx.var
@@ -117,6 +120,7 @@ class ProvidersState(AuthState):
         self.budget = f"{data.monthly_budget_usd:.2f}" if data.monthly_budget_usd is not None else ""
         self.month_spent = f"${data.month_spent_usd:.4f}"
         self.by_provider, self.by_day = spend_lines(data.by_provider), spend_lines(data.by_day)
+        self.loaded = True
 
     async def _reload(self) -> None:
         self._show(await self._in_tenant(overview))
@@ -131,15 +135,16 @@ class ProvidersState(AuthState):
         self.key_provider = provider
 
     @rx.event
-    @user_action
+    @user_action(form="key")
     async def save_key(self, form: dict[str, str]):
         provider, key, base = self.key_provider, form.get("api_key", ""), form.get("base_url", "")
         await self._in_tenant(lambda s, c: credentials.save_key(s, c, provider, key, base))
         await self._reload()
-        return rx.toast.success(f"{catalog.PROVIDER_LABELS[provider]} key saved. Press Test to check it.")
+        self.saved += 1
+        return [toasts.done(f"{catalog.PROVIDER_LABELS[provider]} key saved. Press Test to check it.")]
 
     @rx.event
-    @user_action
+    @user_action(form="endpoint")
     async def save_endpoint(self, form: dict[str, str]):
         get = form.get
         saved = await self._in_tenant(
@@ -148,13 +153,15 @@ class ProvidersState(AuthState):
             )
         )
         await self._reload()
-        return rx.toast.success(f"Endpoint {saved.name} saved.")
+        self.saved += 1
+        return [toasts.done(f"Endpoint {saved.name} saved. Press Test to check it.")]
 
     @rx.event
     @user_action
     async def remove(self, credential_id: str):
         await self._in_tenant(lambda s, c: credentials.remove_provider(s, c, credential_id))
         await self._reload()
+        return toasts.done("Provider removed; LLM calls no longer use it.")
 
     @rx.event
     def replace(self, name: str):
@@ -174,9 +181,9 @@ class ProvidersState(AuthState):
             self.testing = name
         try:
             result = await probe_provider(ctx, name)
-            toast = rx.toast.success(result.message) if result.ok else rx.toast.error(result.message)
+            toast = toasts.done(result.message) if result.ok else toasts.failed(result.message)
         except ServiceError as exc:
-            toast = rx.toast.error(exc.message)
+            toast = toasts.failed(exc.message)
         async with self:
             self.testing = ""
             await self._reload()
@@ -214,193 +221,9 @@ class ProvidersState(AuthState):
         await self._save_chain([r for i, r in enumerate(self.fallback_order) if i != index])
 
     @rx.event
-    @user_action
+    @user_action(form="budget-form")
     async def save_budget(self, form: dict[str, str]):
         raw = form.get("budget", "")
         await self._in_tenant(lambda s, c: preferences.set_budget(s, c, raw))
         await self._reload()
-        return rx.toast.success("Budget saved.")
-
-
-def _provider_row(p: ProviderRow) -> rx.Component:
-    manage = ProvidersState.may_manage_keys
-    return rx.table.row(
-        rx.table.cell(rx.text(p.label, weight="medium"), rx.text(p.base_url, size="1", color_scheme="gray")),
-        rx.table.cell(rx.code(p.key_hint), class_name="key-hint"),
-        rx.table.cell(
-            rx.badge(p.status_label, color_scheme=p.status_color, class_name="provider-status"),
-            rx.text(p.status_at, size="1", color_scheme="gray"),
-        ),
-        rx.table.cell(
-            rx.text(p.last_error_at, size="1", color_scheme="gray", class_name="last-error-at"),
-            rx.text(p.last_error, size="1", color_scheme=p.last_error_color, class_name="last-error"),
-            max_width="26em",
-        ),
-        rx.table.cell(rx.text(p.last_ok_at, size="1")),
-        rx.table.cell(
-            rx.hstack(
-                rx.button(
-                    "Test",
-                    size="1",
-                    loading=ProvidersState.testing == p.name,
-                    on_click=ProvidersState.test(p.name),
-                    class_name="test-provider",
-                    title=_probe_hint(),
-                ),
-                rx.cond(
-                    manage & p.built_in,
-                    rx.button("Replace key", size="1", variant="soft", on_click=ProvidersState.replace(p.name)),
-                ),
-                rx.cond(
-                    manage,
-                    confirm_delete(
-                        "Remove this provider?",
-                        "Its key is deleted here; LLM calls stop using it. The attempt log and spend stay.",
-                        ProvidersState.remove(p.id),
-                        trigger_class="remove-provider",
-                        confirm_class="confirm-remove-provider",
-                    ),
-                ),
-                spacing="2",
-            )
-        ),
-        class_name="provider-row",
-        data_provider=p.name,
-    )
-
-
-def _probe_hint() -> str:
-    return f"Test sends one tiny real request and gives up after {probe_timeout_seconds():g} s."
-
-
-def _providers_table() -> rx.Component:
-    headers = ("Provider", "Key", "Status", "Last error", "Last OK", "")
-    return rx.vstack(
-        rx.table.root(
-            rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in headers])),
-            rx.table.body(rx.foreach(ProvidersState.providers, _provider_row)),
-            width="100%",
-        ),
-        rx.text(_probe_hint(), size="1", color_scheme="gray", id="probe-hint", align_self="end"),
-        width="100%",
-    )
-
-
-def _key_form() -> rx.Component:
-    return rx.form(
-        rx.vstack(
-            rx.heading("Add or replace a key", size="3"),
-            rx.hstack(
-                rx.select.root(
-                    rx.select.trigger(id="key-provider", aria_label="Provider"),
-                    rx.select.content(*[rx.select.item(v, value=k) for k, v in catalog.BUILT_IN_PROVIDERS.items()]),
-                    value=ProvidersState.key_provider,
-                    on_change=ProvidersState.set_key_provider,
-                ),
-                rx.input(name="api_key", type="password", placeholder="API key", id="api-key", flex="2"),
-                rx.input(
-                    name="base_url", placeholder="Base URL (optional: proxy/gateway)", id="key-base-url", flex="2"
-                ),
-                rx.button("Save key", type="submit", id="save-key"),
-                width="100%",
-            ),
-        ),
-        on_submit=ProvidersState.save_key,
-        reset_on_submit=True,
-        width="100%",
-    )
-
-
-def _endpoint_form() -> rx.Component:
-    return rx.form(
-        rx.vstack(
-            rx.heading("Add an OpenAI-compatible endpoint", size="3"),
-            rx.text("Ollama, vLLM, LM Studio or a gateway: its base URL usually ends in /v1.", size="1"),
-            rx.hstack(
-                rx.input(name="name", placeholder="Name, e.g. ollama-local", id="endpoint-name", flex="1"),
-                rx.input(name="base_url", placeholder="http://localhost:11434/v1", id="endpoint-url", flex="2"),
-                rx.input(name="models", placeholder="Models, comma-separated", id="endpoint-models", flex="2"),
-                rx.input(name="api_key", type="password", placeholder="Key (optional)", id="endpoint-key", flex="1"),
-                rx.button("Save endpoint", type="submit", id="save-endpoint"),
-                width="100%",
-            ),
-        ),
-        on_submit=ProvidersState.save_endpoint,
-        reset_on_submit=True,
-        width="100%",
-    )
-
-
-def _chain() -> rx.Component:
-    def item(ref: rx.Var[str], index: rx.Var[int]) -> rx.Component:
-        return rx.hstack(
-            rx.text(index + 1, ". ", ref, class_name="chain-item"),
-            rx.icon_button("arrow-up", size="1", variant="ghost", on_click=ProvidersState.move_up(index)),
-            rx.icon_button("x", size="1", variant="ghost", color_scheme="red", on_click=ProvidersState.drop(index)),
-            align="center",
-        )
-
-    return rx.vstack(
-        rx.heading("Fallback order", size="4"),
-        rx.text("When the chosen model fails, these are tried in order.", size="2", color_scheme="gray"),
-        rx.foreach(ProvidersState.fallback_order, item),
-        rx.hstack(
-            provider_model_picker(
-                ProvidersState.picker_providers,
-                ProvidersState.picker_models,
-                ProvidersState.chain_provider,
-                ProvidersState.chain_model,
-                ProvidersState.set_chain_provider,
-                ProvidersState.set_chain_model,
-                id="chain-picker",
-            ),
-            rx.button("Add to chain", on_click=ProvidersState.add_to_chain, id="add-to-chain"),
-            align="center",
-        ),
-    )
-
-
-def _spend() -> rx.Component:
-    return rx.vstack(
-        rx.heading("Spend and budget", size="4"),
-        rx.text("This month: ", rx.text.strong(ProvidersState.month_spent, id="month-spent"), size="2"),
-        rx.cond(
-            ProvidersState.may_manage_budget,
-            rx.form(
-                rx.hstack(
-                    rx.text("Monthly budget (USD, empty = no limit)", size="2"),
-                    rx.input(
-                        name="budget", default_value=ProvidersState.budget, key=ProvidersState.budget, id="budget"
-                    ),
-                    rx.button("Save budget", type="submit", id="save-budget"),
-                    align="center",
-                ),
-                on_submit=ProvidersState.save_budget,
-            ),
-            rx.text(
-                "Monthly budget: ",
-                rx.text.strong(rx.cond(ProvidersState.budget != "", f"${ProvidersState.budget}", "no limit")),
-                size="2",
-            ),
-        ),
-        rx.hstack(
-            spend_table("This month per provider", ProvidersState.by_provider, "Provider", "spend-by-provider"),
-            spend_table("Last 30 days per day", ProvidersState.by_day, "Day (UTC)", "spend-by-day"),
-            spacing="6",
-            align="start",
-        ),
-    )
-
-
-@signed_in_page
-def providers_page() -> rx.Component:
-    return rx.vstack(
-        rx.heading("LLM providers", size="7"),
-        error_callout(ProvidersState.error),
-        _providers_table(),
-        rx.cond(ProvidersState.may_manage_keys, rx.card(rx.vstack(_key_form(), _endpoint_form()), width="100%")),
-        rx.cond(ProvidersState.may_manage_chain, _chain()),
-        _spend(),
-        width="100%",
-        spacing="5",
-    )
+        return toasts.done("Budget saved.")

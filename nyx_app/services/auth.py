@@ -23,15 +23,17 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from nyx_app.db.base import utcnow
 from nyx_app.db.session import set_context, transaction
-from nyx_app.models.tenancy import EMAIL_MAX, NAME_MAX, AuthSession, Membership, Role, Tenant, User
+from nyx_app.models.tenancy import EMAIL_MAX, NAME_MAX, USER_AGENT_MAX, AuthSession, Membership, Role, Tenant, User
 from nyx_app.services import throttle
 from nyx_app.services.errors import AuthError, InvalidInput, NotFound
 from nyx_app.services.passwords import check_password_rules, hash_password, verify_password
 from nyx_app.services.personas.store import create_starters
-from nyx_app.services.validation import check_text, required_text
+from nyx_app.services.validation import Problems, check_text, required_text
 from nyx_app.settings import get_settings
 
 WRONG_LOGIN = "E-mail or password is wrong."
+LAST_SEEN_EVERY = timedelta(minutes=1)
+SESSION_ENDED = "Your session has ended. Please log in again."
 EMAIL_TAKEN = "An account with this e-mail already exists. Log in instead."
 
 
@@ -43,6 +45,13 @@ class EmailTaken(InvalidInput):
 
 
 @dataclass(frozen=True, slots=True)
+class TenantChoice:
+    tenant_id: uuid.UUID
+    name: str
+    role: Role
+
+
+@dataclass(frozen=True, slots=True)
 class Identity:
     user_id: uuid.UUID
     email: str
@@ -50,13 +59,9 @@ class Identity:
     tenant_id: uuid.UUID
     tenant_name: str
     role: Role
-
-
-@dataclass(frozen=True, slots=True)
-class TenantChoice:
-    tenant_id: uuid.UUID
-    name: str
-    role: Role
+    # Every workspace of the user (the switcher), read in the same transaction.
+    tenants: tuple[TenantChoice, ...] = ()
+    session_id: uuid.UUID | None = None
 
 
 def normalise_email(email: str) -> str:
@@ -86,10 +91,22 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-async def _new_session(session: AsyncSession, user_id: uuid.UUID, tenant_id: uuid.UUID | None) -> str:
+async def new_session(
+    session: AsyncSession, user_id: uuid.UUID, tenant_id: uuid.UUID | None, *, user_agent: str = ""
+) -> str:
+    """A new login for the user; returns the token (only its hash is stored)."""
     token = secrets.token_urlsafe(32)
-    expires = utcnow() + timedelta(days=get_settings().session_days)
-    session.add(AuthSession(user_id=user_id, token_hash=token_hash(token), tenant_id=tenant_id, expires_at=expires))
+    now = utcnow()
+    session.add(
+        AuthSession(
+            user_id=user_id,
+            token_hash=token_hash(token),
+            tenant_id=tenant_id,
+            expires_at=now + timedelta(days=get_settings().session_days),
+            user_agent=(user_agent or "")[:USER_AGENT_MAX],
+            last_seen_at=now,
+        )
+    )
     await session.flush()
     return token
 
@@ -109,22 +126,31 @@ async def create_user(session: AsyncSession, email: str, password: str, name: st
     return user
 
 
-async def register(email: str, password: str, name: str, tenant_name: str, *, address: str | None = None) -> str:
-    """Create a user, their tenant (they become its owner) and a login. Returns the token.
-
-    ``address`` is the client's address for a registration from the web, which is throttled per
-    address; None only for callers that are not the public (admin commands, tests).
-    """
-    tenant_name = required_text(tenant_name, "Workspace name", NAME_MAX)
+async def check_registration(email: str, address: str | None) -> None:
+    """Before a registration (with valid input): count it against the address, refuse a taken
+    e-mail. ``address`` is None only for callers that are not the public (admin, tests)."""
     normalised = normalise_email(email)
-    required_text(name, "Name", NAME_MAX)
-    check_password_rules(password)
     async with transaction() as session:
         taken = (await session.exec(select(User.id).where(User.email == normalised))).first()
     if address is not None:  # counted once the input is valid: each count may probe an e-mail
         await throttle.begin_registration(address)
     if taken is not None:
         raise EmailTaken
+
+
+async def register(
+    email: str, password: str, name: str, tenant_name: str, *, address: str | None = None, user_agent: str = ""
+) -> str:
+    """Create a user, their tenant (they become its owner) and a login. Returns the token.
+
+    ``address`` is the client's address for a registration from the web, which is throttled per
+    address; None only for callers that are not the public (admin commands, tests).
+    """
+    tenant_name = required_text(tenant_name, "Workspace name", NAME_MAX)
+    normalise_email(email)
+    required_text(name, "Name", NAME_MAX)
+    check_password_rules(password)
+    await check_registration(email, address)
     async with transaction() as session:
         user = await create_user(session, email, password, name)
         tenant = Tenant(name=tenant_name)
@@ -134,24 +160,24 @@ async def register(email: str, password: str, name: str, tenant_name: str, *, ad
         session.add(Membership(tenant_id=tenant.id, user_id=user.id, role=Role.OWNER.value))
         await session.flush()
         await create_starters(session, tenant.id)
-        return await _new_session(session, user.id, tenant.id)
+        return await new_session(session, user.id, tenant.id, user_agent=user_agent)
 
 
-async def login(email: str, password: str, *, address: str) -> str:
+async def login(email: str, password: str, *, address: str, user_agent: str = "") -> str:
     """Check the password and open a login; returns its token.
 
     Throttled per account and per client ``address`` (``throttle.Throttled``, raised before the
     password is looked at). A wrong password and an unknown e-mail get the same answer.
     """
     ticket = await throttle.begin_login(email, address)
-    token = await _open_login(email, password)
+    token = await _open_login(email, password, user_agent)
     if token is None:
         raise AuthError(WRONG_LOGIN)  # the failure stays counted
     await throttle.login_succeeded(ticket)
     return token
 
 
-async def _open_login(email: str, password: str) -> str | None:
+async def _open_login(email: str, password: str, user_agent: str) -> str | None:
     try:
         email = normalise_email(email)
     except InvalidInput:
@@ -163,7 +189,7 @@ async def _open_login(email: str, password: str) -> str | None:
             return None
         await set_context(session, user_id=user.id)
         first = (await _memberships(session, user.id))[:1]
-        return await _new_session(session, user.id, first[0].tenant_id if first else None)
+        return await new_session(session, user.id, first[0].tenant_id if first else None, user_agent=user_agent)
 
 
 async def _memberships(session: AsyncSession, user_id: uuid.UUID) -> list[TenantChoice]:
@@ -178,12 +204,11 @@ async def _memberships(session: AsyncSession, user_id: uuid.UUID) -> list[Tenant
 
 
 async def memberships(session: AsyncSession, user_id: uuid.UUID) -> list[TenantChoice]:
-    """The user's workspaces, read in the caller's transaction (opened for this user), so a page's
-    load reads them with everything else it shows."""
+    """The user's workspaces, read in the caller's transaction (opened for this user)."""
     return await _memberships(session, user_id)
 
 
-async def _active_session(session: AsyncSession, token: str) -> AuthSession | None:
+async def active_session(session: AsyncSession, token: str) -> AuthSession | None:
     if not token:
         return None
     return (
@@ -204,7 +229,7 @@ async def resolve(token: str) -> Identity | None:
     tenants; with none left it is no longer valid.
     """
     async with transaction() as session:
-        auth = await _active_session(session, token)
+        auth = await active_session(session, token)
         if auth is None:
             return None
         user = await session.get(User, auth.user_id)
@@ -219,7 +244,18 @@ async def resolve(token: str) -> Identity | None:
             current = choices[0]
             auth.tenant_id = current.tenant_id
             session.add(auth)
-        return Identity(user.id, user.email, user.name, current.tenant_id, current.name, current.role)
+        _touch(session, auth)
+        return Identity(
+            user.id, user.email, user.name, current.tenant_id, current.name, current.role, tuple(choices), auth.id
+        )
+
+
+def _touch(session: AsyncSession, auth: AuthSession) -> None:
+    """Remember when the login was last used, at most once a minute (resolve runs on every event)."""
+    now = utcnow()
+    if auth.last_seen_at is None or now - auth.last_seen_at >= LAST_SEEN_EVERY:
+        auth.last_seen_at = now
+        session.add(auth)
 
 
 async def tenants_of(user_id: uuid.UUID) -> list[TenantChoice]:
@@ -229,9 +265,9 @@ async def tenants_of(user_id: uuid.UUID) -> list[TenantChoice]:
 
 async def switch_tenant(token: str, tenant_id: uuid.UUID) -> None:
     async with transaction() as session:
-        auth = await _active_session(session, token)
+        auth = await active_session(session, token)
         if auth is None:
-            raise AuthError("Your session has ended. Please log in again.")
+            raise AuthError(SESSION_ENDED)
         await set_context(session, user_id=auth.user_id)
         if tenant_id not in {c.tenant_id for c in await _memberships(session, auth.user_id)}:
             raise NotFound("Workspace not found.")
@@ -249,17 +285,21 @@ async def logout(token: str) -> None:
 
 
 async def change_password(token: str, current_password: str, new_password: str) -> None:
-    """Change the signed-in user's password; every other login of theirs ends at once."""
-    check_password_rules(new_password)
+    """Change the signed-in user's password; every other login of theirs ends at once. Problems
+    are reported by field (``current_password``, ``new_password``), all at once."""
+    problems = Problems()
+    problems.check("new_password", check_password_rules, new_password)
     async with transaction() as session:
-        auth = await _active_session(session, token)
+        auth = await active_session(session, token)
         if auth is None:
-            raise AuthError("Your session has ended. Please log in again.")
+            raise AuthError(SESSION_ENDED)
         user = await session.get(User, auth.user_id)
         if user is None or not verify_password(user.password_hash, current_password):
-            raise InvalidInput("The current password is wrong.")
-        if current_password == new_password:
-            raise InvalidInput("The new password must differ from the current one.")
+            problems.add("current_password", "The current password is wrong.")
+        elif current_password == new_password:
+            problems.add("new_password", "The new password must differ from the current one.")
+        problems.raise_if_any()
+        assert user is not None
         user.password_hash = hash_password(new_password)
         session.add(user)
         await session.execute(

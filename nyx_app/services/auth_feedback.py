@@ -12,7 +12,7 @@ from enum import StrEnum
 
 from nyx_app.models.tenancy import NAME_MAX
 from nyx_app.models.throttle import ThrottleScope
-from nyx_app.services import auth, throttle
+from nyx_app.services import auth, invitations, throttle
 from nyx_app.services.errors import InvalidInput
 from nyx_app.services.passwords import PASSWORD_MAX, PASSWORD_MIN, check_password_rules
 from nyx_app.services.validation import required_text
@@ -38,6 +38,9 @@ class Problem(StrEnum):
     LOCKED_ACCOUNT = "locked_account"
     LOCKED_ADDRESS = "locked_address"
     LOCKED_REGISTRATIONS = "locked_registrations"
+    INVITE_INVALID = "invite_invalid"
+    INVITE_USED = "invite_used"
+    INVITE_EXPIRED = "invite_expired"
     FAILED = "failed"
 
 
@@ -75,6 +78,9 @@ _WORDS: dict[Problem, str] = {
     Problem.WORKSPACE_INVALID: ("Workspace name contains invisible or text-direction characters; please remove them."),
     Problem.WORKSPACE_EMPTY: "Workspace name cannot be empty.",
     Problem.WORKSPACE_LONG: f"Workspace name is too long (at most {NAME_MAX} characters).",
+    Problem.INVITE_INVALID: invitations.NOT_VALID,
+    Problem.INVITE_USED: invitations.USED,
+    Problem.INVITE_EXPIRED: invitations.EXPIRED,
     Problem.FAILED: "That did not work; please check your entries and try again.",
 }
 
@@ -131,8 +137,18 @@ def _text_problem(value: str, label: str, empty: Problem, long: Problem, invalid
     return None
 
 
-def registration_problems(email: str, password: str, name: str, workspace: str) -> list[Problem]:
-    """Every problem of a registration form at once, judged by the services' own checks."""
+def for_invitation(message: str) -> Problem:
+    """The code for an invitation refused at registration (services/invitations.py's words)."""
+    return {invitations.USED: Problem.INVITE_USED, invitations.EXPIRED: Problem.INVITE_EXPIRED}.get(
+        message, Problem.INVITE_INVALID
+    )
+
+
+def registration_problems(
+    email: str, password: str, name: str, workspace: str, *, needs_workspace: bool = True
+) -> list[Problem]:
+    """Every problem of a registration form at once, judged by the services' own checks. Someone
+    joining through an invitation names no workspace of their own (``needs_workspace=False``)."""
     problems: list[Problem] = []
     name_problem = _text_problem(name, "Name", Problem.NAME_EMPTY, Problem.NAME_LONG, Problem.NAME_INVALID)
     if name_problem:
@@ -152,7 +168,7 @@ def registration_problems(email: str, password: str, name: str, workspace: str) 
             problems.append(Problem.PASSWORD_WEAK)
         else:  # a rule other than length or guessability
             problems.append(Problem.PASSWORD_REFUSED)
-    workspace_problem = _text_problem(
+    workspace_problem = needs_workspace and _text_problem(
         workspace, "Workspace name", Problem.WORKSPACE_EMPTY, Problem.WORKSPACE_LONG, Problem.WORKSPACE_INVALID
     )
     if workspace_problem:

@@ -19,6 +19,15 @@ class InvalidInput(ServiceError):
     """The user's input cannot be accepted; the message says why."""
 
 
+class InvalidFields(InvalidInput):
+    """Several fields of one form are wrong at once; ``fields`` maps each field's name to its
+    message, so a page can show every message under its field (``validation.Problems``)."""
+
+    def __init__(self, fields: dict[str, str]) -> None:
+        super().__init__(" ".join(fields.values()))
+        self.fields = dict(fields)
+
+
 class Conflict(ServiceError):
     """Someone else changed or took it first."""
 

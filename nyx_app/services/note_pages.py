@@ -41,6 +41,7 @@ class NotePage:
     draft: Draft | None  # this user's unsaved text, if any
     may_delete: bool
     may_remove_images: bool
+    may_publish: bool = False  # mark the note public (owners and admins)
 
 
 async def note_page(
@@ -59,4 +60,5 @@ async def note_page(
         draft=await note_drafts.get_draft(session, ctx, note.id),
         may_delete=ctx.may(Action.NOTE_DELETE, author_id=note.created_by),
         may_remove_images=ctx.may(Action.IMAGE_DELETE, author_id=note.created_by),
+        may_publish=ctx.may(Action.NOTE_PUBLISH),
     )

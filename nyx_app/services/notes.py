@@ -99,10 +99,11 @@ class NoteDetail:
     version: int
     created_by: uuid.UUID | None
     updated_at: datetime
+    public: bool = False
 
     @classmethod
     def of(cls, n: ProjectNote) -> NoteDetail:
-        return cls(n.id, n.project_id, n.title, n.content, n.version, n.created_by, n.updated_at)
+        return cls(n.id, n.project_id, n.title, n.content, n.version, n.created_by, n.updated_at, n.public)
 
 
 def search_terms(text: str) -> str:
@@ -261,5 +262,15 @@ async def delete_note(session: AsyncSession, ctx: TenantContext, note_id: str | 
     require(ctx, Action.NOTE_DELETE, author_id=note.created_by)
     await note_images.remove_objects_of(session, note_id=note.id)
     await session.delete(note)
+    await session.flush()
+    return note
+
+
+async def set_public(session: AsyncSession, ctx: TenantContext, note_id: str | uuid.UUID, public: bool) -> ProjectNote:
+    """Show the note on its project's public page (while the project is published), or stop."""
+    require(ctx, Action.NOTE_PUBLISH)
+    note = await get_note(session, ctx, note_id)
+    note.public = public
+    session.add(note)
     await session.flush()
     return note

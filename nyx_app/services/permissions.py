@@ -9,7 +9,7 @@ The policy, in words:
 - admins everything except renaming or deleting the workspace and adding, removing or changing
   owners;
 - members create and edit content (projects, notes, images, memory; later workflows, runs,
-  personas, reports) but do not delete projects, publish, or manage members, provider keys,
+  personas, reports) but do not delete projects, publish (projects or notes), or manage members, provider keys,
   budget, fallback chain or the workspace. They may delete the notes and memory entries they
   created themselves, and images on notes they created (``..._OWN`` rows); deleting other
   people's is for owners and admins.
@@ -37,6 +37,7 @@ class Action(StrEnum):
     NOTE_EDIT = "note.edit"
     NOTE_DELETE = "note.delete"  # anyone's note
     NOTE_DELETE_OWN = "note.delete_own"  # a note the user created
+    NOTE_PUBLISH = "note.publish"  # mark a note public (shown on the published project's page)
     IMAGE_UPLOAD = "image.upload"
     IMAGE_EDIT = "image.edit"  # description, order
     IMAGE_DELETE = "image.delete"  # from anyone's note
@@ -78,6 +79,7 @@ PERMISSIONS: dict[Action, frozenset[Role]] = {
     Action.NOTE_EDIT:             EVERYONE,
     Action.NOTE_DELETE:           OWNERS_AND_ADMINS,
     Action.NOTE_DELETE_OWN:       EVERYONE,
+    Action.NOTE_PUBLISH:          OWNERS_AND_ADMINS,
     Action.IMAGE_UPLOAD:          EVERYONE,
     Action.IMAGE_EDIT:            EVERYONE,
     Action.IMAGE_DELETE:          OWNERS_AND_ADMINS,
@@ -113,6 +115,7 @@ DOING: dict[Action, str] = {
     Action.NOTE_EDIT:             "edit notes",
     Action.NOTE_DELETE:           "delete other people's notes",
     Action.NOTE_DELETE_OWN:       "delete notes",
+    Action.NOTE_PUBLISH:          "make notes public or private",
     Action.IMAGE_UPLOAD:          "add images",
     Action.IMAGE_EDIT:            "describe or reorder images",
     Action.IMAGE_DELETE:          "remove images from other people's notes",

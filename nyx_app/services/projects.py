@@ -19,11 +19,11 @@ from nyx_app.models.project import (
 )
 from nyx_app.services import note_images
 from nyx_app.services.context import TenantContext
-from nyx_app.services.errors import InvalidInput, NotFound
+from nyx_app.services.errors import InvalidFields, InvalidInput, NotFound
 from nyx_app.services.llm import catalog
 from nyx_app.services.llm.preferences import known_refs
 from nyx_app.services.permissions import Action, require
-from nyx_app.services.validation import TextKind, optional_text, parse_id, required_text
+from nyx_app.services.validation import Problems, TextKind, optional_text, parse_id, required_text
 
 
 def display_scan_path(github_path: str) -> str:
@@ -62,11 +62,15 @@ async def get_project(session: AsyncSession, ctx: TenantContext, project_id: str
     return project
 
 
+def _taken(name: str) -> str:
+    return f"A project named {name!r} already exists. Choose another name."
+
+
 async def _flush_unique(session: AsyncSession, name: str) -> None:
     try:
         await session.flush()
-    except IntegrityError:
-        raise InvalidInput(f"A project named {name!r} already exists. Choose another name.") from None
+    except IntegrityError:  # created by a concurrent request a moment ago
+        raise InvalidFields({"name": _taken(name)}) from None
 
 
 async def _name_taken(session: AsyncSession, name: str, except_id: uuid.UUID | None = None) -> bool:
@@ -78,13 +82,20 @@ async def _name_taken(session: AsyncSession, name: str, except_id: uuid.UUID | N
 
 async def create_project(session: AsyncSession, ctx: TenantContext, name: str, description: str = "") -> Project:
     require(ctx, Action.PROJECT_CREATE)
-    name = required_text(name, "Project name", PROJECT_NAME_MAX)
-    description = optional_text(description, "Description", DESCRIPTION_MAX, kind=TextKind.PROSE)
-    if await _name_taken(session, name):
-        raise InvalidInput(f"A project named {name!r} already exists. Choose another name.")
-    project = Project(tenant_id=ctx.tenant_id, name=name, description=description, created_by=ctx.user_id)
+    problems = Problems()
+    checked_name = problems.check("name", required_text, name, "Project name", PROJECT_NAME_MAX)
+    checked_description = problems.check(
+        "description", optional_text, description, "Description", DESCRIPTION_MAX, kind=TextKind.PROSE
+    )
+    if checked_name and await _name_taken(session, checked_name):
+        problems.add("name", _taken(checked_name))
+    problems.raise_if_any()
+    assert checked_name is not None and checked_description is not None
+    project = Project(
+        tenant_id=ctx.tenant_id, name=checked_name, description=checked_description, created_by=ctx.user_id
+    )
     session.add(project)
-    await _flush_unique(session, name)
+    await _flush_unique(session, checked_name)
     return project
 
 
@@ -99,23 +110,31 @@ async def update_project(
     github_path: str | None = None,
     published: bool | None = None,
 ) -> Project:
-    """Change only the fields given; validates each before anything is written."""
+    """Change only the fields given; checks every one (all problems at once) before writing."""
     if any(v is not None for v in (name, description, github_url, github_path)):
         require(ctx, Action.PROJECT_EDIT)
     if published is not None:
         require(ctx, Action.PROJECT_PUBLISH)
     project = await get_project(session, ctx, project_id)
+    problems = Problems()
     if name is not None:
-        name = required_text(name, "Project name", PROJECT_NAME_MAX)
-        if await _name_taken(session, name, project.id):
-            raise InvalidInput(f"A project named {name!r} already exists. Choose another name.")
-        project.name = name
+        checked = problems.check("name", required_text, name, "Project name", PROJECT_NAME_MAX)
+        if checked and await _name_taken(session, checked, project.id):
+            problems.add("name", _taken(checked))
+        name = checked
     if description is not None:
-        project.description = optional_text(description, "Description", DESCRIPTION_MAX, kind=TextKind.PROSE)
+        description = problems.check(
+            "description", optional_text, description, "Description", DESCRIPTION_MAX, kind=TextKind.PROSE
+        )
     if github_url is not None:
-        project.github_url = normalise_github_url(github_url)
+        github_url = problems.check("github_url", normalise_github_url, github_url)
     if github_path is not None:
-        project.github_path = normalise_scan_path(github_path)
+        github_path = problems.check("github_path", normalise_scan_path, github_path)
+    problems.raise_if_any()
+    project.name = project.name if name is None else name
+    project.description = project.description if description is None else description
+    project.github_url = project.github_url if github_url is None else github_url
+    project.github_path = project.github_path if github_path is None else github_path
     if published is not None:
         project.published = published
     project.updated_at = utcnow()

@@ -19,9 +19,13 @@ from __future__ import annotations
 
 import unicodedata
 import uuid
+from collections.abc import Awaitable, Callable
 from enum import StrEnum
+from typing import TypeVar
 
-from nyx_app.services.errors import InvalidInput, NotFound
+from nyx_app.services.errors import InvalidFields, InvalidInput, NotFound
+
+T = TypeVar("T")
 
 
 class TextKind(StrEnum):
@@ -91,3 +95,45 @@ def parse_id(value: str | uuid.UUID, what: str) -> uuid.UUID:
         return uuid.UUID(str(value))
     except ValueError:
         raise NotFound(f"{what} not found.") from None
+
+
+class Problems:
+    """Check every field of a form before refusing it, so the user sees all that is wrong at once.
+
+        problems = Problems()
+        name = problems.check("name", required_text, raw_name, "Project name", PROJECT_NAME_MAX)
+        url = problems.check("github_url", normalise_github_url, raw_url)
+        problems.raise_if_any()  # InvalidFields({"name": ..., "github_url": ...})
+
+    ``check`` returns the checked value, or None when that field was refused (use the values only
+    after ``raise_if_any``). The keys are the form's field names; pages show each message under
+    the field of that name.
+    """
+
+    def __init__(self) -> None:
+        self.fields: dict[str, str] = {}
+
+    def check(self, field: str, checker: Callable[..., T], *args: object, **kwargs: object) -> T | None:
+        try:
+            return checker(*args, **kwargs)
+        except InvalidInput as exc:
+            self.add(field, exc.message)
+            return None
+
+    async def check_async(self, field: str, checking: Awaitable[T]) -> T | None:
+        """``check`` for a checker that must be awaited (an address look-up, say)."""
+        try:
+            return await checking
+        except InvalidInput as exc:
+            self.add(field, exc.message)
+            return None
+
+    def add(self, field: str, message: str) -> None:
+        self.fields.setdefault(field, message)
+
+    def __bool__(self) -> bool:
+        return bool(self.fields)
+
+    def raise_if_any(self) -> None:
+        if self.fields:
+            raise InvalidFields(self.fields)

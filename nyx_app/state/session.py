@@ -15,7 +15,7 @@ import dataclasses
 import functools
 import logging
 from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from typing import Any, Concatenate, ParamSpec, TypeVar, overload
 
 import reflex as rx
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -23,13 +23,20 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from nyx_app import routes
 from nyx_app.api.cookies import session_token
 from nyx_app.db.session import transaction
-from nyx_app.services import auth
+from nyx_app.services import auth, workspaces
 from nyx_app.services.context import TenantContext
-from nyx_app.services.errors import ServiceError
+from nyx_app.services.errors import InvalidFields, ServiceError
 from nyx_app.services.validation import parse_id
+from nyx_app.state import toasts
 
 SESSION_ENDED = "Your session has ended. Please log in again."
 T = TypeVar("T")
+P = ParamSpec("P")
+S = TypeVar("S")
+R = TypeVar("R")
+Handler = Callable[Concatenate[S, P], Awaitable[R]]
+# The workspace switcher's last item: not a workspace, it opens "New workspace".
+NEW_WORKSPACE = "__new__"
 
 
 class SignedOut(Exception):
@@ -54,34 +61,65 @@ def _has_nul(value: object) -> bool:
     return False
 
 
-def user_action(handler: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
+@overload
+def user_action(handler: Handler[S, P, R], /) -> Handler[S, P, R | None]: ...
+@overload
+def user_action(*, form: str = "") -> Callable[[Handler[S, P, R]], Handler[S, P, R | None]]: ...
+
+
+def user_action(
+    handler: Handler[S, P, R] | None = None, /, *, form: str = ""
+) -> Handler[S, P, R | None] | Callable[[Handler[S, P, R]], Handler[S, P, R | None]]:
     """Turn the outcomes of a page event into what the user sees: a signed-out user goes to the
     login page; a refused action shows its message in ``error``; success clears it.
+
+    ``@user_action(form="new-project")`` names the form the event submits: then a refusal of
+    several fields at once (``InvalidFields``) lands in ``field_errors`` as ``"new-project.name"``
+    and so on, which ``components.fields.field`` shows under each field, and ``error_form``
+    tells ``form_error`` where the form-level message belongs.
 
     The last line of defence for input the services did not check: a NUL in any argument is
     refused before the handler runs (PostgreSQL cannot store it), and an unexpected exception is
     logged once and shown in words instead of Reflex's "Contact the website administrator"."""
 
-    @functools.wraps(handler)
-    async def wrapper(self: AuthState, *args: Any, **kwargs: Any) -> Any:
-        if _has_nul(args) or _has_nul(kwargs):
-            self.error = NUL_REFUSED
-            return None
-        try:
-            result = await handler(self, *args, **kwargs)
-        except SignedOut:
-            return rx.redirect(routes.LOGIN)
-        except ServiceError as exc:
-            self.error = exc.message
-            return None
-        except Exception:
-            _log.exception("unexpected error in %s", getattr(handler, "__qualname__", handler))
-            self.error = UNEXPECTED
-            return None
-        self.error = ""
-        return result
+    def decorate(inner: Handler[S, P, R]) -> Handler[S, P, R | None]:
+        @functools.wraps(inner)
+        async def wrapper(self: S, *args: P.args, **kwargs: P.kwargs) -> R | None:
+            page: Any = self
+            page.field_errors, page.error_form = {}, form
+            if _has_nul(args) or _has_nul(kwargs):
+                given = [*args, *kwargs.values()]  # Reflex passes an event's payload by keyword
+                fields = [k for a in given if isinstance(a, dict) for k, v in a.items() if _has_nul(v)]
+                if form and fields and not _has_nul([a for a in given if not isinstance(a, dict)]):
+                    # Said at the field that holds it.
+                    page.field_errors, page.error = {f"{form}.{k}": NUL_REFUSED for k in fields}, ""
+                else:
+                    page.error = NUL_REFUSED
+                return None
+            try:
+                result = await inner(self, *args, **kwargs)
+            except SignedOut:
+                return rx.redirect(routes.LOGIN)  # type: ignore[return-value]
+            except InvalidFields as exc:
+                if form:
+                    page.field_errors = {f"{form}.{name}": message for name, message in exc.fields.items()}
+                    page.error = ""
+                else:
+                    page.error = exc.message
+                return None
+            except ServiceError as exc:
+                page.error = exc.message
+                return None
+            except Exception:
+                _log.exception("unexpected error in %s", getattr(inner, "__qualname__", inner))
+                page.error = UNEXPECTED
+                return None
+            page.error = ""
+            return result
 
-    return wrapper
+        return wrapper
+
+    return decorate(handler) if handler is not None else decorate
 
 
 @dataclasses.dataclass
@@ -100,8 +138,14 @@ class AuthState(rx.State):
     role: str = ""
     can_manage_members: bool = False
     tenants: list[TenantOption] = []
-    # The message of the last refused action on the current page.
+    # The message of the last refused action on the current page, and the form it came from
+    # ("" for page-level actions); per-field messages of that form, keyed "form.field".
     error: str = ""
+    error_form: str = ""
+    field_errors: dict[str, str] = {}
+    # The phone navigation's fold-out, and the "New workspace" dialog.
+    nav_open: bool = False
+    new_workspace_open: bool = False
 
     def _session_token(self) -> str:
         """The token from this tab's websocket handshake (a method, never a state var)."""
@@ -115,13 +159,12 @@ class AuthState(rx.State):
             self.can_manage_members = False
             self.tenants = []
             return None
-        moved = self.tenant_id not in ("", str(ident.tenant_id))
         self.user_name, self.user_email = ident.name, ident.email
         self.tenant_id, self.tenant_name, self.role = str(ident.tenant_id), ident.tenant_name, ident.role.value
         ctx = TenantContext(ident.tenant_id, ident.user_id, ident.role)
         self.can_manage_members = ctx.can_manage_members
-        if moved:  # switched elsewhere, or removed from the tenant this page was showing
-            await self._load_tenants(ctx)
+        # Read by resolve in the same transaction: the switcher is always current, at no cost.
+        self.tenants = [TenantOption(id=str(c.tenant_id), name=c.name, role=c.role.value) for c in ident.tenants]
         return ctx
 
     async def _require(self) -> TenantContext:
@@ -137,30 +180,51 @@ class AuthState(rx.State):
             return await action(session, ctx)
 
     async def _read_page(self, read: Callable[[AsyncSession, TenantContext], Awaitable[T]]) -> T:
-        """A page's on_load in one go: the session resolved once, then the navigation's workspaces
-        and everything the page shows read in one transaction. A page whose load uses this needs
-        no ``guard`` before it (nyx_app.py)."""
-        ctx = await self._require()
-        async with transaction(ctx.tenant_id, ctx.user_id) as session:
-            choices = await auth.memberships(session, ctx.user_id)
-            result = await read(session, ctx)
-        self.tenants = [TenantOption(id=str(c.tenant_id), name=c.name, role=c.role.value) for c in choices]
-        return result
-
-    async def _load_tenants(self, ctx: TenantContext) -> None:
-        choices = await auth.tenants_of(ctx.user_id)
-        self.tenants = [TenantOption(id=str(c.tenant_id), name=c.name, role=c.role.value) for c in choices]
+        """A page's on_load in one go: the session resolved once (which also reads the
+        navigation's workspaces), then everything the page shows in one transaction."""
+        return await self._in_tenant(read)
 
     @rx.event
     @user_action
     async def guard(self):
-        """on_load of every signed-in page: no valid session, no page."""
-        await self._load_tenants(await self._require())
+        """No valid session, no page. Pages whose own on_load reads through ``_in_tenant`` need
+        not add this (that read resolves the session once already)."""
+        await self._require()
+
+    @rx.event
+    async def refresh(self):
+        """on_load of pages open to everyone (not found, invitations): show the navigation of a
+        signed-in visitor, without sending anyone to the login page."""
+        self.nav_open = False
+        await self._context()
+
+    @rx.event
+    def toggle_nav(self):
+        self.nav_open = not self.nav_open
+
+    @rx.event
+    def set_nav_open(self, value: bool):
+        self.nav_open = value
 
     @rx.event
     async def switch_tenant(self, tenant_id: str):
+        if tenant_id == NEW_WORKSPACE:
+            self.new_workspace_open, self.field_errors = True, {}
+            return None
         try:
             await auth.switch_tenant(self._session_token(), parse_id(tenant_id, "Workspace"))
         except ServiceError as exc:
-            return rx.toast.error(exc.message)
+            return toasts.failed(exc.message)
         return rx.redirect(routes.DASHBOARD)
+
+    @rx.event
+    def set_new_workspace_open(self, value: bool):
+        self.new_workspace_open = value
+
+    @rx.event
+    @user_action(form="new-workspace")
+    async def create_workspace(self, form: dict[str, str]):
+        await self._require()
+        await workspaces.create_workspace(self._session_token(), form.get("name", ""))
+        self.new_workspace_open = False
+        return [rx.redirect(routes.DASHBOARD), toasts.done("Workspace created. You are its owner.")]

@@ -18,14 +18,14 @@ from sqlmodel import SQLModel
 
 import nyx_app.models  # noqa: F401  (every table on the metadata)
 from nyx_app.db.engine import owner_engine
-from nyx_app.db.session import transaction
+from nyx_app.db.session import public_transaction, transaction
 from nyx_app.db.urls import app_url
 from nyx_app.models.discussion import Discussion, DiscussionMessage, MessageKind
 from nyx_app.models.llm import LlmCall
 from nyx_app.models.note_image import NoteImage
 from nyx_app.models.run import Run, StepRun
 from nyx_app.models.workflow import WorkflowInsight
-from nyx_app.services import memory, note_drafts, notes, projects
+from nyx_app.services import invitations, memory, note_drafts, notes, projects
 from nyx_app.services.llm import credentials, preferences
 from nyx_app.services.personas.store import PersonaInput, create_persona
 from nyx_app.services.workflows import store
@@ -91,6 +91,7 @@ async def seed_every_tenant_table(a: Account) -> None:
                 sha256="0" * 64,
             )
         )
+        await invitations.create_invitation(s, a.ctx, "member")
         await credentials.save_key(s, a.ctx, "openai", "sk-secret-of-tenant-a")
         wf = await store.create_workflow(s, a.ctx, project.id, template="image-to-implementation")
         run = Run(tenant_id=a.ctx.tenant_id, project_id=project.id, workflow_id=wf.id, title="Secret run")
@@ -245,3 +246,35 @@ async def test_a_pooled_connection_reused_after_a_transaction_has_no_tenant(
             assert (await conn.execute(text("SELECT count(*) FROM project"))).scalar_one() == 0
     finally:
         await engine.dispose()
+
+
+async def test_the_public_read_path_sees_only_a_published_projects_public_notes_and_their_images(
+    two_tenants: tuple[Account, Account],
+) -> None:
+    """Whatever SQL runs in a public transaction, every tenant table shows at most the published
+    project, its public notes and their images (the public_read policies); nothing is writable."""
+    a, _ = two_tenants
+    async with transaction(a.ctx.tenant_id, a.ctx.user_id) as s:
+        project = (await projects.list_projects(s, a.ctx))[0]
+        note = (await notes.list_notes(s, a.ctx, project.id))[0]
+        await notes.create_note(s, a.ctx, project.id, "Private note", "stays inside")
+
+    async def visible() -> dict[str, int]:
+        async with public_transaction(project.id) as s:
+            return {t: (await s.execute(text(f"SELECT count(*) FROM {t}"))).scalar_one() for t in tenant_tables()}
+
+    nothing = dict.fromkeys(tenant_tables(), 0)
+    assert await visible() == nothing  # not published yet
+    async with transaction(a.ctx.tenant_id, a.ctx.user_id) as s:
+        await projects.update_project(s, a.ctx, project.id, published=True)
+    assert await visible() == {**nothing, "project": 1}  # no note is public yet
+    async with transaction(a.ctx.tenant_id, a.ctx.user_id) as s:
+        await notes.set_public(s, a.ctx, note.id, True)
+    assert await visible() == {**nothing, "project": 1, "project_note": 1, "note_image": 1}
+
+    with pytest.raises(DBAPIError, match="read-only transaction"):
+        async with public_transaction(project.id) as s:
+            await s.execute(text("UPDATE project SET name = 'defaced'"))
+    async with transaction(a.ctx.tenant_id, a.ctx.user_id) as s:
+        await projects.update_project(s, a.ctx, project.id, published=False)
+    assert await visible() == nothing  # unpublished: gone at once

@@ -64,6 +64,8 @@ def app_env() -> dict[str, str]:
     env.update(NYX_LLM_ALLOWED_HOSTS="127.0.0.1")
     # Every browser test registers from 127.0.0.1; the real limit (10 an hour) is tested elsewhere.
     env.update(NYX_THROTTLE_REGISTRATIONS_PER_ADDRESS="100000")
+    # Small pages of memory-hub results, so "Show more" is reached with a handful of entries.
+    env.update(NYX_MEMORY_PAGE_SIZE="5")
     env.setdefault("REFLEX_USE_SYSTEM_BUN", "1")
     tools = f"{ROOT_DIR / '.tools/node_modules/.bin'}:{ROOT_DIR / '.venv/bin'}"
     env["PATH"] = f"{tools}:{env.get('PATH', '')}"
@@ -110,6 +112,18 @@ def browser() -> Iterator[Browser]:
         chromium = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield chromium
         chromium.close()
+
+
+@pytest.fixture
+def phone(browser: Browser, app_url: str, request: pytest.FixtureRequest) -> Iterator[Page]:
+    """A page 390 px wide, as on a phone."""
+    context = browser.new_context(base_url=app_url, viewport={"width": 390, "height": 844}, has_touch=True)
+    context.set_default_timeout(20_000)
+    pg = context.new_page()
+    yield pg
+    if getattr(request.node, "rep_call", None) is not None and request.node.rep_call.failed:
+        pg.screenshot(path=str(ARTIFACTS / f"{request.node.name}-failure.png"), full_page=True)
+    context.close()
 
 
 @pytest.fixture

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import re
 import subprocess
 import sys
 import time
@@ -29,7 +30,7 @@ def register(page: Page, name: str, workspace: str, email: str | None = None) ->
     page.fill("#password", PASSWORD)
     page.fill("#workspace", workspace)
     page.click("#register-submit")
-    expect(page.locator("#create-project")).to_be_visible()
+    dashboard_ready(page)
     return email
 
 
@@ -38,7 +39,21 @@ def login(page: Page, email: str, password: str = PASSWORD) -> None:
     page.fill("#email", email)
     page.fill("#password", password)
     page.click("#login-submit")
+    dashboard_ready(page)
+
+
+def dashboard_ready(page: Page) -> None:
+    """The dashboard has loaded its state (not only its prerendered form): typing before that
+    could land in inputs that the page is about to replace."""
     expect(page.locator("#create-project")).to_be_visible()
+    expect(page.locator("#no-projects, .project-card").first).to_be_visible()
+
+
+def goto_signed_in(page: Page, path: str) -> None:
+    """Open a signed-in page and wait for its on_load (the navigation shows the user's name only
+    once the session was resolved), so the test types into the live page."""
+    page.goto(path)
+    expect(page.locator("#user-name")).to_have_text(re.compile(r"\w"))
 
 
 def logout(page: Page) -> None:

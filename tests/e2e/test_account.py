@@ -22,19 +22,19 @@ def test_user_changes_password_and_logs_in_with_the_new_one(page: Page, browser:
     page.fill("#new_password", "a-better-password")
     page.fill("#repeat_password", "a-better-password")
     page.click("#change-password")
-    expect(page.locator("#form-error")).to_have_text("The current password is wrong.")
+    expect(page.locator("#current_password-error")).to_have_text("The current password is wrong.")
 
     page.fill("#current_password", PASSWORD)
     page.fill("#new_password", "a-better-password")
     page.fill("#repeat_password", "a-typo-password")
     page.click("#change-password")
-    expect(page.locator("#form-error")).to_have_text("The two new passwords differ.")
+    expect(page.locator("#repeat_password-error")).to_have_text("The two new passwords differ.")
 
     page.fill("#current_password", PASSWORD)
     page.fill("#new_password", "a-better-password")
     page.fill("#repeat_password", "a-better-password")
     page.click("#change-password")
-    expect(page.locator("#form-error")).to_have_count(0)
+    expect(page.locator("#form-error, #current_password-error, #repeat_password-error")).to_have_count(0)
     expect(page.get_by_text("Password changed")).to_be_visible()
 
     # The other login ends on its very next click; this one goes on.

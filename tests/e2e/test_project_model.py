@@ -15,8 +15,10 @@ def test_project_model_defaults_and_is_chosen_with_the_picker(page: Page) -> Non
     create_project(page, "Modelled")
     open_project(page, "Modelled")
     page.click("#tab-settings")
-    expect(page.locator("#project-model")).to_have_text("anthropic/claude-sonnet-4-6")
-    expect(page.get_by_role("link", name="add a key in Providers")).to_be_visible()
+    # No provider yet: no model is shown as if it could be called.
+    expect(page.locator("#no-provider")).to_contain_text("cannot call a model")
+    expect(page.locator("#project-model")).to_have_count(0)
+    expect(page.get_by_role("link", name="Add a key or a local endpoint in Providers")).to_be_visible()
 
     page.goto("/settings/providers")
     for provider, key in (("Anthropic", "sk-ant-test-0001"), ("OpenAI", "sk-openai-test-0002")):
@@ -29,6 +31,7 @@ def test_project_model_defaults_and_is_chosen_with_the_picker(page: Page) -> Non
     page.goto("/")
     open_project(page, "Modelled")
     page.click("#tab-settings")
+    expect(page.locator("#project-model")).to_have_text("anthropic/claude-sonnet-4-6")  # the default for new projects
     page.click("#project-model-picker-provider")
     page.get_by_role("option", name="OpenAI", exact=True).click()
     expect(page.locator("#project-model")).to_have_text("openai/gpt-4.1-mini")  # the default for OpenAI

@@ -62,7 +62,7 @@ def test_providers_page_shows_an_outage_and_never_the_key(page: Page, fake: Fake
     page.fill("#endpoint-url", "http://2852039166/latest/meta-data")
     page.fill("#endpoint-models", "m")
     page.click("#save-endpoint")
-    expect(page.locator("#form-error")).to_contain_text(
+    expect(page.locator("#endpoint-url-error")).to_contain_text(
         "This endpoint is a cloud metadata address (169.254.169.254), which this server does not call."
     )
     expect(_row(page, "sneaky")).to_have_count(0)
@@ -73,7 +73,7 @@ def test_providers_page_shows_an_outage_and_never_the_key(page: Page, fake: Fake
     page.fill("#endpoint-models", "fake-small, fake-large")
     page.click("#save-endpoint")
     local = _row(page, "local-fake")
-    expect(page.locator("#form-error")).to_have_count(0)
+    expect(page.locator("#endpoint-url-error, #endpoint-error")).to_have_count(0)
     local.locator(".test-provider").click()
     expect(local.locator(".provider-status")).to_have_text("OK")
     # An empty answer next time: the badge follows the latest outcome.

@@ -62,11 +62,12 @@ def test_two_tenants_never_see_each_other(page: Page) -> None:
 def test_bad_input_gets_a_clear_message(page: Page) -> None:
     email = register(page, "Cleo", "Cleo's team")
     page.click("#create-project")
-    expect(page.locator("#form-error")).to_contain_text("Project name cannot be empty")
+    expect(page.locator("#new-project-name-error")).to_contain_text("Project name cannot be empty")
     create_project(page, "Dup")
     page.fill("#new-project-name", "Dup")
     page.click("#create-project")
-    expect(page.locator("#form-error")).to_contain_text("already exists")
+    expect(page.locator("#new-project-name-error")).to_contain_text("already exists")
+    expect(page.locator("#new-project-name")).to_have_attribute("aria-invalid", "true")
     expect(page.locator(".project-card")).to_have_count(1)
 
     page.goto("/projects/00000000-0000-0000-0000-000000000000")
@@ -123,8 +124,11 @@ def test_projects_rename_publish_delete_and_notes_edit(page: Page) -> None:
     card = page.locator(".project-card", has_text="Final")
     expect(card).to_contain_text("Renamed and described")
     card.get_by_role("button", name="Publish").click()
+    expect(page.get_by_role("alertdialog")).to_contain_text("only the notes marked public")
+    page.locator(".confirm-publish").click()
     expect(card.get_by_text("published")).to_be_visible()
     card.get_by_role("button", name="Unpublish").click()
+    page.locator(".confirm-unpublish").click()
     expect(card.get_by_text("private")).to_be_visible()
 
     open_project(page, "Final")
@@ -169,7 +173,7 @@ def test_memory_hub_create_search_edit_delete(page: Page) -> None:
     expect(page.locator(".memory-card")).to_contain_text("Vector column")
     page.fill("#memory-query", "kubernetes")
     page.click("#memory-search")
-    expect(page.locator("#no-memories")).to_have_text("Nothing matches.")
+    expect(page.locator("#no-memories")).to_contain_text("Nothing matches")
 
     page.fill("#memory-query", "")
     page.click("#memory-search")
@@ -179,6 +183,8 @@ def test_memory_hub_create_search_edit_delete(page: Page) -> None:
     expect(page.locator(".memory-card", has_text="Deploy checklist")).to_be_visible()
     page.screenshot(path="test-artifacts/memory-hub.png", full_page=True)
     page.locator(".memory-card", has_text="Deploy checklist").locator(".delete-memory").click()
+    expect(page.locator(".memory-card")).to_have_count(2)  # asked first
+    page.locator(".confirm-delete-memory").click()
     expect(page.locator(".memory-card")).to_have_count(1)
 
 
@@ -226,13 +232,14 @@ def test_owner_adds_a_member_who_switches_tenants_and_loses_access_when_removed(
     login(gail, owner_email)
     gail.goto("/settings/members")
     gail.locator(".member-row", has_text=member_email).get_by_role("button", name="Remove").click()
+    gail.locator(".confirm-remove-member").click()
     expect(gail.locator(".member-row", has_text=member_email)).to_have_count(0)
     other.close()
 
     page.fill("#new-project-name", "Sneaky")
     page.click("#create-project")
     expect(page.locator(".project-card", has_text="Shared work")).to_have_count(0)
-    expect(page.locator("#tenant-name")).to_have_text("Finn's own team")
+    expect(page.locator("#tenant-switcher")).to_have_text("Finn's own team")
 
 
 def test_a_note_saved_from_two_tabs_shows_a_conflict_instead_of_losing_work(page: Page) -> None:

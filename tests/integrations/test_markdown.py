@@ -190,3 +190,17 @@ def test_heading_ids_are_stable_unique_and_prefixed() -> None:
 def test_empty_text_renders_nothing() -> None:
     assert render("") == ""
     assert render("   \n") == ""
+
+
+def test_highlight_escapes_everything_and_marks_only_its_own_markers() -> None:
+    from nyx_app.integrations.markdown import highlight
+
+    marked = 'S<img src=x onerror=alert(1)>E and Sfuel"E & <mark>fake</mark>'
+    html = highlight(marked, "S", "E")
+    assert html == (
+        "<mark>&lt;img src=x onerror=alert(1)&gt;</mark> and <mark>fuel&quot;</mark> "
+        "&amp; &lt;mark&gt;fake&lt;/mark&gt;"
+    )
+    with pytest.raises(ValueError):
+        highlight("x", "<b>", "</b>")
+    assert highlight("S<b>E") == "S&lt;b&gt;E"  # no markers: only escaped

@@ -100,3 +100,16 @@ async def test_change_password_needs_a_live_session(tenants: TenantFactory) -> N
     await auth.logout(account.token)
     with pytest.raises(AuthError, match="session has ended"):
         await auth.change_password(account.token, PASSWORD, "brand-new-password")
+
+
+async def test_a_password_change_names_the_field_at_fault(tenants: TenantFactory) -> None:
+    from nyx_app.services.errors import InvalidFields
+    from tests.factories import PASSWORD
+
+    a = await tenants.create()
+    with pytest.raises(InvalidFields) as refused:
+        await auth.change_password(a.token, "wrong-one", "123")
+    assert set(refused.value.fields) == {"current_password", "new_password"}
+    with pytest.raises(InvalidFields) as same:
+        await auth.change_password(a.token, PASSWORD, PASSWORD)
+    assert same.value.fields == {"new_password": "The new password must differ from the current one."}

@@ -32,6 +32,7 @@ EXPECTED: dict[Action, set[str]] = {
     Action.NOTE_EDIT:             {OWN, ADM, MEM},
     Action.NOTE_DELETE:           {OWN, ADM},
     Action.NOTE_DELETE_OWN:       {OWN, ADM, MEM},
+    Action.NOTE_PUBLISH:          {OWN, ADM},
     Action.IMAGE_UPLOAD:          {OWN, ADM, MEM},
     Action.IMAGE_EDIT:            {OWN, ADM, MEM},
     Action.IMAGE_DELETE:          {OWN, ADM},

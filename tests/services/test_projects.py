@@ -2,7 +2,7 @@ import pytest
 
 from nyx_app.db.session import transaction
 from nyx_app.services import projects
-from nyx_app.services.errors import InvalidInput, NotFound
+from nyx_app.services.errors import InvalidFields, InvalidInput, NotFound
 from tests.factories import Account, TenantFactory
 
 
@@ -126,3 +126,20 @@ async def test_another_tenant_cannot_change_a_projects_model(tenants: TenantFact
 async def _create_account_with_project(tenants: TenantFactory):
     account = await tenants.create()
     return account, await _create(account, "Modelled")
+
+
+async def test_every_bad_field_of_a_project_is_reported_at_once(tenants: TenantFactory) -> None:
+    a = await tenants.create()
+    project = await _create(a, "Taken")
+    other = await _create(a, "Mine")
+    with pytest.raises(InvalidFields) as refused:
+        async with transaction(a.ctx.tenant_id, a.ctx.user_id) as s:
+            await projects.update_project(
+                s, a.ctx, other.id, name="Taken", github_url="http://gitlab.com/x", github_path="../up"
+            )
+    assert set(refused.value.fields) == {"name", "github_url", "github_path"}
+    assert "already exists" in refused.value.fields["name"]
+    with pytest.raises(InvalidFields) as refused:
+        await _create(a, "", "d" * 2001)
+    assert set(refused.value.fields) == {"name", "description"}
+    assert project.name == "Taken"

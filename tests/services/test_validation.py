@@ -204,5 +204,24 @@ async def test_a_look_alike_email_cannot_register_twice(tenants: TenantFactory) 
     with pytest.raises(InvalidInput, match="already exists"):
         await auth.register(f"{full_width}@{domain}", PASSWORD, "Impostor", "Other")
     # The owner still logs in with the address as they typed it, and so would the look-alike.
-    assert await auth.login(account.email, PASSWORD, address="127.0.0.1")
-    assert await auth.login(f"{full_width}@{domain}", PASSWORD, address="127.0.0.1")
+    assert await auth.login(account.email, PASSWORD, address="192.0.2.1")
+    assert await auth.login(f"{full_width}@{domain}", PASSWORD, address="192.0.2.1")
+
+
+def test_problems_collect_every_field_before_refusing() -> None:
+    from nyx_app.services.errors import InvalidFields
+    from nyx_app.services.validation import Problems, required_text
+
+    problems = Problems()
+    assert problems.check("name", required_text, " ok ", "Name", 10) == "ok"
+    assert problems.check("title", required_text, "", "Title", 10) is None
+    assert problems.check("tag", required_text, "x" * 11, "Tag", 10) is None
+    problems.add("title", "a second message for the same field is not shown")
+    with pytest.raises(InvalidFields) as refused:
+        problems.raise_if_any()
+    assert refused.value.fields == {
+        "title": "Title cannot be empty.",
+        "tag": "Tag is too long (11 characters; at most 10).",
+    }
+    assert refused.value.message == "Title cannot be empty. Tag is too long (11 characters; at most 10)."
+    Problems().raise_if_any()  # nothing wrong: nothing raised

@@ -36,7 +36,7 @@ from nyx_app.services.errors import InvalidInput, NotFound
 from nyx_app.services.llm import catalog
 from nyx_app.services.llm.crypto import KeyUnreadable, decrypt_key, encrypt_key, last4
 from nyx_app.services.permissions import Action, require
-from nyx_app.services.validation import check_text, optional_text, parse_id, required_text
+from nyx_app.services.validation import Problems, check_text, optional_text, parse_id, required_text
 
 KEY_MAX = 500
 NAME_RE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
@@ -161,15 +161,20 @@ def _reset_status(cred: ProviderCredential) -> None:
 async def save_key(
     session: AsyncSession, ctx: TenantContext, provider: str, api_key: str, base_url: str = ""
 ) -> ProviderPublic:
-    """Add or replace the key of a built-in provider. ``base_url`` routes it through a proxy."""
+    """Add or replace the key of a built-in provider. ``base_url`` routes it through a proxy.
+    Every field is checked before anything is refused (``InvalidFields``)."""
     _require_manager(ctx)
+    problems = Problems()
     if provider not in catalog.BUILT_IN_PROVIDERS:
-        raise InvalidInput("Choose Anthropic, OpenAI or Google Gemini.")
-    key = _clean_key(api_key, required=True)
+        problems.add("provider", "Choose Anthropic, OpenAI or Google Gemini.")
+    key = problems.check("api_key", _clean_key, api_key, required=True)
+    base = await problems.check_async("base_url", normalise_base_url(base_url, required=False))
+    problems.raise_if_any()
+    assert key is not None and base is not None
     cred = await _by_name(session, provider) or ProviderCredential(
         tenant_id=ctx.tenant_id, provider=provider, name=provider
     )
-    cred.base_url = await normalise_base_url(base_url, required=False)
+    cred.base_url = base
     cred.key_ciphertext, cred.key_last4 = encrypt_key(key), last4(key)
     _reset_status(cred)
     cred.updated_at = utcnow()
@@ -178,30 +183,41 @@ async def save_key(
     return to_public(cred)
 
 
-async def save_endpoint(
-    session: AsyncSession, ctx: TenantContext, name: str, base_url: str, model_ids: str, api_key: str = ""
-) -> ProviderPublic:
-    """Add or update an OpenAI-compatible endpoint (Ollama, vLLM, LM Studio, a gateway)."""
-    _require_manager(ctx)
-    name = required_text(name, "Endpoint name", PROVIDER_NAME_MAX).lower()
+def _endpoint_name(raw: str) -> str:
+    name = required_text(raw, "Endpoint name", PROVIDER_NAME_MAX).lower()
     if not NAME_RE.match(name):
         raise InvalidInput("Endpoint names use lower-case letters, digits and '-', e.g. ollama-local.")
     if name in catalog.BUILT_IN_PROVIDERS or name == catalog.OPENAI_COMPATIBLE:
         raise InvalidInput(f"{name!r} is a built-in provider name; choose another endpoint name.")
-    key = _clean_key(api_key, required=False)
-    cred = await _by_name(session, name)
+    return name
+
+
+async def save_endpoint(
+    session: AsyncSession, ctx: TenantContext, name: str, base_url: str, model_ids: str, api_key: str = ""
+) -> ProviderPublic:
+    """Add or update an OpenAI-compatible endpoint (Ollama, vLLM, LM Studio, a gateway). Every
+    field is checked before anything is refused (``InvalidFields``)."""
+    _require_manager(ctx)
+    problems = Problems()
+    checked_name = problems.check("name", _endpoint_name, name)
+    key = problems.check("api_key", _clean_key, api_key, required=False)
+    base = await problems.check_async("base_url", normalise_base_url(base_url, required=True))
+    models = problems.check("models", parse_model_ids, model_ids)
+    cred = await _by_name(session, checked_name) if checked_name else None
+    if cred is not None and cred.provider != catalog.OPENAI_COMPATIBLE:
+        problems.add("name", f"{checked_name!r} is already used by another provider.")
+    problems.raise_if_any()
+    assert checked_name is not None and key is not None and base is not None and models is not None
     if cred is None:
-        cred = ProviderCredential(tenant_id=ctx.tenant_id, provider=catalog.OPENAI_COMPATIBLE, name=name)
-    elif cred.provider != catalog.OPENAI_COMPATIBLE:
-        raise InvalidInput(f"{name!r} is already used by another provider.")
-    cred.base_url = await normalise_base_url(base_url, required=True)
-    cred.models = parse_model_ids(model_ids)
+        cred = ProviderCredential(tenant_id=ctx.tenant_id, provider=catalog.OPENAI_COMPATIBLE, name=checked_name)
+    cred.base_url = base
+    cred.models = models
     if key:  # an empty key field keeps the stored one (local servers often need none)
         cred.key_ciphertext, cred.key_last4 = encrypt_key(key), last4(key)
     _reset_status(cred)
     cred.updated_at = utcnow()
     session.add(cred)
-    await _flush(session, name)
+    await _flush(session, checked_name)
     return to_public(cred)
 
 

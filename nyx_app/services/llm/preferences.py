@@ -9,7 +9,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from nyx_app.db.base import utcnow
 from nyx_app.models.llm import TenantLlmSettings
 from nyx_app.services.context import TenantContext
-from nyx_app.services.errors import InvalidInput
+from nyx_app.services.errors import InvalidFields, InvalidInput
 from nyx_app.services.llm import catalog
 from nyx_app.services.llm.credentials import resolve_all
 from nyx_app.services.permissions import Action, require
@@ -45,8 +45,12 @@ async def _save(session: AsyncSession, prefs: TenantLlmSettings) -> TenantLlmSet
 
 async def set_budget(session: AsyncSession, ctx: TenantContext, raw: str) -> TenantLlmSettings:
     require(ctx, Action.BUDGET_MANAGE)
+    try:
+        budget = parse_budget(raw)
+    except InvalidInput as exc:
+        raise InvalidFields({"budget": exc.message}) from None
     prefs = await get_preferences(session, ctx)
-    prefs.monthly_budget_usd = parse_budget(raw)
+    prefs.monthly_budget_usd = budget
     return await _save(session, prefs)
 
 

@@ -193,3 +193,16 @@ async def test_status_follows_the_latest_outcome(tenants: TenantFactory) -> None
             assert row.status == status
             if kind is not None:
                 assert row.last_error == f"said: {kind}"
+
+
+async def test_every_bad_field_of_a_provider_form_is_reported_at_once(tenants: TenantFactory) -> None:
+    from nyx_app.services.errors import InvalidFields
+
+    acct = await tenants.create()
+    async with transaction(tenant_id=acct.ctx.tenant_id) as session:
+        with pytest.raises(InvalidFields) as endpoint:
+            await credentials.save_endpoint(session, acct.ctx, "Bad Name!", "ftp://x", " , ")
+        with pytest.raises(InvalidFields) as key:
+            await credentials.save_key(session, acct.ctx, "nope", "", "gopher://x")
+    assert set(endpoint.value.fields) == {"name", "base_url", "models"}
+    assert set(key.value.fields) == {"provider", "api_key", "base_url"}

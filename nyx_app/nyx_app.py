@@ -13,7 +13,7 @@ from nyx_app import routes
 from nyx_app.api import SecurityHeaders, api
 from nyx_app.integrations import llm
 from nyx_app.jobs.sweepers import sweep_auth_throttle
-from nyx_app.jobs.worker import in_process_worker
+from nyx_app.jobs.worker import in_process_worker, pdf_renderer
 from nyx_app.pages.account import AccountState, account_page
 from nyx_app.pages.auth_pages import LoginState, login_page, register_page
 from nyx_app.pages.dashboard import DashboardState, dashboard_page
@@ -39,6 +39,8 @@ app = rx.App(
     toaster=rx.toast.provider(position="bottom-right"),
 )
 app.register_lifespan_task(sweep_auth_throttle)
+# Before the worker: lifespan tasks end in reverse order, so the browser closes after the jobs.
+app.register_lifespan_task(pdf_renderer)
 # A job worker beside the pages, so ./scripts/run does everything (more: python -m nyx_app.cli worker).
 app.register_lifespan_task(in_process_worker)
 

@@ -6,6 +6,7 @@ from nyx_app.models.memory import MemoryEntry
 from nyx_app.models.note_image import NoteImage
 from nyx_app.models.persona import Persona
 from nyx_app.models.project import Project, ProjectNote
+from nyx_app.models.report import PublishedPost, Report
 from nyx_app.models.run import Run, StepRun
 from nyx_app.models.tenancy import AuthSession, Membership, Role, Tenant, User
 from nyx_app.models.throttle import AuthThrottle
@@ -24,6 +25,8 @@ __all__ = [
     "Project",
     "ProjectNote",
     "ProviderCredential",
+    "PublishedPost",
+    "Report",
     "Role",
     "Run",
     "StepRun",

@@ -24,6 +24,7 @@ from nyx_app.pages.note import NoteState, note_page
 from nyx_app.pages.personas import PersonasState, personas_page
 from nyx_app.pages.project import ProjectState, project_page
 from nyx_app.pages.providers import ProvidersState, providers_page
+from nyx_app.pages.report import ReportState, report_page
 from nyx_app.pages.run import run_page
 from nyx_app.pages.run_state import RunState
 from nyx_app.pages.workflow_editor import workflow_page
@@ -67,6 +68,7 @@ signed_in = [
     (run_page, routes.RUN, "Run", RunState.load),
     (personas_page, routes.PERSONAS, "Personas", PersonasState.load),
     (discussion_page, routes.DISCUSSION, "Discussion", DiscussionState.load),
+    (report_page, routes.REPORT, "Report", ReportState.load),
     (providers_page, routes.PROVIDERS, "Providers", ProvidersState.load),
     (account_page, routes.ACCOUNT, "Account", AccountState.load),
 ]

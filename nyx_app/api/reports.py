@@ -169,8 +169,10 @@ def _public_page(post: publish.PublicPost) -> str:
     e = html.escape
     tags = "".join(f"<span>{e(t)}</span>" for t in post.tags)
     day = f"{post.published_at.day} {post.published_at:%B %Y}"
-    # The body repeats the post's title as its first heading; the page header shows it once.
-    body = post.html.split("</h1>", 1)[1] if post.html.lstrip().startswith("<h1") else post.html
+    # The post opens with its title, summary and tags, which the page's header shows: start at its
+    # first section.
+    first_section = post.html.find("<h2")
+    body = post.html[first_section:] if first_section > 0 else post.html
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">

@@ -16,6 +16,7 @@ from nyx_app.components.model_picker import ModelOption, ProviderOption, model_o
 from nyx_app.integrations import markdown
 from nyx_app.models.project import Project, ProjectNote
 from nyx_app.pages.project_discussions import discussions_tab
+from nyx_app.pages.project_reports import reports_tab
 from nyx_app.pages.project_runs import runs_tab
 from nyx_app.pages.project_workflows import workflows_tab
 from nyx_app.services import notes, projects
@@ -42,7 +43,7 @@ class NoteView:
         return cls(str(n.id), n.title, n.content, markdown.render(n.content), n.version, url, can_delete)
 
 
-TABS = ("notes", "workflows", "runs", "settings")
+TABS = ("notes", "workflows", "runs", "reports", "settings")
 
 
 class ProjectState(AuthState):
@@ -392,12 +393,14 @@ def project_page() -> rx.Component:
                         rx.tabs.trigger("Workflows", value="workflows", id="tab-workflows"),
                         rx.tabs.trigger("Runs", value="runs", id="tab-runs"),
                         rx.tabs.trigger("Discussions", value="discussions", id="tab-discussions"),
+                        rx.tabs.trigger("Reports", value="reports", id="tab-reports"),
                         rx.tabs.trigger("Settings", value="settings", id="tab-settings"),
                     ),
                     rx.tabs.content(rx.box(_notes_tab(), padding_top="1em"), value="notes"),
                     rx.tabs.content(rx.box(workflows_tab(), padding_top="1em"), value="workflows"),
                     rx.tabs.content(rx.box(runs_tab(), padding_top="1em"), value="runs"),
                     rx.tabs.content(rx.box(discussions_tab(ProjectState.pid), padding_top="1em"), value="discussions"),
+                    rx.tabs.content(rx.box(reports_tab(), padding_top="1em"), value="reports"),
                     rx.tabs.content(rx.box(_settings_tab(), _model_section(), padding_top="1em"), value="settings"),
                     value=ProjectState.tab,
                     on_change=ProjectState.set_tab,

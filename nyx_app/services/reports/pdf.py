@@ -33,7 +33,7 @@ from nyx_app.integrations.storage import StorageError, get_storage, new_key
 from nyx_app.models.note_image import NoteImage
 from nyx_app.models.project import Project
 from nyx_app.models.report import PdfStatus, Report, ReportKind
-from nyx_app.services.reports.store import reports_key
+from nyx_app.services.reports.store import reports_key, without_title
 from nyx_app.settings import get_settings
 
 log = logging.getLogger(__name__)
@@ -113,7 +113,7 @@ async def make_pdf(tenant_id: uuid.UUID, report_id: uuid.UUID) -> PdfStatus | No
         )
         url = report_app_url(report.project_id, report.id)
         project_id = report.project_id
-    body = await _inline_images(tenant_id, html)
+    body = await _inline_images(tenant_id, without_title(html))
     key, error = "", ""
     try:
         document = await pdf.render_pdf(body, title=title, header=header, qr_url=url)

@@ -79,8 +79,8 @@ def _output(step: StepDef, row: StepRun, below: int) -> str:
     return demote(row.output.strip(), below)
 
 
-def _facts(row: StepRun, tokens: int, cost: Decimal, attempts: int) -> str:
-    model = inline(row.model) if row.model else DASH
+def _facts(row: StepRun, tokens: int, cost: Decimal, attempts: int, model: str = "") -> str:
+    model = inline(model or row.model) or DASH
     return (
         f"**{row.status}** · model {model} · {attempts} LLM attempt{'s' if attempts != 1 else ''} · "
         f"{tokens:,} tokens · {money(cost)} · {duration(_seconds(row))}"
@@ -118,7 +118,7 @@ def _trace(
         lines = [f"### {inline(step.title)} {n}: {inline(row.label, 120)}"]
         point = inline(str(item.get("title") or row.label), 200)
         about = inline(str(item.get("description") or ""), 600)
-        lines.append(f"- **{inline(source.title)} {n}:** {point}" + (f" — {about}" if about else ""))
+        lines.append(f"- **From {inline(source.title).lower()}, item {n}:** {point}" + (f" — {about}" if about else ""))
         notes = [
             f"{ref} “{inline(sources[ref]['title'], 120)}”" if ref in sources else f"{ref} (not found)"
             for ref in _refs(item, "notes")
@@ -146,7 +146,7 @@ def _coverage(step: StepDef, source: StepDef, items: list[StepRun]) -> str:
     done = [r for r in items if r.status == StepStatus.SUCCEEDED.value]
     missing = [inline(r.label, 80) for r in items if r.status != StepStatus.SUCCEEDED.value]
     text = (
-        f"**{len(done)} of {len(items)} {inline(source.title).lower()} have a {inline(step.title).lower()}** "
+        f"**{len(done)} of {len(items)}** {inline(source.title).lower()} have their {inline(step.title).lower()} "
         f"({'complete' if not missing else 'incomplete'})."
     )
     return text + (f" Missing: {', '.join(missing)}." if missing else "")
@@ -211,17 +211,17 @@ async def build_run_report(session: AsyncSession, run: Run, project: Project) ->
     failed_attempts = sum(1 for a in attempts if a.get("status") != "ok")
     end = run.finished_at or (None if RunStatus(run.status).finished else utcnow())
     facts = [
-        ["Project", inline(project.name)],
-        ["Status", inline(run.status)],
-        ["Started by", inline(starter)],
-        ["Started", when(run.started_at or run.created_at)],
-        ["Finished", when(run.finished_at)],
-        ["Duration", duration((end - run.started_at).total_seconds() if run.started_at and end else None)],
-        ["Tokens in / out", f"{tokens_in:,} / {tokens_out:,}"],
-        ["Cost", money(cost)],
-        ["LLM attempts", f"{len(attempts)} ({failed_attempts} failed or skipped)"],
+        ("Project", inline(project.name)),
+        ("Status", inline(run.status)),
+        ("Started by", inline(starter)),
+        ("Started", when(run.started_at or run.created_at)),
+        ("Finished", when(run.finished_at)),
+        ("Duration", duration((end - run.started_at).total_seconds() if run.started_at and end else None)),
+        ("Tokens in / out", f"{tokens_in:,} / {tokens_out:,}"),
+        ("Cost", money(cost)),
+        ("LLM attempts", f"{len(attempts)} ({failed_attempts} failed or skipped)"),
     ]
-    parts = [f"# Run report: {inline(run.title)}", table(["", ""], facts)]
+    parts = [f"# Run report: {inline(run.title)}", "\n".join(f"- **{name}:** {value}" for name, value in facts)]
     if run.error:
         parts.append(f"> **The run ended with an error:** {inline(run.error, 1000)}")
     glance, chapters, traces, coverage = [], [], [], []
@@ -241,7 +241,7 @@ async def build_run_report(session: AsyncSession, run: Run, project: Project) ->
         )  # fmt: skip
         chapter = [
             f"### {number}. {inline(step.title)} (`{step.key}`)",
-            _facts(parent, step_tokens, step_cost, step_attempts),
+            _facts(parent, step_tokens, step_cost, step_attempts, model),
         ]
         chapter += _notes_line(parent)
         if not mine:

@@ -9,6 +9,7 @@ reports are told through NOTIFY on the runs channel under ``reports:<project id>
 from __future__ import annotations
 
 import asyncio
+import re
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -146,13 +147,22 @@ async def report_view(
     author = await session.get(User, report.created_by) if report.created_by else None
     return ReportView(
         summary=_summary(ctx, report, author.name if author else None, len(report.markdown.encode())),
-        html=report.html,
+        html=without_title(report.html),
         project_name=project.name,
         public_id=str(report.public_id or ""),
         source_run_id=str(report.source_run_id or ""),
         writer_run_id=str(report.writer_run_id or ""),
         has_record=report.kind == ReportKind.RUN.value and bool(report.data),
     )
+
+
+_LEADING_H1 = re.compile(r"^\s*<h1[^>]*>.*?</h1>\s*", re.DOTALL)
+
+
+def without_title(html: str) -> str:
+    """The body without its opening level-1 heading: the viewer's page and the PDF's title block
+    show the report's (current) title already."""
+    return _LEADING_H1.sub("", html, count=1)
 
 
 def clean_title(title: str) -> str:

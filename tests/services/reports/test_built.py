@@ -101,11 +101,11 @@ async def test_the_run_report_shows_every_step_its_attempts_and_the_traceability
     for name in ("Enrich notes and screenshots", "Action points", "Implementation plan", "Synthesis"):
         assert name in md
     assert f"anthropic/{MODEL}" in md and "LLM attempts" in md and "Tokens in / out" in md
-    assert "## Coverage" in md and "**3 of 3 action points have a implementation plan** (complete)" in md
+    assert "## Coverage" in md and "**3 of 3** action points have their implementation plan (complete)." in md
     # plan → action point → note → image → every LLM attempt
     assert "## Traceability: Implementation plan → Action points → note → image → LLM attempts" in md
     chain = md.split("### Implementation plan 2: Action 2", 1)[1].split("### ", 1)[0]
-    assert "**Action points 2:** Action 2 — Do thing 2 the notes ask for." in chain
+    assert "**From action points, item 2:** Action 2 — Do thing 2 the notes ask for." in chain
     assert "N1 “Note 1”" in chain
     assert f"N1.1 of “Note 1” ![N1.1](/api/images/{image.id}/thumb)" in chain
     assert f"| 1 | anthropic/{MODEL} | ok |" in chain

@@ -177,6 +177,7 @@ def _public_page(post: publish.PublicPost) -> str:
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="robots" content="noindex">
+<link rel="icon" href="data:,">
 <title>{e(post.title)}</title>
 <style>{_PAGE_STYLE}</style>
 <script src="{routes.REPORT_DIAGRAMS_JS}" defer></script>

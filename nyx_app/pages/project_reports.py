@@ -8,7 +8,6 @@ from __future__ import annotations
 import reflex as rx
 
 from nyx_app.components.forms import confirm_delete, save_cancel
-from nyx_app.components.layout import error_callout
 from nyx_app.models.report import ReportKind
 from nyx_app.pages.project_reports_state import ReportsTabState, RunReportState
 from nyx_app.pages.report_rows import KindOption, ReportRow, RunChoice, WritingRow
@@ -213,8 +212,9 @@ def _row(r: ReportRow) -> rx.Component:
 
 
 def reports_tab() -> rx.Component:
+    # A refusal shows in the project page's own callout, above the tabs (the error is the session
+    # state's, shared by the page and its tabs).
     return rx.vstack(
-        error_callout(S.error, id="reports-error"),
         _generate(),
         rx.foreach(S.writing, _writing),
         rx.cond(

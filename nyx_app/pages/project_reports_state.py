@@ -151,7 +151,7 @@ class ReportsTabState(AuthState):
 
     @rx.event
     def set_kind(self, kind: str):
-        self.kind = kind
+        self.kind, self.error = kind, ""
 
     @rx.event
     def set_run_choice(self, run_id: str):

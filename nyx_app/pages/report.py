@@ -217,6 +217,8 @@ _VIEW_STYLE = {
     "& figure.nyx-diagram svg": {"max_width": "100%", "height": "auto"},
     "& .nyx-diagram-error": {"color": "var(--amber-11)", "font_size": "0.9em"},
     "& th": {"white_space": "nowrap"},
+    # Note thumbnails (overview, traceability) in a row, at thumbnail size.
+    "& img[src$='/thumb']": {"height": "7em", "width": "auto", "margin": "0 0.4em 0.4em 0"},
 }  # fmt: skip
 
 

@@ -52,10 +52,26 @@ def workspace(page: Page, fake: FakeLLM, name: str, project: str) -> None:
     page.goto("/")
     create_project(page, project)
     open_project(page, project)
-    page.fill("#new-note-title", "Login page")
-    page.fill("#new-note-content", "The login page needs work.")
+    add_note(page, "Login page", "The login page needs work.")
+
+
+def add_note(page: Page, title: str, content: str) -> None:
+    """A note from the project page: its inline form on this branch; in the notes workspace (main) a
+    new note opens in its editor, and the test comes back to the project afterwards."""
+    project = page.url
+    page.fill("#new-note-title", title)
+    if page.locator("#new-note-content").count():
+        page.fill("#new-note-content", content)
+        page.click("#add-note")
+        expect(page.locator(".note-card", has_text=title)).to_be_visible()
+        return
     page.click("#add-note")
-    expect(page.locator(".note-card", has_text="Login page")).to_be_visible()
+    expect(page.locator("#note-title")).to_have_text(title)
+    page.fill("#edit-note-content", content)
+    page.click("#save-note")
+    expect(page.locator("#edit-note-content")).to_have_count(0)
+    page.goto(project)
+    expect(page.locator("#project-title")).to_be_visible()
 
 
 def flagship_run(page: Page) -> None:

@@ -42,6 +42,7 @@ INLINE_IMAGES_MAX = 60
 INLINE_BYTES_MAX = 15 * 1024 * 1024
 # How the Markdown renderer writes an image of our own route (integrations/markdown.py).
 _OWN_IMG = re.compile(r'<img src="/api/images/([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})(/thumb)?"')
+THUMB_STYLE = "height: 32mm; width: auto; margin: 0 2mm 2mm 0; border: 0.5pt solid #d0d7de"
 INTERNAL_ERROR = "The PDF could not be made because of an internal error; try again."
 STORE_FAILED = "The PDF was made but could not be stored; try again in a moment."
 
@@ -89,9 +90,12 @@ async def _inline_images(tenant_id: uuid.UUID, html: str) -> str:
         uris[(image_id, thumb)] = f"data:{media};base64,{base64.b64encode(data).decode()}"
 
     def swap(match: re.Match[str]) -> str:
-        uri = uris.get((match.group(1), bool(match.group(2))))
+        thumb = bool(match.group(2))
+        uri = uris.get((match.group(1), thumb))
         # Unknown, gone or over the limit: an empty src, which the renderer turns into the alt text.
-        return f'<img src="{uri or ""}"'
+        # A thumbnail stays thumbnail-sized on paper (ours to say: the markup is the renderer's).
+        size = f' style="{THUMB_STYLE}"' if thumb and uri else ""
+        return f'<img src="{uri or ""}"{size}'
 
     return _OWN_IMG.sub(swap, html)
 

@@ -1,7 +1,7 @@
 """reports: the report table (tenant RLS) and published_post, the public id of published posts
 
-Revision ID: 0009
-Revises: 0008
+Revision ID: 0011
+Revises: 0010
 Create Date: 2026-11-23 22:02:42.719093
 
 ``published_post`` is read without a tenant (the public page of a post does not know one), so its
@@ -19,8 +19,8 @@ from sqlalchemy.dialects import postgresql
 from alembic import op
 from nyx_app.db.rls import CURRENT_TENANT, disable_tenant_rls, enable_tenant_rls
 
-revision: str = "0009"
-down_revision: str | None = "0008"
+revision: str = "0011"
+down_revision: str | None = "0010"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

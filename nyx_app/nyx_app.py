@@ -14,7 +14,7 @@ from nyx_app.api import SecurityHeaders, api
 from nyx_app.integrations import llm
 from nyx_app.integrations.images import image_workers
 from nyx_app.jobs.sweepers import sweep_auth_throttle
-from nyx_app.jobs.worker import in_process_worker
+from nyx_app.jobs.worker import in_process_worker, pdf_renderer
 from nyx_app.pages.account import AccountState, account_page
 from nyx_app.pages.auth_pages import LoginState, login_page, register_page
 from nyx_app.pages.dashboard import DashboardState, dashboard_page
@@ -32,6 +32,7 @@ from nyx_app.pages.project_view import project_page
 from nyx_app.pages.providers import ProvidersState
 from nyx_app.pages.providers_view import providers_page
 from nyx_app.pages.public_project import PublicProjectState, public_project_page
+from nyx_app.pages.report import ReportState, report_page
 from nyx_app.pages.run import run_page
 from nyx_app.pages.run_state import RunState
 from nyx_app.pages.workflow_editor import workflow_page
@@ -55,6 +56,8 @@ app = rx.App(
     ],
 )
 app.register_lifespan_task(sweep_auth_throttle)
+# Before the worker: lifespan tasks end in reverse order, so the browser closes after the jobs.
+app.register_lifespan_task(pdf_renderer)
 # A job worker beside the pages, so ./scripts/run does everything (more: python -m nyx_app.cli worker).
 app.register_lifespan_task(in_process_worker)
 
@@ -88,6 +91,7 @@ signed_in = [
     (run_page, routes.RUN, "Run", RunState.load),
     (personas_page, routes.PERSONAS, "Personas", PersonasState.load),
     (discussion_page, routes.DISCUSSION, "Discussion", DiscussionState.load),
+    (report_page, routes.REPORT, "Report", ReportState.load),
     (providers_page, routes.PROVIDERS, "Providers", ProvidersState.load),
     (account_page, routes.ACCOUNT, "Account", AccountState.load),
 ]

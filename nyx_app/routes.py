@@ -13,6 +13,13 @@ LOGIN_API = "/api/auth/login"
 REGISTER_API = "/api/auth/register"
 LOGOUT_API = "/api/auth/logout"
 
+# Reports (api/reports.py): downloads for the signed-in tenant (fmt: markdown, pdf or json), the
+# diagram scripts, and the public page of a published dev-log post (no login).
+REPORT_DOWNLOAD = "/api/reports/{report_id}/{fmt}"
+REPORT_DIAGRAMS_JS = "/api/report-assets/diagrams.js"
+REPORT_MERMAID_JS = "/api/report-assets/mermaid-{version}.js"
+PUBLIC_POST = "/posts/{public_id}"
+
 LOGIN = "/login"
 REGISTER = "/register"
 DASHBOARD = "/"
@@ -21,6 +28,7 @@ NOTE = "/projects/[project_id]/notes/[note_id]"
 WORKFLOW = "/projects/[project_id]/workflows/[workflow_id]"
 RUN = "/projects/[project_id]/runs/[run_id]"
 DISCUSSION = "/projects/[project_id]/discussions/[discussion_id]"
+REPORT = "/projects/[project_id]/reports/[report_id]"
 PERSONAS = "/personas"
 MEMORY = "/memory"
 MEMBERS = "/settings/members"
@@ -34,7 +42,7 @@ PUBLIC_THUMB_API = "/api/public/{project_id}/images/{image_id}/thumb"
 
 
 def project_url(project_id: str, tab: str = "") -> str:
-    """The project page; ``tab`` opens one of its tabs (notes, workflows, runs, settings)."""
+    """The project page; ``tab`` opens one of its tabs (notes, workflows, runs, reports, settings)."""
     return f"/projects/{project_id}" + (f"?tab={tab}" if tab else "")
 
 
@@ -65,3 +73,17 @@ def invite_url(token: str) -> str:
 def public_image_url(project_id: str, image_id: str, *, thumb: bool = False) -> str:
     path = PUBLIC_THUMB_API if thumb else PUBLIC_IMAGE_API
     return path.format(project_id=project_id, image_id=image_id)
+
+
+def report_url(project_id: str, report_id: str) -> str:
+    return f"/projects/{project_id}/reports/{report_id}"
+
+
+def report_download_url(report_id: str, fmt: str) -> str:
+    """``fmt``: markdown, pdf, or json (a run report's raw record)."""
+    return REPORT_DOWNLOAD.format(report_id=report_id, fmt=fmt)
+
+
+def public_post_url(public_id: str) -> str:
+    """Relative; pages show it with the app's public address in front."""
+    return PUBLIC_POST.format(public_id=public_id)

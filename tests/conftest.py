@@ -26,6 +26,7 @@ from sqlalchemy import text
 
 from nyx_app.db.bootstrap import prepare
 from nyx_app.db.engine import dispose_engines, owner_engine
+from nyx_app.integrations import pdf
 from nyx_app.settings import get_settings
 from tests.factories import TenantFactory
 
@@ -54,6 +55,7 @@ async def db(database: None) -> AsyncIterator[None]:
 async def _dispose_engines_at_end() -> AsyncIterator[None]:
     yield
     await dispose_engines()
+    await pdf.close()  # the process's PDF renderer, if a report's PDF was made
 
 
 @pytest.fixture

@@ -12,6 +12,8 @@ from nyx_app.jobs.queue import proc_app
 from nyx_app.live.hub import hub
 from nyx_app.services.engine.executor import execute
 from nyx_app.services.engine.sweeper import cancel_requested
+from nyx_app.services.reports.pdf import make_pdf
+from nyx_app.services.reports.store import PDF_QUEUE, PDF_TASK
 
 
 @proc_app.task(name=RUN_TASK, queue=RUN_QUEUE)
@@ -37,3 +39,10 @@ async def run_task(tenant_id: str, run_id: str) -> None:
             relaying.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await relaying
+
+
+@proc_app.task(name=PDF_TASK, queue=PDF_QUEUE)
+async def report_pdf_task(tenant_id: str, report_id: str) -> None:
+    """Render a report's PDF. Async: the renderer awaits Chromium (its own processes, at a lower
+    priority), so this job runs beside the pages of the web process without holding its loop."""
+    await make_pdf(uuid.UUID(tenant_id), uuid.UUID(report_id))

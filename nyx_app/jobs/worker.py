@@ -15,7 +15,7 @@ from collections.abc import AsyncIterator
 from procrastinate import exceptions as proc_errors
 
 from nyx_app.db.queue import RUN_TASK
-from nyx_app.integrations import llm
+from nyx_app.integrations import llm, pdf
 from nyx_app.jobs import tasks  # noqa: F401  (registers the task functions)
 from nyx_app.jobs.queue import proc_app
 from nyx_app.services.engine import sweeper
@@ -75,6 +75,8 @@ async def run_worker(*, in_web_process: bool) -> None:
             sweeping.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await sweeping
+            if not in_web_process:  # the web process closes it in its own lifespan task
+                await pdf.close()
 
 
 @contextlib.asynccontextmanager
@@ -90,3 +92,13 @@ async def in_process_worker() -> AsyncIterator[None]:
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await task
+
+
+@contextlib.asynccontextmanager
+async def pdf_renderer() -> AsyncIterator[None]:
+    """Lifespan task of the web app: the PDF renderer's Chromium ends with the server. Registered
+    before the worker, so it is closed after the worker (whose jobs use it) has stopped."""
+    try:
+        yield
+    finally:
+        await pdf.close()

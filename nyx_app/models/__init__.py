@@ -7,6 +7,7 @@ from nyx_app.models.note_draft import NoteDraft
 from nyx_app.models.note_image import NoteImage
 from nyx_app.models.persona import Persona
 from nyx_app.models.project import Project, ProjectNote
+from nyx_app.models.report import PublishedPost, Report
 from nyx_app.models.run import Run, StepRun
 from nyx_app.models.tenancy import AuthSession, Invitation, Membership, Role, Tenant, User
 from nyx_app.models.throttle import AuthThrottle
@@ -27,6 +28,8 @@ __all__ = [
     "Project",
     "ProjectNote",
     "ProviderCredential",
+    "PublishedPost",
+    "Report",
     "Role",
     "Run",
     "StepRun",

@@ -32,9 +32,13 @@ class RunKind(StrEnum):
     DISCUSSION = "discussion"
     DISCUSSION_SYNTHESIS = "discussion_synthesis"
     DISCUSSION_PLAN = "discussion_plan"
+    # Reports a model writes (services/reports/writers.py); the finisher saves the report.
+    REPORT_SUMMARY = "report_summary"
+    REPORT_DEVLOG = "report_devlog"
 
 
 DISCUSSION_KINDS = (RunKind.DISCUSSION, RunKind.DISCUSSION_SYNTHESIS, RunKind.DISCUSSION_PLAN)
+REPORT_KINDS = (RunKind.REPORT_SUMMARY, RunKind.REPORT_DEVLOG)
 
 
 class RunStatus(StrEnum):

@@ -24,7 +24,7 @@ from nyx_app.settings import get_settings
 from nyx_app.state import toasts
 from nyx_app.state.session import AuthState, user_action
 
-TABS = ("notes", "workflows", "runs", "discussions", "settings")
+TABS = ("notes", "workflows", "runs", "discussions", "reports", "settings")
 
 
 class ProjectState(AuthState):

@@ -15,6 +15,7 @@ from nyx_app.components.publish import publish_button
 from nyx_app.pages.project import ProjectState
 from nyx_app.pages.project_discussions import discussions_tab
 from nyx_app.pages.project_notes import notes_tab
+from nyx_app.pages.project_reports import reports_tab
 from nyx_app.pages.project_runs import runs_tab
 from nyx_app.pages.project_workflows import workflows_tab
 
@@ -164,6 +165,7 @@ def project_page() -> rx.Component:
                         rx.tabs.trigger("Workflows", value="workflows", id="tab-workflows"),
                         rx.tabs.trigger("Runs", value="runs", id="tab-runs"),
                         rx.tabs.trigger("Discussions", value="discussions", id="tab-discussions"),
+                        rx.tabs.trigger("Reports", value="reports", id="tab-reports"),
                         rx.tabs.trigger("Settings", value="settings", id="tab-settings"),
                         class_name="nyx-scroll-x",  # five tabs scroll sideways inside the list on a phone
                     ),
@@ -171,6 +173,7 @@ def project_page() -> rx.Component:
                     rx.tabs.content(rx.box(workflows_tab(), padding_top="1em"), value="workflows"),
                     rx.tabs.content(rx.box(runs_tab(), padding_top="1em"), value="runs"),
                     rx.tabs.content(rx.box(discussions_tab(ProjectState.pid), padding_top="1em"), value="discussions"),
+                    rx.tabs.content(rx.box(reports_tab(), padding_top="1em"), value="reports"),
                     rx.tabs.content(
                         rx.vstack(_settings_tab(), _model_section(), padding_top="1em", spacing="4", width="100%"),
                         value="settings",

@@ -7,6 +7,7 @@ import reflex as rx
 
 from nyx_app import routes
 from nyx_app.components.layout import error_callout, signed_in_page
+from nyx_app.pages.project_reports import run_report_button
 from nyx_app.pages.run_rows import CoverageRow
 from nyx_app.pages.run_state import RunState
 from nyx_app.pages.run_steps import step_card
@@ -47,6 +48,8 @@ def _actions() -> rx.Component:
                 H.stopping,
                 rx.text("Stopping… calls in progress are being cancelled.", size="2", color_scheme="orange"),
             ),
+            # A finished run (succeeded, failed or cancelled) can be kept as a report.
+            rx.cond(~H.active & (H.status != ""), run_report_button()),
             rx.cond(
                 H.resumable,
                 rx.hstack(

@@ -1,4 +1,4 @@
-"""Remove stored image objects no row refers to (note images and persona portraits).
+"""Remove stored objects no row refers to (note images, persona portraits, report PDFs).
 
 Uploads store objects before their rows commit and remove them again when the transaction fails,
 but a process killed in between leaves objects behind; so does a deleted tenant (its rows go by
@@ -22,6 +22,7 @@ from nyx_app.integrations import storage as storage_backend
 from nyx_app.integrations.storage import Storage, StoredObject
 from nyx_app.models.note_image import NoteImage
 from nyx_app.models.persona import Persona
+from nyx_app.models.report import Report
 
 SWEEP_GRACE = timedelta(hours=1)
 
@@ -45,7 +46,8 @@ async def _referenced(tenant_id: uuid.UUID, keys: list[str]) -> set[str]:
                 or_(col(Persona.portrait_key).in_(keys), col(Persona.portrait_thumb_key).in_(keys))
             )
         )
-        return {key for pair in [*rows, *portraits] for key in pair}
+        pdfs = await session.exec(select(Report.pdf_key).where(col(Report.pdf_key).in_(keys)))
+        return {key for pair in [*rows, *portraits] for key in pair} | set(pdfs)
 
 
 async def sweep_orphan_objects(

@@ -61,6 +61,9 @@ class Action(StrEnum):
     REVIEW = "review"
     PERSONA_EDIT = "persona.edit"
     REPORT_GENERATE = "report.generate"
+    REPORT_EDIT = "report.edit"  # rename, render the PDF again
+    REPORT_DELETE = "report.delete"  # anyone's report
+    REPORT_DELETE_OWN = "report.delete_own"  # a report the user generated
     REPORT_PUBLISH = "report.publish"
 
 
@@ -102,6 +105,9 @@ PERMISSIONS: dict[Action, frozenset[Role]] = {
     Action.REVIEW:                EVERYONE,
     Action.PERSONA_EDIT:          EVERYONE,
     Action.REPORT_GENERATE:       EVERYONE,
+    Action.REPORT_EDIT:           EVERYONE,
+    Action.REPORT_DELETE:         OWNERS_AND_ADMINS,
+    Action.REPORT_DELETE_OWN:     EVERYONE,
     Action.REPORT_PUBLISH:        OWNERS_AND_ADMINS,
 }
 
@@ -138,6 +144,9 @@ DOING: dict[Action, str] = {
     Action.REVIEW:                "review results",
     Action.PERSONA_EDIT:          "edit personas",
     Action.REPORT_GENERATE:       "generate reports",
+    Action.REPORT_EDIT:           "rename reports",
+    Action.REPORT_DELETE:         "delete other people's reports",
+    Action.REPORT_DELETE_OWN:     "delete reports",
     Action.REPORT_PUBLISH:        "publish reports",
 }
 # fmt: on
@@ -147,6 +156,7 @@ OWN_VARIANT: dict[Action, Action] = {
     Action.NOTE_DELETE: Action.NOTE_DELETE_OWN,
     Action.IMAGE_DELETE: Action.IMAGE_DELETE_OWN,
     Action.MEMORY_DELETE: Action.MEMORY_DELETE_OWN,
+    Action.REPORT_DELETE: Action.REPORT_DELETE_OWN,
 }
 
 _ROLE_WORDS = {OWNER: "owners", ADMIN: "admins", MEMBER: "members"}

@@ -95,8 +95,10 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def start_app(port: int) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "NYX_WORKER_IN_PROCESS": "false", "NYX_PUBLIC_URL": f"http://127.0.0.1:{port}",
+def start_app(port: int, *, worker: bool = False) -> subprocess.Popen[bytes]:
+    """The app in production mode; ``worker``: with its in-process job worker (off here: this
+    process plays the worker)."""
+    env = {**os.environ, "NYX_WORKER_IN_PROCESS": str(worker).lower(), "NYX_PUBLIC_URL": f"http://127.0.0.1:{port}",
            "REFLEX_USE_SYSTEM_BUN": "1", "REFLEX_TELEMETRY_ENABLED": "false",
            "PATH": f"{ROOT / '.tools/node_modules/.bin'}:{ROOT / '.venv/bin'}:{os.environ['PATH']}"}  # fmt: skip
     log = open(ROOT / "test-artifacts" / "bench-live-app.log", "wb")  # noqa: SIM115 (closed with the process)

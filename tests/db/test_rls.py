@@ -23,6 +23,7 @@ from nyx_app.db.urls import app_url
 from nyx_app.models.discussion import Discussion, DiscussionMessage, MessageKind
 from nyx_app.models.llm import LlmCall
 from nyx_app.models.note_image import NoteImage
+from nyx_app.models.report import PublishedPost, Report, ReportKind
 from nyx_app.models.run import Run, StepRun
 from nyx_app.models.workflow import WorkflowInsight
 from nyx_app.services import invitations, memory, note_drafts, notes, projects
@@ -32,7 +33,9 @@ from nyx_app.services.workflows import store
 from tests.factories import Account, TenantFactory
 
 # auth_session.tenant_id is the tenant a login is working in, not ownership; only auth touches it.
-NOT_TENANT_SCOPED = ("auth_session",)
+# published_post maps public ids of published posts to (tenant, report) and is read without a
+# tenant by design; its own policies are tried in test_published_post_is_public_but_never_writable…
+NOT_TENANT_SCOPED = ("auth_session", "published_post")
 
 
 def tenant_tables() -> list[str]:
@@ -126,6 +129,18 @@ async def seed_every_tenant_table(a: Account) -> None:
             )
         )
         await preferences.set_budget(s, a.ctx, "25")
+        report = Report(
+            tenant_id=a.ctx.tenant_id,
+            project_id=project.id,
+            kind=ReportKind.DEVLOG.value,
+            title="Secret post",
+            markdown="classified",
+            published=True,
+            public_id=uuid.uuid4(),
+        )
+        s.add(report)
+        await s.flush()
+        s.add(PublishedPost(public_id=report.public_id, tenant_id=a.ctx.tenant_id, report_id=report.id))
         s.add(
             LlmCall(
                 tenant_id=a.ctx.tenant_id,
@@ -278,3 +293,23 @@ async def test_the_public_read_path_sees_only_a_published_projects_public_notes_
     async with transaction(a.ctx.tenant_id, a.ctx.user_id) as s:
         await projects.update_project(s, a.ctx, project.id, published=False)
     assert await visible() == nothing  # unpublished: gone at once
+
+
+async def test_published_post_is_public_but_never_writable_by_another_tenant(
+    two_tenants: tuple[Account, Account],
+) -> None:
+    a, b = two_tenants
+    async with transaction() as s:  # no tenant at all: the public page's first read
+        [(public_id, report_id)] = (await s.execute(text("SELECT public_id, report_id FROM published_post"))).all()
+    async with transaction(b.ctx.tenant_id, b.ctx.user_id) as s:
+        assert (await s.execute(text("DELETE FROM published_post"))).rowcount == 0
+        assert (await s.execute(text("UPDATE published_post SET public_id = gen_random_uuid()"))).rowcount == 0
+    for tenant in (a.ctx.tenant_id, b.ctx.tenant_id):
+        with pytest.raises(DBAPIError):  # another tenant's row, or a row naming another tenant's report
+            async with transaction(b.ctx.tenant_id, b.ctx.user_id) as s:
+                await s.execute(
+                    text("INSERT INTO published_post VALUES (gen_random_uuid(), :t, :r)"),
+                    {"t": tenant, "r": report_id},
+                )
+    async with transaction() as s:
+        assert (await s.execute(text("SELECT public_id FROM published_post"))).scalars().all() == [public_id]

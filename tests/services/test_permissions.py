@@ -55,6 +55,9 @@ EXPECTED: dict[Action, set[str]] = {
     Action.REVIEW:                {OWN, ADM, MEM},
     Action.PERSONA_EDIT:          {OWN, ADM, MEM},
     Action.REPORT_GENERATE:       {OWN, ADM, MEM},
+    Action.REPORT_EDIT:           {OWN, ADM, MEM},
+    Action.REPORT_DELETE:         {OWN, ADM},
+    Action.REPORT_DELETE_OWN:     {OWN, ADM, MEM},
     Action.REPORT_PUBLISH:        {OWN, ADM},
 }
 # fmt: on

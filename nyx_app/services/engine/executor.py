@@ -23,6 +23,8 @@ from collections.abc import Awaitable, Callable
 from decimal import Decimal
 from typing import Any
 
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import best_match
 from sqlalchemy import update
 from sqlmodel import col, select
 
@@ -61,9 +63,12 @@ def item_label(item: Any, index: int) -> str:
     return text[:200] if text else f"Item {index + 1}"
 
 
-def json_validator(output: OutputFormat) -> Callable[[str], None] | None:
+def json_validator(output: OutputFormat, schema: dict[str, Any] | None = None) -> Callable[[str], None] | None:
+    """Rejects (ValueError) an answer that is not the JSON the step promises; the call path then
+    tries the next model."""
     if output == OutputFormat.TEXT:
         return None
+    checker = Draft202012Validator(schema) if schema is not None else None
 
     def check(text: str) -> None:
         data = parse_json(text)
@@ -71,6 +76,11 @@ def json_validator(output: OutputFormat) -> Callable[[str], None] | None:
             raise ValueError("expected a non-empty JSON array")
         if output == OutputFormat.JSON_OBJECT and not isinstance(data, dict):
             raise ValueError("expected a JSON object")
+        if checker is not None:
+            error = best_match(checker.iter_errors(data))
+            if error is not None:
+                where = "/".join(str(p) for p in error.absolute_path)
+                raise ValueError(f"{where + ': ' if where else ''}{error.message}"[:300])
 
     return check
 
@@ -387,7 +397,7 @@ class RunExecutor:
             images_as_text=self.material.images_as_text(),
             max_tokens=step.max_tokens,
             temperature=step.temperature,
-            validator=json_validator(step.output),
+            validator=json_validator(step.output, step.output_schema),
             on_delta=on_delta,
             on_restart=on_restart,
             purpose=f"run · {step.title}"[:60],

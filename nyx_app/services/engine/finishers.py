@@ -18,6 +18,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from nyx_app.db.session import transaction
 from nyx_app.models.run import Run, RunKind, RunStatus
 from nyx_app.services.discussions.plan_note import save_plan_note
+from nyx_app.services.reports.writers import save_written_report
 
 log = logging.getLogger(__name__)
 
@@ -26,6 +27,9 @@ Finisher = Callable[[AsyncSession, Run], Awaitable[None]]
 FINISHERS: dict[RunKind, Finisher] = {
     # "Implement" in a discussion: the plan becomes a project note.
     RunKind.DISCUSSION_PLAN: save_plan_note,
+    # An executive summary or a dev-log post becomes a report of the project.
+    RunKind.REPORT_SUMMARY: save_written_report,
+    RunKind.REPORT_DEVLOG: save_written_report,
 }
 
 

@@ -19,7 +19,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from nyx_app.db.queue import advisory_xact_lock
-from nyx_app.models.run import ACTIVE_RUN_STATUSES, DISCUSSION_KINDS, Run, RunKind
+from nyx_app.models.run import ACTIVE_RUN_STATUSES, DISCUSSION_KINDS, REPORT_KINDS, Run, RunKind
 from nyx_app.services.errors import Conflict
 
 
@@ -41,6 +41,16 @@ class RunRule:
 RULES: dict[RunKind, RunRule] = {
     RunKind.WORKFLOW: RunRule(Scope.WORKFLOW),
     **{kind: RunRule(Scope.DISCUSSION) for kind in DISCUSSION_KINDS},
+    # One executive summary (or dev-log post) being written per project at a time.
+    **{kind: RunRule(Scope.PROJECT) for kind in REPORT_KINDS},
+}
+
+
+_BUSY = {
+    RunKind.REPORT_SUMMARY: "An executive summary of this project is already being written. "
+    "Open its run from the Reports tab to watch it, or cancel it first.",
+    RunKind.REPORT_DEVLOG: "A dev-log post of this project is already being written. "
+    "Open its run from the Reports tab to watch it, or cancel it first.",
 }
 
 
@@ -72,6 +82,8 @@ async def check_can_start(
     if active is not None:
         if rule.scope == Scope.DISCUSSION:
             raise Conflict("This discussion is still answering. Wait until it has finished, or stop it first.")
+        if kind in _BUSY:
+            raise Conflict(_BUSY[kind])
         what = "This workflow" if rule.scope == Scope.WORKFLOW else "A run of this kind"
         raise Conflict(f"{what} is already running in this project. Open the run to watch it, or cancel it first.")
     if rule.cooldown:

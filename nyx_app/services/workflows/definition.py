@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import uuid
 from enum import StrEnum
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -45,6 +46,9 @@ class StepDef(BaseModel):
     depends_on: list[str] = Field(default_factory=list)
     for_each: str = Field(default="", description="Run once per item of this step's JSON list")
     output: OutputFormat = OutputFormat.TEXT
+    # A JSON Schema a JSON answer must satisfy; an answer that does not is rejected like one that
+    # does not parse, and the next model is tried (generated definitions use it, e.g. dev-log posts).
+    output_schema: dict[str, Any] | None = None
     # Send the project's note images along (vision models see them; others get their descriptions).
     images: bool = False
     # A persona (its id) the step speaks as: its system prompt leads the step's, and the step

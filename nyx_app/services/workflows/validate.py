@@ -13,6 +13,8 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import SchemaError
 from pydantic import ValidationError
 
 from nyx_app.services.workflows import templates
@@ -172,6 +174,13 @@ def _step_problems(
                 f"It runs for each item of '{step.for_each}', but that step does not produce a JSON list "
                 "(set its output to JSON list)."
             )
+    if step.output_schema is not None:
+        if step.output == OutputFormat.TEXT:
+            messages.append("Only a step whose output is JSON can have an output schema.")
+        try:
+            Draft202012Validator.check_schema(step.output_schema)
+        except SchemaError as exc:
+            messages.append(f"Its output schema is not a valid JSON Schema: {exc.message}")
     if step.kind == StepKind.REVIEW:
         if step.for_each:
             messages.append("A review step cannot run for each item; review the step that collects them.")

@@ -161,6 +161,28 @@ async def test_a_json_step_whose_answer_does_not_parse_moves_to_the_next_model(
     ]
 
 
+async def test_a_json_answer_that_does_not_fit_the_step_schema_moves_to_the_next_model(
+    tenants: TenantFactory, fake_llm: FakeLLM
+) -> None:
+    ws = await workspace(tenants, fake_llm)
+    await connect_providers(ws.ctx, fake_llm, "openai")
+    async with transaction(ws.ctx.tenant_id, ws.ctx.user_id) as s:
+        await preferences.set_fallback_order(s, ws.ctx, ["openai/gpt-4.1-mini"])
+    fake_llm.script(MODEL, answer('{"title": 7}'))
+    fake_llm.script("gpt-4.1-mini", answer('{"title": "Seven"}'))
+    schema = {"type": "object", "required": ["title"], "properties": {"title": {"type": "string"}}}
+    definition = steps({"key": "post", "prompt": "Write", "output": "json_object", "output_schema": schema})
+    run_id = await start(ws, await workflow(ws, definition=definition))
+
+    run = await run_to_end(ws, run_id)
+
+    assert run.status == RunStatus.SUCCEEDED
+    row = (await step_rows(ws, run_id))[("post", NO_ITEM)]
+    assert row.output_data == {"title": "Seven"}
+    assert row.attempts[0]["error_kind"] == "invalid_answer"
+    assert row.attempts[0]["error_message"] == "The answer was not usable: title: 7 is not of type 'string'"
+
+
 async def test_a_fan_out_source_malformed_from_every_model_fails_the_run_in_words(
     tenants: TenantFactory, fake_llm: FakeLLM
 ) -> None:

@@ -112,3 +112,18 @@ def test_a_step_may_only_speak_as_a_persona_of_the_workspace() -> None:
     assert problems_of({"steps": [{"key": "a", "prompt": "Go", "persona": "rex"}]}) == [
         Problem("a", "persona: is not a persona id")
     ]
+
+
+def test_an_output_schema_belongs_to_a_json_step_and_must_be_a_schema() -> None:
+    found = problems_of(
+        {
+            "steps": [
+                {"key": "a", "prompt": "x", "output_schema": {"type": "object"}},
+                {"key": "b", "prompt": "x", "output": "json_object", "output_schema": {"type": 12}},
+            ]
+        }
+    )
+    assert [p.step for p in found] == ["a", "b"]
+    assert found[0].message == "Only a step whose output is JSON can have an output schema."
+    assert found[1].message.startswith("Its output schema is not a valid JSON Schema: 12 is not valid")
+    check({"steps": [{"key": "a", "prompt": "x", "output": "json_object", "output_schema": {"type": "object"}}]})

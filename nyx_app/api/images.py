@@ -2,62 +2,41 @@
 
 The session cookie is resolved on every request (a revoked login stops working at once) and the
 row is read under RLS, so another tenant's image id answers 404 exactly like a made-up one.
-Local files are streamed from here; S3 objects are a redirect to a short-lived presigned URL.
+How the bytes leave (and the headers they carry) is shared with the other image routes
+(``stored_files``).
 """
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 
 from starlette.requests import Request
-from starlette.responses import PlainTextResponse, RedirectResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
 
-from nyx_app import routes
+from nyx_app.api.stored_files import not_found, please_log_in, signed_in, stored_object, wants_thumb
 from nyx_app.db.session import transaction
-from nyx_app.integrations.storage import ObjectNotFound, get_storage
-from nyx_app.services import auth, note_images
-from nyx_app.services.context import TenantContext
+from nyx_app.services import note_images
 from nyx_app.services.errors import NotFound
 
 IMAGE_PATH = "/api/images/{image_id}"
 THUMB_PATH = "/api/images/{image_id}/thumb"
-
-# Browsers must not guess a type or run anything in a served file; only this user may cache it.
-SAFE_HEADERS = {
-    "X-Content-Type-Options": "nosniff",
-    "Content-Security-Policy": "default-src 'none'; sandbox",
-    "Content-Disposition": "inline",
-}
-
-
-def _not_found() -> Response:
-    return PlainTextResponse("Image not found.", status_code=404, headers={"Cache-Control": "no-store"})
+MISSING = "Image not found."
 
 
 async def serve_image(request: Request) -> Response:
-    ident = await auth.resolve(request.cookies.get(routes.SESSION_COOKIE, ""))
-    if ident is None:
-        return PlainTextResponse("Please log in.", status_code=401, headers={"Cache-Control": "no-store"})
-    thumb = request.url.path.endswith("/thumb")
-    ctx = TenantContext(ident.tenant_id, ident.user_id, ident.role)
+    ctx = await signed_in(request)
+    if ctx is None:
+        return please_log_in()
     try:
-        async with transaction(ident.tenant_id, ident.user_id) as session:
+        async with transaction(ctx.tenant_id, ctx.user_id) as session:
             image = await note_images.get_image(session, ctx, request.path_params["image_id"])
     except NotFound:
-        return _not_found()
-    key, content_type = (image.thumb_key, "image/webp") if thumb else (image.image_key, image.content_type)
-    storage = get_storage()
-    presigned = storage.url(key)
-    if presigned is not None:
-        return RedirectResponse(presigned, status_code=302, headers={"Cache-Control": "private, no-store"})
-    try:
-        data = await asyncio.to_thread(storage.get, key)
-    except ObjectNotFound:
-        return _not_found()
-    headers = {**SAFE_HEADERS, "Cache-Control": "private, max-age=300"}
-    return Response(data, media_type=content_type, headers=headers)
+        return not_found(MISSING)
+    key, content_type = (
+        (image.thumb_key, "image/webp") if wants_thumb(request) else (image.image_key, image.content_type)
+    )
+    return await stored_object(key, content_type, max_age=300, missing=MISSING)
 
 
 def image_url(image_id: uuid.UUID | str) -> str:

@@ -9,59 +9,37 @@ The ``?v=`` query a page adds changes with every upload; it only defeats the bro
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 
 from starlette.requests import Request
-from starlette.responses import PlainTextResponse, RedirectResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
 
-from nyx_app import routes
+from nyx_app.api.stored_files import not_found, please_log_in, signed_in, stored_object, wants_thumb
 from nyx_app.db.session import transaction
-from nyx_app.integrations.storage import ObjectNotFound, get_storage
-from nyx_app.services import auth
-from nyx_app.services.context import TenantContext
 from nyx_app.services.errors import NotFound
 from nyx_app.services.personas import portraits
 
 PORTRAIT_PATH = "/api/personas/{persona_id}/portrait"
 PORTRAIT_THUMB_PATH = "/api/personas/{persona_id}/portrait/thumb"
-
-# As for note images: no type guessing, nothing runs in a served file, only this user may cache it.
-_SAFE_HEADERS = {
-    "X-Content-Type-Options": "nosniff",
-    "Content-Security-Policy": "default-src 'none'; sandbox",
-    "Content-Disposition": "inline",
-}
-
-
-def _not_found() -> Response:
-    return PlainTextResponse("Portrait not found.", status_code=404, headers={"Cache-Control": "no-store"})
+MISSING = "Portrait not found."
 
 
 async def serve_portrait(request: Request) -> Response:
-    ident = await auth.resolve(request.cookies.get(routes.SESSION_COOKIE, ""))
-    if ident is None:
-        return PlainTextResponse("Please log in.", status_code=401, headers={"Cache-Control": "no-store"})
-    ctx = TenantContext(ident.tenant_id, ident.user_id, ident.role)
+    ctx = await signed_in(request)
+    if ctx is None:
+        return please_log_in()
     try:
-        async with transaction(ident.tenant_id, ident.user_id) as session:
+        async with transaction(ctx.tenant_id, ctx.user_id) as session:
             persona = await portraits.portrait_of(session, ctx, request.path_params["persona_id"])
     except NotFound:
-        return _not_found()
-    if request.url.path.endswith("/thumb"):
+        return not_found(MISSING)
+    if wants_thumb(request):
         key, content_type = persona.portrait_thumb_key, "image/webp"
     else:
         key, content_type = persona.portrait_key, portraits.content_type_of(persona.portrait_key)
-    storage = get_storage()
-    presigned = storage.url(key)
-    if presigned is not None:
-        return RedirectResponse(presigned, status_code=302, headers={"Cache-Control": "private, no-store"})
-    try:
-        data = await asyncio.to_thread(storage.get, key)
-    except ObjectNotFound:
-        return _not_found()
-    return Response(data, media_type=content_type, headers={**_SAFE_HEADERS, "Cache-Control": "private, max-age=3600"})
+    # An hour: the ``?v=`` tag in the URL changes with every upload.
+    return await stored_object(key, content_type, max_age=3600, missing=MISSING)
 
 
 def portrait_url(persona_id: uuid.UUID | str, tag: str, *, thumb: bool = True) -> str:

@@ -10,39 +10,28 @@ only (``private``), so an unpublish is not undone by a shared cache.
 
 from __future__ import annotations
 
-import asyncio
-
 from starlette.requests import Request
-from starlette.responses import PlainTextResponse, RedirectResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
 
 from nyx_app import routes
-from nyx_app.api.images import SAFE_HEADERS
-from nyx_app.integrations.storage import ObjectNotFound, get_storage
+from nyx_app.api.stored_files import not_found, stored_object, wants_thumb
 from nyx_app.services import public
 from nyx_app.services.errors import NotFound
 
-
-def _not_found() -> Response:
-    return PlainTextResponse("Image not found.", status_code=404, headers={"Cache-Control": "no-store"})
+MISSING = "Image not found."
 
 
 async def serve_public_image(request: Request) -> Response:
     try:
         image = await public.public_image(request.path_params["project_id"], request.path_params["image_id"])
     except NotFound:
-        return _not_found()
-    thumb = request.url.path.endswith("/thumb")
-    key, content_type = (image.thumb_key, "image/webp") if thumb else (image.image_key, image.content_type)
-    storage = get_storage()
-    presigned = storage.url(key)
-    if presigned is not None:
-        return RedirectResponse(presigned, status_code=302, headers={"Cache-Control": "private, no-store"})
-    try:
-        data = await asyncio.to_thread(storage.get, key)
-    except ObjectNotFound:
-        return _not_found()
-    return Response(data, media_type=content_type, headers={**SAFE_HEADERS, "Cache-Control": "private, max-age=60"})
+        return not_found(MISSING)
+    key, content_type = (
+        (image.thumb_key, "image/webp") if wants_thumb(request) else (image.image_key, image.content_type)
+    )
+    # A minute: an unpublish should not stay undone for long in a visitor's browser.
+    return await stored_object(key, content_type, max_age=60, missing=MISSING)
 
 
 public_routes = [

@@ -24,10 +24,9 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
 from nyx_app import routes
+from nyx_app.api.stored_files import not_found, please_log_in, signed_in
 from nyx_app.db.session import transaction
 from nyx_app.models.report import PdfStatus, Report, ReportKind
-from nyx_app.services import auth
-from nyx_app.services.context import TenantContext
 from nyx_app.services.errors import NotFound
 from nyx_app.services.reports import publish
 from nyx_app.services.reports.pdf import pdf_filename, read_pdf
@@ -53,15 +52,14 @@ def _text(message: str, status: int) -> Response:
 
 
 async def _report(request: Request) -> Report | Response:
-    ident = await auth.resolve(request.cookies.get(routes.SESSION_COOKIE, ""))
-    if ident is None:
-        return _text("Please log in.", 401)
-    ctx = TenantContext(ident.tenant_id, ident.user_id, ident.role)
+    ctx = await signed_in(request)
+    if ctx is None:
+        return please_log_in()
     try:
-        async with transaction(ident.tenant_id, ident.user_id) as session:
+        async with transaction(ctx.tenant_id, ctx.user_id) as session:
             return await get_report(session, ctx, request.path_params["report_id"])
     except NotFound:
-        return _text("Report not found.", 404)
+        return not_found("Report not found.")
 
 
 def _attachment(body: bytes, media_type: str, filename: str) -> Response:

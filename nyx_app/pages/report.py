@@ -254,7 +254,8 @@ def _toc() -> rx.Component:
         overflow_y="auto",
         width="15em",
         flex_shrink="0",
-        display={"initial": "none", "md": "block"},
+        # Beside the text on a wide screen only: on a phone it would squeeze the text to a sliver.
+        display=rx.breakpoints(initial="none", md="block"),
         id="report-toc",
     )
 
@@ -395,7 +396,13 @@ def report_page() -> rx.Component:
                 rx.vstack(
                     _header(),
                     rx.hstack(
-                        markdown_view(ReportState.html, class_name="report-body", style=_VIEW_STYLE, id="report-body"),
+                        rx.box(
+                            markdown_view(
+                                ReportState.html, class_name="report-body", style=_VIEW_STYLE, id="report-body"
+                            ),
+                            flex="1",
+                            min_width="0",  # wide tables and code scroll inside the text, not the page
+                        ),
                         _toc(),
                         align="start",
                         spacing="6",

@@ -12,7 +12,8 @@
 For the gravest actions (deleting a workspace) pass ``typed_name`` (a Var with the name to type),
 ``typed_value`` (the page state's var holding what was typed) and ``on_type`` (its setter): the
 confirm button stays disabled until the two match, and the service checks the name again.
-``confirm_label`` defaults to the trigger's label; ``danger=False`` gives a neutral dialog for
+``confirm_label`` defaults to the trigger's label, ``cancel_label`` to "Cancel" (say "Keep
+running" where "Cancel" would read as the destructive action itself); ``danger=False`` gives a neutral dialog for
 actions that are not destructive but deserve a word first (publishing, leaving). After the
 action, the page's handler says what happened with ``toasts.done``.
 """
@@ -41,6 +42,7 @@ def confirm_dialog(
     on_type: Any = None,
     trigger_id: str = "",
     confirm_id: str = "",
+    cancel_label: str = "Cancel",
 ) -> rx.Component:
     color = "red" if danger else None
     opener = trigger or rx.button(
@@ -75,7 +77,7 @@ def confirm_dialog(
             body,
             rx.vstack(*typed, spacing="2", width="100%", padding_top="0.75em") if typed else rx.fragment(),
             rx.flex(
-                rx.alert_dialog.cancel(rx.button("Cancel", variant="soft", color_scheme="gray")),
+                rx.alert_dialog.cancel(rx.button(cancel_label, variant="soft", color_scheme="gray")),
                 rx.alert_dialog.action(
                     rx.button(
                         confirm_label or trigger_label,

@@ -16,9 +16,11 @@ import contextlib
 import reflex as rx
 
 from nyx_app import routes
+from nyx_app.components.confirm import confirm_dialog
 from nyx_app.components.discussion_message import MessageCard, SpeakerChip, message, message_card, speaker_chip
-from nyx_app.components.forms import confirm_delete
+from nyx_app.components.fields import field, form_error
 from nyx_app.components.layout import error_callout, signed_in_page
+from nyx_app.components.page import not_found_view, page_header
 from nyx_app.components.persona_card import portrait
 from nyx_app.db.notify import RUNS_CHANNEL
 from nyx_app.db.session import transaction
@@ -40,7 +42,8 @@ class DiscussionState(AuthState):
     loaded: bool = False
     title: str = ""
     project_name: str = ""
-    project_link: str = ""
+    project_link: str = ""  # the project's Discussions tab
+    project_home: str = ""
     model: str = ""
     speakers: list[SpeakerChip] = []
     messages: list[MessageCard] = []
@@ -55,7 +58,8 @@ class DiscussionState(AuthState):
     def _show(self, view: DiscussionView) -> None:
         self.found, self.loaded = True, True
         self.title, self.project_name, self.model = view.title, view.project_name, view.model
-        self.project_link = routes.project_url(view.project_id)
+        self.project_link = routes.project_url(view.project_id, tab="discussions")
+        self.project_home = routes.project_url(view.project_id)
         self.speakers = [speaker_chip(s) for s in view.speakers]
         self.messages = [message_card(m, view.project_id) for m in view.messages]
         self.answering, self.can_retry = view.answering, view.can_retry
@@ -109,7 +113,7 @@ class DiscussionState(AuthState):
         return await self._in_tenant(lambda s, c: action(s, c, discussion_id, *args))
 
     @rx.event
-    @user_action
+    @user_action(form="follow-up")  # a refusal shows under the question
     async def ask(self, form: dict[str, str]):
         await self._act(turns.follow_up, form.get("question", ""))
         self.answering = True
@@ -151,10 +155,10 @@ class DiscussionState(AuthState):
 
     @rx.event
     def cancel_rename(self):
-        self.renaming, self.error = False, ""
+        self.renaming, self.error, self.field_errors = False, "", {}
 
     @rx.event
-    @user_action
+    @user_action(form="rename-discussion")
     async def rename(self, form: dict[str, str]):
         discussion = await self._act(store.rename_discussion, form.get("title", ""))
         self.title, self.renaming = discussion.title, False
@@ -167,43 +171,58 @@ class DiscussionState(AuthState):
         return [rx.redirect(link), rx.toast.success("Discussion deleted")]
 
 
+def _rename_form() -> rx.Component:
+    S = DiscussionState
+    return rx.form(
+        rx.vstack(
+            field(
+                "Title",
+                "title",
+                "rename-discussion",
+                id="rename-title",
+                default_value=S.title,
+                max_length=DISCUSSION_TITLE_MAX,
+                auto_focus=True,
+            ),
+            form_error("rename-discussion"),
+            rx.hstack(
+                rx.button("Save", type="submit", size="2", id="save-title"),
+                rx.button(
+                    "Cancel", type="button", variant="soft", color_scheme="gray", size="2", on_click=S.cancel_rename
+                ),
+            ),
+            width="100%",
+            spacing="2",
+        ),
+        on_submit=S.rename,
+        width="100%",
+        max_width="36em",
+    )
+
+
 def _header() -> rx.Component:
     S = DiscussionState
     return rx.vstack(
-        rx.link(rx.hstack(rx.icon("arrow-left", size=14), rx.text(S.project_name, size="2")), href=S.project_link),
-        rx.cond(
-            S.renaming,
-            rx.form(
-                rx.hstack(
-                    rx.input(
-                        name="title",
-                        default_value=S.title,
-                        max_length=DISCUSSION_TITLE_MAX,
-                        id="rename-title",
-                        flex="1",
-                    ),
-                    rx.button("Save", type="submit", size="2", id="save-title"),
-                    rx.button("Cancel", type="button", variant="soft", size="2", on_click=S.cancel_rename),
-                    width="100%",
-                ),
-                on_submit=S.rename,
-                width="100%",
+        page_header(
+            S.title,
+            rx.button("Rename", size="2", variant="soft", on_click=S.start_rename, id="rename-discussion"),
+            confirm_dialog(
+                "Delete discussion?",
+                "Its messages and runs are deleted; a saved plan note stays. This cannot be undone.",
+                S.delete,
+                size="2",
+                trigger_class="delete-discussion",
+                confirm_class="confirm-delete-discussion",
             ),
-            rx.hstack(
-                rx.heading(S.title, size="6", id="discussion-heading"),
-                rx.spacer(),
-                rx.button("Rename", size="1", variant="soft", on_click=S.start_rename, id="rename-discussion"),
-                confirm_delete(
-                    "Delete discussion?",
-                    "Its messages and runs are deleted; a saved plan note stays. This cannot be undone.",
-                    S.delete,
-                    trigger_class="delete-discussion",
-                    confirm_class="confirm-delete-discussion",
-                ),
-                width="100%",
-                align="center",
-            ),
+            crumbs=[
+                ("Projects", routes.DASHBOARD),
+                (S.project_name, S.project_home),
+                ("Discussions", S.project_link),
+                (S.title, ""),
+            ],
+            id="discussion-heading",
         ),
+        rx.cond(S.renaming, _rename_form()),
         rx.hstack(
             rx.foreach(
                 S.speakers,
@@ -240,6 +259,7 @@ def _actions() -> rx.Component:
                         width="100%",
                         id="follow-up-question",
                     ),
+                    form_error("follow-up"),
                     rx.hstack(
                         rx.button(
                             rx.icon("message-circle-plus", size=14),
@@ -300,14 +320,12 @@ def _actions() -> rx.Component:
 
 
 def _not_found() -> rx.Component:
-    return rx.vstack(
-        rx.heading("Discussion not found", size="6", id="not-found"),
-        rx.text("It does not exist (any more), or it is not in your current workspace."),
-        rx.link("Back to projects", href=routes.DASHBOARD),
+    return not_found_view(
+        "Discussion not found", "It does not exist (any more), or it is not in your current workspace."
     )
 
 
-@signed_in_page
+@signed_in_page(section="projects")
 def discussion_page() -> rx.Component:
     S = DiscussionState
     return rx.cond(
@@ -327,7 +345,7 @@ def discussion_page() -> rx.Component:
                 width="100%",
                 spacing="4",
             ),
-            rx.spinner(),
+            rx.center(rx.spinner(), width="100%", padding="2em"),
         ),
         _not_found(),
     )

@@ -3,10 +3,14 @@ shows which keywords decide the specializations), duplicate, delete, and upload 
 
 from __future__ import annotations
 
+from typing import Any
+
 import reflex as rx
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from nyx_app.components.fields import field, field_error, form_error
 from nyx_app.components.layout import error_callout, signed_in_page
+from nyx_app.components.page import empty_state, page_header
 from nyx_app.components.persona_card import PersonaCard, persona_card, portrait, to_card
 from nyx_app.models.persona import PERSONA_DESCRIPTION_MAX, PERSONA_NAME_MAX, PERSONA_ROLE_MAX
 from nyx_app.services.context import TenantContext
@@ -61,7 +65,7 @@ class PersonasState(AuthState):
         self.f_description, self.f_system_prompt = (card.description if card else "", system_prompt)
         self.f_traits = ", ".join(card.traits) if card else ""
         self.f_specializations = ", ".join(card.specializations) if card else ""
-        self.suggestion, self.error = [], ""
+        self.suggestion, self.error, self.field_errors = [], "", {}
         self.editor_open = True
 
     @rx.event
@@ -80,7 +84,7 @@ class PersonasState(AuthState):
 
     @rx.event
     def close_editor(self):
-        self.editor_open, self.error = False, ""
+        self.editor_open, self.error, self.field_errors = False, "", {}
 
     @rx.event
     def set_f_name(self, value: str):
@@ -114,7 +118,7 @@ class PersonasState(AuthState):
         self.suggestion = reasons or ["No keyword of any category appears: no specialization."]
 
     @rx.event
-    @user_action
+    @user_action(form="persona")  # each refused field's message shows under that field
     async def save(self):
         data = PersonaInput(
             self.f_name, self.f_role, self.f_description, self.f_system_prompt, self.f_traits, self.f_specializations
@@ -169,14 +173,20 @@ class PersonasState(AuthState):
         await self._reload()
 
 
-def _field(label: str, control: rx.Component, hint: str = "") -> rx.Component:
-    return rx.vstack(
-        rx.text(label, size="2", weight="medium"),
-        control,
-        rx.cond(hint != "", rx.text(hint, size="1", color_scheme="gray")),
-        width="100%",
-        spacing="1",
-    )
+def _field(label: str, name: str, control: rx.Component, hint: str = "") -> rx.Component:
+    """A field of the persona form (``persona-{name}``), its message under it when refused."""
+    return field(label, name, "persona", control=control, id=f"persona-{name.replace('_', '-')}", hint=hint)
+
+
+def _aria(name: str) -> dict[str, Any]:
+    error = field_error("persona", name)
+    control = f"persona-{name.replace('_', '-')}"
+    return {
+        "id": control,
+        "aria_invalid": rx.cond(error != "", "true", "false"),
+        "aria_describedby": f"{control}-error",
+        "color_scheme": rx.cond(error != "", "red", "gray"),
+    }
 
 
 def _portrait_section() -> rx.Component:
@@ -234,73 +244,82 @@ def _editor() -> rx.Component:
             rx.dialog.title(rx.cond(PersonasState.editing_id != "", "Edit persona", "New persona")),
             rx.vstack(
                 error_callout(PersonasState.error, id="persona-error"),
+                form_error("persona", id="persona-form-error"),
                 _portrait_section(),
                 rx.hstack(
                     _field(
                         "Name",
+                        "name",
                         rx.input(
                             value=PersonasState.f_name,
                             on_change=PersonasState.set_f_name,
                             max_length=PERSONA_NAME_MAX,
-                            id="persona-name",
                             width="100%",
+                            **_aria("name"),
                         ),
                     ),
                     _field(
                         "Role",
+                        "role",
                         rx.input(
                             value=PersonasState.f_role,
                             on_change=PersonasState.set_f_role,
                             max_length=PERSONA_ROLE_MAX,
                             placeholder="e.g. Security reviewer",
-                            id="persona-role",
                             width="100%",
+                            **_aria("role"),
                         ),
                     ),
                     width="100%",
+                    flex_wrap=rx.breakpoints(initial="wrap", sm="nowrap"),
                 ),
                 _field(
                     "Description",
+                    "description",
                     rx.text_area(
                         value=PersonasState.f_description,
                         on_change=PersonasState.set_f_description,
                         max_length=PERSONA_DESCRIPTION_MAX,
                         rows="3",
-                        id="persona-description",
                         width="100%",
+                        **_aria("description"),
                     ),
                 ),
                 _field(
                     "System prompt",
+                    "system_prompt",
                     rx.text_area(
                         value=PersonasState.f_system_prompt,
                         on_change=PersonasState.set_f_system_prompt,
                         rows="6",
                         placeholder="How this expert thinks and answers. Leads every prompt it speaks in.",
-                        id="persona-system-prompt",
                         width="100%",
+                        **_aria("system_prompt"),
                     ),
                 ),
                 _field(
                     "Traits",
+                    "traits",
                     rx.input(
                         value=PersonasState.f_traits,
                         on_change=PersonasState.set_f_traits,
                         placeholder="pragmatic, skeptical, …",
-                        id="persona-traits",
                         width="100%",
+                        **_aria("traits"),
                     ),
                     "Comma separated.",
                 ),
                 _field(
                     "Specializations",
+                    "specializations",
                     rx.hstack(
                         rx.input(
                             value=PersonasState.f_specializations,
                             on_change=PersonasState.set_f_specializations,
                             placeholder="Leave empty to find them from the texts above",
-                            id="persona-specializations",
                             flex="1",
+                            min_width="0",
+                            **_aria("specializations"),
                         ),
                         rx.button(
                             rx.icon("sparkles", size=14),
@@ -341,24 +360,26 @@ def _editor() -> rx.Component:
     )
 
 
-@signed_in_page
+def _empty() -> rx.Component:
+    return empty_state(
+        "drama",
+        "No personas yet",
+        "A persona is an expert with a role, a system prompt and specializations. Personas speak in "
+        "discussions and in workflow steps, and earn experience with every use.",
+        rx.button(rx.icon("plus", size=16), "New persona", on_click=PersonasState.open_new, id="no-personas-new"),
+        id="no-personas",
+    )
+
+
+@signed_in_page(section="personas")
 def personas_page() -> rx.Component:
     return rx.vstack(
-        rx.hstack(
-            rx.vstack(
-                rx.heading("Personas", size="7"),
-                rx.text(
-                    "The experts of this workspace. They speak in discussions and in workflow steps; every use "
-                    "earns experience.",
-                    color_scheme="gray",
-                    size="2",
-                ),
-                spacing="1",
-            ),
-            rx.spacer(),
+        page_header(
+            "Personas",
             rx.button(rx.icon("plus", size=16), "New persona", on_click=PersonasState.open_new, id="new-persona"),
-            width="100%",
-            align="center",
+            description="The experts of this workspace. They speak in discussions and in workflow steps; every use "
+            "earns experience.",
+            id="personas-title",
         ),
         rx.cond(~PersonasState.editor_open, error_callout(PersonasState.error)),
         rx.cond(
@@ -380,9 +401,9 @@ def personas_page() -> rx.Component:
                     width="100%",
                     id="persona-grid",
                 ),
-                rx.text("No personas yet. Create one to start a discussion.", color_scheme="gray", id="no-personas"),
+                _empty(),
             ),
-            rx.spinner(),
+            rx.center(rx.spinner(), width="100%", padding="2em"),
         ),
         _editor(),
         width="100%",

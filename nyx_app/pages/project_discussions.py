@@ -9,8 +9,10 @@ import reflex as rx
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from nyx_app import routes
+from nyx_app.components.fields import form_error
 from nyx_app.components.layout import error_callout
 from nyx_app.components.model_picker import ModelOption, ProviderOption, model_options, provider_model_picker
+from nyx_app.components.page import empty_state
 from nyx_app.components.persona_card import PersonaCard, to_card
 from nyx_app.components.persona_picker import PickerSection, persona_picker, picker_sections, toggle
 from nyx_app.models.discussion import QUESTION_MAX
@@ -130,7 +132,7 @@ class DiscussionsTabState(AuthState):
         self.model = ref
 
     @rx.event
-    @user_action
+    @user_action(form="new-discussion")  # a refusal shows in the form, beside Start
     async def start(self, form: dict[str, str]):
         project_id, picked, model = self._project_id, list(self.picked), self.model
         self.starting = True
@@ -241,6 +243,7 @@ def _new_discussion() -> rx.Component:
                         align="center",
                         wrap="wrap",
                     ),
+                    form_error("new-discussion"),
                     rx.button(
                         rx.icon("play", size=14),
                         "Start discussion",
@@ -272,7 +275,20 @@ def discussions_tab(project_id: rx.Var[str]) -> rx.Component:
                 rx.cond(
                     S.rows.length() > 0,  # type: ignore[attr-defined]
                     rx.vstack(rx.foreach(S.rows, _row_view), width="100%", spacing="2", id="discussion-list"),
-                    rx.text("No discussions yet.", color_scheme="gray", size="2", id="no-discussions"),
+                    empty_state(
+                        "messages-square",
+                        "No discussions yet",
+                        "Ask two to five personas a question: each answers in turn, then the best approach "
+                        "and an implementation plan can follow.",
+                        rx.button(
+                            rx.icon("message-circle-plus", size=14),
+                            "Start a discussion",
+                            on_click=rx.scroll_to("discussion-question"),  # type: ignore[arg-type]
+                            id="no-discussions-start",
+                        ),
+                        rx.link(rx.button("Manage personas", variant="soft"), href=routes.PERSONAS),
+                        id="no-discussions",
+                    ),
                 ),
                 _new_discussion(),
                 width="100%",

@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import reflex as rx
 
+from nyx_app.components.fields import form_error
 from nyx_app.components.forms import confirm_delete, save_cancel
+from nyx_app.components.page import empty_state
 from nyx_app.models.report import ReportKind
 from nyx_app.pages.project_reports_state import ReportsTabState, RunReportState
 from nyx_app.pages.report_rows import KindOption, ReportRow, RunChoice, WritingRow
@@ -81,7 +83,7 @@ def _options() -> rx.Component:
 def _generate() -> rx.Component:
     return rx.card(
         rx.vstack(
-            rx.heading("Generate a report", size="4"),
+            rx.heading("Generate a report", size="4", id="generate-report-heading"),
             rx.radio_cards.root(
                 rx.foreach(S.kinds, _kind_choice),
                 value=S.kind,
@@ -131,11 +133,17 @@ def _writing(w: WritingRow) -> rx.Component:
 
 def _rename_form(r: ReportRow) -> rx.Component:
     return rx.form(
-        rx.hstack(
-            rx.input(name="title", default_value=r.title, id="rename-title", flex="1", max_length=200),
-            save_cancel("Save title", "save-title", S.cancel_rename),
+        rx.vstack(
+            rx.hstack(
+                rx.input(name="title", default_value=r.title, id="rename-title", flex="1", max_length=200),
+                save_cancel("Save title", "save-title", S.cancel_rename),
+                width="100%",
+                align="center",
+                flex_wrap="wrap",
+            ),
+            form_error("rename-report"),
             width="100%",
-            align="center",
+            spacing="2",
         ),
         on_submit=S.rename,
         width="100%",
@@ -220,10 +228,23 @@ def reports_tab() -> rx.Component:
         rx.cond(
             S.rows.length() > 0,  # type: ignore[attr-defined]
             rx.vstack(rx.foreach(S.rows, _row), spacing="2", width="100%", id="report-list"),
-            rx.text(
-                rx.cond(S.loaded, "No reports yet.", "Loading reports…"),
-                color_scheme="gray",
-                id="no-reports",
+            rx.cond(
+                S.loaded,
+                empty_state(
+                    "file-text",
+                    "No reports yet",
+                    "A report keeps what a run found, an overview of the project, an executive summary or a "
+                    "dev-log post, to read here or download as Markdown or PDF. Choose a kind above and generate one.",
+                    rx.button(
+                        rx.icon("file-plus", size=14),
+                        "Generate a report",
+                        on_click=rx.scroll_to("report-kind"),  # type: ignore[arg-type]
+                        variant="soft",
+                        id="no-reports-generate",
+                    ),
+                    id="no-reports",
+                ),
+                rx.text("Loading reports…", color_scheme="gray"),
             ),
         ),
         width="100%",

@@ -207,7 +207,7 @@ class ReportsTabState(AuthState):
         self.renaming, self.error = "", ""
 
     @rx.event
-    @user_action
+    @user_action(form="rename-report")  # its refusal shows in the row's form, under the title
     async def rename(self, form: dict[str, str]):
         report_id = self.renaming
         await self._in_tenant(lambda s, c: store.rename_report(s, c, report_id, form.get("title", "")))

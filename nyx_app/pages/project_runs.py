@@ -9,6 +9,8 @@ from __future__ import annotations
 import reflex as rx
 
 from nyx_app.components.layout import error_callout
+from nyx_app.components.page import empty_state
+from nyx_app.pages.project import ProjectState
 from nyx_app.pages.run_rows import HistoryRow, history_row
 from nyx_app.services.runs import views
 from nyx_app.state.session import AuthState, user_action
@@ -31,7 +33,17 @@ def _row(r: HistoryRow) -> rx.Component:
     return rx.card(
         rx.hstack(
             rx.badge(r.status_label, color_scheme=r.status_color, class_name="history-status"),  # type: ignore[arg-type]
-            rx.link(rx.text(r.title, weight="medium"), href=r.url, class_name="history-link"),
+            rx.badge(r.kind_label, variant="outline", color_scheme="gray", class_name="history-kind"),
+            rx.link(rx.text(r.title, weight="medium"), href=r.url, class_name="history-link", overflow_wrap="anywhere"),
+            rx.cond(
+                r.result_url != "",
+                rx.link(
+                    rx.hstack(rx.icon("arrow-right", size=12), r.result_label, spacing="1", align="center"),
+                    href=r.result_url,
+                    size="2",
+                    class_name="history-result",
+                ),
+            ),
             rx.text(r.started_by, size="1", color_scheme="gray"),
             rx.text(r.created, size="1", color_scheme="gray"),
             rx.text(r.duration, size="1", class_name="history-duration"),
@@ -51,10 +63,22 @@ def runs_tab() -> rx.Component:
         rx.cond(
             RunsTabState.runs.length() > 0,  # type: ignore[attr-defined]
             rx.vstack(rx.foreach(RunsTabState.runs, _row), spacing="2", width="100%"),
-            rx.text(
-                rx.cond(RunsTabState.loaded, "No runs yet. Start one from the Workflows tab.", "Loading runs…"),
-                color_scheme="gray",
-                id="no-runs",
+            rx.cond(
+                RunsTabState.loaded,
+                empty_state(
+                    "history",
+                    "No runs yet",
+                    "A run is one pass of a workflow, a discussion round or a written report, with the cost and "
+                    "duration of every step. Start a workflow to see its first run here.",
+                    rx.button(
+                        rx.icon("workflow", size=14),
+                        "Go to workflows",
+                        on_click=ProjectState.set_tab("workflows"),
+                        id="runs-to-workflows",
+                    ),
+                    id="no-runs",
+                ),
+                rx.text("Loading runs…", color_scheme="gray"),
             ),
         ),
         width="100%",

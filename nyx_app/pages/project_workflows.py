@@ -15,6 +15,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from nyx_app import routes
 from nyx_app.components.forms import confirm_delete
 from nyx_app.components.layout import error_callout
+from nyx_app.components.page import empty_state
 from nyx_app.pages.run_rows import when
 from nyx_app.pages.workflow_start import start_run
 from nyx_app.services.context import TenantContext
@@ -279,7 +280,7 @@ def _new_section() -> rx.Component:
         class_name="template-card",
     )
     return rx.vstack(
-        rx.heading("New workflow", size="4"),
+        rx.heading("New workflow", size="4", id="new-workflow"),
         rx.grid(
             *[_template_card(t) for t in TEMPLATE_CARDS],
             blank,
@@ -351,10 +352,29 @@ def workflows_tab() -> rx.Component:
         rx.cond(
             WorkflowsTabState.workflows.length() > 0,  # type: ignore[attr-defined]
             rx.vstack(rx.foreach(WorkflowsTabState.workflows, _workflow_card), spacing="2", width="100%"),
-            rx.text(
-                rx.cond(WorkflowsTabState.loaded, "No workflows yet. Create one below.", "Loading workflows…"),
-                color_scheme="gray",
-                id="no-workflows",
+            rx.cond(
+                WorkflowsTabState.loaded,
+                empty_state(
+                    "workflow",
+                    "No workflows yet",
+                    "A workflow is a chain of LLM steps that feed each other, run over this project's notes and "
+                    "screenshots. Start from a template below, or with a blank one.",
+                    rx.button(
+                        rx.icon("layout-template", size=14),
+                        "Pick a template",
+                        on_click=rx.scroll_to("new-workflow"),  # type: ignore[arg-type]
+                        id="no-workflows-templates",
+                    ),
+                    rx.button(
+                        rx.icon("plus", size=14),
+                        "New blank workflow",
+                        variant="soft",
+                        on_click=WorkflowsTabState.create(""),
+                        id="no-workflows-blank",
+                    ),
+                    id="no-workflows",
+                ),
+                rx.text("Loading workflows…", color_scheme="gray"),
             ),
         ),
         _new_section(),

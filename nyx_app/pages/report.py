@@ -17,9 +17,12 @@ import reflex as rx
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from nyx_app import routes
-from nyx_app.components.forms import confirm_delete, save_cancel
+from nyx_app.components.confirm import confirm_dialog
+from nyx_app.components.fields import field, form_error
+from nyx_app.components.forms import save_cancel
 from nyx_app.components.layout import error_callout, signed_in_page
 from nyx_app.components.markdown import markdown_view
+from nyx_app.components.page import not_found_view, page_header
 from nyx_app.db.notify import RUNS_CHANNEL
 from nyx_app.db.session import transaction
 from nyx_app.live.hub import hub
@@ -115,6 +118,10 @@ class ReportState(AuthState):
     def project_reports_url(self) -> str:
         return routes.project_url(self._project, "reports") if self._project else routes.DASHBOARD
 
+    @rx.var
+    def project_home(self) -> str:
+        return routes.project_url(self._project) if self._project else routes.DASHBOARD
+
     def _apply(self, head: Head, html: str) -> None:
         if head != self.head:
             self.head = head
@@ -179,10 +186,10 @@ class ReportState(AuthState):
 
     @rx.event
     def cancel_rename(self):
-        self.renaming, self.error = False, ""
+        self.renaming, self.error, self.field_errors = False, "", {}
 
     @rx.event
-    @user_action
+    @user_action(form="rename-report")
     async def rename(self, form: dict[str, str]):
         title = form.get("title", "")
         await self._act(lambda s, c, r: store.rename_report(s, c, r, title))
@@ -247,7 +254,8 @@ def _toc() -> rx.Component:
         overflow_y="auto",
         width="15em",
         flex_shrink="0",
-        display={"initial": "none", "md": "block"},
+        # Beside the text on a wide screen only: on a phone it would squeeze the text to a sliver.
+        display=rx.breakpoints(initial="none", md="block"),
         id="report-toc",
     )
 
@@ -312,7 +320,7 @@ def _actions() -> rx.Component:
         rx.cond(H.run_url != "", rx.link("Open its run", href=H.run_url, size="2", id="report-run-link")),
         rx.cond(
             H.may_delete,
-            confirm_delete(
+            confirm_dialog(
                 "Delete report?",
                 "The report, its PDF and any public link are deleted. This cannot be undone.",
                 ReportState.delete,
@@ -326,31 +334,44 @@ def _actions() -> rx.Component:
     )  # fmt: skip
 
 
+def _rename_form() -> rx.Component:
+    return rx.form(
+        rx.vstack(
+            field(
+                "Title",
+                "title",
+                "rename-report",
+                id="report-title-input",
+                default_value=H.title,
+                max_length=200,
+                auto_focus=True,
+            ),
+            form_error("rename-report"),
+            save_cancel("Save title", "save-report-title", ReportState.cancel_rename),
+            width="100%",
+            spacing="2",
+        ),
+        on_submit=ReportState.rename,
+        width="100%",
+        max_width="36em",
+    )
+
+
 def _header() -> rx.Component:
     return rx.vstack(
-        rx.link(
-            rx.hstack(rx.icon("arrow-left", size=14), rx.text(H.project_name, " · reports", size="2")),
-            href=ReportState.project_reports_url,
+        page_header(
+            H.title,
+            crumbs=[
+                ("Projects", routes.DASHBOARD),
+                (H.project_name, ReportState.project_home),
+                ("Reports", ReportState.project_reports_url),
+                (H.title, ""),
+            ],
+            badges=[rx.badge(H.kind_label, color_scheme=H.kind_color, id="report-kind")],  # type: ignore[arg-type]
+            id="report-title",
         ),
-        rx.cond(
-            ReportState.renaming,
-            rx.form(
-                rx.hstack(
-                    rx.input(name="title", default_value=H.title, id="report-title-input", flex="1", max_length=200),
-                    save_cancel("Save title", "save-report-title", ReportState.cancel_rename),
-                    width="100%",
-                ),
-                on_submit=ReportState.rename,
-                width="100%",
-            ),
-            rx.heading(H.title, size="6", id="report-title"),
-        ),
-        rx.hstack(
-            rx.badge(H.kind_label, color_scheme=H.kind_color, id="report-kind"),  # type: ignore[arg-type]
-            rx.text(H.created, " · ", H.author, " · ", H.size, size="2", color_scheme="gray", id="report-meta"),
-            align="center",
-            flex_wrap="wrap",
-        ),
+        rx.cond(ReportState.renaming, _rename_form()),
+        rx.text(H.created, " · ", H.author, " · ", H.size, size="2", color_scheme="gray", id="report-meta"),
         _actions(),
         _publishing(),
         error_callout(ReportState.error),
@@ -360,14 +381,10 @@ def _header() -> rx.Component:
 
 
 def _not_found() -> rx.Component:
-    return rx.vstack(
-        rx.heading("Report not found", size="6", id="not-found"),
-        rx.text("It does not exist, or it is not in your current workspace."),
-        rx.link("Back to projects", href=routes.DASHBOARD),
-    )
+    return not_found_view("Report not found", "It does not exist, or it is not in your current workspace.")
 
 
-@signed_in_page
+@signed_in_page(section="projects")
 def report_page() -> rx.Component:
     return rx.fragment(
         # The diagram script of the app (never a CDN); it draws ```mermaid blocks once they appear.
@@ -379,7 +396,13 @@ def report_page() -> rx.Component:
                 rx.vstack(
                     _header(),
                     rx.hstack(
-                        markdown_view(ReportState.html, class_name="report-body", style=_VIEW_STYLE, id="report-body"),
+                        rx.box(
+                            markdown_view(
+                                ReportState.html, class_name="report-body", style=_VIEW_STYLE, id="report-body"
+                            ),
+                            flex="1",
+                            min_width="0",  # wide tables and code scroll inside the text, not the page
+                        ),
                         _toc(),
                         align="start",
                         spacing="6",
@@ -388,7 +411,7 @@ def report_page() -> rx.Component:
                     spacing="4",
                     width="100%",
                 ),
-                rx.hstack(rx.spinner(), rx.text("Loading the report…", color_scheme="gray")),
+                rx.hstack(rx.spinner(), rx.text("Loading the report…", color_scheme="gray"), padding="2em"),
             ),
             _not_found(),
         ),

@@ -6,7 +6,9 @@ from __future__ import annotations
 import reflex as rx
 
 from nyx_app import routes
+from nyx_app.components.confirm import confirm_dialog
 from nyx_app.components.layout import error_callout, signed_in_page
+from nyx_app.components.page import not_found_view, page_header
 from nyx_app.pages.project_reports import run_report_button
 from nyx_app.pages.run_rows import CoverageRow
 from nyx_app.pages.run_state import RunState
@@ -20,23 +22,16 @@ def _fact(label: str, value: rx.Var[str], id: str) -> rx.Component:
 
 
 def _cancel_button() -> rx.Component:
-    return rx.alert_dialog.root(
-        rx.alert_dialog.trigger(
-            rx.button(rx.icon("square", size=14), "Cancel run", color_scheme="red", variant="soft", id="cancel-run")
+    return confirm_dialog(
+        "Cancel this run?",
+        "Calls in progress are stopped. Finished steps are kept; you can resume the run later.",
+        RunState.cancel,
+        trigger=rx.button(
+            rx.icon("square", size=14), "Cancel run", color_scheme="red", variant="soft", id="cancel-run", type="button"
         ),
-        rx.alert_dialog.content(
-            rx.alert_dialog.title("Cancel this run?"),
-            rx.alert_dialog.description(
-                "Calls in progress are stopped. Finished steps are kept; you can resume the run later."
-            ),
-            rx.hstack(
-                rx.alert_dialog.cancel(rx.button("Keep running", variant="soft")),
-                rx.alert_dialog.action(
-                    rx.button("Cancel run", color_scheme="red", on_click=RunState.cancel, id="confirm-cancel-run")
-                ),
-                justify="end",
-            ),
-        ),
+        confirm_label="Cancel run",
+        cancel_label="Keep running",
+        confirm_id="confirm-cancel-run",
     )
 
 
@@ -84,20 +79,24 @@ def _coverage(c: CoverageRow) -> rx.Component:
 
 def _header() -> rx.Component:
     return rx.vstack(
-        rx.hstack(
-            rx.link(rx.hstack(rx.icon("arrow-left", size=14), rx.text("Project runs", size="2")), href=H.project_url),
+        page_header(
+            H.title,
             rx.cond(
                 H.workflow_url != "",
-                rx.link(rx.text("Open the workflow", size="2"), href=H.workflow_url, id="run-workflow-link"),
+                rx.link(
+                    rx.button(rx.icon("workflow", size=14), "Open the workflow", variant="soft", size="2"),
+                    href=H.workflow_url,
+                    id="run-workflow-link",
+                ),
             ),
-            spacing="4",
-            flex_wrap="wrap",
-        ),
-        rx.hstack(
-            rx.heading(H.title, size="6", id="run-title"),
-            rx.badge(H.status_label, color_scheme=H.status_color, size="3", id="run-status"),  # type: ignore[arg-type]
-            align="center",
-            flex_wrap="wrap",
+            crumbs=[
+                ("Projects", routes.DASHBOARD),
+                (H.project_name, H.project_home),
+                ("Runs", H.project_url),
+                (H.title, ""),
+            ],
+            badges=[rx.badge(H.status_label, color_scheme=H.status_color, size="3", id="run-status")],  # type: ignore[arg-type]
+            id="run-title",
         ),
         rx.hstack(
             _fact("started by", H.started_by, "run-started-by"),
@@ -129,10 +128,9 @@ def _header() -> rx.Component:
 
 def _not_found() -> rx.Component:
     return rx.vstack(
-        rx.heading("Run not found", size="6", id="not-found"),
-        error_callout(RunState.error),
-        rx.text("It does not exist, or it is not in your current workspace."),
-        rx.link("Back to projects", href=routes.DASHBOARD),
+        error_callout(RunState.error),  # e.g. "your session ended" when it went while watching
+        not_found_view("Run not found", "It does not exist, or it is not in your current workspace."),
+        width="100%",
     )
 
 
@@ -140,7 +138,7 @@ def _loading() -> rx.Component:
     return rx.hstack(rx.spinner(), rx.text("Loading the run…", color_scheme="gray"), id="run-loading")
 
 
-@signed_in_page
+@signed_in_page(section="projects")
 def run_page() -> rx.Component:
     return rx.cond(
         RunState.found,

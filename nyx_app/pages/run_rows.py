@@ -16,7 +16,7 @@ from functools import lru_cache
 from nyx_app import routes
 from nyx_app.api.images import image_url
 from nyx_app.integrations import markdown
-from nyx_app.models.run import RunStatus, StepStatus
+from nyx_app.models.run import DISCUSSION_KINDS, REPORT_KINDS, RunKind, RunStatus, StepStatus
 from nyx_app.services.runs.views import Coverage, ItemView, RunSummary, RunView, StepView
 
 DASH = "\u2013"  # an en dash: "nothing yet", and between the ends of a range
@@ -110,7 +110,9 @@ class Header:
     active: bool = False
     resumable: bool = False
     failed: bool = False
-    project_url: str = ""
+    project_url: str = ""  # the project's Runs tab
+    project_home: str = ""  # the project page itself
+    project_name: str = ""
     workflow_url: str = ""
 
 
@@ -201,6 +203,19 @@ class HistoryRow:
     duration: str
     cost: str
     url: str
+    kind_label: str = "workflow run"
+    # The discussion a discussion run answers in, or the report a report run wrote ("" if none).
+    result_url: str = ""
+    result_label: str = ""
+
+
+def kind_label(kind: str) -> str:
+    """What the Runs tab calls a run of this kind."""
+    if kind in DISCUSSION_KINDS:
+        return "discussion"
+    if kind in REPORT_KINDS:
+        return "report"
+    return "workflow run" if kind == RunKind.WORKFLOW else kind.replace("_", " ")
 
 
 def header(view: RunView) -> Header:
@@ -226,6 +241,8 @@ def header(view: RunView) -> Header:
         resumable=status in (RunStatus.FAILED, RunStatus.CANCELLED),
         failed=status == RunStatus.FAILED,
         project_url=routes.project_url(view.project_id, tab="runs"),
+        project_home=routes.project_url(view.project_id),
+        project_name=view.project_name,
         workflow_url=routes.workflow_url(view.project_id, view.workflow_id) if view.workflow_id else "",
     )
 
@@ -359,4 +376,15 @@ def history_row(summary: RunSummary, project_id: str) -> HistoryRow:
         duration=duration(summary.duration_s),
         cost=money(summary.cost_usd),
         url=routes.run_url(project_id, summary.id),
+        kind_label=kind_label(summary.kind),
+        result_url=_result_url(summary, project_id),
+        result_label="Open the discussion" if summary.discussion_id else "Open the report" if summary.report_id else "",
     )
+
+
+def _result_url(summary: RunSummary, project_id: str) -> str:
+    if summary.discussion_id:
+        return routes.discussion_url(project_id, summary.discussion_id)
+    if summary.report_id:
+        return routes.report_url(project_id, summary.report_id)
+    return ""

@@ -6,11 +6,13 @@ from __future__ import annotations
 import reflex as rx
 
 from nyx_app import routes
+from nyx_app.components.fields import field, field_error, form_error
 from nyx_app.components.layout import error_callout, signed_in_page
+from nyx_app.components.page import not_found_view, page_header
 from nyx_app.components.persona_picker import persona_picker
 from nyx_app.pages.workflow_editor_state import EditorState
 from nyx_app.pages.workflow_form import EstimateStep
-from nyx_app.pages.workflow_step_card import label, step_card
+from nyx_app.pages.workflow_step_card import step_card
 
 
 def _estimate_step(s: EstimateStep) -> rx.Component:
@@ -92,28 +94,59 @@ def _start() -> rx.Component:
     )
 
 
+def _form_field(label_text: str, name: str, control: rx.Component) -> rx.Component:
+    """A field of the editor's "workflow" form: its message (a duplicate name, say) shows under it."""
+    return field(label_text, name, "workflow", control=control, id=f"workflow-{name}")
+
+
+def _invalid(name: str) -> rx.Var[str]:
+    return rx.cond(field_error("workflow", name) != "", "true", "false")
+
+
 def _top() -> rx.Component:
     return rx.vstack(
-        rx.link(
-            rx.hstack(rx.icon("arrow-left", size=14), rx.text("Workflows of ", EditorState.project_name, size="2")),
-            href=EditorState.project_link,
+        page_header(
+            EditorState.saved_name,
+            crumbs=[
+                ("Projects", routes.DASHBOARD),
+                (EditorState.project_name, EditorState.project_home),
+                ("Workflows", EditorState.project_link),
+                (EditorState.saved_name, ""),
+            ],
+            description="Steps run in order of what they wait for; each one's answer feeds the steps after it.",
+            id="workflow-title",
         ),
-        label(
+        _form_field(
             "Name",
-            rx.input(value=EditorState.name, on_change=EditorState.set_name, width="100%", id="workflow-name"),
+            "name",
+            rx.input(
+                value=EditorState.name,
+                on_change=EditorState.set_name,
+                width="100%",
+                id="workflow-name",
+                aria_invalid=_invalid("name"),
+                aria_describedby="workflow-name-error",
+            ),
         ),
-        label(
+        _form_field(
             "Description",
+            "description",
             rx.text_area(
                 value=EditorState.description,
                 on_change=EditorState.set_description,
                 rows="2",
                 width="100%",
                 id="workflow-description",
+                aria_invalid=_invalid("description"),
+                aria_describedby="workflow-description-error",
             ),
         ),
         error_callout(EditorState.error),
-        error_callout(EditorState.save_error, id="save-error"),
+        form_error("workflow"),
+        rx.cond(  # the count of problems; each is shown at its step
+            EditorState.save_error != "",
+            rx.callout(EditorState.save_error, icon="triangle-alert", color_scheme="red", size="1", id="save-error"),
+        ),
         rx.cond(
             EditorState.general_problems.length() > 0,  # type: ignore[attr-defined]
             rx.callout(
@@ -168,7 +201,7 @@ def _editor() -> rx.Component:
         _top(),
         _estimate(),
         _start(),
-        rx.heading("Steps", size="4"),
+        rx.heading("Steps", size="4", as_="h2"),
         rx.vstack(rx.foreach(EditorState.steps, step_card), spacing="3", width="100%", id="steps"),
         rx.button(rx.icon("plus", size=14), "Add step", variant="soft", on_click=EditorState.add_step, id="add-step"),
         _persona_dialog(),
@@ -178,17 +211,13 @@ def _editor() -> rx.Component:
 
 
 def _not_found() -> rx.Component:
-    return rx.vstack(
-        rx.heading("Workflow not found", size="6", id="not-found"),
-        rx.text("It does not exist, or it is not in your current workspace."),
-        rx.link("Back to projects", href=routes.DASHBOARD),
-    )
+    return not_found_view("Workflow not found", "It does not exist, or it is not in your current workspace.")
 
 
-@signed_in_page
+@signed_in_page(section="projects")
 def workflow_page() -> rx.Component:
     return rx.cond(
         EditorState.found,
-        rx.cond(EditorState.loaded, _editor(), rx.spinner()),
+        rx.cond(EditorState.loaded, _editor(), rx.center(rx.spinner(), width="100%", padding="2em")),
         _not_found(),
     )

@@ -44,6 +44,7 @@ class EditorState(AuthState):
     found: bool = True
     loaded: bool = False
     name: str = ""
+    saved_name: str = ""  # the page's title and breadcrumb: the name as last saved
     description: str = ""
     steps: list[StepForm] = []
     persona_cards: list[PersonaCard] = []
@@ -56,7 +57,8 @@ class EditorState(AuthState):
     estimate: EstimateView = EstimateView()
     project_name: str = ""
     project_model: str = ""
-    project_link: str = ""
+    project_link: str = ""  # the project's Workflows tab
+    project_home: str = ""
     model_providers: list[ProviderOption] = []
     model_choices: list[ModelOption] = []
     start_error: str = ""
@@ -120,11 +122,13 @@ class EditorState(AuthState):
             self.found, self.loaded = False, True
             return
         self.name, self.description = workflow.name, workflow.description
+        self.saved_name = workflow.name
         self.steps = from_definition(workflow.definition)
         self._show_problems(problems)
         self.estimate = estimate_view(est)
         self.project_name, self.project_model = project.name, project.llm_model
         self.project_link = routes.project_url(project_id, tab="workflows")
+        self.project_home = routes.project_url(project_id)
         self.model_providers, self.model_choices = model_options(providers)
         self.persona_cards, self.picking = cards, -1
         self.loaded = True
@@ -255,8 +259,9 @@ class EditorState(AuthState):
             s, c, self._workflow, name=self.name, description=self.description, definition=to_definition(self.steps)
         )
 
+    # The editor's name and description are a form named "workflow": their messages show at them.
     @rx.event
-    @user_action
+    @user_action(form="workflow")
     async def save(self):
         self.save_error = ""
 
@@ -271,11 +276,11 @@ class EditorState(AuthState):
             self.save_error = exc.message
             return None
         self._show_problems([])
-        self.estimate, self.dirty = estimate_view(est), False
+        self.estimate, self.dirty, self.saved_name = estimate_view(est), False, self.name.strip()
         return rx.toast.success("Workflow saved")
 
     @rx.event
-    @user_action
+    @user_action(form="workflow")
     async def start(self):
         """Start a run of the workflow; unsaved edits are saved first (a run uses the saved one)."""
         self.start_error = self.start_active_url = ""
@@ -293,6 +298,8 @@ class EditorState(AuthState):
             self.start_error = "Not started: " + exc.message
             return None
         self.dirty = False
+        if dirty:
+            self.saved_name = self.name.strip()
         if outcome.run_url:
             return rx.redirect(outcome.run_url)
         if outcome.problems:

@@ -101,6 +101,14 @@ def test_three_personas_answer_live_and_a_reload_mid_answer_loses_nothing(page: 
     page.click("#implement")
     expect(page.locator("#plan-note-link")).to_be_visible(timeout=30_000)
     page.screenshot(path="test-artifacts/discussion-done.png", full_page=True)
+    expect(page.locator("#breadcrumbs")).to_contain_text("Discussions")
+    page.set_viewport_size({"width": 390, "height": 844})  # a phone: no sideways scrolling
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 390, f"the discussion is {width} px wide on a 390 px screen"
+    page.evaluate("window.scrollTo(0, 0)")  # the header: breadcrumbs, title, Rename and Delete
+    page.screenshot(path="test-artifacts/discussion-phone.png", full_page=False)
+    page.set_viewport_size({"width": 1280, "height": 900})
+    discussion_url = page.url
     page.click("#plan-note-link")
     expect(page.locator("#note-title")).to_have_text("Implementation plan: Sessions")
 
@@ -109,6 +117,16 @@ def test_three_personas_answer_live_and_a_reload_mid_answer_loses_nothing(page: 
     open_project(page, "Login")
     page.click("#tab-discussions")
     expect(page.locator(".discussion-row")).to_contain_text("Sessions")
+    # Its runs are listed as discussion runs that lead back to it.
+    page.click("#tab-runs")
+    kinds = page.locator(".history-row .history-kind")
+    expect(kinds).to_have_count(3)  # a round of answers, the best approach, the plan
+    expect(kinds).to_have_text(["discussion"] * 3)
+    page.locator(".history-row .history-result").first.click()
+    expect(page.locator("#discussion-heading")).to_have_text("Sessions")
+    assert page.url.split("?")[0] == discussion_url.split("?")[0]
+    page.goto(re.sub(r"/discussions/[^/?#]+", "/discussions/not-a-discussion", discussion_url))
+    expect(page.locator("#not-found")).to_have_text("Discussion not found")
     page.goto("/personas")
     expect(page.locator(".persona-card[data-persona='Jonas Weber'] .persona-uses")).to_have_text("1 use")
     expect(page.locator(".persona-card[data-persona='Jonas Weber'] .persona-success")).to_have_text("100% success")

@@ -38,7 +38,12 @@ def test_create_a_persona_without_specializations_and_see_three_filled_in(page: 
     expect(card(page, "Mara Okafor").locator(".persona-specialization").first).to_have_text("Security")
     expect(card(page, "Mara Okafor").locator(".persona-level")).to_have_text("Level 1")
 
+    expect(page.locator("#nav-personas")).to_have_attribute("aria-current", "page")
     page.click("#new-persona")
+    page.fill("#persona-name", "Mara Okafor")  # taken: said at the name field, the dialog stays open
+    page.click("#save-persona")
+    expect(page.locator("#persona-name-error")).to_contain_text("already a persona named 'Mara Okafor'")
+    expect(page.locator("#persona-name")).to_have_attribute("aria-invalid", "true")
     page.fill("#persona-name", "Otto Speed")
     page.fill("#persona-role", "Performance engineer")
     page.fill("#persona-description", DESCRIPTION)
@@ -57,6 +62,11 @@ def test_create_a_persona_without_specializations_and_see_three_filled_in(page: 
     expect(otto.locator(".persona-trait")).to_have_text(["patient", "numbers first"])
     expect(otto.locator(".persona-uses")).to_have_text("no uses yet")
     page.screenshot(path="test-artifacts/personas-grid.png", full_page=True)
+    page.set_viewport_size({"width": 390, "height": 844})  # a phone: no sideways scrolling
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 390, f"the personas page is {width} px wide on a 390 px screen"
+    page.screenshot(path="test-artifacts/personas-phone.png", full_page=False)
+    page.set_viewport_size({"width": 1280, "height": 900})
 
     # A portrait: a text file wearing a .png name is refused; a real image replaces the avatar.
     otto.locator(".edit-persona").click()

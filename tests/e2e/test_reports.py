@@ -118,6 +118,16 @@ def test_a_run_report_from_the_run_page_viewed_and_downloaded(page: Page, fake: 
     reader = PdfReader(io.BytesIO(document))
     assert len(reader.pages) > 1 and "Page 1 of" in reader.pages[0].extract_text()
     page.screenshot(path="test-artifacts/report-run.png", full_page=True)
+    crumbs = page.locator("#breadcrumbs")
+    expect(crumbs).to_contain_text("Reported")
+    page.set_viewport_size({"width": 390, "height": 844})  # a phone: no sideways scrolling
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 390, f"the report viewer is {width} px wide on a 390 px screen"
+    page.screenshot(path="test-artifacts/report-run-phone.png", full_page=False)
+    page.set_viewport_size({"width": 1280, "height": 900})
+    report_url = page.url
+    page.goto(re.sub(r"/reports/[^/?#]+", "/reports/00000000-0000-4000-8000-000000000000", report_url))
+    expect(page.locator("#not-found")).to_have_text("Report not found")
     assert not [p for p in problems if "Content Security Policy" in p], problems
 
 
@@ -141,7 +151,7 @@ def test_the_reports_tab_lists_renames_deletes_and_draws_diagrams(page: Page, fa
     expect(page.locator("#report-body code.language-mermaid")).to_have_count(0)
     page.screenshot(path="test-artifacts/report-overview.png", full_page=True)
 
-    page.get_by_role("link", name=re.compile("Listed · reports")).click()
+    page.locator("#breadcrumbs").get_by_role("link", name="Reports").click()
     row = page.locator(".report-row", has_text="Project overview: Listed")
     expect(row.locator(".report-kind")).to_have_text("Project overview")
     expect(row.locator(".report-author")).to_have_text("Juno")
@@ -155,6 +165,7 @@ def test_the_reports_tab_lists_renames_deletes_and_draws_diagrams(page: Page, fa
     row.locator(".delete-report").click()
     page.locator(".confirm-delete-report").click()
     expect(page.locator(".report-row")).to_have_count(0)
+    expect(page.locator("#no-reports")).to_contain_text("No reports yet")  # and what to do next
     assert not [p for p in problems if "Content Security Policy" in p], problems
 
 
@@ -194,3 +205,11 @@ def test_a_dev_log_post_written_live_published_and_unpublished(page: Page, fake:
         expect(reader.locator("body")).not_to_contain_text("Lessons learned")
     finally:
         stranger.close()
+
+    # The Runs tab names the run that wrote the post a report run and links to the post.
+    page.locator("#breadcrumbs").get_by_role("link", name="Blogged").click()
+    page.click("#tab-runs")
+    history = page.locator(".history-row")
+    expect(history.locator(".history-kind")).to_have_text("report")
+    history.locator(".history-result").click()
+    expect(page.locator("#report-title")).to_have_text(POST["title"])

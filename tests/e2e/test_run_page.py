@@ -68,6 +68,11 @@ def start_from_template(page: Page, template: str) -> str:
     return page.url
 
 
+def fits_phone(page: Page, what: str) -> None:
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 390, f"{what} is {width} px wide on a 390 px screen"
+
+
 def status(page: Page, key: str):  # type: ignore[no-untyped-def]
     return page.locator(f"#step-{key} .step-status")
 
@@ -122,17 +127,40 @@ def test_flagship_live_in_two_tabs_through_a_reload(page: Page, fake: FakeLLM) -
     assert [image_parts(r) for r in fake.requests].count(3) == 1
     assert fake.calls(MODEL) == 17
     page.screenshot(path="test-artifacts/run-finished.png", full_page=True)
+    crumbs = page.locator("#breadcrumbs")
+    expect(crumbs).to_contain_text("Onboarding")
+    expect(crumbs.locator("[aria-current=page]")).to_have_text("Image to implementation")
+    expect(page.locator("#nav-projects")).to_have_attribute("aria-current", "page")
     page.set_viewport_size({"width": 390, "height": 844})  # a phone: rows wrap, nothing runs off the side
     assert page.evaluate(FITS, "#run-steps .step-card, #run-steps .fanout-item, #run-status, #coverage-plan")
+    fits_phone(page, "the run page")
     page.screenshot(path="test-artifacts/run-finished-narrow.png", full_page=False)
-    page.set_viewport_size({"width": 1280, "height": 900})
+    page.screenshot(path="test-artifacts/run-finished-phone-full.png", full_page=True)
 
-    page.get_by_role("link", name="Project runs").click()
+    # The workflow editor it ran, on a phone and on a desktop.
+    page.click("#run-workflow-link")
+    expect(page.locator("#workflow-name")).to_have_value("Image to implementation")
+    expect(page.locator("#breadcrumbs")).to_contain_text("Workflows")
+    fits_phone(page, "the workflow editor")
+    page.screenshot(path="test-artifacts/workflow-editor-phone.png", full_page=True)
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.screenshot(path="test-artifacts/workflow-editor.png", full_page=True)
+    page.go_back()
+    expect(page.locator("#run-title")).to_have_text("Image to implementation")
+
+    crumbs.get_by_role("link", name="Runs").click()  # the project's Runs tab
     history = page.locator(".history-row")
     expect(history).to_have_count(1)
     expect(history.locator(".history-status")).to_have_text("succeeded")
+    expect(history.locator(".history-kind")).to_have_text("workflow run")
+    expect(history.locator(".history-result")).to_have_count(0)  # its result is the run page itself
     history.locator(".history-link").click()
     expect(page.locator("#coverage-plan")).to_contain_text("13/13")  # an old run shows everything it did
+
+    # A made-up run id, and a malformed one: the shared "not found".
+    for bad in ("00000000-0000-4000-8000-000000000000", "not-a-run"):
+        page.goto(re.sub(r"/runs/[^/?#]+", f"/runs/{bad}", run_url))
+        expect(page.locator("#not-found")).to_have_text("Run not found")
 
 
 def test_review_approved_with_edits_and_rejected_with_a_reason(page: Page, fake: FakeLLM) -> None:

@@ -32,7 +32,8 @@ def test_template_estimate_problems_at_their_step_and_nothing_saved(page: Page) 
     create_project(page, "Pipelines")
     open_project(page, "Pipelines")
     page.click("#tab-workflows")
-    expect(page.locator("#no-workflows")).to_have_text("No workflows yet. Create one below.")
+    expect(page.locator("#no-workflows")).to_contain_text("No workflows yet")  # and what to do next
+    expect(page.locator("#no-workflows-blank")).to_be_visible()
     expect(page.locator(".template-card", has_text="Image to implementation")).to_contain_text(
         "one implementation plan per action point"
     )
@@ -118,7 +119,7 @@ def test_blank_steps_export_import_duplicate_delete(page: Page, tmp_path: Path) 
     page.click("#save-workflow")
     expect(page.get_by_text("Workflow saved")).to_be_visible()
 
-    page.get_by_role("link", name="Workflows of Blanks").click()
+    page.locator("#breadcrumbs").get_by_role("link", name="Workflows").click()
     two = row(page, "Two steps")
     expect(two).to_contain_text("2 steps · 0 runs")
 

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 from nyx_app.pages import run_rows
-from nyx_app.services.runs.views import AttemptView, Coverage, ItemView, RunView, SourceLink, StepView
+from nyx_app.services.runs.views import AttemptView, Coverage, ItemView, RunSummary, RunView, SourceLink, StepView
 
 PROJECT = "11111111-1111-1111-1111-111111111111"
 
@@ -183,3 +183,20 @@ def test_small_numbers_in_words() -> None:
         "$0.0001",
         "$12.50",
     ]
+
+
+def test_the_history_names_each_runs_kind_and_links_to_what_it_made() -> None:
+    def summary(kind: str, **links: str) -> RunSummary:
+        started = datetime(2026, 5, 1, tzinfo=UTC)
+        return RunSummary("r1", "A run", "succeeded", "Ann", started, 3.0, Decimal("0.01"), 10, kind=kind, **links)
+
+    plain = run_rows.history_row(summary("workflow"), "p1")
+    assert (plain.kind_label, plain.result_url, plain.url) == ("workflow run", "", "/projects/p1/runs/r1")
+    talk = run_rows.history_row(summary("discussion_synthesis", discussion_id="d1"), "p1")
+    assert (talk.kind_label, talk.result_url) == ("discussion", "/projects/p1/discussions/d1")
+    assert talk.result_label == "Open the discussion"
+    post = run_rows.history_row(summary("report_devlog", report_id="x1"), "p1")
+    assert (post.kind_label, post.result_url) == ("report", "/projects/p1/reports/x1")
+    assert post.result_label == "Open the report"
+    unsaved = run_rows.history_row(summary("report_summary"), "p1")
+    assert (unsaved.kind_label, unsaved.result_url) == ("report", "")

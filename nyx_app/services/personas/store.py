@@ -26,14 +26,14 @@ from nyx_app.models.persona import (
     Persona,
 )
 from nyx_app.services.context import TenantContext
-from nyx_app.services.errors import InvalidInput, NotFound
+from nyx_app.services.errors import InvalidFields, InvalidInput, NotFound
 from nyx_app.services.permissions import Action, require
 from nyx_app.services.personas import portraits
 from nyx_app.services.personas.avatar import avatar_data_uri
 from nyx_app.services.personas.specialization import specializations
 from nyx_app.services.personas.starters import STARTERS
 from nyx_app.services.personas.xp import progress
-from nyx_app.services.validation import TextKind, optional_text, parse_id, required_text
+from nyx_app.services.validation import Problems, TextKind, optional_text, parse_id, required_text
 
 
 @dataclass
@@ -110,12 +110,23 @@ def suggest(description: str, system_prompt: str) -> tuple[list[str], list[str]]
 
 
 def _apply(persona: Persona, data: PersonaInput) -> None:
-    persona.name = required_text(data.name, "Name", PERSONA_NAME_MAX)
-    persona.role = optional_text(data.role, "Role", PERSONA_ROLE_MAX)
-    persona.description = optional_text(data.description, "Description", PERSONA_DESCRIPTION_MAX, kind=TextKind.PROSE)
-    persona.system_prompt = optional_text(data.system_prompt, "System prompt", PERSONA_PROMPT_MAX, kind=TextKind.PROSE)
-    persona.traits = tags(data.traits, "Traits", TRAITS_MAX)
-    chosen = tags(data.specializations, "Specializations", SPECIALIZATIONS_MAX)
+    """Every field checked before refusing, each message keyed by its field (the editor shows
+    them at their fields)."""
+    wrong = Problems()
+    name = wrong.check("name", required_text, data.name, "Name", PERSONA_NAME_MAX)
+    role = wrong.check("role", optional_text, data.role, "Role", PERSONA_ROLE_MAX)
+    description = wrong.check(
+        "description", optional_text, data.description, "Description", PERSONA_DESCRIPTION_MAX, kind=TextKind.PROSE
+    )
+    system_prompt = wrong.check(
+        "system_prompt", optional_text, data.system_prompt, "System prompt", PERSONA_PROMPT_MAX, kind=TextKind.PROSE
+    )
+    traits = wrong.check("traits", tags, data.traits, "Traits", TRAITS_MAX)
+    chosen = wrong.check("specializations", tags, data.specializations, "Specializations", SPECIALIZATIONS_MAX)
+    wrong.raise_if_any()
+    persona.name, persona.role = str(name), str(role)
+    persona.description, persona.system_prompt = str(description), str(system_prompt)
+    persona.traits = list(traits or [])
     if not chosen:
         persona.specializations, persona.specialization_evidence = suggest(persona.description, persona.system_prompt)
     elif chosen != list(persona.specializations or []):
@@ -126,7 +137,7 @@ async def _flush(session: AsyncSession, name: str) -> None:
     try:
         await session.flush()
     except IntegrityError:
-        raise InvalidInput(f"There is already a persona named {name!r}. Choose another name.") from None
+        raise InvalidFields({"name": f"There is already a persona named {name!r}. Choose another name."}) from None
 
 
 async def _free_name(session: AsyncSession, wanted: str) -> str:

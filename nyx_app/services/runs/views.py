@@ -19,7 +19,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from nyx_app.db.base import utcnow
 from nyx_app.integrations.llm import ErrorKind
-from nyx_app.models.run import NO_ITEM, Run, RunStatus, StepRun, StepStatus
+from nyx_app.models.project import Project
+from nyx_app.models.report import Report
+from nyx_app.models.run import NO_ITEM, Run, RunKind, RunStatus, StepRun, StepStatus
 from nyx_app.models.tenancy import User
 from nyx_app.services.context import TenantContext
 from nyx_app.services.errors import NotFound
@@ -128,6 +130,7 @@ class RunView:
     steps: list[StepView]
     coverage: list[Coverage]
     review_text: str = ""  # the full output under review, for the reviewer to edit
+    project_name: str = ""  # for the page's breadcrumbs
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,6 +143,11 @@ class RunSummary:
     duration_s: float | None
     cost_usd: Decimal
     tokens: int
+    kind: str = RunKind.WORKFLOW.value
+    # Where the run's result lives, when it is not the run page itself: the discussion a
+    # discussion run answers in, the report a report run wrote ("" when none).
+    discussion_id: str = ""
+    report_id: str = ""
 
 
 def _duration(start: datetime | None, end: datetime | None) -> float | None:
@@ -201,6 +209,7 @@ async def run_view(
 ) -> RunView:
     run = await get_run(session, ctx, run_id)
     starter = await session.get(User, run.started_by) if run.started_by else None
+    project_name = (await session.exec(select(Project.name).where(Project.id == run.project_id))).first() or ""
     preview_len = case((col(StepRun.item_index) == NO_ITEM, STEP_PREVIEW_CHARS), else_=ITEM_PREVIEW_CHARS)
     rows = (
         await session.execute(
@@ -319,6 +328,7 @@ async def run_view(
         steps=steps,
         coverage=coverage,
         review_text=review_text,
+        project_name=project_name,
     )
 
 
@@ -349,9 +359,10 @@ async def run_history(session: AsyncSession, ctx: TenantContext, project_id: str
         .subquery()
     )
     rows = await session.execute(
-        select(Run, User.name, totals.c.tokens, totals.c.cost)
+        select(Run, User.name, totals.c.tokens, totals.c.cost, Report.id)  # type: ignore[call-overload]
         .outerjoin(User, col(User.id) == col(Run.started_by))
         .outerjoin(totals, totals.c.run_id == col(Run.id))
+        .outerjoin(Report, col(Report.writer_run_id) == col(Run.id))  # the report a report run wrote
         .where(col(Run.id).in_(select(recent.c.id)))
         .order_by(col(Run.created_at).desc())
     )
@@ -365,6 +376,9 @@ async def run_history(session: AsyncSession, ctx: TenantContext, project_id: str
             _duration(r.started_at, r.finished_at) if r.status != RunStatus.PENDING.value else None,
             Decimal(cost or 0),
             int(tokens or 0),
+            kind=r.kind,
+            discussion_id=str(r.inputs.get("discussion_id") or ""),
+            report_id=str(report_id or ""),
         )
-        for r, name, tokens, cost in rows
+        for r, name, tokens, cost, report_id in rows
     ]

@@ -19,13 +19,13 @@ from nyx_app.db.base import utcnow
 from nyx_app.models.run import Run
 from nyx_app.models.workflow import WORKFLOW_DESCRIPTION_MAX, WORKFLOW_NAME_MAX, Workflow
 from nyx_app.services.context import TenantContext
-from nyx_app.services.errors import InvalidInput, NotFound, ServiceError
+from nyx_app.services.errors import InvalidFields, InvalidInput, NotFound, ServiceError
 from nyx_app.services.llm import catalog
 from nyx_app.services.llm.credentials import resolve_all
 from nyx_app.services.permissions import Action, require
 from nyx_app.services.personas.usage import persona_ids
 from nyx_app.services.projects import get_project
-from nyx_app.services.validation import TextKind, optional_text, parse_id, required_text
+from nyx_app.services.validation import Problems, TextKind, optional_text, parse_id, required_text
 from nyx_app.services.workflows import builtin
 from nyx_app.services.workflows.definition import WorkflowDefinition
 from nyx_app.services.workflows.validate import DefinitionInvalid, Problem, check, parse_definition, problems
@@ -99,7 +99,10 @@ async def _flush(session: AsyncSession, name: str) -> None:
     try:
         await session.flush()
     except IntegrityError:
-        raise InvalidInput(f"This project already has a workflow named {name!r}. Choose another name.") from None
+        # Said at the name field of a form that has one (the editor).
+        raise InvalidFields(
+            {"name": f"This project already has a workflow named {name!r}. Choose another name."}
+        ) from None
 
 
 async def _free_name(session: AsyncSession, project_id: uuid.UUID, wanted: str) -> str:
@@ -152,8 +155,13 @@ async def save_workflow(
     """Validate everything, then save. Raises WorkflowInvalid listing the problems per step."""
     require(ctx, Action.WORKFLOW_EDIT)
     workflow = await get_workflow(session, ctx, workflow_id)
-    name = required_text(name, "Workflow name", WORKFLOW_NAME_MAX)
-    description = optional_text(description, "Description", WORKFLOW_DESCRIPTION_MAX, kind=TextKind.PROSE)
+    wrong = Problems()  # both fields' messages at once, each shown at its field
+    checked_name = wrong.check("name", required_text, name, "Workflow name", WORKFLOW_NAME_MAX)
+    checked_description = wrong.check(
+        "description", optional_text, description, "Description", WORKFLOW_DESCRIPTION_MAX, kind=TextKind.PROSE
+    )
+    wrong.raise_if_any()
+    name, description = str(checked_name), str(checked_description)
     try:
         checked = check(definition, await reachable_models(session, ctx), await persona_ids(session))
     except DefinitionInvalid as invalid:

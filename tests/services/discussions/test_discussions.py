@@ -19,6 +19,7 @@ from nyx_app.services.engine.executor import execute
 from nyx_app.services.errors import Conflict, InvalidInput, NotFound
 from nyx_app.services.llm import preferences
 from nyx_app.services.personas import store as personas
+from nyx_app.services.runs import views as run_views
 from tests.factories import TenantFactory
 from tests.fakes.fixtures import connect_providers
 from tests.fakes.llm_server import FakeLLM, LoggedRequest, fault, respond
@@ -114,6 +115,18 @@ async def test_each_persona_answers_in_turn_seeing_the_answers_before_it(
     async with transaction(ws.ctx.tenant_id, ws.ctx.user_id) as s:
         used = {p.name: (p.xp, p.uses) for p in await personas.list_personas(s, ws.ctx)}
     assert [used[n] for n in TEAM] == [(10, 1)] * 3 and used["Lena Fischer"] == (0, 0)
+
+
+async def test_the_run_history_names_a_discussion_run_and_the_discussion_it_answers_in(
+    tenants: TenantFactory, fake_llm: FakeLLM
+) -> None:
+    ws = await workspace(tenants, fake_llm, notes_count=0, images=0)
+    fake_llm.script(MODEL, then=respond(model_answer))
+    discussion_id = await begin(ws)
+    await finish_latest(ws, discussion_id)
+    async with transaction(ws.ctx.tenant_id, ws.ctx.user_id) as s:
+        [summary] = await run_views.run_history(s, ws.ctx, ws.project_id)
+    assert (summary.kind, summary.discussion_id, summary.report_id) == ("discussion", discussion_id, "")
 
 
 async def test_a_follow_up_round_sees_the_first_and_only_one_round_runs_at_a_time(

@@ -8,7 +8,7 @@ import uuid
 import pytest
 
 from nyx_app.db.session import transaction
-from nyx_app.services.errors import InvalidInput, NotFound
+from nyx_app.services.errors import InvalidFields, InvalidInput, NotFound
 from nyx_app.services.personas import store
 from nyx_app.services.personas.starters import STARTERS
 from nyx_app.services.personas.store import PersonaInput
@@ -114,6 +114,16 @@ async def test_names_are_unique_and_inputs_are_checked(tenants: TenantFactory) -
         await create(acct, PersonaInput("Many", traits=",".join(f"t{i}" for i in range(9))))
     with pytest.raises(InvalidInput, match="invisible character"):
         await create(acct, PersonaInput("Zero\u200bWidth"))
+
+
+async def test_every_refused_field_is_named_so_the_editor_shows_it_there(tenants: TenantFactory) -> None:
+    acct = await tenants.create()
+    with pytest.raises(InvalidFields) as refused:
+        await create(acct, PersonaInput(" ", traits=",".join(f"t{i}" for i in range(9))))
+    assert set(refused.value.fields) == {"name", "traits"}
+    with pytest.raises(InvalidFields) as taken:
+        await create(acct, PersonaInput("Mara Okafor"))
+    assert taken.value.fields == {"name": "There is already a persona named 'Mara Okafor'. Choose another name."}
 
 
 async def test_duplicate_copies_the_texts_under_a_free_name_without_the_experience(tenants: TenantFactory) -> None:

@@ -157,6 +157,8 @@ async def test_history_keeps_runs_of_a_deleted_workflow_and_hides_them_from_othe
         [summary] = await views.run_history(s, ws.ctx, ws.project_id)
         view = await views.run_view(s, ws.ctx, run_id)
     assert (summary.title, summary.status, summary.tokens > 0) == ("New workflow", "succeeded", True)
+    assert (summary.kind, summary.discussion_id, summary.report_id) == ("workflow", "", "")
+    assert view.project_name  # for the run page's breadcrumbs
     assert view.steps[0].status == "succeeded" and view.steps[0].preview.startswith("Answer from")
     other = await tenants.create()
     for read in (

@@ -8,7 +8,7 @@ import pytest
 
 from nyx_app.db.session import transaction
 from nyx_app.services import projects
-from nyx_app.services.errors import InvalidInput, NotFound
+from nyx_app.services.errors import InvalidFields, InvalidInput, NotFound
 from nyx_app.services.workflows import builtin, store
 from nyx_app.services.workflows.store import WorkflowInvalid
 from tests.factories import TenantFactory
@@ -57,6 +57,24 @@ async def test_an_invalid_save_changes_nothing_and_lists_every_problem(
         mode="json"
     )
     assert len(problems) == 1
+
+
+async def test_a_refused_name_is_said_at_the_name_field(tenants: TenantFactory) -> None:
+    acct, pid = await _project(tenants)
+    async with transaction(acct.ctx.tenant_id, acct.ctx.user_id) as s:
+        first = await store.create_workflow(s, acct.ctx, pid)
+        second = await store.create_workflow(s, acct.ctx, pid)
+    definition = first.definition
+    with pytest.raises(InvalidFields) as empty:
+        async with transaction(acct.ctx.tenant_id, acct.ctx.user_id) as s:
+            await store.save_workflow(s, acct.ctx, second.id, name=" ", description="", definition=definition)
+    assert list(empty.value.fields) == ["name"]
+    with pytest.raises(InvalidFields) as taken:
+        async with transaction(acct.ctx.tenant_id, acct.ctx.user_id) as s:
+            await store.save_workflow(s, acct.ctx, second.id, name=first.name, description="", definition=definition)
+    assert taken.value.fields == {
+        "name": "This project already has a workflow named 'New workflow'. Choose another name."
+    }
 
 
 async def test_export_then_import_gives_the_same_definition(tenants: TenantFactory) -> None:

@@ -11,9 +11,9 @@ from datetime import date, timedelta
 from nyx_app import routes
 from nyx_app.models.report import KIND_LABELS, PdfStatus, ReportKind
 from nyx_app.models.run import RunStatus
-from nyx_app.pages.run_rows import COLORS, RUN_LABELS, money, when
+from nyx_app.pages.run_rows import COLORS, RUN_LABELS, when
 from nyx_app.services.reports.store import ReportSummary
-from nyx_app.services.reports.text import size
+from nyx_app.services.reports.text import money, size
 from nyx_app.services.reports.writers import WritingRun
 from nyx_app.services.runs.views import RunSummary
 

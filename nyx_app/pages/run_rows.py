@@ -10,16 +10,17 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping
 from datetime import datetime
-from decimal import Decimal
 from functools import lru_cache
 
 from nyx_app import routes
 from nyx_app.api.images import image_url
 from nyx_app.integrations import markdown
 from nyx_app.models.run import DISCUSSION_KINDS, REPORT_KINDS, RunKind, RunStatus, StepStatus
+
+# One way to say a time or a price, on pages and in reports alike.
+from nyx_app.services.reports.text import duration, money
 from nyx_app.services.runs.views import Coverage, ItemView, RunSummary, RunView, StepView
 
-DASH = "\u2013"  # an en dash: "nothing yet", and between the ends of a range
 # A fan-out group with more items than this starts collapsed.
 OPEN_GROUP_MAX_ITEMS = 20
 
@@ -51,27 +52,6 @@ COLORS = {
     "skipped": "gray",
     "cancelled": "orange",
 }
-
-
-def duration(seconds: float | None) -> str:
-    if seconds is None:
-        return DASH
-    if seconds < 60:
-        return f"{seconds:.1f} s"
-    minutes, rest = divmod(round(seconds), 60)
-    if minutes < 60:
-        return f"{minutes} min {rest} s"
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours} h {minutes} min"
-
-
-def money(amount: Decimal | float | None) -> str:
-    if amount is None:
-        return DASH
-    value = Decimal(str(amount))
-    if value == 0:
-        return "$0.00"
-    return f"${value:,.4f}" if value < 1 else f"${value:,.2f}"
 
 
 def tokens(count: int) -> str:

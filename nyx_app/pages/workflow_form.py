@@ -12,8 +12,8 @@ import dataclasses
 from collections.abc import Sequence
 from typing import Any
 
-from nyx_app.pages.run_rows import DASH, money
 from nyx_app.services.llm import catalog
+from nyx_app.services.reports.text import DASH, money
 from nyx_app.services.workflows.definition import OutputFormat, StepKind
 from nyx_app.services.workflows.estimate import Estimate
 from nyx_app.services.workflows.validate import Problem

@@ -30,6 +30,7 @@ import socket
 import ssl
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 from types import TracebackType
 from typing import Any
 from urllib.parse import urlsplit
@@ -297,18 +298,31 @@ class GuardedBackend(httpcore.AsyncNetworkBackend):
         await self._inner.sleep(seconds)
 
 
+@lru_cache(maxsize=1)
+def _verifying_context() -> ssl.SSLContext:
+    """One TLS context for every call: building one loads the CA bundle, ~20 ms of CPU, which
+    per call was most of an LLM call's cost in this process. A context is made to be shared."""
+    return httpx.create_ssl_context(verify=True)
+
+
+@lru_cache(maxsize=1)
+def _unverified() -> ssl.SSLContext:
+    return httpx.create_ssl_context(verify=False)
+
+
 class GuardedTransport(httpx.AsyncBaseTransport):
     """An httpx transport that connects only where ``Policy`` allows. Not an ``AsyncHTTPTransport``
     on purpose: libraries that mount environment proxies next to one (a proxy would make the
     connection for us, unchecked) leave this alone."""
 
     def __init__(self, policy: Policy | None = None, *, verify: bool | ssl.SSLContext = True) -> None:
-        self._inner = httpx.AsyncHTTPTransport(verify=verify, retries=0)
+        context = verify if isinstance(verify, ssl.SSLContext) else _verifying_context() if verify else _unverified()
+        self._inner = httpx.AsyncHTTPTransport(verify=context, retries=0)
         # httpx takes no network backend, so its pool is replaced by one with ours; httpx keeps
         # mapping requests, responses and exceptions (tests/integrations/test_net_guard.py fails
         # loudly if an httpx upgrade stops using ``_pool``).
         self._inner._pool = httpcore.AsyncConnectionPool(
-            ssl_context=httpx.create_ssl_context(verify=verify),
+            ssl_context=context,
             max_connections=100,
             max_keepalive_connections=20,
             keepalive_expiry=5.0,

@@ -109,7 +109,7 @@ def _header() -> rx.Component:
             flex_wrap="wrap",
         ),
         rx.hstack(
-            rx.progress(value=H.percent, width="100%", max_width="28em"),
+            rx.progress(value=H.percent, width="100%", max_width="28em", class_name="nyx-live-progress"),
             rx.text(H.done, "/", H.total, " steps done", size="2", id="run-progress", white_space="nowrap"),
             align="center",
             width="100%",

@@ -1,14 +1,19 @@
 """The run page's step cards: status, model, cost, attempts, output as it arrives, fan-out groups
 with their items and sources, and the review form.
 
-Model output is text from outside (a prompt can make a model say anything): it is rendered as
-plain text, which React escapes, never as Markdown or HTML.
+Model output is text from outside (a prompt can make a model say anything): it is rendered by
+the app's one Markdown component, never as raw HTML.
+
+Step cards and item rows are ``data_memo`` components: a watched run updates the page several
+times a second, and each update should redraw the card that changed, not all forty. So their
+bodies read no state var (only their row); the review form, which does, sits below its card.
 """
 
 from __future__ import annotations
 
 import reflex as rx
 
+from nyx_app.components.data_memo import data_memo
 from nyx_app.components.image_gallery import backend_url
 from nyx_app.components.layout import error_callout
 from nyx_app.components.markdown import markdown_view
@@ -87,7 +92,8 @@ def _source(src: SourceRow) -> rx.Component:
     )
 
 
-def _item(item: ItemRow) -> rx.Component:
+@data_memo
+def item_card(item: rx.Var[ItemRow]) -> rx.Component:
     return rx.vstack(
         _meta(
             _badge(item.status_label, item.status_color, "item-status"),
@@ -142,7 +148,7 @@ def _group(step: StepRow) -> rx.Component:
                 ),
             ),
         ),
-        rx.progress(value=step.percent, size="1", width="100%"),
+        rx.progress(value=step.percent, size="1", width="100%", class_name="nyx-live-progress"),
         rx.cond(
             step.items_total == 0,
             rx.text("Its items appear once the list they come from is ready.", size="1", color_scheme="gray"),
@@ -150,7 +156,7 @@ def _group(step: StepRow) -> rx.Component:
         rx.cond(
             step.expanded,
             rx.vstack(
-                rx.foreach(step.item_rows, _item),
+                rx.foreach(step.item_rows, lambda item: item_card(item=item)),
                 rx.cond(
                     step.more_items > 0,
                     rx.button(
@@ -216,6 +222,12 @@ def _review(step: StepRow) -> rx.Component:
 
 
 def step_card(step: StepRow) -> rx.Component:
+    """A step's card, and below it the review form while the run waits for this step's review."""
+    return rx.fragment(step_card_body(step=step), rx.cond(step.waiting_review, _review(step)))
+
+
+@data_memo
+def step_card_body(step: rx.Var[StepRow]) -> rx.Component:
     return rx.card(
         rx.vstack(
             _meta(
@@ -254,7 +266,6 @@ def step_card(step: StepRow) -> rx.Component:
                     class_name="retry-step",
                 ),
             ),
-            rx.cond(step.waiting_review, _review(step)),
             rx.cond(
                 step.review_note != "",
                 rx.text("Review note: ", step.review_note, size="2", class_name="review-note"),

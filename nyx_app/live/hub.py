@@ -7,6 +7,10 @@ into one re-read. If the connection drops, the hub reconnects with back-off and 
 watcher (they re-read: whatever happened meanwhile is in the database).
 
 No database connection per browser: a thousand watching tabs share this one connection.
+
+Each watched key also has a version that changes with its notifications: a read begun after
+taking version V has seen every change notified up to V, so watchers holding the same version
+can share one read (``live/shared.py``).
 """
 
 from __future__ import annotations
@@ -35,6 +39,8 @@ class Hub:
         self._watchers: dict[tuple[str, str], set[asyncio.Event]] = defaultdict(set)
         self._task: asyncio.Task[None] | None = None
         self.connected = asyncio.Event()
+        self._seq = 0  # counts notifications (and reconnects) of this process
+        self._versions: dict[tuple[str, str], int] = {}
 
     def _ensure_running(self) -> None:
         if self._task is None or self._task.done():
@@ -46,6 +52,7 @@ class Hub:
         self._ensure_running()
         event = asyncio.Event()
         self._watchers[(channel, key)].add(event)
+        self._versions.setdefault((channel, key), self._seq)
         try:
             # LISTEN should be in place before the caller reads the truth; if the database is
             # unreachable, go on anyway (the watcher's slow safety-net poll still works).
@@ -58,9 +65,25 @@ class Hub:
                 watchers.discard(event)
                 if not watchers:
                     del self._watchers[(channel, key)]
+                    self._versions.pop((channel, key), None)
+
+    def version(self, channel: str, key: str) -> int:
+        """Changes whenever ``key`` is notified (or the connection was lost). For an unwatched key
+        it is the count of all notifications: it changes more often than needed, never too little."""
+        return self._versions.get((channel, key), self._seq)
+
+    def _notified(self, channel: str, key: str) -> None:
+        self._seq += 1
+        events = self._watchers.get((channel, key), ())
+        if events:
+            self._versions[(channel, key)] = self._seq
+        for event in events:
+            event.set()
 
     def _wake_all(self) -> None:
-        for events in self._watchers.values():
+        self._seq += 1
+        for watched, events in self._watchers.items():
+            self._versions[watched] = self._seq
             for event in events:
                 event.set()
 
@@ -76,8 +99,7 @@ class Hub:
                     self._wake_all()  # anything may have changed while we were not listening
                     backoff = 0.2
                     async for note in conn.notifies():
-                        for event in self._watchers.get((note.channel, note.payload), ()):
-                            event.set()
+                        self._notified(note.channel, note.payload)
             except asyncio.CancelledError:
                 raise
             except Exception:

@@ -4,7 +4,8 @@
 the watcher when the tab disconnects or navigates; a newer load also retires it (``_gen``). The
 watcher clears its hub event *before* each read, so a change committed while it reads wakes it
 again and nothing is lost; a burst of changes coalesces into one read. Each read resolves the
-session again, so a user who logged out elsewhere stops receiving updates at once.
+session again, so a user who logged out elsewhere stops receiving updates at once. Tabs of one
+workspace watching one run share the read that follows a notification (``live/shared.py``).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from typing import Any
 
 import reflex as rx
@@ -20,6 +22,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from nyx_app.db.notify import RUNS_CHANNEL
 from nyx_app.db.session import transaction
 from nyx_app.live.hub import hub
+from nyx_app.live.shared import shared_reads
 from nyx_app.pages import run_rows
 from nyx_app.pages.run_rows import CoverageRow, Header, StepRow
 from nyx_app.services import auth
@@ -31,9 +34,15 @@ from nyx_app.state.session import SESSION_ENDED, AuthState, user_action
 log = logging.getLogger(__name__)
 
 SAFETY_POLL_S = 10.0
-# At most ~10 re-reads a second per watching tab: a run streaming 16 answers at once notifies far
-# more often than a page can usefully redraw.
-MIN_INTERVAL_S = 0.1  # re-read even without a notification (a lost connection, a clock-driven change)
+# Reads of one tab start at least this far apart: a run streaming 16 answers at once notifies far
+# more often than a page can usefully redraw. Kept short, because a change notified just after a
+# read waits up to this long (at 100 ms, a step finishing right after its start was shown
+# reached the page ~60 ms late).
+MIN_INTERVAL_S = 0.03
+# After a notification, wait this long before reading: a step finishing and the next one starting
+# are committed a few milliseconds apart, and one update showing both costs every watching
+# browser half of what two cost.
+SETTLE_S = 0.01
 ITEMS_STEP = views.ITEMS_PAGE
 FULL_OUTPUTS_MAX = 5  # full outputs the page keeps loaded at once
 
@@ -65,8 +74,14 @@ async def _snapshot(token: str, run_id: str, project_id: str, items: int, full_r
         if ident is None:
             return SIGNED_OUT
         ctx = TenantContext(ident.tenant_id, ident.user_id, ident.role)
-        async with transaction(ctx.tenant_id, ctx.user_id) as session:
-            return await read_run(session, ctx, run_id, project_id, items, full_rows)
+
+        async def read() -> Snapshot:
+            async with transaction(ctx.tenant_id, ctx.user_id) as session:
+                return await read_run(session, ctx, run_id, project_id, items, full_rows)
+
+        # What a run looks like depends on the workspace, not on who in it looks.
+        key = (ctx.tenant_id, run_id, project_id, items, tuple(full_rows))
+        return await shared_reads().get(key, hub().version(RUNS_CHANNEL, run_id), read)
     except NotFound:
         return GONE
     except Exception:  # the database away for a moment: the next round tries again
@@ -154,6 +169,7 @@ class RunState(AuthState):
                     if self._gen != gen:
                         return  # a newer load watches now
                     items, full_rows, chosen = self._items, list(self._full_rows), dict(self._chosen)
+                started = time.monotonic()
                 snapshot = await _snapshot(token, run_id, project_id, items, full_rows)
                 # Rows are built (Markdown rendered) outside the state lock: clicks are not kept
                 # waiting behind a big run's updates.
@@ -169,10 +185,13 @@ class RunState(AuthState):
                         # The user may have opened or closed something meanwhile: then build anew.
                         same = (chosen, items, full_rows) == (self._chosen, self._items, self._full_rows)
                         self._apply(snapshot, prepared if same else None)
-                # Changes arriving within MIN_INTERVAL_S coalesce into the next read.
-                await asyncio.sleep(MIN_INTERVAL_S)
+                # Changes arriving within MIN_INTERVAL_S of this read's start coalesce into the next.
+                await asyncio.sleep(max(0.0, MIN_INTERVAL_S - (time.monotonic() - started)))
+                # A slow safety-net poll too (re-reads even without a notification: a lost
+                # connection, a clock-driven change).
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(changed.wait(), timeout=SAFETY_POLL_S)
+                    await asyncio.sleep(SETTLE_S)
 
     # -- what the user opens and closes ---------------------------------------------------------
     @rx.event

@@ -67,3 +67,20 @@ async def test_a_lost_connection_reconnects_and_wakes_every_watcher(database: No
 @pytest.fixture(autouse=True)
 def _db(db: None) -> None:
     return None
+
+
+async def test_a_keys_version_changes_with_its_notifications_only(database: None) -> None:
+    hub = Hub()
+    try:
+        async with hub.watch(RUNS_CHANNEL, "run-1") as mine, hub.watch(RUNS_CHANNEL, "run-2") as other:
+            mine.clear()
+            other.clear()
+            before = hub.version(RUNS_CHANNEL, "run-1")
+            await _notify("run-2")
+            await asyncio.wait_for(other.wait(), 5)
+            assert hub.version(RUNS_CHANNEL, "run-1") == before  # a read of run-1 may still be shared
+            await _notify("run-1")
+            await asyncio.wait_for(mine.wait(), 5)
+            assert hub.version(RUNS_CHANNEL, "run-1") != before
+    finally:
+        await hub.close()

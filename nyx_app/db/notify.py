@@ -9,6 +9,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 RUNS_CHANNEL = "nyx_runs"
 # Someone asked a run to stop (payload: the run id). The worker executing it cancels its calls.
 RUN_CONTROL_CHANNEL = "nyx_run_control"
+# A login or a membership changed (payload empty). Sent by triggers (migration 0012), not by code:
+# watchers that remember who is watching forget it.
+SESSIONS_CHANNEL = "nyx_sessions"
 
 _NOTIFY = text("SELECT pg_notify(:channel, :payload)")
 

@@ -23,12 +23,12 @@ from collections.abc import AsyncIterator, Iterable
 
 import psycopg
 
-from nyx_app.db.notify import RUN_CONTROL_CHANNEL, RUNS_CHANNEL
+from nyx_app.db.notify import RUN_CONTROL_CHANNEL, RUNS_CHANNEL, SESSIONS_CHANNEL
 from nyx_app.db.urls import app_url, libpq_url
 
 log = logging.getLogger(__name__)
 
-CHANNELS = (RUNS_CHANNEL, RUN_CONTROL_CHANNEL)
+CHANNELS = (RUNS_CHANNEL, RUN_CONTROL_CHANNEL, SESSIONS_CHANNEL)
 MAX_BACKOFF_S = 5.0
 CONNECT_WAIT_S = 5.0
 

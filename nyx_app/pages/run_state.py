@@ -3,9 +3,10 @@
 ``load`` (on_load) reads the run once and starts ``watch``. Started from on_load, Reflex cancels
 the watcher when the tab disconnects or navigates; a newer load also retires it (``_gen``). The
 watcher clears its hub event *before* each read, so a change committed while it reads wakes it
-again and nothing is lost; a burst of changes coalesces into one read. Each read resolves the
-session again, so a user who logged out elsewhere stops receiving updates at once. Tabs of one
-workspace watching one run share the read that follows a notification (``live/shared.py``).
+again and nothing is lost; a burst of changes coalesces into one read. Each read checks the
+session again (remembered until a login or membership changes, ``live/sessions.py``), so a user
+who logged out elsewhere stops receiving updates with the next change. Tabs of one workspace
+watching one run share the read that follows a notification (``live/shared.py``).
 """
 
 from __future__ import annotations
@@ -22,10 +23,10 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from nyx_app.db.notify import RUNS_CHANNEL
 from nyx_app.db.session import transaction
 from nyx_app.live.hub import hub
+from nyx_app.live.sessions import sessions
 from nyx_app.live.shared import shared_reads
 from nyx_app.pages import run_rows
 from nyx_app.pages.run_rows import CoverageRow, Header, StepRow
-from nyx_app.services import auth
 from nyx_app.services.context import TenantContext
 from nyx_app.services.errors import NotFound, ServiceError
 from nyx_app.services.runs import control, views
@@ -70,7 +71,7 @@ SIGNED_OUT, GONE, UNAVAILABLE = "signed out", "gone", "unavailable"
 async def _snapshot(token: str, run_id: str, project_id: str, items: int, full_rows: list[str]) -> Snapshot | str:
     """A read for the watcher, outside the state lock; a string says why there is none."""
     try:
-        ident = await auth.resolve(token)
+        ident = await sessions().resolve(token)
         if ident is None:
             return SIGNED_OUT
         ctx = TenantContext(ident.tenant_id, ident.user_id, ident.role)
@@ -162,7 +163,7 @@ class RunState(AuthState):
             gen, token, run_id, project_id = self._gen, self._session_token(), self._run, self._project
         if not run_id:
             return
-        async with hub().watch(RUNS_CHANNEL, run_id) as changed:
+        async with hub().watch(RUNS_CHANNEL, run_id) as changed, sessions().watching():
             while True:
                 changed.clear()  # before reading: a change landing meanwhile wakes the next round
                 async with self:

@@ -4,16 +4,17 @@ with their items and sources, and the review form.
 Model output is text from outside (a prompt can make a model say anything): it is rendered by
 the app's one Markdown component, never as raw HTML.
 
-Step cards and item rows are ``data_memo`` components: a watched run updates the page several
-times a second, and each update should redraw the card that changed, not all forty. So their
-bodies read no state var (only their row); the review form, which does, sits below its card.
+Step cards and item rows are ``rx.memo`` components (React's memo): a watched run updates the page
+several times a second, and each update should redraw the card that changed, not all forty.
+Reflex keeps the rows that did not change identical from one update to the next, so memo skips
+them. Their bodies must read no state var (a component reading state redraws on every change of
+that state, whatever its props): they show their row only; the review form sits below its card.
 """
 
 from __future__ import annotations
 
 import reflex as rx
 
-from nyx_app.components.data_memo import data_memo
 from nyx_app.components.image_gallery import backend_url
 from nyx_app.components.layout import error_callout
 from nyx_app.components.markdown import markdown_view
@@ -92,7 +93,7 @@ def _source(src: SourceRow) -> rx.Component:
     )
 
 
-@data_memo
+@rx.memo
 def item_card(item: rx.Var[ItemRow]) -> rx.Component:
     return rx.vstack(
         _meta(
@@ -226,7 +227,7 @@ def step_card(step: StepRow) -> rx.Component:
     return rx.fragment(step_card_body(step=step), rx.cond(step.waiting_review, _review(step)))
 
 
-@data_memo
+@rx.memo
 def step_card_body(step: rx.Var[StepRow]) -> rx.Component:
     return rx.card(
         rx.vstack(

@@ -222,3 +222,23 @@ def test_cancel_a_slow_run_then_resume_and_retry_a_failed_step(page: Page, fake:
     expect(page.locator("#run-status")).to_have_text("succeeded", timeout=RUN_TIMEOUT)
     expect(page.locator("#step-draft .step-output")).to_have_text("A short summary of the notes.")
     expect(page.locator("#step-draft .attempt")).to_have_count(0)
+
+
+def test_a_watching_tab_stops_when_its_login_ends_elsewhere(page: Page, fake: FakeLLM) -> None:
+    """Watchers remember who is watching between reads; a logout in another tab (any process)
+    must still end the updates, with the reason on the page, by the next change of the run."""
+    workspace(page, fake, "Lior", "Watched")
+    fake.script(MODEL, then=answer("Done after a while.", latency=4))
+    start_from_template(page, "")
+    expect(status(page, "draft")).to_have_text("running", timeout=RUN_TIMEOUT)
+    page.evaluate(RECORD_STATUSES)
+
+    other = page.context.new_page()
+    other.goto("/")
+    other.click("#logout")
+    expect(other).to_have_url(re.compile(r"/login"))
+
+    # The step finishes; the watching tab re-checks the login instead of showing the answer.
+    expect(page.get_by_text("Your session has ended. Please log in again.")).to_be_visible(timeout=RUN_TIMEOUT)
+    expect(page.locator("#step-draft")).to_have_count(0)
+    assert "step-draft:done" not in page.evaluate("() => [...window.__seen]")  # never shown, not even briefly

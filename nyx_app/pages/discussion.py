@@ -25,8 +25,8 @@ from nyx_app.components.persona_card import portrait
 from nyx_app.db.notify import RUNS_CHANNEL
 from nyx_app.db.session import transaction
 from nyx_app.live.hub import hub
+from nyx_app.live.sessions import sessions
 from nyx_app.models.discussion import DISCUSSION_TITLE_MAX, QUESTION_MAX
-from nyx_app.services import auth
 from nyx_app.services.context import TenantContext
 from nyx_app.services.discussions import plan_note, store, turns
 from nyx_app.services.discussions.views import DiscussionView, discussion_view
@@ -81,10 +81,11 @@ class DiscussionState(AuthState):
             token, discussion_id = self._session_token(), self._discussion_id
             project_id = self.router.page.params.get("project_id", "")
         watched, changed = "", asyncio.Event()
-        async with contextlib.AsyncExitStack() as stack:
+        # Who is watching is remembered between reads until a login or membership changes.
+        async with sessions().watching(), contextlib.AsyncExitStack() as stack:
             while True:
                 changed.clear()  # before reading: a change during the read wakes the next wait
-                ident = await auth.resolve(token)
+                ident = await sessions().resolve(token)
                 if ident is None:
                     return rx.redirect(routes.LOGIN)
                 ctx = TenantContext(ident.tenant_id, ident.user_id, ident.role)

@@ -171,6 +171,7 @@ def test_review_approved_with_edits_and_rejected_with_a_reason(page: Page, fake:
     expect(page.locator("#run-status")).to_have_text("waiting for review", timeout=RUN_TIMEOUT)
     expect(status(page, "review")).to_have_text("waiting for review")
     expect(page.locator("#review-text")).to_have_value("Analysis: the project needs a login page.")
+    page.screenshot(path="test-artifacts/run-review.png", full_page=True)
     page.fill("#review-text", "Analysis (edited by the reviewer): build the login page first.")
     page.fill("#review-note", "Looks right after the edit")
     page.click("#approve")

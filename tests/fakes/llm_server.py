@@ -99,6 +99,10 @@ class _Script:
 
 
 class _QuietServer(ThreadingHTTPServer):
+    # socketserver's default listen backlog is 5: thirteen fan-out calls connecting at once then
+    # lost SYNs, and the kernel retried them a second later, so a run took 1 s longer now and then.
+    request_queue_size = 128
+
     def handle_error(self, request: Any, client_address: Any) -> None:
         """A client that hangs up mid-answer (a cancelled run, a timeout) is normal here."""
         import sys

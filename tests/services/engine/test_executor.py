@@ -66,6 +66,10 @@ async def test_flagship_plans_every_action_point_side_by_side(tenants: TenantFac
     assert plans[4].output.startswith("Plan 5: Action 5")
     assert fake_llm.calls(MODEL) == 17  # enrich, action points, 13 plans, synthesis, final
     assert len(opened) == 13 and fake_llm.max_in_flight >= 13  # side by side, not one after another
+    # Steps stream their answers; the 13 plans, side by side, do not (parsing 13 streams at once
+    # costs the worker's event loop more than it shows anyone).
+    streamed = [r.stream for r in fake_llm.requests]
+    assert streamed.count(False) == 13 and streamed.count(True) == 4
     # The screenshots went to the (vision) model with the enrichment step, and only there.
     assert [image_parts(r) for r in fake_llm.requests].count(3) == 1
     assert rows[("final", NO_ITEM)].output.startswith("Final implementation prompt")

@@ -394,6 +394,7 @@ class RunExecutor:
         # event loop (with ./scripts/run, the web process's) busy parsing chunks: the seed's 13
         # plans took 1.5 s instead of 1 s of a 1 s call. Items still show running and done live.
         streamed_answer = row.item_index == NO_ITEM
+        timeout = None if streamed_answer else unstreamed_timeout(step.max_tokens)
         request = LlmRequest(
             prompt,
             model=model,
@@ -405,6 +406,7 @@ class RunExecutor:
             validator=json_validator(step.output, step.output_schema),
             on_delta=on_delta if streamed_answer else None,
             on_restart=on_restart if streamed_answer else None,
+            timeout=timeout,
             purpose=f"run · {step.title}"[:60],
             limiter=provider_gate(self.tenant_id),
             on_attempt=on_attempt,
@@ -458,6 +460,17 @@ class RunExecutor:
         row.status, row.error = StepStatus.FAILED.value, message
         if row.item_index == NO_ITEM:
             self._failed.append(f"Step '{step.title}' failed: {message}")
+
+
+# An unstreamed answer arrives whole, so its timeout has to cover the whole generation; a streamed
+# one's covers only the silence between chunks. The usual wait, plus the step's answer length at a
+# slow 25 tokens a second (4,096 tokens when the step sets none, LiteLLM's default for Claude).
+UNSTREAMED_TOKENS_PER_S = 25
+DEFAULT_ANSWER_TOKENS = 4096
+
+
+def unstreamed_timeout(max_tokens: int | None) -> float:
+    return get_settings().llm_timeout_seconds + (max_tokens or DEFAULT_ANSWER_TOKENS) / UNSTREAMED_TOKENS_PER_S
 
 
 Runner = Callable[[uuid.UUID, uuid.UUID, asyncio.Event], Awaitable[RunStatus]]

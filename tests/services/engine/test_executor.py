@@ -22,6 +22,7 @@ from nyx_app.services.engine.executor import RunExecutor
 from nyx_app.services.llm import catalog, preferences
 from nyx_app.services.runs import control, views
 from nyx_app.services.workflows.builtin import ANALYSE_REVIEW, FLAGSHIP
+from nyx_app.settings import get_settings
 from tests.factories import TenantFactory
 from tests.fakes.fixtures import connect_providers
 from tests.fakes.flagship import flagship
@@ -402,3 +403,29 @@ async def test_a_model_that_cannot_see_gets_the_image_descriptions(
     [request] = fake_llm.requests
     assert image_parts(request) == 0
     assert "The screenshots cannot be shown to this model; their descriptions:\n[N1.1]" in fake_llm.prompts()[0]
+
+
+async def test_an_unstreamed_item_may_take_longer_than_the_silence_a_streamed_step_is_allowed(
+    tenants: TenantFactory, fake_llm: FakeLLM, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Items arrive whole, so their limit covers the whole generation, not just the wait for the
+    first chunk: a plan that takes longer than ``llm_timeout_seconds`` to write still arrives."""
+    ws = await workspace(tenants, fake_llm)
+    monkeypatch.setattr(get_settings(), "llm_timeout_seconds", 1.0)
+
+    definition = steps(
+        {"key": "points", "prompt": "List", "output": "json_list"},
+        {"key": "plan", "prompt": "Plan {{item}}", "for_each": "points"},
+    )
+    # The list comes at once (streamed); each plan takes 1.5 s to arrive, whole.
+    fake_llm.script(
+        MODEL, answer(json.dumps(["login page", "sign-up page"])), then=respond(lambda p: f"Plan: {p}", latency=1.5)
+    )
+    run_id = await start(ws, await workflow(ws, definition=definition))
+
+    run = await run_to_end(ws, run_id)
+
+    assert run.status == RunStatus.SUCCEEDED, run.error
+    rows = await step_rows(ws, run_id)
+    assert rows[("plan", 0)].output == "Plan: Plan login page"
+    assert all(not r.stream for r in fake_llm.requests[1:])  # the items, unstreamed

@@ -25,6 +25,7 @@ import psycopg
 
 from nyx_app.db.notify import RUN_CONTROL_CHANNEL, RUNS_CHANNEL, SESSIONS_CHANNEL
 from nyx_app.db.urls import app_url, libpq_url
+from nyx_app.live.per_loop import per_loop
 
 log = logging.getLogger(__name__)
 
@@ -116,13 +117,5 @@ class Hub:
             self._task = None
 
 
-_HUBS: dict[asyncio.AbstractEventLoop, Hub] = {}
-
-
-def hub() -> Hub:
-    """The hub of the running event loop (one per process in the app and in workers)."""
-    loop = asyncio.get_running_loop()
-    found = _HUBS.get(loop)
-    if found is None:
-        found = _HUBS[loop] = Hub()
-    return found
+# The hub of the running event loop (one per process in the app and in workers).
+hub = per_loop(Hub)

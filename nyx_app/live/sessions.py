@@ -10,13 +10,13 @@ Tokens are kept only as their hash.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import time
 from collections.abc import AsyncIterator
 
 from nyx_app.db.notify import SESSIONS_CHANNEL
 from nyx_app.live.hub import hub
+from nyx_app.live.per_loop import per_loop
 from nyx_app.services import auth
 from nyx_app.services.auth import Identity
 
@@ -56,12 +56,4 @@ class Sessions:
             del self._known[k]
 
 
-_BY_LOOP: dict[asyncio.AbstractEventLoop, Sessions] = {}
-
-
-def sessions() -> Sessions:
-    loop = asyncio.get_running_loop()
-    found = _BY_LOOP.get(loop)
-    if found is None:
-        found = _BY_LOOP[loop] = Sessions()
-    return found
+sessions = per_loop(Sessions)

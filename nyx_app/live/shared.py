@@ -14,9 +14,12 @@ The key must contain everything the result depends on, including the tenant: cal
 from __future__ import annotations
 
 import asyncio
+import functools
 import time
 from collections.abc import Awaitable, Callable, Hashable
 from typing import Any, TypeVar
+
+from nyx_app.live.per_loop import per_loop
 
 T = TypeVar("T")
 
@@ -37,8 +40,9 @@ class SharedReads:
             # others still get their answer.
             task: asyncio.Future[Any] = asyncio.ensure_future(read())
             found = self._reads[key] = (version, now, task)
-            task.add_done_callback(lambda t, k=key: self._drop_if_failed(k, t))
-        return await asyncio.shield(found[2])  # type: ignore[no-any-return]
+            task.add_done_callback(functools.partial(self._drop_if_failed, key))
+        result: T = await asyncio.shield(found[2])
+        return result
 
     def _drop_if_failed(self, key: Hashable, task: asyncio.Future[Any]) -> None:
         if task.cancelled() or task.exception() is not None:
@@ -52,13 +56,5 @@ class SharedReads:
             del self._reads[k]
 
 
-_BY_LOOP: dict[asyncio.AbstractEventLoop, SharedReads] = {}
-
-
-def shared_reads() -> SharedReads:
-    """The shared reads of the running event loop (futures belong to one loop)."""
-    loop = asyncio.get_running_loop()
-    found = _BY_LOOP.get(loop)
-    if found is None:
-        found = _BY_LOOP[loop] = SharedReads()
-    return found
+# The shared reads of the running event loop (futures belong to one loop).
+shared_reads = per_loop(SharedReads)

@@ -113,6 +113,7 @@ class ReportState(AuthState):
     _report: str = ""
     _project: str = ""
     _gen: int = 0
+    _reads: int = 0  # counts the reads made by the user's own events
 
     @rx.var
     def project_reports_url(self) -> str:
@@ -132,6 +133,7 @@ class ReportState(AuthState):
     async def _refresh(self) -> None:
         report_id, project_id = self._report, self._project
         self._apply(*await self._in_tenant(lambda s, c: read_report(s, c, report_id, project_id)))
+        self._reads += 1
 
     @rx.event
     @user_action
@@ -161,6 +163,8 @@ class ReportState(AuthState):
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(changed.wait(), SAFETY_POLL_S)
                 changed.clear()
+                async with self:
+                    reads = self._reads
                 try:
                     ident = await auth.resolve(token)
                     if ident is None:
@@ -173,7 +177,10 @@ class ReportState(AuthState):
                 async with self:
                     if self._gen != gen:
                         return
-                    self._apply(head, html)
+                    # The user's own event (publish, rename) read the report meanwhile: that read
+                    # may be newer than this one, which must not put the older state back.
+                    if self._reads == reads:
+                        self._apply(head, html)
 
     async def _act(self, action) -> None:  # type: ignore[no-untyped-def]
         report_id = self._report

@@ -1,6 +1,6 @@
 """Benchmarks of the run engine against the fake LLM server (loopback HTTP, real LiteLLM).
 
-    PYTHONPATH=. .venv/bin/python scripts/bench/runs.py [--p1-steps 40] [--latency 1.0]
+    PYTHONPATH=. .venv/bin/python scripts/bench/runs.py [--p1-steps 40] [--latency 1.0] [--only p1 p2]
 
 P1  Engine overhead per step with the fake model answering at once: for a chain of steps (each
     naming the previous one), the time from one step's result being committed to the next one's,
@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import itertools
 import os
 import statistics
@@ -100,7 +101,7 @@ async def p1(ctx: TenantContext, project_id: object, fake: FakeLLM, steps: int) 
     ]
     in_call: list[float] = []
     committed: list[float] = []
-    real_complete, real_apply = adapter.complete, record.Recorder.apply
+    real_complete, real_applying = adapter.complete, record.Recorder.applying
 
     async def timed_complete(**kwargs):  # type: ignore[no-untyped-def]
         t0 = time.perf_counter()
@@ -109,13 +110,15 @@ async def p1(ctx: TenantContext, project_id: object, fake: FakeLLM, steps: int) 
         finally:
             in_call.append(time.perf_counter() - t0)
 
-    async def timed_apply(self, event):  # type: ignore[no-untyped-def]
-        await real_apply(self, event)
-        if isinstance(event, events.StepSucceeded):
+    @contextlib.asynccontextmanager
+    async def timed_applying(self, event, user_id=None):  # type: ignore[no-untyped-def]
+        async with real_applying(self, event, user_id) as session:
+            yield session
+        if isinstance(event, events.StepSucceeded):  # committed
             committed.append(time.perf_counter())
 
     adapter.complete = timed_complete  # type: ignore[assignment]
-    record.Recorder.apply = timed_apply  # type: ignore[method-assign]
+    record.Recorder.applying = timed_applying  # type: ignore[method-assign]
     try:
         await run_workflow(ctx, project_id, {"steps": chain[:5]})  # warm-up (imports, pools)
         in_call.clear()
@@ -123,7 +126,7 @@ async def p1(ctx: TenantContext, project_id: object, fake: FakeLLM, steps: int) 
         await run_workflow(ctx, project_id, {"steps": chain})
     finally:
         adapter.complete = real_complete  # type: ignore[assignment]
-        record.Recorder.apply = real_apply  # type: ignore[method-assign]
+        record.Recorder.applying = real_applying  # type: ignore[method-assign]
     gaps = [b - a for a, b in itertools.pairwise(committed)]
     overhead = sorted((g - c) * 1000 for g, c in zip(gaps, in_call[1:], strict=False))
     calls = sorted(c * 1000 for c in in_call)
@@ -172,8 +175,10 @@ async def main(args: argparse.Namespace) -> None:
     try:
         ctx, project_id = await workspace(fake)
         print(f"cores: {os.cpu_count()}, database: {get_settings().database_name}")
-        await p1(ctx, project_id, fake, args.p1_steps)
-        await p2(ctx, project_id, fake, args.latency)
+        if "p1" in args.only:
+            await p1(ctx, project_id, fake, args.p1_steps)
+        if "p2" in args.only:
+            await p2(ctx, project_id, fake, args.latency)
     finally:
         fake.stop()
         await dispose_engines()
@@ -183,6 +188,7 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--p1-steps", type=int, default=40)
     parser.add_argument("--latency", type=float, default=1.0)
+    parser.add_argument("--only", nargs="+", choices=["p1", "p2"], default=["p1", "p2"])
     parsed = parser.parse_args()
     prepare(get_settings())
     asyncio.run(main(parsed))

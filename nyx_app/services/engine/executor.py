@@ -39,7 +39,15 @@ from nyx_app.services.engine.limits import provider_gate
 from nyx_app.services.engine.record import Recorder, attempt_row
 from nyx_app.services.errors import ServiceError
 from nyx_app.services.llm import catalog
-from nyx_app.services.llm.call import Attempt, ImageInput, LlmRequest, complete
+from nyx_app.services.llm.call import (
+    Attempt,
+    ImageInput,
+    LlmRequest,
+    complete,
+    prepare,
+    record_success,
+    record_success_alone,
+)
 from nyx_app.services.llm.errors import LlmUnavailable
 from nyx_app.services.llm.validators import parse_json
 from nyx_app.services.personas import usage as persona_usage
@@ -374,7 +382,9 @@ class RunExecutor:
             return
         images, images_note = await self._images() if step.images else ([], "")
         note = " ".join(n for n in (note, images_note) if n)
-        await self.recorder.apply(ev.StepStarted(row.id, catalog.split_ref(model)[0], model, prompt, note))
+        started = ev.StepStarted(row.id, catalog.split_ref(model)[0], model, prompt, note)
+        async with self.recorder.applying(started, self.ctx.user_id) as session:
+            setup = await prepare(session, self.ctx)
         streamed: list[str] = []
 
         async def on_delta(piece: str) -> None:
@@ -412,28 +422,35 @@ class RunExecutor:
             on_attempt=on_attempt,
         )
         try:
-            result = await complete(self.ctx, request)
+            result = await complete(self.ctx, request, setup=setup, defer_success=True)
         except ServiceError as error:
             attempts = error.attempts if isinstance(error, LlmUnavailable) else []
             call_id = error.call_id if isinstance(error, LlmUnavailable) else None
             await self._fail(step, row, error.message, attempts, call_id)
             return
         data = parse_json(result.output) if step.output != OutputFormat.TEXT else None
-        await self.recorder.apply(
-            ev.StepSucceeded(
-                row.id,
-                result.output,
-                data,
-                result.provider,
-                f"{result.provider}/{result.model}",
-                [attempt_row(a) for a in result.attempts],
-                result.call_id,
-                result.tokens_in,
-                result.tokens_out,
-                result.cost_usd,
-                self._persona_id(step),
-            )
+        succeeded = ev.StepSucceeded(
+            row.id,
+            result.output,
+            data,
+            result.provider,
+            f"{result.provider}/{result.model}",
+            [attempt_row(a) for a in result.attempts],
+            result.call_id,
+            result.tokens_in,
+            result.tokens_out,
+            result.cost_usd,
+            self._persona_id(step),
         )
+        try:
+            # The step is done and its answer's attempt is logged (spend, provider health) together.
+            async with self.recorder.applying(succeeded, self.ctx.user_id) as session:
+                await record_success(session, self.ctx, result)
+        except BaseException:
+            # Cancelled or failed between the answer and its commit: the step will run again, but
+            # this answer was paid for, so its attempt is logged on its own.
+            await asyncio.shield(record_success_alone(self.ctx, result))
+            raise
         row.status, row.output, row.output_data = StepStatus.SUCCEEDED.value, result.output, data
 
     async def _fail(

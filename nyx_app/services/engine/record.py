@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import uuid
+from collections.abc import AsyncIterator
 from dataclasses import asdict
 from typing import Any
 
@@ -63,10 +64,19 @@ class Recorder:
             self._pending_output[event.row_id] = event.output
             self._ensure_flusher()
             return
+        async with self.applying(event):
+            pass
+
+    @contextlib.asynccontextmanager
+    async def applying(self, event: ev.EngineEvent, user_id: uuid.UUID | None = None) -> AsyncIterator[AsyncSession]:
+        """Write ``event`` and hand its transaction to the caller, whose writes then commit with it:
+        a step reads its call's set-up where it is marked started, and records the accepted answer's
+        attempt where it is marked done (two transactions per step, not four)."""
         if isinstance(event, ev.StepSucceeded | ev.StepFailed | ev.StepAwaitsReview):
             self._pending_output.pop(event.row_id, None)  # the final text wins over a late delta
-        async with transaction(self.tenant_id) as session:
+        async with transaction(self.tenant_id, user_id) as session:
             await self._write(session, event)
+            yield session
 
     async def _write(self, session: AsyncSession, event: ev.EngineEvent) -> None:
         match event:

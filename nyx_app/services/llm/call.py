@@ -7,6 +7,11 @@ validator rejects; records every attempt; and when all fail, raises LlmUnavailab
 Transactions: this function is an edge of its own. It reads credentials in one short transaction
 and records each attempt in another as soon as it ends, so the log and provider status survive a
 call that ultimately fails, and no database connection is held while a provider thinks.
+
+A caller that writes its own transactions around the call anyway (the run engine, once per step)
+can fold both ends into them: ``prepare`` reads the set-up inside the caller's transaction before
+the call, and with ``defer_success=True`` the accepted attempt is left for ``record_success``
+inside the caller's transaction after it. Failed attempts are always recorded at once.
 """
 
 from __future__ import annotations
@@ -22,17 +27,19 @@ from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any
 
+from sqlmodel.ext.asyncio.session import AsyncSession
+
 from nyx_app.db.base import utcnow
-from nyx_app.db.session import transaction
+from nyx_app.db.session import after_commit, transaction
 from nyx_app.integrations import llm as adapter
 from nyx_app.integrations.llm import Completion, ErrorKind, ProviderFailure
 from nyx_app.models.llm import ERROR_MESSAGE_MAX, LlmCall
 from nyx_app.services.context import TenantContext
 from nyx_app.services.llm import catalog
 from nyx_app.services.llm.attempt import Attempt, AttemptStatus
-from nyx_app.services.llm.credentials import ResolvedProvider, mark_status, resolve_all
+from nyx_app.services.llm.credentials import ResolvedProvider, mark_status, resolve_all, still_ok
 from nyx_app.services.llm.errors import BudgetExceeded, LlmUnavailable, NoProvider
-from nyx_app.services.llm.preferences import get_preferences
+from nyx_app.services.llm.preferences import budget_and_chain
 from nyx_app.services.llm.spend import check_budget, month_spend
 from nyx_app.settings import get_settings
 
@@ -77,6 +84,26 @@ class LlmRequest:
     on_attempt: Callable[[Attempt], Awaitable[None]] | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class CallSetup:
+    """What a call reads before it sends anything: the tenant's providers (keys decrypted), its
+    fallback chain and budget, and what it has spent this month."""
+
+    providers: dict[str, ResolvedProvider]
+    fallback_order: list[str]
+    monthly_budget_usd: Decimal | None
+    spent: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class _Unrecorded:
+    """An accepted attempt whose row the caller writes in its own transaction (``record_success``)."""
+
+    purpose: str
+    target: _Target
+    attempt: Attempt
+
+
 @dataclass
 class LlmResult:
     output: str
@@ -84,6 +111,7 @@ class LlmResult:
     model: str
     call_id: uuid.UUID
     attempts: list[Attempt] = field(default_factory=list)
+    unrecorded: _Unrecorded | None = None
 
     @property
     def tokens_in(self) -> int:
@@ -156,7 +184,8 @@ def _estimate(target: _Target, messages: list[dict[str, Any]], max_tokens: int |
     )
 
 
-async def _record(
+async def _write_attempt(
+    session: AsyncSession,
     ctx: TenantContext,
     call_id: uuid.UUID,
     purpose: str,
@@ -170,27 +199,70 @@ async def _record(
             "LLM attempt %s of call %s failed: %s %s/%s: %s",
             attempt.attempt_no, call_id, kind.value, target.provider.name, target.model_id, attempt.error_message,
         )  # fmt: skip
-    async with transaction(tenant_id=ctx.tenant_id, user_id=ctx.user_id) as session:
-        session.add(
-            LlmCall(
-                tenant_id=ctx.tenant_id,
-                call_id=call_id,
-                attempt_no=attempt.attempt_no,
-                user_id=ctx.user_id,
-                purpose=purpose[:60],
-                provider=target.provider.name,
-                model=target.model_id,
-                status=attempt.status,
-                error_kind=attempt.error_kind,
-                error_message=attempt.error_message[:ERROR_MESSAGE_MAX],
-                tokens_in=attempt.tokens_in,
-                tokens_out=attempt.tokens_out,
-                cost_usd=attempt.cost_usd,
-                latency_ms=attempt.latency_ms,
-            )
+    session.add(
+        LlmCall(
+            tenant_id=ctx.tenant_id,
+            call_id=call_id,
+            attempt_no=attempt.attempt_no,
+            user_id=ctx.user_id,
+            purpose=purpose[:60],
+            provider=target.provider.name,
+            model=target.model_id,
+            status=attempt.status,
+            error_kind=attempt.error_kind,
+            error_message=attempt.error_message[:ERROR_MESSAGE_MAX],
+            tokens_in=attempt.tokens_in,
+            tokens_out=attempt.tokens_out,
+            cost_usd=attempt.cost_usd,
+            latency_ms=attempt.latency_ms,
         )
-        if attempt.status in (AttemptStatus.OK, AttemptStatus.FAILED):  # only what the provider itself said
-            await mark_status(session, ctx, target.provider.name, kind, attempt.error_message, retry_after)
+    )
+    if attempt.status == AttemptStatus.OK and still_ok(target.provider):
+        return  # the badge already says so: calls side by side need not queue on its row
+    if attempt.status in (AttemptStatus.OK, AttemptStatus.FAILED):  # only what the provider itself said
+        await mark_status(session, ctx, target.provider.name, kind, attempt.error_message, retry_after)
+
+
+async def _record(
+    ctx: TenantContext,
+    call_id: uuid.UUID,
+    purpose: str,
+    target: _Target,
+    attempt: Attempt,
+    retry_after: float | None = None,
+) -> None:
+    async with transaction(tenant_id=ctx.tenant_id, user_id=ctx.user_id) as session:
+        await _write_attempt(session, ctx, call_id, purpose, target, attempt, retry_after)
+
+
+async def record_success(session: AsyncSession, ctx: TenantContext, result: LlmResult) -> None:
+    """Write the accepted attempt of a ``complete(..., defer_success=True)`` call in the caller's
+    transaction, so it commits (or not) with what the caller makes of the answer."""
+    pending = result.unrecorded
+    if pending is None:
+        return
+    await _write_attempt(session, ctx, result.call_id, pending.purpose, pending.target, pending.attempt)
+
+    async def recorded() -> None:  # only once it has committed: else record_success_alone writes it
+        result.unrecorded = None
+
+    after_commit(session, recorded)
+
+
+async def record_success_alone(ctx: TenantContext, result: LlmResult) -> None:
+    """``record_success`` in a transaction of its own: for a caller whose transaction failed or was
+    cancelled after the provider answered. The answer was paid for, so its row is kept anyway."""
+    if result.unrecorded is not None:
+        async with transaction(tenant_id=ctx.tenant_id, user_id=ctx.user_id) as session:
+            await record_success(session, ctx, result)
+
+
+async def prepare(session: AsyncSession, ctx: TenantContext) -> CallSetup:
+    """Read a call's set-up in the caller's transaction (``complete`` reads it itself if not given)."""
+    providers = await resolve_all(session, ctx)
+    budget, chain = await budget_and_chain(session, ctx)
+    spent = await month_spend(session, ctx)
+    return CallSetup(providers, chain, budget, spent)
 
 
 def _api_key(provider: ResolvedProvider) -> str:
@@ -277,15 +349,21 @@ def _retry_wait(attempt: Attempt, retry_after: float | None, tries: int) -> floa
     return wait if wait <= settings.llm_max_retry_wait_seconds else None
 
 
-async def complete(ctx: TenantContext, request: LlmRequest) -> LlmResult:
+async def complete(
+    ctx: TenantContext, request: LlmRequest, *, setup: CallSetup | None = None, defer_success: bool = False
+) -> LlmResult:
     """Run one LLM call for the tenant. Returns a non-empty, validated answer or raises
-    LlmUnavailable / BudgetExceeded / NoProvider (ServiceErrors with user-readable messages)."""
-    async with transaction(tenant_id=ctx.tenant_id, user_id=ctx.user_id) as session:
-        providers = await resolve_all(session, ctx)
-        prefs = await get_preferences(session, ctx)
-        spent = await month_spend(session, ctx)
-    chain = request.fallbacks if request.fallbacks is not None else prefs.fallback_order
-    targets = _targets(request, providers, chain)
+    LlmUnavailable / BudgetExceeded / NoProvider (ServiceErrors with user-readable messages).
+
+    ``setup``: read by the caller with ``prepare`` (else read here, in a transaction of its own).
+    ``defer_success``: the accepted attempt is not written here; the caller must pass the result
+    to ``record_success`` (or ``record_success_alone``)."""
+    if setup is None:
+        async with transaction(tenant_id=ctx.tenant_id, user_id=ctx.user_id) as session:
+            setup = await prepare(session, ctx)
+    spent = setup.spent
+    chain = request.fallbacks if request.fallbacks is not None else setup.fallback_order
+    targets = _targets(request, setup.providers, chain)
     if not targets:
         raise NoProvider(
             f"No provider is set up for {request.model} or any model in the fallback chain. "
@@ -304,9 +382,11 @@ async def complete(ctx: TenantContext, request: LlmRequest) -> LlmResult:
             continue
         # A model known to be blind gets the images' text instead; unknown models are sent images.
         messages = blind if target.info is not None and not target.info.vision else seeing
-        estimate = _estimate(target, messages, request.max_tokens)
+        # Counting the prompt's tokens costs ~1 ms of CPU: only when there is a budget to check.
+        budget = setup.monthly_budget_usd
+        estimate = _estimate(target, messages, request.max_tokens) if budget is not None else Decimal(0)
         try:
-            check_budget(prefs.monthly_budget_usd, spent + sum(a.cost_usd for a in attempts), estimate, target.ref)
+            check_budget(budget, spent + sum(a.cost_usd for a in attempts), estimate, target.ref)
         except BudgetExceeded as refusal:
             if index == 0:
                 raise
@@ -324,9 +404,13 @@ async def complete(ctx: TenantContext, request: LlmRequest) -> LlmResult:
             async with request.limiter(target.provider.name) if request.limiter else nullcontext():
                 attempt, output, retry_after = await _attempt(request, target, messages, len(attempts) + 1)
             attempts.append(attempt)
+            accepted = attempt.status == AttemptStatus.OK
+            if accepted and defer_success:
+                unrecorded = _Unrecorded(request.purpose, target, attempt)
+                return LlmResult(output, target.provider.name, target.model_id, call_id, attempts, unrecorded)
             await _record(ctx, call_id, request.purpose, target, attempt, retry_after)
             await _tell(request, attempt)
-            if attempt.status == AttemptStatus.OK:
+            if accepted:
                 return LlmResult(output, target.provider.name, target.model_id, call_id, attempts)
             wait = _retry_wait(attempt, retry_after, tries)
             if wait is None:

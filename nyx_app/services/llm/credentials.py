@@ -86,6 +86,8 @@ class ResolvedProvider:
     models: tuple[str, ...]
     problem: str = ""  # why it cannot be called (an unreadable key); the call path reports it
     retry_at: datetime | None = None
+    # When it last answered, if its badge said OK (and no retry-after) as the call began.
+    ok_at: datetime | None = None
 
 
 def to_public(cred: ProviderCredential) -> ProviderPublic:
@@ -239,7 +241,16 @@ def _resolve(cred: ProviderCredential) -> ResolvedProvider:
         key, problem = decrypt_key(cred.key_ciphertext), ""
     except KeyUnreadable as exc:  # one unreadable key must not break calls to the other providers
         key, problem = "", exc.message
-    return ResolvedProvider(cred.provider, cred.name, key, cred.base_url, tuple(cred.models), problem, cred.retry_at)
+    ok_at = cred.last_ok_at if cred.status == ProviderStatus.OK and cred.retry_at is None else None
+    return ResolvedProvider(
+        cred.provider, cred.name, key, cred.base_url, tuple(cred.models), problem, cred.retry_at, ok_at
+    )
+
+
+def still_ok(provider: ResolvedProvider) -> bool:
+    """A success would change nothing on this provider's badge (what ``mark_status`` would find
+    without reading the row again): it said OK, with a recent answer, when the call began."""
+    return _recent(provider.ok_at, utcnow())
 
 
 async def resolve_all(session: AsyncSession, ctx: TenantContext) -> dict[str, ResolvedProvider]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
 
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from nyx_app.db.base import utcnow
@@ -21,6 +22,19 @@ FALLBACK_MAX = 8
 async def get_preferences(session: AsyncSession, ctx: TenantContext) -> TenantLlmSettings:
     """The tenant's row, or unsaved defaults (no budget, no fallbacks) if it has none yet."""
     return await session.get(TenantLlmSettings, ctx.tenant_id) or TenantLlmSettings(tenant_id=ctx.tenant_id)
+
+
+async def budget_and_chain(session: AsyncSession, ctx: TenantContext) -> tuple[Decimal | None, list[str]]:
+    """The budget and the fallback chain, for the call path before every call: read as two
+    columns, since building a (default) settings model costs more than the read itself."""
+    row = (
+        await session.execute(
+            select(col(TenantLlmSettings.monthly_budget_usd), col(TenantLlmSettings.fallback_order)).where(
+                col(TenantLlmSettings.tenant_id) == ctx.tenant_id
+            )
+        )
+    ).first()
+    return (row[0], list(row[1] or [])) if row is not None else (None, [])
 
 
 def parse_budget(raw: str) -> Decimal | None:

@@ -18,7 +18,9 @@ from nyx_app.models.run import NO_ITEM, RunStatus, StepStatus
 from nyx_app.models.workflow import WorkflowInsight
 from nyx_app.services import projects
 from nyx_app.services.engine import autocontext
+from nyx_app.services.engine import events as ev
 from nyx_app.services.engine.executor import RunExecutor
+from nyx_app.services.engine.record import Recorder
 from nyx_app.services.llm import catalog, preferences
 from nyx_app.services.runs import control, views
 from nyx_app.services.workflows.builtin import ANALYSE_REVIEW, FLAGSHIP
@@ -217,6 +219,31 @@ async def test_an_empty_answer_is_never_accepted(tenants: TenantFactory, fake_ll
 
     assert run.status == RunStatus.FAILED and "empty answer" in run.error
     assert (await step_rows(ws, run_id))[("a", NO_ITEM)].output == ""
+
+
+async def test_an_answer_whose_step_could_not_be_saved_is_still_logged_as_spent(
+    tenants: TenantFactory, fake_llm: FakeLLM, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ws = await workspace(tenants, fake_llm)
+    fake_llm.script(MODEL, answer("Done"))
+    run_id = await start(ws, await workflow(ws, definition=steps({"key": "a", "prompt": "Say something"})))
+    real_write = Recorder._write
+
+    async def failing_write(self: Recorder, session: object, event: object) -> None:
+        if isinstance(event, ev.StepSucceeded):
+            raise ConnectionError("the database went away")
+        await real_write(self, session, event)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Recorder, "_write", failing_write)
+    with pytest.raises(ConnectionError):
+        await RunExecutor(ws.ctx.tenant_id, run_id).execute()
+
+    # The step is not done (a worker picking the run up again calls the model again), but the
+    # answer was paid for: its attempt is in the spend log.
+    assert (await step_rows(ws, run_id))[("a", NO_ITEM)].status == StepStatus.RUNNING
+    async with transaction(ws.ctx.tenant_id) as s:
+        calls = list(await s.exec(select(LlmCall)))
+    assert [(c.status, c.tokens_out > 0) for c in calls] == [("ok", True)]
 
 
 async def test_a_budget_exhausted_mid_run_stops_it_with_the_budget_message(

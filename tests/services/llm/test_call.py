@@ -53,6 +53,36 @@ async def test_plain_success_records_tokens_and_cost(tenants: TenantFactory, fak
     assert fake_llm.requests[0].headers["x-api-key"] == "sk-test-anthropic-0000abcd"
 
 
+async def test_a_deferred_success_is_logged_only_with_the_callers_transaction(
+    tenants: TenantFactory, fake_llm: FakeLLM
+) -> None:
+    acct = await tenants.create()
+    await connect_providers(acct.ctx, fake_llm)
+    fake_llm.script("claude-sonnet-4-6", fault("overloaded"), answer("Plan: ship it"))
+    async with transaction(acct.ctx.tenant_id, acct.ctx.user_id) as session:
+        setup = await call.prepare(session, acct.ctx)
+
+    request = LlmRequest("What now?", model=SONNET, fallbacks=[], purpose="test")
+    result = await call.complete(acct.ctx, request, setup=setup, defer_success=True)
+
+    assert result.output == "Plan: ship it"
+    # The overloaded attempt is logged at once; the accepted one waits for the caller.
+    assert [r.status for r in await _logged(acct.ctx)] == ["failed"]
+    with pytest.raises(RuntimeError):
+        async with transaction(acct.ctx.tenant_id, acct.ctx.user_id) as session:
+            await call.record_success(session, acct.ctx, result)
+            raise RuntimeError("the caller's own write failed")
+    assert [r.status for r in await _logged(acct.ctx)] == ["failed"]  # rolled back with it
+    await call.record_success_alone(acct.ctx, result)
+    await call.record_success_alone(acct.ctx, result)  # once only
+    rows = await _logged(acct.ctx)
+    assert [(r.status, r.attempt_no, r.call_id) for r in rows] == [
+        ("failed", 1, result.call_id),
+        ("ok", 2, result.call_id),
+    ]
+    assert rows[1].cost_usd == result.attempts[1].cost_usd > 0
+
+
 async def test_credit_then_rate_limit_then_gemini_ok(tenants: TenantFactory, fake_llm: FakeLLM) -> None:
     acct = await tenants.create()
     await connect_providers(acct.ctx, fake_llm)

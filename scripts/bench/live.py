@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import signal
@@ -144,13 +145,15 @@ async def signed_in(browser, base: str, email: str) -> BrowserContext:  # type: 
     return context
 
 
-REAL_APPLY = record.Recorder.apply
+REAL_APPLYING = record.Recorder.applying
 STAMPS: dict[str, float] = {}  # step row id → wall time (ms) its success was committed
 
 
-async def stamped_apply(self, event):  # type: ignore[no-untyped-def]
-    await REAL_APPLY(self, event)
-    if isinstance(event, events.StepSucceeded):
+@contextlib.asynccontextmanager
+async def stamped_applying(self, event, user_id=None):  # type: ignore[no-untyped-def]
+    async with REAL_APPLYING(self, event, user_id) as session:
+        yield session
+    if isinstance(event, events.StepSucceeded):  # committed
         STAMPS[str(event.row_id)] = time.time() * 1000
 
 
@@ -247,7 +250,7 @@ async def main(args: argparse.Namespace) -> None:
     base = f"http://127.0.0.1:{port}"
     try:
         ctx, project_id, email = await workspace(fake)
-        record.Recorder.apply = stamped_apply  # type: ignore[method-assign]
+        record.Recorder.applying = stamped_applying  # type: ignore[method-assign]
         async with async_playwright() as pw:
             browser = await pw.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
             print(f"cores: {os.cpu_count()}, database: {get_settings().database_name}")

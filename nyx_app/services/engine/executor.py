@@ -43,8 +43,8 @@ from nyx_app.services.llm.call import (
     Attempt,
     ImageInput,
     LlmRequest,
+    SetupCache,
     complete,
-    prepare,
     record_success,
     record_success_alone,
 )
@@ -107,6 +107,7 @@ class RunExecutor:
         self._gate = asyncio.Semaphore(get_settings().run_max_parallel_steps)
         self._failed: list[str] = []
         self.personas: dict[str, persona_usage.RunPersona] = {}
+        self._setups = SetupCache()
 
     # -- entry -----------------------------------------------------------------------------------
     async def execute(self) -> RunStatus:
@@ -384,7 +385,7 @@ class RunExecutor:
         note = " ".join(n for n in (note, images_note) if n)
         started = ev.StepStarted(row.id, catalog.split_ref(model)[0], model, prompt, note)
         async with self.recorder.applying(started, self.ctx.user_id) as session:
-            setup = await prepare(session, self.ctx)
+            setup = await self._setups.get(session, self.ctx)
         streamed: list[str] = []
 
         async def on_delta(piece: str) -> None:
@@ -397,6 +398,7 @@ class RunExecutor:
 
         async def on_attempt(attempt: Attempt) -> None:
             if attempt.status != "ok":
+                self._setups.forget()  # the provider's status changed: the next step reads it anew
                 await self.recorder.apply(ev.StepRetried(row.id, attempt_row(attempt)))
 
         # A fan-out item's answer is not streamed; a step's own answer is. LiteLLM spends 0.5-1 ms

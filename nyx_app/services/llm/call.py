@@ -257,6 +257,28 @@ async def record_success_alone(ctx: TenantContext, result: LlmResult) -> None:
             await record_success(session, ctx, result)
 
 
+class SetupCache:
+    """A caller making many calls in a row (a run's steps) reads the tenant's providers and
+    preferences once a second, not before every call; the month's spend is read every time, so the
+    budget check stays exact. ``forget`` after a failed attempt: a provider's new status (or its
+    retry-after) then reaches the very next call."""
+
+    def __init__(self, fresh_seconds: float = 1.0) -> None:
+        self.fresh_seconds = fresh_seconds
+        self._setup: CallSetup | None = None
+        self._read_at = 0.0
+
+    async def get(self, session: AsyncSession, ctx: TenantContext) -> CallSetup:
+        now = time.monotonic()
+        if self._setup is None or now - self._read_at > self.fresh_seconds:
+            self._setup, self._read_at = await prepare(session, ctx), now
+            return self._setup
+        return replace(self._setup, spent=await month_spend(session, ctx))
+
+    def forget(self) -> None:
+        self._setup = None
+
+
 async def prepare(session: AsyncSession, ctx: TenantContext) -> CallSetup:
     """Read a call's set-up in the caller's transaction (``complete`` reads it itself if not given)."""
     providers = await resolve_all(session, ctx)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 
 import pytest
@@ -9,7 +10,7 @@ from sqlmodel import col, select
 
 from nyx_app.db.session import transaction
 from nyx_app.models.llm import LlmCall
-from nyx_app.services.llm import call, credentials
+from nyx_app.services.llm import call, credentials, preferences
 from nyx_app.services.llm.call import ImageInput, LlmRequest
 from nyx_app.services.llm.errors import LlmUnavailable, NoProvider
 from nyx_app.services.llm.validators import json_object
@@ -81,6 +82,37 @@ async def test_a_deferred_success_is_logged_only_with_the_callers_transaction(
         ("ok", 2, result.call_id),
     ]
     assert rows[1].cost_usd == result.attempts[1].cost_usd > 0
+
+
+async def test_a_setup_cache_rereads_keys_when_stale_or_forgotten_and_spend_always(
+    tenants: TenantFactory, fake_llm: FakeLLM
+) -> None:
+    acct = await tenants.create()
+    await connect_providers(acct.ctx, fake_llm, "anthropic")
+    cache = call.SetupCache(fresh_seconds=0.3)
+
+    async def read() -> call.CallSetup:
+        async with transaction(acct.ctx.tenant_id, acct.ctx.user_id) as session:
+            return await cache.get(session, acct.ctx)
+
+    first = await read()
+    fake_llm.script("claude-sonnet-4-6", answer("Plan: ship it"))
+    await call.complete(acct.ctx, LlmRequest("What now?", model=SONNET, purpose="test"))
+    async with transaction(acct.ctx.tenant_id, acct.ctx.user_id) as session:
+        await credentials.save_key(session, acct.ctx, "openai", "sk-test-openai-0000abcd", "")
+        await preferences.set_fallback_order(session, acct.ctx, [MINI])
+
+    cached = await read()
+    # Within the second: the same providers and chain, but what the call just cost is counted.
+    assert set(cached.providers) == {"anthropic"} and cached.fallback_order == []
+    assert first.spent == 0 < cached.spent
+    cache.forget()
+    assert set((await read()).providers) == {"anthropic", "openai"}
+    async with transaction(acct.ctx.tenant_id, acct.ctx.user_id) as session:
+        await credentials.save_key(session, acct.ctx, "gemini", "sk-test-gemini-0000abcd", "")
+    await asyncio.sleep(0.35)
+    fresh = await read()
+    assert set(fresh.providers) == {"anthropic", "openai", "gemini"} and fresh.fallback_order == [MINI]
 
 
 async def test_credit_then_rate_limit_then_gemini_ok(tenants: TenantFactory, fake_llm: FakeLLM) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
 
@@ -90,6 +90,18 @@ class LlmCall(IdMixin, TenantMixin, table=True):
     tokens_out: int = 0
     cost_usd: Decimal = Field(default=Decimal(0), sa_type=Numeric(14, 8))
     latency_ms: int = 0
+
+
+class LlmSpendMonth(SQLModel, table=True):
+    """What a tenant's LLM calls cost in one calendar month (UTC). Kept by a trigger on llm_call
+    (migration 0013), not by the services: the budget check before every call reads this one row
+    instead of summing the month's attempts, which took 100 ms at 200,000 of them."""
+
+    __tablename__ = "llm_spend_month"
+
+    tenant_id: uuid.UUID = Field(primary_key=True, foreign_key="tenant.id", ondelete="CASCADE")
+    month: date = Field(primary_key=True)  # its first day
+    cost_usd: Decimal = Field(default=Decimal(0), sa_type=Numeric(16, 8))
 
 
 class TenantLlmSettings(TimestampMixin, table=True):

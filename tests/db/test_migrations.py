@@ -81,3 +81,35 @@ def test_workspaces_that_existed_before_personas_get_the_starter_team(scratch_db
         engine.dispose()
     assert [r.name for r in rows] == sorted(s.name for s in STARTERS)
     assert all(r.specializations for r in rows)
+
+
+def test_what_tenants_spent_before_the_monthly_counter_is_counted_once(scratch_db: Settings) -> None:
+    cfg = alembic_config(scratch_db)
+    command.downgrade(cfg, "base")
+    command.upgrade(cfg, "0012")
+    engine = create_engine(owner_url(scratch_db))
+    attempt = (
+        "INSERT INTO llm_call (id, tenant_id, created_at, call_id, attempt_no, purpose, provider, model, status, "
+        "error_kind, error_message, tokens_in, tokens_out, cost_usd, latency_ms) VALUES (gen_random_uuid(), :t, "
+        ":at, gen_random_uuid(), 1, '', 'openai', 'o3', 'ok', '', '', 1, 1, :cost, 1)"
+    )
+    try:
+        with engine.begin() as conn:
+            tenants = [
+                conn.scalar(text("INSERT INTO tenant (id, name) VALUES (gen_random_uuid(), :n) RETURNING id"), {"n": n})
+                for n in ("A", "B")
+            ]
+            for tenant, cost in ((tenants[0], "0.25"), (tenants[0], "0.50"), (tenants[1], "2")):
+                conn.execute(text("SELECT set_config('app.tenant_id', :t, true)"), {"t": str(tenant)})
+                conn.execute(text(attempt), {"t": tenant, "at": "2026-11-30T23:59:00+00:00", "cost": cost})
+                conn.execute(text(attempt), {"t": tenant, "at": "2026-12-01T00:01:00+00:00", "cost": cost})
+        command.upgrade(cfg, "head")
+        with engine.begin() as conn:
+            conn.execute(text("SELECT set_config('app.tenant_id', :t, true)"), {"t": str(tenants[0])})
+            conn.execute(text(attempt), {"t": tenants[0], "at": "2026-12-05T10:00:00+00:00", "cost": "1"})
+            conn.execute(text(attempt), {"t": tenants[0], "at": "2026-12-05T10:00:00+00:00", "cost": "0"})
+            rows = conn.execute(text("SELECT month::text, cost_usd FROM llm_spend_month ORDER BY month")).all()
+    finally:
+        engine.dispose()
+    # Tenant A only (row security), per UTC month: before the migration, then one more attempt after.
+    assert [(m, float(c)) for m, c in rows] == [("2026-11-01", 0.75), ("2026-12-01", 1.75)]

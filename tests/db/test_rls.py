@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from decimal import Decimal
 
 import pytest
 from sqlalchemy import text
@@ -149,6 +150,7 @@ async def seed_every_tenant_table(a: Account) -> None:
                 provider="openai",
                 model="o3",
                 status="ok",
+                cost_usd=Decimal("0.25"),  # a paid attempt: its cost reaches llm_spend_month too
             )
         )
 

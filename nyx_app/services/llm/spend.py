@@ -11,7 +11,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from nyx_app.db.base import utcnow
-from nyx_app.models.llm import AttemptStatus, LlmCall
+from nyx_app.models.llm import AttemptStatus, LlmCall, LlmSpendMonth
 from nyx_app.services.context import TenantContext
 from nyx_app.services.llm.errors import BudgetExceeded
 
@@ -32,10 +32,14 @@ def month_start(now: datetime | None = None) -> datetime:
 
 
 async def month_spend(session: AsyncSession, ctx: TenantContext) -> Decimal:
-    total = await session.exec(
-        select(func.coalesce(func.sum(LlmCall.cost_usd), 0)).where(col(LlmCall.created_at) >= month_start())
+    """This calendar month's cost so far: one row, kept by a trigger on llm_call (migration 0013)."""
+    month = month_start().date()
+    spent = await session.exec(
+        select(col(LlmSpendMonth.cost_usd)).where(
+            col(LlmSpendMonth.tenant_id) == ctx.tenant_id, col(LlmSpendMonth.month) == month
+        )
     )
-    return Decimal(total.one())
+    return Decimal(spent.first() or 0)
 
 
 async def _grouped(session: AsyncSession, key: object, since: datetime) -> list[SpendRow]:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import uuid
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 
 from nyx_app.db.session import transaction
+from nyx_app.models.llm import LlmCall
 from nyx_app.services.errors import InvalidInput
 from nyx_app.services.llm import call, preferences, spend
 from nyx_app.services.llm.call import LlmRequest
@@ -91,3 +94,27 @@ async def test_tenant_fallback_chain_is_used(tenants: TenantFactory, fake_llm: F
     fake_llm.script("claude-sonnet-4-6", fault("overloaded"), fault("overloaded"))
     result = await call.complete(acct.ctx, LlmRequest("x", model="anthropic/claude-sonnet-4-6"))
     assert result.provider == "gemini" and len(result.attempts) == 3
+
+
+async def test_month_spend_is_this_months_attempts_whoever_recorded_them(
+    tenants: TenantFactory, fake_llm: FakeLLM
+) -> None:
+    acct = await tenants.create()
+    await connect_providers(acct.ctx, fake_llm)
+    fake_llm.script("claude-sonnet-4-6", fault("credit"))
+    paid = await call.complete(
+        acct.ctx, LlmRequest("a b c", model="anthropic/claude-sonnet-4-6", fallbacks=["openai/gpt-4.1-mini"])
+    )
+    last_month = spend.month_start() - timedelta(seconds=1)
+    async with transaction(tenant_id=acct.ctx.tenant_id) as session:
+        for at, cost in ((last_month, "5"), (spend.month_start(), "0.5")):
+            session.add(
+                LlmCall(
+                    tenant_id=acct.ctx.tenant_id, call_id=uuid.uuid4(), attempt_no=1, provider="openai",
+                    model="o3", status="ok", created_at=at, cost_usd=Decimal(cost),
+                )
+            )  # fmt: skip
+    async with transaction(tenant_id=acct.ctx.tenant_id) as session:
+        month = await spend.month_spend(session, acct.ctx)
+        summed = sum(r.cost_usd for r in await spend.spend_by_provider(session, acct.ctx))
+    assert month == paid.cost_usd + Decimal("0.5") == summed

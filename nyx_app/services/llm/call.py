@@ -87,7 +87,8 @@ class LlmRequest:
 @dataclass(frozen=True, slots=True)
 class CallSetup:
     """What a call reads before it sends anything: the tenant's providers (keys decrypted), its
-    fallback chain and budget, and what it has spent this month."""
+    fallback chain and budget, and what it has spent this month (read only when there is a budget
+    to check it against; 0 otherwise)."""
 
     providers: dict[str, ResolvedProvider]
     fallback_order: list[str]
@@ -259,8 +260,8 @@ async def record_success_alone(ctx: TenantContext, result: LlmResult) -> None:
 
 class SetupCache:
     """A caller making many calls in a row (a run's steps) reads the tenant's providers and
-    preferences once a second, not before every call; the month's spend is read every time, so the
-    budget check stays exact. ``forget`` after a failed attempt: a provider's new status (or its
+    preferences once a second, not before every call; the month's spend (if there is a budget) is
+    read every time, so the budget check stays exact. ``forget`` after a failed attempt: a provider's new status (or its
     retry-after) then reaches the very next call."""
 
     def __init__(self, fresh_seconds: float = 1.0) -> None:
@@ -273,7 +274,7 @@ class SetupCache:
         if self._setup is None or now - self._read_at > self.fresh_seconds:
             self._setup, self._read_at = await prepare(session, ctx), now
             return self._setup
-        return replace(self._setup, spent=await month_spend(session, ctx))
+        return replace(self._setup, spent=await _spent(session, ctx, self._setup.monthly_budget_usd))
 
     def forget(self) -> None:
         self._setup = None
@@ -283,8 +284,11 @@ async def prepare(session: AsyncSession, ctx: TenantContext) -> CallSetup:
     """Read a call's set-up in the caller's transaction (``complete`` reads it itself if not given)."""
     providers = await resolve_all(session, ctx)
     budget, chain = await budget_and_chain(session, ctx)
-    spent = await month_spend(session, ctx)
-    return CallSetup(providers, chain, budget, spent)
+    return CallSetup(providers, chain, budget, await _spent(session, ctx, budget))
+
+
+async def _spent(session: AsyncSession, ctx: TenantContext, budget: Decimal | None) -> Decimal:
+    return await month_spend(session, ctx) if budget is not None else Decimal(0)
 
 
 def _api_key(provider: ResolvedProvider) -> str:

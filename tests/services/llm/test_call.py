@@ -89,6 +89,8 @@ async def test_a_setup_cache_rereads_keys_when_stale_or_forgotten_and_spend_alwa
 ) -> None:
     acct = await tenants.create()
     await connect_providers(acct.ctx, fake_llm, "anthropic")
+    async with transaction(acct.ctx.tenant_id, acct.ctx.user_id) as session:
+        await preferences.set_budget(session, acct.ctx, "100")  # spend is read only against a budget
     cache = call.SetupCache(fresh_seconds=0.3)
 
     async def read() -> call.CallSetup:

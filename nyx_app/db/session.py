@@ -23,7 +23,7 @@ from nyx_app.db.engine import app_engine
 
 log = logging.getLogger(__name__)
 
-_SET_CONTEXT = text("SELECT set_config('app.tenant_id', :tenant_id, true), set_config('app.user_id', :user_id, true)")
+SET_CONTEXT = text("SELECT set_config('app.tenant_id', :tenant_id, true), set_config('app.user_id', :user_id, true)")
 _SET_PUBLIC = text("SELECT set_config('app.public_project_id', :project_id, true)")
 _AFTER_COMMIT = "nyx_after_commit"
 _AFTER_ROLLBACK = "nyx_after_rollback"
@@ -39,7 +39,7 @@ async def set_context(
     The only place that writes this SQL: services that learn the tenant or user only inside a
     transaction (login, registration) call this instead of writing ``set_config`` themselves.
     """
-    await session.execute(_SET_CONTEXT, {"tenant_id": str(tenant_id or ""), "user_id": str(user_id or "")})
+    await session.execute(SET_CONTEXT, {"tenant_id": str(tenant_id or ""), "user_id": str(user_id or "")})
 
 
 def after_commit(session: AsyncSession, action: Action) -> None:

@@ -146,6 +146,7 @@ async def signed_in(browser, base: str, email: str) -> BrowserContext:  # type: 
 
 
 REAL_APPLYING = record.Recorder.applying
+REAL_AT_ONCE = record.Recorder.succeeded_at_once
 STAMPS: dict[str, float] = {}  # step row id → wall time (ms) its success was committed
 
 
@@ -155,6 +156,11 @@ async def stamped_applying(self, event, user_id=None):  # type: ignore[no-untype
         yield session
     if isinstance(event, events.StepSucceeded):  # committed
         STAMPS[str(event.row_id)] = time.time() * 1000
+
+
+async def stamped_at_once(self, event, *args, **kwargs):  # type: ignore[no-untyped-def]
+    await REAL_AT_ONCE(self, event, *args, **kwargs)
+    STAMPS[str(event.row_id)] = time.time() * 1000
 
 
 async def p3(browser, base: str, ctx: TenantContext, project_id: str, email: str, samples: int, tabs: int) -> None:  # type: ignore[no-untyped-def]
@@ -250,7 +256,9 @@ async def main(args: argparse.Namespace) -> None:
     base = f"http://127.0.0.1:{port}"
     try:
         ctx, project_id, email = await workspace(fake)
+        # A step's success commits in one of two places (see Recorder.succeeded_at_once).
         record.Recorder.applying = stamped_applying  # type: ignore[method-assign]
+        record.Recorder.succeeded_at_once = stamped_at_once  # type: ignore[method-assign]
         async with async_playwright() as pw:
             browser = await pw.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
             print(f"cores: {os.cpu_count()}, database: {get_settings().database_name}")

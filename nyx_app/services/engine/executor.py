@@ -47,6 +47,8 @@ from nyx_app.services.llm.call import (
     complete,
     record_success,
     record_success_alone,
+    recorded,
+    success_insert,
 )
 from nyx_app.services.llm.errors import LlmUnavailable
 from nyx_app.services.llm.validators import parse_json
@@ -108,6 +110,8 @@ class RunExecutor:
         self._failed: list[str] = []
         self.personas: dict[str, persona_usage.RunPersona] = {}
         self._setups = SetupCache()
+        # What each step waits for, worked out once: the scheduler asks after every finished step.
+        self._needs: dict[str, list[str]] = {}
 
     # -- entry -----------------------------------------------------------------------------------
     async def execute(self) -> RunStatus:
@@ -146,6 +150,7 @@ class RunExecutor:
                 return RunStatus.FAILED
             self.ctx = TenantContext(self.tenant_id, run.started_by, Role.MEMBER)
             self.definition = WorkflowDefinition.model_validate(run.definition)
+            self._needs = {step.key: needs(step) for step in self.definition.steps}
             try:
                 self.material = await material.gather(session, run.project_id)
             except LookupError:
@@ -226,7 +231,7 @@ class RunExecutor:
                 status = self._status(row)
                 if status.finished or status == StepStatus.WAITING_REVIEW:
                     continue
-                waits = [self._status(self.parent(k)) for k in needs(step) if (k, NO_ITEM) in self.rows]
+                waits = [self._status(self.parent(k)) for k in self._needs[step.key] if (k, NO_ITEM) in self.rows]
                 if any(s in BLOCKING for s in waits):
                     await self._mark([row, *self.items(step.key)], StepStatus.SKIPPED, "A step it depends on failed.")
                     progressed = True
@@ -234,7 +239,7 @@ class RunExecutor:
                 if not all(s == StepStatus.SUCCEEDED for s in waits) or self._failed:
                     continue
                 if step.kind == StepKind.REVIEW:
-                    reviewed = self.parent(needs(step)[0])
+                    reviewed = self.parent(self._needs[step.key][0])
                     await self.recorder.apply(ev.StepAwaitsReview(row.id, reviewed.output))
                     row.status = StepStatus.WAITING_REVIEW.value
                 elif step.for_each:
@@ -384,8 +389,12 @@ class RunExecutor:
         images, images_note = await self._images() if step.images else ([], "")
         note = " ".join(n for n in (note, images_note) if n)
         started = ev.StepStarted(row.id, catalog.split_ref(model)[0], model, prompt, note)
-        async with self.recorder.applying(started, self.ctx.user_id) as session:
-            setup = await self._setups.get(session, self.ctx)
+        setup = self._setups.fresh()
+        if setup is not None:
+            await self.recorder.started_at_once(started, self.ctx.user_id)
+        else:  # the call's set-up is read where the step is marked started
+            async with self.recorder.applying(started, self.ctx.user_id) as session:
+                setup = await self._setups.get(session, self.ctx)
         streamed: list[str] = []
 
         async def on_delta(piece: str) -> None:
@@ -446,8 +455,16 @@ class RunExecutor:
         )
         try:
             # The step is done and its answer's attempt is logged (spend, provider health) together.
-            async with self.recorder.applying(succeeded, self.ctx.user_id) as session:
-                await record_success(session, self.ctx, result)
+            call_row = success_insert(self.ctx, result)
+            if call_row is not None and succeeded.persona_id is None:
+                await self.recorder.succeeded_at_once(
+                    succeeded, self.ctx.user_id, call_row, committed=lambda: recorded(result)
+                )
+            else:
+                async with self.recorder.applying(succeeded, self.ctx.user_id) as session:
+                    await record_success(session, self.ctx, result)
+                if call_row is None:  # this answer changed the provider's badge: read it anew
+                    self._setups.forget()
         except BaseException:
             # Cancelled or failed between the answer and its commit: the step will run again, but
             # this answer was paid for, so its attempt is logged on its own.

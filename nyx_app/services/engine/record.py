@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import asdict
 from typing import Any
 
@@ -21,6 +21,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from nyx_app.db.notify import RUNS_CHANNEL, notify
+from nyx_app.db.pipeline import Bound, Compiled, write_at_once
 from nyx_app.db.session import transaction
 from nyx_app.models.run import Run, RunStatus, StepRun, StepStatus
 from nyx_app.services.engine import events as ev
@@ -78,19 +79,23 @@ class Recorder:
             await self._write(session, event)
             yield session
 
+    async def started_at_once(self, event: ev.StepStarted, user_id: uuid.UUID | None) -> None:
+        """``applying(event)`` in one round trip, for a step whose call needs nothing read first."""
+        await write_at_once(self.tenant_id, user_id, [_STARTED_AT_ONCE.bind(_started_values(event))])
+
+    async def succeeded_at_once(
+        self, event: ev.StepSucceeded, user_id: uuid.UUID | None, call_row: Bound, committed: Callable[[], None]
+    ) -> None:
+        """``applying(event)`` plus its answer's ``llm_call`` row, in one round trip (an LLM step
+        without a persona whose provider's status needs no change: nearly every step)."""
+        self._pending_output.pop(event.row_id, None)
+        update = _SUCCEEDED_AT_ONCE.bind(_succeeded_values(event))
+        await write_at_once(self.tenant_id, user_id, [update, call_row], committed=committed)
+
     async def _write(self, session: AsyncSession, event: ev.EngineEvent) -> None:
         match event:
             case ev.StepStarted():
-                await session.execute(
-                    _STARTED,
-                    _values(
-                        id=event.row_id,
-                        provider=event.provider,
-                        model=event.model,
-                        prompt=event.prompt,
-                        context_note=event.context_note,
-                    ),
-                )
+                await session.execute(_STARTED, _started_values(event))
             case ev.StepRetried():
                 await self._update_step(session, event.row_id, attempts=_append(event.attempt))
                 await self._touch_run(session)
@@ -129,21 +134,7 @@ class Recorder:
         self, session: AsyncSession, row_id: uuid.UUID, status: StepStatus, event: Any, *, error: str
     ) -> None:
         if isinstance(event, ev.StepSucceeded) and event.call_id is not None:  # every LLM step's end
-            await session.execute(
-                _SUCCEEDED,
-                _values(
-                    id=row_id,
-                    attempts=event.attempts,
-                    tokens_in=event.tokens_in,
-                    tokens_out=event.tokens_out,
-                    cost_usd=event.cost_usd,
-                    call_id=event.call_id,
-                    output=event.output,
-                    output_data=event.data,
-                    provider=event.provider,
-                    model=event.model,
-                ),
-            )
+            await session.execute(_SUCCEEDED, _succeeded_values(event))
             if event.persona_id is not None:
                 await record_use(session, event.persona_id, succeeded=True)
             return
@@ -298,6 +289,36 @@ _SUCCEEDED = (
     )
     .returning(_ANNOUNCE)
 )
+
+
+# The same two statements, sent without a session where nothing else is written with them.
+_STARTED_AT_ONCE = Compiled(_STARTED)
+_SUCCEEDED_AT_ONCE = Compiled(_SUCCEEDED)
+
+
+def _started_values(event: ev.StepStarted) -> dict[str, Any]:
+    return _values(
+        id=event.row_id,
+        provider=event.provider,
+        model=event.model,
+        prompt=event.prompt,
+        context_note=event.context_note,
+    )
+
+
+def _succeeded_values(event: ev.StepSucceeded) -> dict[str, Any]:
+    return _values(
+        id=event.row_id,
+        attempts=event.attempts,
+        tokens_in=event.tokens_in,
+        tokens_out=event.tokens_out,
+        cost_usd=event.cost_usd,
+        call_id=event.call_id,
+        output=event.output,
+        output_data=event.data,
+        provider=event.provider,
+        model=event.model,
+    )
 
 
 def _append(attempt: dict[str, Any]) -> Any:

@@ -11,7 +11,8 @@ call that ultimately fails, and no database connection is held while a provider 
 A caller that writes its own transactions around the call anyway (the run engine, once per step)
 can fold both ends into them: ``prepare`` reads the set-up inside the caller's transaction before
 the call, and with ``defer_success=True`` the accepted attempt is left for ``record_success``
-inside the caller's transaction after it. Failed attempts are always recorded at once.
+inside the caller's transaction after it (or for ``success_insert``, one prepared INSERT, when
+the caller sends its transaction in one round trip). Failed attempts are always recorded at once.
 """
 
 from __future__ import annotations
@@ -27,9 +28,11 @@ from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any
 
+from sqlalchemy import insert
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from nyx_app.db.base import utcnow
+from nyx_app.db.pipeline import Bound, Compiled
 from nyx_app.db.session import after_commit, transaction
 from nyx_app.integrations import llm as adapter
 from nyx_app.integrations.llm import Completion, ErrorKind, ProviderFailure
@@ -185,6 +188,28 @@ def _estimate(target: _Target, messages: list[dict[str, Any]], max_tokens: int |
     )
 
 
+def _call_row(
+    ctx: TenantContext, call_id: uuid.UUID, purpose: str, target: _Target, attempt: Attempt
+) -> dict[str, Any]:
+    """An attempt's ``llm_call`` row (without the id and time its model gives it)."""
+    return {
+        "tenant_id": ctx.tenant_id,
+        "call_id": call_id,
+        "attempt_no": attempt.attempt_no,
+        "user_id": ctx.user_id,
+        "purpose": purpose[:60],
+        "provider": target.provider.name,
+        "model": target.model_id,
+        "status": attempt.status,
+        "error_kind": attempt.error_kind,
+        "error_message": attempt.error_message[:ERROR_MESSAGE_MAX],
+        "tokens_in": attempt.tokens_in,
+        "tokens_out": attempt.tokens_out,
+        "cost_usd": attempt.cost_usd,
+        "latency_ms": attempt.latency_ms,
+    }
+
+
 async def _write_attempt(
     session: AsyncSession,
     ctx: TenantContext,
@@ -200,24 +225,7 @@ async def _write_attempt(
             "LLM attempt %s of call %s failed: %s %s/%s: %s",
             attempt.attempt_no, call_id, kind.value, target.provider.name, target.model_id, attempt.error_message,
         )  # fmt: skip
-    session.add(
-        LlmCall(
-            tenant_id=ctx.tenant_id,
-            call_id=call_id,
-            attempt_no=attempt.attempt_no,
-            user_id=ctx.user_id,
-            purpose=purpose[:60],
-            provider=target.provider.name,
-            model=target.model_id,
-            status=attempt.status,
-            error_kind=attempt.error_kind,
-            error_message=attempt.error_message[:ERROR_MESSAGE_MAX],
-            tokens_in=attempt.tokens_in,
-            tokens_out=attempt.tokens_out,
-            cost_usd=attempt.cost_usd,
-            latency_ms=attempt.latency_ms,
-        )
-    )
+    session.add(LlmCall(**_call_row(ctx, call_id, purpose, target, attempt)))
     if attempt.status == AttemptStatus.OK and still_ok(target.provider):
         return  # the badge already says so: calls side by side need not queue on its row
     if attempt.status in (AttemptStatus.OK, AttemptStatus.FAILED):  # only what the provider itself said
@@ -250,6 +258,26 @@ async def record_success(session: AsyncSession, ctx: TenantContext, result: LlmR
     after_commit(session, recorded)
 
 
+_INSERT_CALL = Compiled(insert(LlmCall))
+
+
+def success_insert(ctx: TenantContext, result: LlmResult) -> Bound | None:
+    """The accepted attempt of a ``complete(..., defer_success=True)`` call as one INSERT, for a
+    caller that sends its transaction at once (``db.pipeline.write_at_once``); after it commits,
+    ``recorded(result)``. None when there is nothing to write, or when recording it takes more
+    than its row (the provider's badge changes): then ``record_success`` in a session does it."""
+    pending = result.unrecorded
+    if pending is None or not still_ok(pending.target.provider):
+        return None
+    row = _call_row(ctx, result.call_id, pending.purpose, pending.target, pending.attempt)
+    return _INSERT_CALL.bind({**row, "id": uuid.uuid4(), "created_at": utcnow()})
+
+
+def recorded(result: LlmResult) -> None:
+    """The caller's transaction holding ``success_insert``'s row has committed."""
+    result.unrecorded = None
+
+
 async def record_success_alone(ctx: TenantContext, result: LlmResult) -> None:
     """``record_success`` in a transaction of its own: for a caller whose transaction failed or was
     cancelled after the provider answered. The answer was paid for, so its row is kept anyway."""
@@ -275,6 +303,13 @@ class SetupCache:
             self._setup, self._read_at = await prepare(session, ctx), now
             return self._setup
         return replace(self._setup, spent=await _spent(session, ctx, self._setup.monthly_budget_usd))
+
+    def fresh(self) -> CallSetup | None:
+        """The set-up, if it can be used without reading anything (read less than a second ago,
+        and no budget whose spend must be read before every call); else None: ``get`` it."""
+        if self._setup is None or self._setup.monthly_budget_usd is not None:
+            return None
+        return self._setup if time.monotonic() - self._read_at <= self.fresh_seconds else None
 
     def forget(self) -> None:
         self._setup = None

@@ -17,7 +17,7 @@ from nyx_app.models.llm import LlmCall
 from nyx_app.models.run import NO_ITEM, RunStatus, StepStatus
 from nyx_app.models.workflow import WorkflowInsight
 from nyx_app.services import projects
-from nyx_app.services.engine import autocontext
+from nyx_app.services.engine import autocontext, record
 from nyx_app.services.engine import events as ev
 from nyx_app.services.engine.executor import RunExecutor
 from nyx_app.services.engine.record import Recorder
@@ -244,6 +244,63 @@ async def test_an_answer_whose_step_could_not_be_saved_is_still_logged_as_spent(
     async with transaction(ws.ctx.tenant_id) as s:
         calls = list(await s.exec(select(LlmCall)))
     assert [(c.status, c.tokens_out > 0) for c in calls] == [("ok", True)]
+
+
+async def test_every_answer_of_a_long_chain_is_logged_once_with_its_step(
+    tenants: TenantFactory, fake_llm: FakeLLM, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # After the first steps, a step's start and end go out in one round trip each (db/pipeline.py)
+    # with its answer's llm_call row: the same rows as the slower path, once each.
+    ws = await workspace(tenants, fake_llm)
+    fake_llm.script(MODEL, then=respond(lambda prompt: f"ok {len(prompt)}"))
+    chain = [{"key": "s0", "prompt": "start"}] + [
+        {"key": f"s{i}", "prompt": f"next {i}: {{{{steps.s{i - 1}.output}}}}"} for i in range(1, 8)
+    ]
+    at_once: list[str] = []
+    real_write = record.write_at_once
+
+    async def counted(*args, **kwargs):  # type: ignore[no-untyped-def]
+        at_once.append("write")
+        await real_write(*args, **kwargs)
+
+    monkeypatch.setattr(record, "write_at_once", counted)
+    run_id = await start(ws, await workflow(ws, definition=steps(*chain)))
+
+    run = await run_to_end(ws, run_id)
+
+    assert run.status == RunStatus.SUCCEEDED, run.error
+    assert len(at_once) >= 8  # most of the 16 writes went the short way
+    rows = await step_rows(ws, run_id)
+    async with transaction(ws.ctx.tenant_id) as s:
+        calls = list(await s.exec(select(LlmCall)))
+    assert sorted(c.call_id for c in calls) == sorted(r.call_ids[0] for r in rows.values())
+    assert all(c.status == "ok" and c.user_id == ws.ctx.user_id and c.purpose.startswith("run · ") for c in calls)
+    assert run.cost_usd == sum(c.cost_usd for c in calls) > 0
+    assert len({c.id for c in calls}) == 8
+
+
+async def test_an_answer_whose_short_write_failed_is_still_logged_as_spent(
+    tenants: TenantFactory, fake_llm: FakeLLM, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ws = await workspace(tenants, fake_llm)
+    fake_llm.script(MODEL, then=answer("Done"))
+    definition = steps({"key": "a", "prompt": "Say something"}, {"key": "b", "prompt": "More: {{steps.a.output}}"})
+    run_id = await start(ws, await workflow(ws, definition=definition))
+    real_success = Recorder.succeeded_at_once
+
+    async def failing(self: Recorder, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
+        raise ConnectionError("the database went away")
+
+    monkeypatch.setattr(Recorder, "succeeded_at_once", failing)
+    with pytest.raises(ConnectionError):
+        await RunExecutor(ws.ctx.tenant_id, run_id).execute()
+    monkeypatch.setattr(Recorder, "succeeded_at_once", real_success)
+
+    rows = await step_rows(ws, run_id)
+    assert (rows[("a", NO_ITEM)].status, rows[("b", NO_ITEM)].status) == (StepStatus.SUCCEEDED, StepStatus.RUNNING)
+    async with transaction(ws.ctx.tenant_id) as s:
+        calls = list(await s.exec(select(LlmCall)))
+    assert [c.status for c in calls] == ["ok", "ok"]  # b's answer was paid for: it is in the log
 
 
 async def test_a_budget_exhausted_mid_run_stops_it_with_the_budget_message(

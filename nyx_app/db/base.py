@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import DateTime, func
 from sqlmodel import Field, SQLModel
@@ -11,6 +12,18 @@ from sqlmodel import Field, SQLModel
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+# Default factories for list and dict columns. Pydantic inspects a default factory's signature each
+# time a row is built, and inspect.signature(list) parses a builtin's text signature: 0.14 ms per
+# column per row (a 200-item fan-out spent ~110 ms of its worker's event loop building its rows).
+# A plain function's signature is read in a fraction of that.
+def empty_list() -> list[Any]:
+    return []
+
+
+def empty_dict() -> dict[str, Any]:
+    return {}
 
 
 class IdMixin(SQLModel):

@@ -16,7 +16,7 @@ from sqlalchemy import ForeignKeyConstraint, Index, UniqueConstraint
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field
 
-from nyx_app.db.base import IdMixin, TenantMixin, TimestampMixin
+from nyx_app.db.base import IdMixin, TenantMixin, TimestampMixin, empty_list
 
 DISCUSSION_TITLE_MAX = 200
 QUESTION_MAX = 10_000
@@ -42,7 +42,7 @@ class Discussion(IdMixin, TenantMixin, TimestampMixin, table=True):
     model: str = Field(max_length=200)
     # The personas taking part, in speaking order (ids as strings; a deleted persona stays named
     # on the messages it wrote).
-    persona_ids: list[str] = Field(default_factory=list, sa_type=JSONB)
+    persona_ids: list[str] = Field(default_factory=empty_list, sa_type=JSONB)
     created_by: uuid.UUID | None = Field(default=None, foreign_key="app_user.id", ondelete="SET NULL")
 
 

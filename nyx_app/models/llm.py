@@ -10,7 +10,7 @@ from enum import StrEnum
 from sqlalchemy import ARRAY, DateTime, Index, Numeric, String, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from nyx_app.db.base import IdMixin, TenantMixin, TimestampMixin, utcnow
+from nyx_app.db.base import IdMixin, TenantMixin, TimestampMixin, empty_list, utcnow
 
 PROVIDER_NAME_MAX = 40
 BASE_URL_MAX = 300
@@ -58,7 +58,7 @@ class ProviderCredential(IdMixin, TenantMixin, TimestampMixin, table=True):
     key_ciphertext: str = Field(default="")
     key_last4: str = Field(default="", max_length=4)
     # Model ids an OpenAI-compatible endpoint serves (the catalog cannot know them).
-    models: list[str] = Field(default_factory=list, sa_type=ARRAY(String(MODEL_ID_MAX)))
+    models: list[str] = Field(default_factory=empty_list, sa_type=ARRAY(String(MODEL_ID_MAX)))
     # A plain VARCHAR (sa_type), not a database enum: adding a status needs no migration.
     status: ProviderStatus = Field(default=ProviderStatus.UNTESTED, sa_type=String(20))
     status_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
@@ -111,7 +111,7 @@ class TenantLlmSettings(TimestampMixin, table=True):
 
     tenant_id: uuid.UUID = Field(primary_key=True, foreign_key="tenant.id", ondelete="CASCADE")
     monthly_budget_usd: Decimal | None = Field(default=None, sa_type=Numeric(12, 2))
-    fallback_order: list[str] = Field(default_factory=list, sa_type=ARRAY(String(200)))
+    fallback_order: list[str] = Field(default_factory=empty_list, sa_type=ARRAY(String(200)))
 
 
 class ProviderPublic(SQLModel):

@@ -7,7 +7,7 @@ import uuid
 from sqlalchemy import ARRAY, Index, String, UniqueConstraint, text
 from sqlmodel import Field
 
-from nyx_app.db.base import IdMixin, TenantMixin, TimestampMixin
+from nyx_app.db.base import IdMixin, TenantMixin, TimestampMixin, empty_list
 
 MEMORY_TITLE_MAX = 200
 MEMORY_CONTENT_MAX = 100_000
@@ -33,6 +33,6 @@ class MemoryEntry(IdMixin, TenantMixin, TimestampMixin, table=True):
 
     title: str = Field(max_length=MEMORY_TITLE_MAX)
     content: str = Field(default="")
-    tags: list[str] = Field(default_factory=list, sa_type=ARRAY(String(TAG_MAX)))
+    tags: list[str] = Field(default_factory=empty_list, sa_type=ARRAY(String(TAG_MAX)))
     project_id: uuid.UUID | None = Field(default=None, foreign_key="project.id", ondelete="SET NULL", index=True)
     created_by: uuid.UUID | None = Field(default=None, foreign_key="app_user.id", ondelete="SET NULL")

@@ -12,7 +12,7 @@ from sqlalchemy import UniqueConstraint
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field
 
-from nyx_app.db.base import IdMixin, TenantMixin, TimestampMixin
+from nyx_app.db.base import IdMixin, TenantMixin, TimestampMixin, empty_list
 
 PERSONA_NAME_MAX = 80
 PERSONA_ROLE_MAX = 120
@@ -33,11 +33,11 @@ class Persona(IdMixin, TenantMixin, TimestampMixin, table=True):
     role: str = Field(default="", max_length=PERSONA_ROLE_MAX)
     description: str = Field(default="", max_length=PERSONA_DESCRIPTION_MAX)
     system_prompt: str = Field(default="")
-    traits: list[str] = Field(default_factory=list, sa_type=JSONB)
-    specializations: list[str] = Field(default_factory=list, sa_type=JSONB)
+    traits: list[str] = Field(default_factory=empty_list, sa_type=JSONB)
+    specializations: list[str] = Field(default_factory=empty_list, sa_type=JSONB)
     # When the specializations were filled in automatically: which keywords decided, one line per
     # category ("Security: xss, csrf (2)"). Empty when the user chose them.
-    specialization_evidence: list[str] = Field(default_factory=list, sa_type=JSONB)
+    specialization_evidence: list[str] = Field(default_factory=empty_list, sa_type=JSONB)
     # Generated storage keys (integrations/storage.py), "" without an uploaded portrait.
     portrait_key: str = Field(default="", max_length=400)
     portrait_thumb_key: str = Field(default="", max_length=400)

@@ -24,7 +24,7 @@ from sqlalchemy import DateTime, ForeignKeyConstraint, Index, UniqueConstraint, 
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
-from nyx_app.db.base import IdMixin, TenantMixin, TimestampMixin
+from nyx_app.db.base import IdMixin, TenantMixin, TimestampMixin, empty_dict
 
 REPORT_TITLE_MAX = 200
 
@@ -69,7 +69,7 @@ class Report(IdMixin, TenantMixin, TimestampMixin, table=True):
     markdown: str = Field(default="")
     # integrations.markdown.render(markdown), made once when the report is saved.
     html: str = Field(default="")
-    data: dict[str, Any] = Field(default_factory=dict, sa_type=JSONB)
+    data: dict[str, Any] = Field(default_factory=empty_dict, sa_type=JSONB)
     # The run a run report describes. No foreign key: the report is a snapshot of it.
     source_run_id: uuid.UUID | None = Field(default=None)
     # The run that wrote an LLM-written report.

@@ -18,7 +18,7 @@ from sqlalchemy import ARRAY, DateTime, ForeignKeyConstraint, Index, Numeric, Un
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field
 
-from nyx_app.db.base import IdMixin, TenantMixin, TimestampMixin
+from nyx_app.db.base import IdMixin, TenantMixin, TimestampMixin, empty_dict, empty_list
 
 RUN_TITLE_MAX = 200
 STEP_KEY_MAX = 60
@@ -87,8 +87,8 @@ class Run(IdMixin, TenantMixin, TimestampMixin, table=True):
     # No foreign key: a deleted workflow leaves its runs in history (the snapshot says what ran).
     workflow_id: uuid.UUID | None = Field(default=None)
     title: str = Field(max_length=RUN_TITLE_MAX)
-    definition: dict[str, Any] = Field(default_factory=dict, sa_type=JSONB)
-    inputs: dict[str, Any] = Field(default_factory=dict, sa_type=JSONB)
+    definition: dict[str, Any] = Field(default_factory=empty_dict, sa_type=JSONB)
+    inputs: dict[str, Any] = Field(default_factory=empty_dict, sa_type=JSONB)
     status: str = Field(default=RunStatus.PENDING.value, max_length=12)
     error: str = Field(default="")
     started_by: uuid.UUID | None = Field(default=None, foreign_key="app_user.id", ondelete="SET NULL")
@@ -125,9 +125,9 @@ class StepRun(IdMixin, TenantMixin, table=True):
     output_data: Any = Field(default=None, sa_type=JSONB)
     error: str = Field(default="")
     # Every provider attempt: provider, model, status, error kind and message, tokens, cost, latency.
-    attempts: list[dict[str, Any]] = Field(default_factory=list, sa_type=JSONB)
+    attempts: list[dict[str, Any]] = Field(default_factory=empty_list, sa_type=JSONB)
     # The llm_call.call_id of each call made for this step (its attempts are llm_call rows).
-    call_ids: list[uuid.UUID] = Field(default_factory=list, sa_type=ARRAY(Uuid()))
+    call_ids: list[uuid.UUID] = Field(default_factory=empty_list, sa_type=ARRAY(Uuid()))
     # What auto-context had to leave out to fit the model's context window, in words.
     context_note: str = Field(default="")
     review_note: str = Field(default="")

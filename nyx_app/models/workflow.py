@@ -9,7 +9,7 @@ from sqlalchemy import ForeignKeyConstraint, UniqueConstraint
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field
 
-from nyx_app.db.base import IdMixin, TenantMixin, TimestampMixin
+from nyx_app.db.base import IdMixin, TenantMixin, TimestampMixin, empty_dict
 
 WORKFLOW_NAME_MAX = 120
 WORKFLOW_DESCRIPTION_MAX = 2000
@@ -26,7 +26,7 @@ class Workflow(IdMixin, TenantMixin, TimestampMixin, table=True):
     name: str = Field(max_length=WORKFLOW_NAME_MAX)
     description: str = Field(default="", max_length=WORKFLOW_DESCRIPTION_MAX)
     # A WorkflowDefinition (services/workflows/definition.py) as JSON, validated before it is saved.
-    definition: dict[str, Any] = Field(default_factory=dict, sa_type=JSONB)
+    definition: dict[str, Any] = Field(default_factory=empty_dict, sa_type=JSONB)
     # The shipped template it was made from ("" for blank or imported ones).
     template: str = Field(default="", max_length=60)
     created_by: uuid.UUID | None = Field(default=None, foreign_key="app_user.id", ondelete="SET NULL")

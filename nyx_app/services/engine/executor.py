@@ -456,7 +456,7 @@ class RunExecutor:
         try:
             # The step is done and its answer's attempt is logged (spend, provider health) together.
             call_row = success_insert(self.ctx, result)
-            if call_row is not None and succeeded.persona_id is None:
+            if call_row is not None:
                 await self.recorder.succeeded_at_once(
                     succeeded, self.ctx.user_id, call_row, committed=lambda: recorded(result)
                 )

@@ -26,7 +26,7 @@ from nyx_app.db.session import transaction
 from nyx_app.models.run import Run, RunStatus, StepRun, StepStatus
 from nyx_app.services.engine import events as ev
 from nyx_app.services.llm.call import Attempt
-from nyx_app.services.personas.usage import record_use
+from nyx_app.services.personas.usage import record_use, use_at_once
 from nyx_app.settings import get_settings
 
 
@@ -87,10 +87,12 @@ class Recorder:
         self, event: ev.StepSucceeded, user_id: uuid.UUID | None, call_row: Bound, committed: Callable[[], None]
     ) -> None:
         """``applying(event)`` plus its answer's ``llm_call`` row, in one round trip (an LLM step
-        without a persona whose provider's status needs no change: nearly every step)."""
+        whose provider's status needs no change: nearly every step)."""
         self._pending_output.pop(event.row_id, None)
-        update = _SUCCEEDED_AT_ONCE.bind(_succeeded_values(event))
-        await write_at_once(self.tenant_id, user_id, [update, call_row], committed=committed)
+        statements = [_SUCCEEDED_AT_ONCE.bind(_succeeded_values(event)), call_row]
+        if event.persona_id is not None:  # with the step's own row: counted once, as in _finish
+            statements.append(use_at_once(event.persona_id, succeeded=True))
+        await write_at_once(self.tenant_id, user_id, statements, committed=committed)
 
     async def _write(self, session: AsyncSession, event: ev.EngineEvent) -> None:
         match event:

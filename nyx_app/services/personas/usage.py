@@ -12,10 +12,11 @@ import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import update
+from sqlalchemy import Integer, bindparam, func, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from nyx_app.db.pipeline import Bound, Compiled
 from nyx_app.models.persona import Persona
 from nyx_app.services.personas.xp import XP_PER_USE
 
@@ -37,14 +38,34 @@ class RunPersona:
         return f"{who}\n{self.description.strip()}".strip()
 
 
-async def record_use(session: AsyncSession, persona_id: uuid.UUID, *, succeeded: bool) -> None:
-    """Atomic: the row's own values are incremented in SQL, never read and written back.
-    A persona deleted meanwhile matches no row, and nothing happens."""
-    await session.execute(
-        update(Persona)
-        .where(col(Persona.id) == persona_id)
-        .values(xp=Persona.xp + XP_PER_USE, uses=Persona.uses + 1, successes=Persona.successes + int(succeeded))
+# Atomic: the row's own values are incremented in SQL, never read and written back. A persona
+# deleted meanwhile matches no row, and nothing happens. Built once, so the run engine can also
+# send it with a step's end in one round trip (use_at_once).
+_USE = (
+    update(Persona)
+    .where(col(Persona.id) == bindparam("persona_id"))
+    .values(
+        xp=Persona.xp + XP_PER_USE,
+        uses=Persona.uses + 1,
+        successes=Persona.successes + bindparam("success", type_=Integer),
+        updated_at=func.now(),
     )
+    .execution_options(synchronize_session=False)
+)
+_USE_AT_ONCE = Compiled(_USE)
+
+
+def _use_values(persona_id: uuid.UUID, succeeded: bool) -> dict[str, object]:
+    return {"persona_id": persona_id, "success": int(succeeded)}
+
+
+async def record_use(session: AsyncSession, persona_id: uuid.UUID, *, succeeded: bool) -> None:
+    await session.execute(_USE, _use_values(persona_id, succeeded))
+
+
+def use_at_once(persona_id: uuid.UUID, *, succeeded: bool) -> Bound:
+    """``record_use`` as a statement for ``db.pipeline.write_at_once``."""
+    return _USE_AT_ONCE.bind(_use_values(persona_id, succeeded))
 
 
 async def for_run(session: AsyncSession, persona_ids: Iterable[str]) -> dict[str, RunPersona]:

@@ -70,6 +70,20 @@ async def test_a_failed_step_counts_as_a_use_without_success(tenants, fake_llm: 
     assert await experience(ws, rex) == (10, 1, 0, 1)
 
 
+async def test_every_step_of_a_chain_spoken_as_a_persona_counts_once(tenants, fake_llm: FakeLLM) -> None:
+    # The later steps of a run end in one round trip (db/pipeline.py); the use is counted there too.
+    ws = await workspace(tenants, fake_llm)
+    rex = await persona(ws)
+    chain = [{"key": "s0", "prompt": "Start", "persona": rex}] + [
+        {"key": f"s{i}", "prompt": f"Go on: {{{{steps.s{i - 1}.output}}}}", "persona": rex} for i in range(1, 6)
+    ]
+
+    run = await run_to_end(ws, await start(ws, await workflow(ws, definition=steps(*chain))))
+
+    assert run.status == RunStatus.SUCCEEDED
+    assert await experience(ws, rex) == (60, 6, 6, 1)
+
+
 async def test_two_runs_finishing_together_both_count(tenants, fake_llm: FakeLLM) -> None:
     ws = await workspace(tenants, fake_llm)
     rex = await persona(ws)

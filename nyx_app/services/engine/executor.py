@@ -460,11 +460,10 @@ class RunExecutor:
                 await self.recorder.succeeded_at_once(
                     succeeded, self.ctx.user_id, call_row, committed=lambda: recorded(result)
                 )
-            else:
+            else:  # this answer changes the provider's badge: written with it, then read anew
                 async with self.recorder.applying(succeeded, self.ctx.user_id) as session:
                     await record_success(session, self.ctx, result)
-                if call_row is None:  # this answer changed the provider's badge: read it anew
-                    self._setups.forget()
+                self._setups.forget()
         except BaseException:
             # Cancelled or failed between the answer and its commit: the step will run again, but
             # this answer was paid for, so its attempt is logged on its own.

@@ -1,10 +1,12 @@
 """write_at_once: a transaction of known writes in one round trip, with the guarantees of
 ``transaction()`` — the tenant's RLS, all or nothing, NOTIFY only on commit — and a cancelled
-caller that returns only once the server has carried out what was already sent."""
+caller that returns only once the server has carried out what was already sent. HeldConnection
+gives the same guarantees on one connection kept for a series of writes."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import uuid
 
 import psycopg
@@ -14,7 +16,7 @@ from sqlmodel import col
 
 from nyx_app.db.engine import app_engine
 from nyx_app.db.notify import RUNS_CHANNEL
-from nyx_app.db.pipeline import Bound, Compiled, write_at_once
+from nyx_app.db.pipeline import Bound, Compiled, HeldConnection, write_at_once
 from nyx_app.db.session import transaction
 from nyx_app.live.hub import Hub
 from nyx_app.models.project import Project
@@ -146,3 +148,112 @@ async def test_a_statement_whose_python_side_default_would_be_skipped_is_refused
 
     with pytest.raises(ValueError, match="updated_at"):
         forgetful.bind({"project_id": project})
+
+
+# -- HeldConnection -------------------------------------------------------------------------------
+
+
+def checked_out() -> int:
+    return int(app_engine().pool.checkedout())  # type: ignore[attr-defined]
+
+
+async def test_a_held_connection_sets_the_tenant_for_each_write_and_goes_back_to_the_pool(
+    tenants: TenantFactory,
+) -> None:
+    alice, mallory = await tenants.create(), await tenants.create()
+    private = await project_of(alice, "Private")
+    before = checked_out()
+    held = HeldConnection()
+
+    await held.write(alice.ctx.tenant_id, alice.ctx.user_id, [rename(private, "Renamed")])
+    # The next transaction on the same connection is another tenant's: alice's row is out of reach.
+    await held.write(mallory.ctx.tenant_id, mallory.ctx.user_id, [rename(private, "Owned")])
+    await held.close()
+
+    assert await name_of(alice, private) == "Renamed"
+    assert checked_out() == before
+
+
+async def test_a_held_connection_drops_itself_after_a_failure_and_the_next_write_lands(
+    tenants: TenantFactory,
+) -> None:
+    alice = await tenants.create()
+    one, two = await project_of(alice, "One"), await project_of(alice, "Two")
+    before = checked_out()
+    held = HeldConnection()
+    done: list[str] = []
+
+    with pytest.raises(psycopg.errors.UniqueViolation):
+        await held.write(
+            alice.ctx.tenant_id,
+            alice.ctx.user_id,
+            [rename(one, "Same"), rename(two, "Same")],
+            committed=lambda: done.append("first"),
+        )
+    later = [rename(one, "Later")]
+    await held.write(alice.ctx.tenant_id, alice.ctx.user_id, later, committed=lambda: done.append("next"))
+    await held.close()
+
+    assert (await name_of(alice, one), await name_of(alice, two)) == ("Later", "Two")
+    assert done == ["next"]
+    assert checked_out() == before
+
+
+async def test_a_write_finding_the_held_connection_busy_takes_one_of_its_own(tenants: TenantFactory) -> None:
+    alice = await tenants.create()
+    one, two = await project_of(alice, "One"), await project_of(alice, "Two")
+    held = HeldConnection()
+    landed: list[str] = []
+    slow = [SLOW_ANNOUNCE.bind({"channel": RUNS_CHANNEL, "key": "x"}), rename(one, "Slow")]
+
+    # Fan-out items finishing together: the second does not queue behind the first's round trip.
+    await asyncio.gather(
+        held.write(alice.ctx.tenant_id, alice.ctx.user_id, slow, committed=lambda: landed.append("slow")),
+        held.write(
+            alice.ctx.tenant_id, alice.ctx.user_id, [rename(two, "Quick")], committed=lambda: landed.append("quick")
+        ),
+    )
+    await held.close()
+
+    assert (await name_of(alice, one), await name_of(alice, two)) == ("Slow", "Quick")
+    assert landed == ["quick", "slow"]
+
+
+async def test_a_cancelled_writer_on_a_held_connection_returns_after_its_write_landed(tenants: TenantFactory) -> None:
+    alice = await tenants.create()
+    project = await project_of(alice, "Before")
+    held = HeldConnection()
+    done: list[str] = []
+    statements = [SLOW_ANNOUNCE.bind({"channel": RUNS_CHANNEL, "key": "x"}), rename(project, "After")]
+    writing = asyncio.create_task(
+        held.write(alice.ctx.tenant_id, alice.ctx.user_id, statements, committed=lambda: done.append("committed"))
+    )
+    await asyncio.sleep(0.1)
+
+    writing.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await writing
+    await held.write(alice.ctx.tenant_id, alice.ctx.user_id, [rename(project, "Again")])  # still usable
+    await held.close()
+
+    assert done == ["committed"]
+    assert await name_of(alice, project) == "Again"
+
+
+async def test_closing_waits_for_a_write_still_on_the_held_connection(tenants: TenantFactory) -> None:
+    # A cancelled run closes its recorder while a step's write may still be on the wire.
+    alice = await tenants.create()
+    project = await project_of(alice, "Before")
+    before = checked_out()
+    held = HeldConnection()
+    statements = [SLOW_ANNOUNCE.bind({"channel": RUNS_CHANNEL, "key": "x"}), rename(project, "After")]
+    writing = asyncio.create_task(held.write(alice.ctx.tenant_id, alice.ctx.user_id, statements))
+    await asyncio.sleep(0.1)
+    writing.cancel()
+
+    await held.close()
+
+    assert await name_of(alice, project) == "After"
+    assert checked_out() == before
+    with contextlib.suppress(asyncio.CancelledError):
+        await writing

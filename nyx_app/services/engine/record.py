@@ -21,7 +21,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from nyx_app.db.notify import RUNS_CHANNEL, notify
-from nyx_app.db.pipeline import Bound, Compiled, write_at_once
+from nyx_app.db.pipeline import Bound, Compiled, HeldConnection
 from nyx_app.db.session import transaction
 from nyx_app.models.run import Run, RunStatus, StepRun, StepStatus
 from nyx_app.services.engine import events as ev
@@ -42,6 +42,8 @@ class Recorder:
         self.run_id = run_id
         self._pending_output: dict[uuid.UUID, str] = {}
         self._flusher: asyncio.Task[None] | None = None
+        # The run's steps start and end one after another: their writes share one connection.
+        self._steps_connection = HeldConnection()
 
     # -- plumbing ------------------------------------------------------------------------------
     async def _touch_run(self, session: AsyncSession, **values: Any) -> None:
@@ -81,7 +83,7 @@ class Recorder:
 
     async def started_at_once(self, event: ev.StepStarted, user_id: uuid.UUID | None) -> None:
         """``applying(event)`` in one round trip, for a step whose call needs nothing read first."""
-        await write_at_once(self.tenant_id, user_id, [_STARTED_AT_ONCE.bind(_started_values(event))])
+        await self._steps_connection.write(self.tenant_id, user_id, [_STARTED_AT_ONCE.bind(_started_values(event))])
 
     async def succeeded_at_once(
         self, event: ev.StepSucceeded, user_id: uuid.UUID | None, call_row: Bound, committed: Callable[[], None]
@@ -92,7 +94,7 @@ class Recorder:
         statements = [_SUCCEEDED_AT_ONCE.bind(_succeeded_values(event)), call_row]
         if event.persona_id is not None:  # with the step's own row: counted once, as in _finish
             statements.append(use_at_once(event.persona_id, succeeded=True))
-        await write_at_once(self.tenant_id, user_id, statements, committed=committed)
+        await self._steps_connection.write(self.tenant_id, user_id, statements, committed=committed)
 
     async def _write(self, session: AsyncSession, event: ev.EngineEvent) -> None:
         match event:
@@ -239,6 +241,7 @@ class Recorder:
             self._flusher.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._flusher
+        await self._steps_connection.close()
 
 
 def _param(column: str) -> Any:

@@ -12,12 +12,14 @@ import threading
 import pytest
 from sqlmodel import select
 
+from nyx_app.db.engine import app_engine
+from nyx_app.db.pipeline import HeldConnection
 from nyx_app.db.session import transaction
 from nyx_app.models.llm import LlmCall
 from nyx_app.models.run import NO_ITEM, RunStatus, StepStatus
 from nyx_app.models.workflow import WorkflowInsight
 from nyx_app.services import projects
-from nyx_app.services.engine import autocontext, record
+from nyx_app.services.engine import autocontext
 from nyx_app.services.engine import events as ev
 from nyx_app.services.engine.executor import RunExecutor
 from nyx_app.services.engine.record import Recorder
@@ -257,19 +259,22 @@ async def test_every_answer_of_a_long_chain_is_logged_once_with_its_step(
         {"key": f"s{i}", "prompt": f"next {i}: {{{{steps.s{i - 1}.output}}}}"} for i in range(1, 8)
     ]
     at_once: list[str] = []
-    real_write = record.write_at_once
+    real_write = HeldConnection.write
 
     async def counted(*args, **kwargs):  # type: ignore[no-untyped-def]
         at_once.append("write")
         await real_write(*args, **kwargs)
 
-    monkeypatch.setattr(record, "write_at_once", counted)
+    monkeypatch.setattr(HeldConnection, "write", counted)
+    checked_out = app_engine().pool.checkedout()  # type: ignore[attr-defined]
     run_id = await start(ws, await workflow(ws, definition=steps(*chain)))
 
     run = await run_to_end(ws, run_id)
 
     assert run.status == RunStatus.SUCCEEDED, run.error
     assert len(at_once) >= 8  # most of the 16 writes went the short way
+    # on the connection the run kept for them, which is back in the pool
+    assert app_engine().pool.checkedout() == checked_out  # type: ignore[attr-defined]
     rows = await step_rows(ws, run_id)
     async with transaction(ws.ctx.tenant_id) as s:
         calls = list(await s.exec(select(LlmCall)))

@@ -12,6 +12,7 @@ ignore the client they were given.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -83,7 +84,35 @@ def _litellm() -> Any:
     # Clients built before this point (none in this app, which imports LiteLLM only here) go.
     litellm.in_memory_llm_clients_cache.flush_cache()
     litellm.module_level_aclient = AsyncHTTPHandler(follow_redirects=False)
+    _success_logging_only_for_callbacks(litellm)
     return litellm
+
+
+def _success_logging_only_for_callbacks(litellm: Any) -> None:
+    """LiteLLM's success logging runs after every answer, on the caller's event loop: it builds its
+    logging payload, truncates the messages and prices the answer again, all for its callback
+    integrations (Langfuse, OpenTelemetry, ...). This app configures none and logs each attempt
+    itself (``llm_call``), so it was pure overhead: ~0.75 ms of the worker's loop per step, run
+    while the engine writes the step (scripts/bench/runs.py). Skipped while no callback is set;
+    a callback added later gets its logging as before."""
+    from litellm.litellm_core_utils.litellm_logging import Logging
+
+    original = Logging.async_success_handler
+
+    @functools.wraps(original)
+    async def async_success_handler(self: Any, *args: Any, **kwargs: Any) -> Any:
+        wanted = (
+            litellm.callbacks
+            or litellm.success_callback
+            or litellm._async_success_callback
+            or getattr(self, "dynamic_success_callbacks", None)
+            or getattr(self, "dynamic_async_success_callbacks", None)
+        )
+        if wanted:
+            return await original(self, *args, **kwargs)
+        return None
+
+    Logging.async_success_handler = async_success_handler  # type: ignore[method-assign]
 
 
 def dialect(model: str) -> str:

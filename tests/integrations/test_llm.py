@@ -3,6 +3,7 @@ classified the same way, so the call path can decide without knowing who said it
 
 from __future__ import annotations
 
+import asyncio
 import socket
 from collections.abc import Iterator
 
@@ -247,3 +248,47 @@ async def test_malformed_body_is_said_in_words(fake_llm: FakeLLM, provider: str)
     with pytest.raises(ProviderFailure) as caught:
         await _call(fake_llm, provider)
     assert caught.value.message == "The provider's response could not be read (it is not valid JSON)."
+
+
+@pytest.mark.parametrize("stream", [False, True])
+async def test_litellms_success_logging_runs_only_for_a_callback(
+    fake_llm: FakeLLM, stream: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Its logging feeds callback integrations this app does not use; skipped, it costs no event
+    # loop time after each answer. A callback configured later is served as before.
+    litellm = llm._litellm()
+    from litellm.integrations.custom_logger import CustomLogger
+    from litellm.litellm_core_utils.litellm_logging import Logging
+
+    # LiteLLM copies a configured callback into lists of its own when it is used: fresh lists,
+    # put back after the test, so the callback does not outlive it.
+    for name in ("callbacks", "success_callback", "_async_success_callback"):
+        monkeypatch.setattr(litellm, name, [])
+    bodies: list[str] = []
+    real_body = Logging._async_success_handler_body
+
+    async def counted(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        result = kwargs.get("result", args[0] if args else None)
+        bodies.append(str(getattr(result, "choices", [None])[0]))  # which answer it logs
+        return await real_body(self, *args, **kwargs)
+
+    monkeypatch.setattr(Logging, "_async_success_handler_body", counted)
+    fake_llm.script(MODELS["anthropic"], answer("one two three"))
+    await _call(fake_llm, "anthropic", stream=stream)
+    await asyncio.sleep(0.2)  # LiteLLM logs from tasks of its own, after the answer
+    assert not [b for b in bodies if "one two three" in b]
+
+    seen: list[str] = []
+
+    class Listener(CustomLogger):  # type: ignore[misc]
+        async def async_log_success_event(self, kwargs, response_obj, start_time, end_time):  # type: ignore[no-untyped-def]
+            seen.append(response_obj.choices[0].message.content)
+
+    monkeypatch.setattr(litellm, "callbacks", [Listener()])
+    fake_llm.script(MODELS["anthropic"], answer("four five"))
+    await _call(fake_llm, "anthropic", stream=stream)
+    for _ in range(100):
+        if seen:
+            break
+        await asyncio.sleep(0.02)
+    assert [b for b in bodies if "four five" in b] and seen == ["four five"]

@@ -68,20 +68,27 @@ async def read_run(
 SIGNED_OUT, GONE, UNAVAILABLE = "signed out", "gone", "unavailable"
 
 
-async def _snapshot(token: str, run_id: str, project_id: str, items: int, full_rows: list[str]) -> Snapshot | str:
-    """A read for the watcher, outside the state lock; a string says why there is none."""
+async def _snapshot(
+    token: str, run_id: str, project_id: str, items: int, full_rows: list[str], chosen: dict[str, bool]
+) -> tuple[Snapshot, Rows] | str:
+    """A read for the watcher, and the rows the page shows of it, outside the state lock; a string
+    says why there is none."""
     try:
         ident = await sessions().resolve(token)
         if ident is None:
             return SIGNED_OUT
         ctx = TenantContext(ident.tenant_id, ident.user_id, ident.role)
 
-        async def read() -> Snapshot:
+        async def read() -> tuple[Snapshot, Rows]:
             async with transaction(ctx.tenant_id, ctx.user_id) as session:
-                return await read_run(session, ctx, run_id, project_id, items, full_rows)
+                snapshot = await read_run(session, ctx, run_id, project_id, items, full_rows)
+            # Built once for every tab that shares the read (Markdown rendered): twenty tabs
+            # building the same rows cost the web process as much as the read itself.
+            return snapshot, run_rows.rows(snapshot[0], chosen, snapshot[1], items)
 
-        # What a run looks like depends on the workspace, not on who in it looks.
-        key = (ctx.tenant_id, run_id, project_id, items, tuple(full_rows))
+        # What a run looks like depends on the workspace and what the tab opened, not on who in
+        # the workspace looks.
+        key = (ctx.tenant_id, run_id, project_id, items, tuple(full_rows), tuple(sorted(chosen.items())))
         return await shared_reads().get(key, hub().version(RUNS_CHANNEL, run_id), read)
     except NotFound:
         return GONE
@@ -112,13 +119,14 @@ class RunState(AuthState):
     def _apply(self, snapshot: Snapshot, prepared: Rows | None = None) -> None:
         view, fulls = snapshot
         head, steps, coverage = prepared or run_rows.rows(view, self._chosen, fulls, self._items)
-        # Assign only what changed: the browser receives every assigned var again.
+        # Assign only what changed: the browser receives every assigned var again. The rows may
+        # be shared with other tabs (see _snapshot): each tab's state gets lists of its own.
         if head != self.head:
             self.head = head
         if steps != self.steps:
-            self.steps = steps
+            self.steps = list(steps)
         if coverage != self.coverage:
-            self.coverage = coverage
+            self.coverage = list(coverage)
         waiting = next((s for s in steps if s.waiting_review), None)
         self._review_key = waiting.key if waiting else ""
         if (waiting.row_id if waiting else "") != self.review_row:
@@ -171,20 +179,20 @@ class RunState(AuthState):
                         return  # a newer load watches now
                     items, full_rows, chosen = self._items, list(self._full_rows), dict(self._chosen)
                 started = time.monotonic()
-                snapshot = await _snapshot(token, run_id, project_id, items, full_rows)
                 # Rows are built (Markdown rendered) outside the state lock: clicks are not kept
                 # waiting behind a big run's updates.
-                prepared = None if isinstance(snapshot, str) else run_rows.rows(snapshot[0], chosen, snapshot[1], items)
+                read = await _snapshot(token, run_id, project_id, items, full_rows, chosen)
                 async with self:
                     if self._gen != gen:
                         return
-                    if snapshot in (SIGNED_OUT, GONE):
+                    if read in (SIGNED_OUT, GONE):
                         self.found, self.loaded = False, True
-                        self.error = SESSION_ENDED if snapshot == SIGNED_OUT else ""
+                        self.error = SESSION_ENDED if read == SIGNED_OUT else ""
                         return
-                    if not isinstance(snapshot, str):
+                    if not isinstance(read, str):
                         # The user may have opened or closed something meanwhile: then build anew.
                         same = (chosen, items, full_rows) == (self._chosen, self._items, self._full_rows)
+                        snapshot, prepared = read
                         self._apply(snapshot, prepared if same else None)
                 # Changes arriving within MIN_INTERVAL_S of this read's start coalesce into the next.
                 await asyncio.sleep(max(0.0, MIN_INTERVAL_S - (time.monotonic() - started)))

@@ -8,7 +8,9 @@ fake LLM, and stamps the moment each step's result is committed. Chromium watche
 
 P3  From a step's result committed in the worker to its new status in the DOM (a MutationObserver
     stamps Date.now() when the step's badge reads "done"; both clocks are this machine's), for
-    ``--samples`` steps, with 1 and with 20 watching tabs: p50 / p95.
+    ``--samples`` steps, with 1 and with 20 watching tabs: p50 / p95. Also where the machine's CPU
+    went while the runs ran (Chromium's renderers, its GPU process, the app, this worker), per
+    step and watching tab: browsers and server share the same cores here, unlike in use.
 P8  A run with ``--items`` fan-out items watched in one tab: websocket bytes per update (median,
     max) and in total, and the page's responsiveness while it runs (time from a click on
     "Show items" to the items on screen, measured in the browser).
@@ -30,6 +32,7 @@ import sys
 import time
 import urllib.request
 import uuid
+from collections import Counter
 from pathlib import Path
 
 os.environ.setdefault("NYX_DATABASE_NAME", "nyx_bench")
@@ -38,6 +41,7 @@ os.environ.setdefault("NYX_LLM_ALLOWED_HOSTS", "127.0.0.1")
 os.environ.setdefault("NYX_FILES_DIR", "/tmp/nyx-bench-files")
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
+import psutil
 from playwright.async_api import BrowserContext, async_playwright
 from sqlmodel import select
 
@@ -163,10 +167,40 @@ async def stamped_at_once(self, event, *args, **kwargs):  # type: ignore[no-unty
     STAMPS[str(event.row_id)] = time.time() * 1000
 
 
-async def p3(browser, base: str, ctx: TenantContext, project_id: str, email: str, samples: int, tabs: int) -> None:  # type: ignore[no-untyped-def]
+def cpu_seconds(app_pid: int) -> Counter[str]:
+    """CPU time (user + system) used so far by Chromium's renderers, its GPU process (which
+    composites every frame without a GPU), the rest of Chromium, the app and this process."""
+    used: Counter[str] = Counter()
+    app = {app_pid}
+    with contextlib.suppress(psutil.NoSuchProcess):
+        app |= {child.pid for child in psutil.Process(app_pid).children(recursive=True)}
+    for proc in psutil.process_iter(["pid", "name", "cmdline", "cpu_times"]):
+        times, cmdline = proc.info["cpu_times"], " ".join(proc.info["cmdline"] or [])
+        if times is None:
+            continue
+        if proc.pid == os.getpid():
+            who = "worker"
+        elif proc.pid in app:
+            who = "app"
+        elif "chrom" in (proc.info["name"] or "") or "chrom" in cmdline:
+            who = (
+                "renderer" if "--type=renderer" in cmdline else "gpu" if "--type=gpu-process" in cmdline else "chromium"
+            )
+        else:
+            continue
+        used[who] += times.user + times.system
+    return used
+
+
+async def p3(  # type: ignore[no-untyped-def]
+    browser, base: str, ctx: TenantContext, project_id: str, email: str, samples: int, tabs: int, app_pid: int,
+    *, report: bool = True,
+) -> None:  # fmt: skip
     stamps = STAMPS
     latencies: list[float] = []
     remaining = samples
+    spent: Counter[str] = Counter()
+    running_s = 0.0
     contexts = [await signed_in(browser, base, email) for _ in range(tabs)]
     try:
         while remaining > 0:
@@ -183,7 +217,11 @@ async def p3(browser, base: str, ctx: TenantContext, project_id: str, email: str
                 await page.wait_for_selector("#step-s0 .step-status")
                 await page.evaluate(WATCH_JS)
                 pages.append(page)
+            before, started = cpu_seconds(app_pid), time.monotonic()
             await executor.execute(ctx.tenant_id, uuid.UUID(run_id))
+            await asyncio.sleep(0.3)  # the last updates are drawn
+            spent += cpu_seconds(app_pid) - before
+            running_s += time.monotonic() - started
             async with transaction(ctx.tenant_id) as s:
                 rows = {r.key: str(r.id) for r in await s.exec(select(StepRun).where(StepRun.run_id == run_id))}
             await asyncio.sleep(1.0)  # let the last updates arrive
@@ -195,11 +233,20 @@ async def p3(browser, base: str, ctx: TenantContext, project_id: str, email: str
     finally:
         for context in contexts:
             await context.close()
+    if not report:
+        return
     latencies.sort()
     p95 = latencies[int(len(latencies) * 0.95) - 1]
     goal = "50" if tabs == 1 else "150"
     print(f"P3  commit in the worker → status in the DOM, {tabs:>2} tab(s), {len(latencies)} samples: "
           f"p50 {statistics.median(latencies):5.1f} ms   p95 {p95:5.1f} ms   (goal p95 <= {goal} ms)")  # fmt: skip
+    per_view = 1000 / (samples * tabs)  # ms per step and watching tab
+    cores = os.cpu_count() or 1
+    busy = 100 * sum(spent.values()) / (running_s * cores)
+    print(f"      CPU per step and tab: renderer {spent['renderer'] * per_view:.1f} ms, GPU process "
+          f"{spent['gpu'] * per_view:.1f}, rest of Chromium {spent['chromium'] * per_view:.1f}, app "
+          f"{spent['app'] * per_view:.1f}; worker {spent['worker'] * 1000 / samples:.1f} ms per step; "
+          f"{busy:.0f}% of {cores} cores busy")  # fmt: skip
 
 
 async def p8(browser, base: str, ctx: TenantContext, project_id: str, email: str, items: int) -> None:  # type: ignore[no-untyped-def]
@@ -262,8 +309,10 @@ async def main(args: argparse.Namespace) -> None:
         async with async_playwright() as pw:
             browser = await pw.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
             print(f"cores: {os.cpu_count()}, database: {get_settings().database_name}")
+            # Warm-up: the first run of each process imports and compiles what later runs reuse.
+            await p3(browser, base, ctx, project_id, email, 5, 1, app.pid, report=False)
             for tabs in args.tabs:
-                await p3(browser, base, ctx, project_id, email, args.samples, tabs)
+                await p3(browser, base, ctx, project_id, email, args.samples, tabs, app.pid)
             await p8(browser, base, ctx, project_id, email, items)
             await browser.close()
     finally:

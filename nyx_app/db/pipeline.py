@@ -109,6 +109,7 @@ class HeldConnection:
         self._connection: AsyncConnection | None = None
         self._used_at = 0.0
         self._sending: asyncio.Future[None] | None = None  # the write on the connection, if any
+        self._closed = False
 
     async def write(
         self,
@@ -118,7 +119,7 @@ class HeldConnection:
         *,
         committed: Callable[[], None] | None = None,
     ) -> None:
-        if self._sending is not None:
+        if self._sending is not None or self._closed:  # busy, or its owner is done with it
             await write_at_once(tenant_id, user_id, statements, committed=committed)
             return
         sending = self._sending = asyncio.ensure_future(self._send(tenant_id, user_id, statements, committed))
@@ -154,7 +155,8 @@ class HeldConnection:
 
     async def close(self) -> None:
         """Give the connection back to the pool, once a write still on it has landed (a cancelled
-        step's write goes on by itself: see ``_landed``)."""
+        step's write goes on by itself: see ``_landed``). Later writes take pooled connections."""
+        self._closed = True
         if self._sending is not None:
             with contextlib.suppress(BaseException):
                 await asyncio.shield(self._sending)

@@ -150,7 +150,7 @@ async def signed_in(browser, base: str, email: str) -> BrowserContext:  # type: 
 
 
 REAL_APPLYING = record.Recorder.applying
-REAL_AT_ONCE = record.Recorder.succeeded_at_once
+REAL_LANDED = record.Success.landed
 STAMPS: dict[str, float] = {}  # step row id → wall time (ms) its success was committed
 
 
@@ -162,9 +162,9 @@ async def stamped_applying(self, event, user_id=None):  # type: ignore[no-untype
         STAMPS[str(event.row_id)] = time.time() * 1000
 
 
-async def stamped_at_once(self, event, *args, **kwargs):  # type: ignore[no-untyped-def]
-    await REAL_AT_ONCE(self, event, *args, **kwargs)
-    STAMPS[str(event.row_id)] = time.time() * 1000
+def stamped_landed(self):  # type: ignore[no-untyped-def]
+    REAL_LANDED(self)
+    STAMPS[str(self.row_id)] = time.time() * 1000
 
 
 def cpu_seconds(app_pid: int) -> Counter[str]:
@@ -303,9 +303,9 @@ async def main(args: argparse.Namespace) -> None:
     base = f"http://127.0.0.1:{port}"
     try:
         ctx, project_id, email = await workspace(fake)
-        # A step's success commits in one of two places (see Recorder.succeeded_at_once).
+        # A step's success commits in one of two places (see Recorder.success).
         record.Recorder.applying = stamped_applying  # type: ignore[method-assign]
-        record.Recorder.succeeded_at_once = stamped_at_once  # type: ignore[method-assign]
+        record.Success.landed = stamped_landed  # type: ignore[method-assign]
         async with async_playwright() as pw:
             browser = await pw.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
             print(f"cores: {os.cpu_count()}, database: {get_settings().database_name}")

@@ -106,7 +106,7 @@ async def p1(ctx: TenantContext, project_id: object, fake: FakeLLM, steps: int) 
     in_call: list[float] = []
     committed: list[float] = []
     real_complete, real_applying = adapter.complete, record.Recorder.applying
-    real_at_once = record.Recorder.succeeded_at_once
+    real_landed = record.Success.landed
 
     async def timed_complete(**kwargs):  # type: ignore[no-untyped-def]
         t0 = time.perf_counter()
@@ -122,13 +122,13 @@ async def p1(ctx: TenantContext, project_id: object, fake: FakeLLM, steps: int) 
         if isinstance(event, events.StepSucceeded):  # committed
             committed.append(time.perf_counter())
 
-    async def timed_at_once(self, event, *args, **kwargs):  # type: ignore[no-untyped-def]
-        await real_at_once(self, event, *args, **kwargs)
+    def timed_landed(self):  # type: ignore[no-untyped-def]
+        real_landed(self)
         committed.append(time.perf_counter())
 
     adapter.complete = timed_complete  # type: ignore[assignment]
     record.Recorder.applying = timed_applying  # type: ignore[method-assign]
-    record.Recorder.succeeded_at_once = timed_at_once  # type: ignore[method-assign]
+    record.Success.landed = timed_landed  # type: ignore[method-assign]
     try:
         await run_workflow(ctx, project_id, {"steps": chain[:5]})  # warm-up (imports, pools)
         in_call.clear()
@@ -137,7 +137,7 @@ async def p1(ctx: TenantContext, project_id: object, fake: FakeLLM, steps: int) 
     finally:
         adapter.complete = real_complete  # type: ignore[assignment]
         record.Recorder.applying = real_applying  # type: ignore[method-assign]
-        record.Recorder.succeeded_at_once = real_at_once  # type: ignore[method-assign]
+        record.Success.landed = real_landed  # type: ignore[method-assign]
     gaps = [b - a for a, b in itertools.pairwise(committed)]
     overhead = sorted((g - c) * 1000 for g, c in zip(gaps, in_call[1:], strict=False))
     calls = sorted(c * 1000 for c in in_call)

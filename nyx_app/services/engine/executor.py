@@ -35,6 +35,7 @@ from nyx_app.models.tenancy import Role
 from nyx_app.services.context import TenantContext
 from nyx_app.services.engine import autocontext, finishers, material
 from nyx_app.services.engine import events as ev
+from nyx_app.services.engine.handover import Carried, Handover
 from nyx_app.services.engine.limits import provider_gate
 from nyx_app.services.engine.record import Recorder, attempt_row
 from nyx_app.services.errors import ServiceError
@@ -112,6 +113,8 @@ class RunExecutor:
         self._setups = SetupCache()
         # What each step waits for, worked out once: the scheduler asks after every finished step.
         self._needs: dict[str, list[str]] = {}
+        # Successes not yet written: the next step to start takes them along (handover.py).
+        self._handover = Handover(self.recorder, self._user_id)
 
     # -- entry -----------------------------------------------------------------------------------
     async def execute(self) -> RunStatus:
@@ -205,7 +208,9 @@ class RunExecutor:
             while True:
                 if self.stop.is_set():
                     return await self._cancel(tasks)
+                self._handover.new_round()
                 await self._advance(tasks)
+                await self._handover.pass_on(self._starts_at_once, slot_free=not self._gate.locked())
                 if not tasks:
                     break
                 done, _ = await asyncio.wait({*tasks, stop_wait}, return_when=asyncio.FIRST_COMPLETED)
@@ -217,7 +222,20 @@ class RunExecutor:
             stop_wait.cancel()
             for task in tasks:
                 task.cancel()
+            # Only when the engine itself failed is anything left unwritten: its answers were paid for.
+            for success in self._handover.abandon():
+                with contextlib.suppress(Exception):
+                    await asyncio.shield(success.lost())
         return self._outcome()
+
+    # -- successes not yet written ---------------------------------------------------------------
+    def _user_id(self) -> uuid.UUID:
+        assert self.ctx is not None
+        return self.ctx.user_id
+
+    def _starts_at_once(self, step: StepDef) -> bool:
+        """Whether ``step`` will write its start without reading or loading anything first."""
+        return self._setups.fresh() is not None and (not step.images or self._image_cache is not None)
 
     async def _advance(self, tasks: dict[asyncio.Task[None], StepRun]) -> None:
         """Settle what can be settled without a model (skips, reviews, fan-out bookkeeping) and
@@ -240,6 +258,7 @@ class RunExecutor:
                     continue
                 if step.kind == StepKind.REVIEW:
                     reviewed = self.parent(self._needs[step.key][0])
+                    await self._handover.settle()
                     await self.recorder.apply(ev.StepAwaitsReview(row.id, reviewed.output))
                     row.status = StepStatus.WAITING_REVIEW.value
                 elif step.for_each:
@@ -254,6 +273,7 @@ class RunExecutor:
         if not items:
             source = self.parent(step.for_each)
             values = source.output_data if isinstance(source.output_data, list) else []
+            await self._handover.settle()  # the items come from the source's answer: it is written first
             items = await self.recorder.expand(parent, values, [item_label(v, i) for i, v in enumerate(values)])
             for row in items:
                 self.rows[(row.key, row.item_index)] = row
@@ -278,6 +298,7 @@ class RunExecutor:
             self._failed.append(f"Step '{step.title}' failed: {error}")
         else:
             error, status = "", StepStatus.SUCCEEDED
+        await self._handover.settle()
         await self.recorder.finish_parent(parent.id, status, output="\n\n".join(sections), data=data, error=error)
         parent.status, parent.output, parent.output_data, parent.error = (
             status.value,
@@ -287,13 +308,15 @@ class RunExecutor:
         )
 
     async def _mark(self, rows: list[StepRun], status: StepStatus, error: str = "") -> None:
+        await self._handover.settle()
         await self.recorder.set_status([r.id for r in rows], status, error)
         for row in rows:
             row.status, row.error = status.value, error
 
     def _start(self, step: StepDef, row: StepRun, tasks: dict[asyncio.Task[None], StepRun]) -> None:
         row.status = StepStatus.RUNNING.value  # in memory: claimed; the row says so once a slot is free
-        tasks[asyncio.create_task(self._run_llm_step(step, row))] = row
+        carried = self._handover.starting(step)
+        tasks[asyncio.create_task(self._run_llm_step(step, row, carried))] = row
 
     def _outcome(self) -> tuple[RunStatus, str]:
         statuses = [self._status(self.parent(s.key)) for s in self.definition.steps]
@@ -310,6 +333,7 @@ class RunExecutor:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
         tasks.clear()
+        await self._handover.settle()  # steps that finished before the cancel stay done
         unfinished = [
             r
             for r in self.rows.values()
@@ -365,17 +389,21 @@ class RunExecutor:
             self._image_cache = await material.load_images(self.material.images)
         return self._image_cache
 
-    async def _run_llm_step(self, step: StepDef, row: StepRun) -> None:
-        async with self._gate:
-            if self.stop.is_set() or self._failed:
-                row.status = StepStatus.QUEUED.value
-                return
-            await self._call(step, row)
+    async def _run_llm_step(self, step: StepDef, row: StepRun, carried: Carried) -> None:
+        try:
+            async with self._gate:
+                if self.stop.is_set() or self._failed:
+                    row.status = StepStatus.QUEUED.value
+                    return
+                await self._call(step, row, carried)
+        finally:
+            # What it carried and did not send with its start (it failed or stopped before).
+            await self.recorder.write_successes(carried.take(), self._user_id())
 
     def _persona_id(self, step: StepDef) -> uuid.UUID | None:
         return uuid.UUID(step.persona) if step.persona else None
 
-    async def _call(self, step: StepDef, row: StepRun) -> None:
+    async def _call(self, step: StepDef, row: StepRun, carried: Carried) -> None:
         assert self.material is not None and self.ctx is not None
         model = step.model or self.material.project_model
         if step.persona and step.persona not in self.personas:
@@ -391,8 +419,9 @@ class RunExecutor:
         started = ev.StepStarted(row.id, catalog.split_ref(model)[0], model, prompt, note)
         setup = self._setups.fresh()
         if setup is not None:
-            await self.recorder.started_at_once(started, self.ctx.user_id)
+            await self.recorder.started_at_once(started, self.ctx.user_id, carried.take())
         else:  # the call's set-up is read where the step is marked started
+            await self.recorder.write_successes(carried.take(), self.ctx.user_id)
             async with self.recorder.applying(started, self.ctx.user_id) as session:
                 setup = await self._setups.get(session, self.ctx)
         streamed: list[str] = []
@@ -453,13 +482,19 @@ class RunExecutor:
             result.cost_usd,
             self._persona_id(step),
         )
+        ctx = self.ctx
         try:
-            # The step is done and its answer's attempt is logged (spend, provider health) together.
+            # The step is done and its answer's attempt is logged (spend, provider health) together:
+            # written with the next step's start (or at once, when none starts: handover.py).
             call_row = success_insert(self.ctx, result)
             if call_row is not None:
-                await self.recorder.succeeded_at_once(
-                    succeeded, self.ctx.user_id, call_row, committed=lambda: recorded(result)
+                done = self.recorder.success(
+                    succeeded,
+                    call_row,
+                    committed=lambda: recorded(result),
+                    lost=lambda: record_success_alone(ctx, result),
                 )
+                self._handover.succeeded(done)
             else:  # this answer changes the provider's badge: written with it, then read anew
                 async with self.recorder.applying(succeeded, self.ctx.user_id) as session:
                     await record_success(session, self.ctx, result)

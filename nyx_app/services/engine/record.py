@@ -11,8 +11,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import uuid
-from collections.abc import AsyncIterator, Callable
-from dataclasses import asdict
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from dataclasses import asdict, dataclass
 from typing import Any
 
 from sqlalchemy import String, Uuid, bindparam, cast, func, update
@@ -28,6 +28,20 @@ from nyx_app.services.engine import events as ev
 from nyx_app.services.llm.call import Attempt
 from nyx_app.services.personas.usage import record_use, use_at_once
 from nyx_app.settings import get_settings
+
+
+@dataclass(frozen=True, slots=True)
+class Success:
+    """A step's success, written but not yet sent (``Recorder.success``)."""
+
+    row_id: uuid.UUID
+    statements: list[Bound]
+    committed: Callable[[], None]
+    lost: Callable[[], Awaitable[None]]
+
+    def landed(self) -> None:
+        """Its transaction committed: the step is done for good (benchmarks time this)."""
+        self.committed()
 
 
 def attempt_row(attempt: Attempt) -> dict[str, Any]:
@@ -81,20 +95,50 @@ class Recorder:
             await self._write(session, event)
             yield session
 
-    async def started_at_once(self, event: ev.StepStarted, user_id: uuid.UUID | None) -> None:
-        """``applying(event)`` in one round trip, for a step whose call needs nothing read first."""
-        await self._steps_connection.write(self.tenant_id, user_id, [_STARTED_AT_ONCE.bind(_started_values(event))])
-
-    async def succeeded_at_once(
-        self, event: ev.StepSucceeded, user_id: uuid.UUID | None, call_row: Bound, committed: Callable[[], None]
+    async def started_at_once(
+        self, event: ev.StepStarted, user_id: uuid.UUID | None, carrying: Sequence[Success] = ()
     ) -> None:
-        """``applying(event)`` plus its answer's ``llm_call`` row, in one round trip (an LLM step
-        whose provider's status needs no change: nearly every step)."""
+        """``applying(event)`` in one round trip, for a step whose call needs nothing read first;
+        with it, the successes of the steps that finished just before (``success``): a chain's
+        step ends and the next one starts in one transaction."""
+        started = _STARTED_AT_ONCE.bind(_started_values(event))
+        await self._write_successes(carrying, user_id, [*(s for done in carrying for s in done.statements), started])
+
+    def success(
+        self,
+        event: ev.StepSucceeded,
+        call_row: Bound,
+        committed: Callable[[], None],
+        lost: Callable[[], Awaitable[None]],
+    ) -> Success:
+        """``applying(event)`` plus its answer's ``llm_call`` row, as statements to send later
+        (``write_successes``, or along with the next step's start): an LLM step whose provider's
+        status needs no change, nearly every step. ``committed`` once they landed; ``lost`` if the
+        transaction failed (the answer was paid for: its attempt is then logged on its own)."""
         self._pending_output.pop(event.row_id, None)
         statements = [_SUCCEEDED_AT_ONCE.bind(_succeeded_values(event)), call_row]
         if event.persona_id is not None:  # with the step's own row: counted once, as in _finish
             statements.append(use_at_once(event.persona_id, succeeded=True))
-        await self._steps_connection.write(self.tenant_id, user_id, statements, committed=committed)
+        return Success(event.row_id, statements, committed, lost)
+
+    async def write_successes(self, successes: Sequence[Success], user_id: uuid.UUID | None) -> None:
+        """Successes (``success``) in one round trip."""
+        if successes:
+            await self._write_successes(successes, user_id, [s for done in successes for s in done.statements])
+
+    async def _write_successes(
+        self, successes: Sequence[Success], user_id: uuid.UUID | None, statements: list[Bound]
+    ) -> None:
+        def committed() -> None:
+            for done in successes:
+                done.landed()
+
+        try:
+            await self._steps_connection.write(self.tenant_id, user_id, statements, committed=committed)
+        except BaseException:
+            for done in successes:  # whatever happened, the answers were paid for
+                await asyncio.shield(done.lost())
+            raise
 
     async def _write(self, session: AsyncSession, event: ev.EngineEvent) -> None:
         match event:

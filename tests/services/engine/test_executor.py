@@ -251,19 +251,21 @@ async def test_an_answer_whose_step_could_not_be_saved_is_still_logged_as_spent(
 async def test_every_answer_of_a_long_chain_is_logged_once_with_its_step(
     tenants: TenantFactory, fake_llm: FakeLLM, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # After the first steps, a step's start and end go out in one round trip each (db/pipeline.py)
-    # with its answer's llm_call row: the same rows as the slower path, once each.
+    # After the first steps, a step's end (with its answer's llm_call row) and the next step's start
+    # go out in one round trip (db/pipeline.py): the same rows as the slower path, once each.
     ws = await workspace(tenants, fake_llm)
     fake_llm.script(MODEL, then=respond(lambda prompt: f"ok {len(prompt)}"))
     chain = [{"key": "s0", "prompt": "start"}] + [
         {"key": f"s{i}", "prompt": f"next {i}: {{{{steps.s{i - 1}.output}}}}"} for i in range(1, 8)
     ]
-    at_once: list[str] = []
+    at_once: list[tuple[int, int]] = []  # per round trip: steps ended, steps started
     real_write = HeldConnection.write
 
-    async def counted(*args, **kwargs):  # type: ignore[no-untyped-def]
-        at_once.append("write")
-        await real_write(*args, **kwargs)
+    async def counted(self, tenant_id, user_id, statements, **kwargs):  # type: ignore[no-untyped-def]
+        ended = sum("INSERT INTO llm_call" in s.sql for s in statements)
+        started = sum("started_at=now()" in s.sql.replace(" ", "") for s in statements)
+        at_once.append((ended, started))
+        await real_write(self, tenant_id, user_id, statements, **kwargs)
 
     monkeypatch.setattr(HeldConnection, "write", counted)
     checked_out = app_engine().pool.checkedout()  # type: ignore[attr-defined]
@@ -272,7 +274,9 @@ async def test_every_answer_of_a_long_chain_is_logged_once_with_its_step(
     run = await run_to_end(ws, run_id)
 
     assert run.status == RunStatus.SUCCEEDED, run.error
-    assert len(at_once) >= 8  # most of the 16 writes went the short way
+    # s0 takes the slower path (the set-up is read, the provider's badge set); of the others, each
+    # step's end goes with the next one's start, and the last one's end alone
+    assert at_once[-1] == (1, 0) and at_once.count((1, 1)) >= 5, at_once
     # on the connection the run kept for them, which is back in the pool
     assert app_engine().pool.checkedout() == checked_out  # type: ignore[attr-defined]
     rows = await step_rows(ws, run_id)
@@ -291,15 +295,17 @@ async def test_an_answer_whose_short_write_failed_is_still_logged_as_spent(
     fake_llm.script(MODEL, then=answer("Done"))
     definition = steps({"key": "a", "prompt": "Say something"}, {"key": "b", "prompt": "More: {{steps.a.output}}"})
     run_id = await start(ws, await workflow(ws, definition=definition))
-    real_success = Recorder.succeeded_at_once
+    real_write = HeldConnection.write
 
-    async def failing(self: Recorder, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
-        raise ConnectionError("the database went away")
+    async def failing(self: HeldConnection, tenant_id, user_id, statements, **kwargs) -> None:  # type: ignore[no-untyped-def]
+        if any("INSERT INTO llm_call" in s.sql for s in statements):  # a step's success, on the short path
+            raise ConnectionError("the database went away")
+        await real_write(self, tenant_id, user_id, statements, **kwargs)
 
-    monkeypatch.setattr(Recorder, "succeeded_at_once", failing)
+    monkeypatch.setattr(HeldConnection, "write", failing)
     with pytest.raises(ConnectionError):
         await RunExecutor(ws.ctx.tenant_id, run_id).execute()
-    monkeypatch.setattr(Recorder, "succeeded_at_once", real_success)
+    monkeypatch.setattr(HeldConnection, "write", real_write)
 
     rows = await step_rows(ws, run_id)
     assert (rows[("a", NO_ITEM)].status, rows[("b", NO_ITEM)].status) == (StepStatus.SUCCEEDED, StepStatus.RUNNING)
@@ -473,6 +479,34 @@ async def test_a_template_problem_at_run_time_fails_that_item_in_words(
         rows[("plan", 1)].error == "The template uses something that does not exist: this value has no field 'title'."
     )
     assert rows[("plan", 0)].status == StepStatus.SUCCEEDED
+
+
+async def test_a_finished_step_stays_done_when_the_next_one_fails_before_it_starts(
+    tenants: TenantFactory, fake_llm: FakeLLM
+) -> None:
+    # A step's success goes out with the next step's start; this next step fails first (its
+    # template reads a field the answer does not have): the finished step is written all the same.
+    ws = await workspace(tenants, fake_llm)
+    fake_llm.script(MODEL, answer("Go"), answer('{"title": "A plan"}'), then=answer("never"))
+    definition = steps(
+        {"key": "first", "prompt": "Start"},
+        {"key": "plan", "prompt": "Plan after {{steps.first.output}}", "output": "json_object"},
+        {"key": "use", "prompt": "Use {{steps.plan.data.summary}}"},
+    )
+    run_id = await start(ws, await workflow(ws, definition=definition))
+
+    run = await run_to_end(ws, run_id)
+
+    assert run.status == RunStatus.FAILED
+    rows = await step_rows(ws, run_id)
+    assert rows[("plan", NO_ITEM)].status == StepStatus.SUCCEEDED
+    assert rows[("plan", NO_ITEM)].output == '{"title": "A plan"}'
+    assert rows[("use", NO_ITEM)].status == StepStatus.FAILED
+    assert "no field 'summary'" in rows[("use", NO_ITEM)].error
+    async with transaction(ws.ctx.tenant_id) as s:
+        calls = list(await s.exec(select(LlmCall)))
+    assert sorted(c.call_id for c in calls) == sorted(rows[(k, NO_ITEM)].call_ids[0] for k in ("first", "plan"))
+    assert fake_llm.calls(MODEL) == 2
 
 
 async def test_a_model_that_cannot_see_gets_the_image_descriptions(

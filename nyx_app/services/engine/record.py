@@ -1,7 +1,8 @@
 """Turns engine events into rows, one short transaction each, and announces every change.
 
-Each finished step is committed before the executor schedules what depends on it, so a run
-picked up again after a crash finds its finished steps and calls no model for them twice.
+Each finished step is committed before anything that depends on it calls a model or is written
+(at the latest together with the next step's start: ``engine/handover.py``), so a run picked up
+again after a crash finds its finished steps and calls no model for them twice.
 Streamed output is kept in memory and written a few times a second (``run_stream_flush_seconds``),
 so a page that reconnects mid-answer reads the answer so far from the database.
 """

@@ -122,7 +122,7 @@ class HeldConnection:
         if self._sending is not None or self._closed:  # busy, or its owner is done with it
             await write_at_once(tenant_id, user_id, statements, committed=committed)
             return
-        sending = self._sending = asyncio.ensure_future(self._send(tenant_id, user_id, statements, committed))
+        sending = self._sending = asyncio.ensure_future(self._send_held(tenant_id, user_id, statements, committed))
         sending.add_done_callback(self._sent)
         await _landed(sending)
 
@@ -130,7 +130,7 @@ class HeldConnection:
         if self._sending is sending:
             self._sending = None
 
-    async def _send(
+    async def _send_held(
         self,
         tenant_id: uuid.UUID,
         user_id: uuid.UUID | None,
@@ -143,9 +143,9 @@ class HeldConnection:
             self._connection = await app_engine().connect()
         connection = self._connection
         try:
-            await _send(connection, tenant_id, user_id, statements)
+            await _pipelined(connection, tenant_id, user_id, statements)
         except BaseException:
-            self._connection = None  # _send invalidated it: its state is unknown
+            self._connection = None  # _pipelined invalidated it: its state is unknown
             with contextlib.suppress(Exception):
                 await connection.close()
             raise
@@ -186,12 +186,12 @@ async def _send_pooled(
     tenant_id: uuid.UUID, user_id: uuid.UUID | None, statements: Sequence[Bound], committed: Callable[[], None] | None
 ) -> None:
     async with app_engine().connect() as connection:
-        await _send(connection, tenant_id, user_id, statements)
+        await _pipelined(connection, tenant_id, user_id, statements)
     if committed is not None:
         committed()
 
 
-async def _send(
+async def _pipelined(
     connection: AsyncConnection, tenant_id: uuid.UUID, user_id: uuid.UUID | None, statements: Sequence[Bound]
 ) -> None:
     context = _SET.bind({"tenant_id": str(tenant_id), "user_id": str(user_id or "")})

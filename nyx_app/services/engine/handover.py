@@ -74,15 +74,11 @@ class Handover:
 
     async def settle(self) -> None:
         """Write every success not yet written."""
-        successes, self._unsent = self._unsent, []
-        for carried in self._carrying:
-            successes += carried.take()
-        self._carrying = []
-        if successes:
-            await self._recorder.write_successes(successes, self._user_id())
+        await self._recorder.write_successes(self.abandon(), self._user_id())
 
     def abandon(self) -> list[Success]:
-        """What was never written (the engine failed): for logging the answers as spent."""
+        """Take back every success not yet written, from here and from the steps carrying them
+        (``settle`` writes them; when the engine failed they are logged as spent instead)."""
         successes, self._unsent = self._unsent, []
         for carried in self._carrying:
             successes += carried.take()

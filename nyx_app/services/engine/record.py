@@ -33,7 +33,7 @@ from nyx_app.settings import get_settings
 
 @dataclass(frozen=True, slots=True)
 class Success:
-    """A step's success, written but not yet sent (``Recorder.success``)."""
+    """A step's success as statements, not yet sent (``Recorder.success``)."""
 
     row_id: uuid.UUID
     statements: list[Bound]
@@ -103,7 +103,7 @@ class Recorder:
         with it, the successes of the steps that finished just before (``success``): a chain's
         step ends and the next one starts in one transaction."""
         started = _STARTED_AT_ONCE.bind(_started_values(event))
-        await self._write_successes(carrying, user_id, [*(s for done in carrying for s in done.statements), started])
+        await self._write_successes(carrying, user_id, [started])
 
     def success(
         self,
@@ -125,11 +125,14 @@ class Recorder:
     async def write_successes(self, successes: Sequence[Success], user_id: uuid.UUID | None) -> None:
         """Successes (``success``) in one round trip."""
         if successes:
-            await self._write_successes(successes, user_id, [s for done in successes for s in done.statements])
+            await self._write_successes(successes, user_id)
 
     async def _write_successes(
-        self, successes: Sequence[Success], user_id: uuid.UUID | None, statements: list[Bound]
+        self, successes: Sequence[Success], user_id: uuid.UUID | None, then: Sequence[Bound] = ()
     ) -> None:
+        """``successes`` and the statements ``then``, in one transaction."""
+        statements = [*(s for done in successes for s in done.statements), *then]
+
         def committed() -> None:
             for done in successes:
                 done.landed()

@@ -324,7 +324,8 @@ def _import_section() -> rx.Component:
             rx.hstack(rx.icon("file-up", size=16), rx.text("Choose or drop a .json file", size="2"), align="center"),
             id=IMPORT_UPLOAD_ID,
             multiple=False,
-            accept={"application/json": [".json"]},
+            # No ``accept``: judged by reading the file, never by its name (an export saved
+            # without ".json" is still an export; anything else is refused in words).
             on_drop=WorkflowsTabState.import_file(rx.upload_files(upload_id=IMPORT_UPLOAD_ID)),  # type: ignore[call-arg]
             border="1px dashed var(--gray-a7)",
             border_radius="var(--radius-3)",

@@ -26,6 +26,8 @@ from nyx_app.pages.memory import MemoryState
 from nyx_app.pages.memory_view import memory_page
 from nyx_app.pages.not_found import not_found_page
 from nyx_app.pages.note import NoteState, note_page
+from nyx_app.pages.password_reset.forgot import ForgotState, forgot_password_page
+from nyx_app.pages.password_reset.reset import ResetState, reset_password_page
 from nyx_app.pages.personas import PersonasState, personas_page
 from nyx_app.pages.project import ProjectState
 from nyx_app.pages.project_view import project_page
@@ -74,6 +76,10 @@ app.register_lifespan_task(image_workers)
 
 app.add_page(login_page, route=routes.LOGIN, title="Log in · nyxCore", on_load=LoginState.load)
 app.add_page(register_page, route=routes.REGISTER, title="Register · nyxCore", on_load=LoginState.load)
+app.add_page(
+    forgot_password_page, route=routes.FORGOT_PASSWORD, title="Forgot password · nyxCore", on_load=ForgotState.load
+)
+app.add_page(reset_password_page, route=routes.RESET_PASSWORD, title="New password · nyxCore", on_load=ResetState.load)
 # Open to everyone: a published project's page, an invitation, and "not found" for the rest.
 app.add_page(public_project_page, route=routes.PUBLIC_PROJECT, title="nyxCore", on_load=PublicProjectState.load)
 app.add_page(invite_page, route=routes.INVITE, title="Invitation · nyxCore", on_load=InviteState.load)

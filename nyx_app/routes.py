@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
+from urllib.parse import unquote, urlencode, urlsplit
+
 # The cookie holding the browser's session token: set HttpOnly by the login and register routes
 # (api/auth_routes.py), read by them, the image route and, from the websocket handshake, the state.
 SESSION_COOKIE = "nyx_session"
 # A short-lived HttpOnly cookie that carries what the user typed back to a form after an error.
 FORM_COOKIE = "nyx_form"
+# The browser's device cookie (services/devices.py): sent only to the auth routes below.
+DEVICE_COOKIE = "nyx_device"
+DEVICE_COOKIE_PATH = "/api/auth/"
 
 # The forms post here (plain HTTP: only an HTTP response can set an HttpOnly cookie).
 LOGIN_API = "/api/auth/login"
 REGISTER_API = "/api/auth/register"
 LOGOUT_API = "/api/auth/logout"
+FORGOT_PASSWORD_API = "/api/auth/forgot-password"
+RESET_PASSWORD_API = "/api/auth/reset-password"
 
 # Reports (api/reports.py): downloads for the signed-in tenant (fmt: markdown, pdf or json), the
 # diagram scripts, and the public page of a published dev-log post (no login).
@@ -22,6 +29,8 @@ PUBLIC_POST = "/posts/{public_id}"
 
 LOGIN = "/login"
 REGISTER = "/register"
+FORGOT_PASSWORD = "/forgot-password"
+RESET_PASSWORD = "/reset-password/[token]"
 DASHBOARD = "/"
 PROJECT = "/projects/[project_id]"
 NOTE = "/projects/[project_id]/notes/[note_id]"
@@ -87,3 +96,43 @@ def report_download_url(report_id: str, fmt: str) -> str:
 def public_post_url(public_id: str) -> str:
     """Relative; pages show it with the app's public address in front."""
     return PUBLIC_POST.format(public_id=public_id)
+
+
+def reset_password_url(token: str) -> str:
+    return f"/reset-password/{token}"
+
+
+# Where a login may send the browser afterwards: a path of this app, never another site.
+NEXT_MAX = 512
+_NOT_AFTER_LOGIN = (LOGIN, REGISTER, FORGOT_PASSWORD)
+
+
+def safe_next(value: str | None) -> str:
+    """``value`` if it is a path of this app to go to after logging in, else "".
+
+    Refused: anything that is not a plain absolute path (``https://…``, ``//host``, ``/\\host``,
+    which browsers read as ``//host``), control characters or spaces (browsers drop tabs and
+    newlines, so ``/\\t/host`` would become ``//host``), any non-ASCII character, and the same
+    tricks percent-encoded once or several times (``/%2F%2Fhost``, ``%2F%5Chost``). The login,
+    register and password pages and the API are no destination either.
+    """
+    if not value or len(value) > NEXT_MAX:
+        return ""
+    decoded = value
+    for _ in range(4):  # double and triple encoding too
+        decoded = unquote(decoded)
+    for form in (value, decoded):
+        if not form.startswith("/") or form.startswith("//") or "\\" in form:
+            return ""
+        if any(not 0x21 <= ord(ch) <= 0x7E for ch in form):
+            return ""
+    parts = urlsplit(value)
+    if parts.scheme or parts.netloc or parts.path in _NOT_AFTER_LOGIN or parts.path.startswith("/api/"):
+        return ""
+    return value
+
+
+def login_url(next_path: str = "") -> str:
+    """The login page; after logging in the browser goes on to ``next_path`` (when it is safe)."""
+    wanted = safe_next(next_path)
+    return f"{LOGIN}?{urlencode({'next': wanted})}" if wanted and wanted != DASHBOARD else LOGIN

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Annotated, Literal, NamedTuple
 from urllib.parse import urlsplit
 
-from pydantic import AliasChoices, Field, IPvAnyNetwork, field_validator, model_validator
+from pydantic import AliasChoices, Field, IPvAnyNetwork, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 PLACEHOLDER_SECRET = "dev-only-change-me"
@@ -106,6 +106,30 @@ class Settings(BaseSettings):
     throttle_login_per_address: int = 50
     throttle_registration_window_minutes: int = 60
     throttle_registrations_per_address: int = 10
+    # Device cookies (OWASP): a browser that logged in to an account before has its own allowance
+    # of failed logins per window; the limits above bind only browsers without one. When the
+    # account's failures from everywhere pass ``throttle_login_slow_after``, a known device's
+    # attempt waits ``throttle_login_slow_seconds`` first: slowed, never locked out.
+    throttle_login_per_device: int = 10
+    throttle_login_slow_after: int = 20
+    throttle_login_slow_seconds: float = 2.0
+    device_cookie_days: int = 365
+    # "Forgot password": links work once, for this long; requests per account and per address.
+    password_reset_minutes: int = 30
+    throttle_reset_window_minutes: int = 60
+    throttle_resets_per_account: int = 3
+    throttle_resets_per_address: int = 10
+
+    # Outgoing mail (password-reset links). Without a host nothing is sent: the mail's text,
+    # link included, is written to the app's log for an operator to pass on (README).
+    smtp_host: str | None = None
+    smtp_port: int = 587
+    # starttls: upgrade a plain connection (port 587); tls: TLS from the start (465); none: loopback only.
+    smtp_security: Literal["starttls", "tls", "none"] = "starttls"
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_from: str = "nyxCore <nyxcore@localhost>"
+    smtp_timeout_seconds: float = 10.0
 
     # Uploads (OWASP file-upload limits).
     storage_backend: Literal["local", "s3"] = "local"

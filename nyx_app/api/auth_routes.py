@@ -9,13 +9,16 @@ from the app's own pages (login CSRF, logout CSRF).
 Invitations: the register form of someone who opened an invitation link carries its token
 (``invite``); the account is made and joins that workspace in one transaction, with no
 workspace of its own. The login form may carry ``next``, a path of this app to go to after
-logging in (the invitation page); anything else is ignored, so the form cannot be made to send
+logging in (the page a signed-out visitor opened, or the invitation page); anything that is not
+a plain path of this app (``routes.safe_next``) is ignored, so the form cannot be made to send
 anyone to another site.
+
+Every successful login or registration also renews the browser's device cookie (services/devices.py):
+the login throttle gives a known device an allowance of its own.
 """
 
 from __future__ import annotations
 
-import re
 from urllib.parse import parse_qsl, urlencode
 
 from starlette.requests import Request
@@ -25,21 +28,20 @@ from starlette.routing import Route
 from nyx_app import routes
 from nyx_app.api import cookies
 from nyx_app.api.client import client_address, from_own_origin, is_https
-from nyx_app.services import auth, invitations
+from nyx_app.services import auth, devices, invitations, throttle
 from nyx_app.services.auth_feedback import Problem, for_invitation, for_throttle, registration_problems
 from nyx_app.services.errors import AuthError, InvalidInput, NotFound
 from nyx_app.services.throttle import Throttled
 
 FORM_MAX_BYTES = 16 * 1024
 _NO_STORE = {"Cache-Control": "no-store"}
-_NEXT = re.compile(r"/invite/[A-Za-z0-9_.-]{1,200}")
 
 
-class _FormTooLarge(Exception):
+class FormTooLarge(Exception):
     pass
 
 
-async def _read_form(request: Request) -> dict[str, str]:
+async def read_form(request: Request) -> dict[str, str]:
     """The urlencoded body of a small form (anything else reads as empty)."""
     if not request.headers.get("content-type", "").startswith("application/x-www-form-urlencoded"):
         return {}
@@ -47,15 +49,15 @@ async def _read_form(request: Request) -> dict[str, str]:
     async for chunk in request.stream():
         body += chunk
         if len(body) > FORM_MAX_BYTES:
-            raise _FormTooLarge
+            raise FormTooLarge
     try:
         pairs = parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True, max_num_fields=20)
     except ValueError:
-        raise _FormTooLarge from None
+        raise FormTooLarge from None
     return dict(pairs)
 
 
-def _refused() -> Response:
+def refused_origin() -> Response:
     return PlainTextResponse(
         "Refused: this form was not sent from nyxCore's own pages. Open the page again and retry.",
         status_code=403,
@@ -63,17 +65,20 @@ def _refused() -> Response:
     )
 
 
-def _user_agent(request: Request) -> str:
+def user_agent(request: Request) -> str:
     return request.headers.get("user-agent", "")
 
 
 def _next(form: dict[str, str]) -> str:
-    """Where to go after logging in: only this app's invitation pages; else the dashboard."""
-    wanted = form.get("next", "")
-    return wanted if _NEXT.fullmatch(wanted) else ""
+    """Where to go after logging in: only a path of this app; else the dashboard."""
+    return routes.safe_next(form.get("next", ""))
 
 
-def _back(
+def device_cookie(request: Request) -> str:
+    return request.cookies.get(routes.DEVICE_COOKIE, "")
+
+
+def back(
     request: Request,
     page: str,
     problems: list[Problem],
@@ -90,48 +95,54 @@ def _back(
     return response
 
 
-def _signed_in(request: Request, token: str, to: str = "") -> Response:
+def signed_in(request: Request, token: str, device: str, to: str = "") -> Response:
+    """To ``to`` (else the dashboard) with the new login's cookie and the renewed device cookie."""
     secure = is_https(request)
     response = RedirectResponse(to or routes.DASHBOARD, status_code=303, headers=_NO_STORE)
     cookies.set_session_cookie(response, token, secure=secure)
+    cookies.set_device_cookie(response, device, secure=secure)
     cookies.clear_form_cookie(response, secure=secure)
     return response
 
 
 async def login(request: Request) -> Response:
     if not from_own_origin(request):
-        return _refused()
+        return refused_origin()
     try:
-        form = await _read_form(request)
-    except _FormTooLarge:
+        form = await read_form(request)
+    except FormTooLarge:
         return PlainTextResponse("The form is too large.", status_code=413, headers=_NO_STORE)
     email, to = form.get("email", ""), _next(form)
     kept, keep = {"email": email}, {"next": to}
     try:
-        token = await auth.login(
-            email, form.get("password", ""), address=client_address(request), user_agent=_user_agent(request)
+        signed = await auth.sign_in(
+            email,
+            form.get("password", ""),
+            address=client_address(request),
+            device_cookie=device_cookie(request),
+            user_agent=user_agent(request),
         )
     except Throttled as refused:
-        return _back(request, routes.LOGIN, [for_throttle(refused)], kept, wait=refused.wait_minutes, keep=keep)
+        return back(request, routes.LOGIN, [for_throttle(refused)], kept, wait=refused.wait_minutes, keep=keep)
     except AuthError:
-        return _back(request, routes.LOGIN, [Problem.WRONG_LOGIN], kept, keep=keep)
-    return _signed_in(request, token, to)
+        return back(request, routes.LOGIN, [Problem.WRONG_LOGIN], kept, keep=keep)
+    return signed_in(request, signed.token, signed.device_cookie, to)
 
 
 async def register(request: Request) -> Response:
     if not from_own_origin(request):
-        return _refused()
+        return refused_origin()
     try:
-        form = await _read_form(request)
-    except _FormTooLarge:
+        form = await read_form(request)
+    except FormTooLarge:
         return PlainTextResponse("The form is too large.", status_code=413, headers=_NO_STORE)
     name, email, password, workspace = (form.get(k, "") for k in ("name", "email", "password", "workspace"))
     invite = form.get("invite", "")
     kept, keep = {"name": name, "email": email, "workspace": workspace}, {"invite": invite}
     problems = registration_problems(email, password, name, workspace, needs_workspace=not invite)
     if problems:
-        return _back(request, routes.REGISTER, problems, kept, keep=keep)
-    address, agent = client_address(request), _user_agent(request)
+        return back(request, routes.REGISTER, problems, kept, keep=keep)
+    address, agent = client_address(request), user_agent(request)
     try:
         if invite:
             token = await invitations.register_and_accept(
@@ -140,22 +151,22 @@ async def register(request: Request) -> Response:
         else:
             token = await auth.register(email, password, name, workspace, address=address, user_agent=agent)
     except Throttled as refused:
-        return _back(request, routes.REGISTER, [for_throttle(refused)], kept, wait=refused.wait_minutes, keep=keep)
+        return back(request, routes.REGISTER, [for_throttle(refused)], kept, wait=refused.wait_minutes, keep=keep)
     except auth.EmailTaken:
-        return _back(request, routes.REGISTER, [Problem.EMAIL_TAKEN], kept, keep=keep)
+        return back(request, routes.REGISTER, [Problem.EMAIL_TAKEN], kept, keep=keep)
     except NotFound as refused:  # the invitation matches nothing
-        return _back(request, routes.REGISTER, [for_invitation(refused.message)], kept, keep=keep)
+        return back(request, routes.REGISTER, [for_invitation(refused.message)], kept, keep=keep)
     except InvalidInput as refused:  # used up or expired invitation; a rule the codes do not name yet
         code = for_invitation(refused.message) if invite else Problem.FAILED
-        return _back(
+        return back(
             request, routes.REGISTER, [code if code is not Problem.INVITE_INVALID else Problem.FAILED], kept, keep=keep
         )
-    return _signed_in(request, token)
+    return signed_in(request, token, devices.issue(device_cookie(request), throttle.account_key(email)))
 
 
 async def logout(request: Request) -> Response:
     if not from_own_origin(request):
-        return _refused()
+        return refused_origin()
     token = request.cookies.get(routes.SESSION_COOKIE, "")
     if token:
         await auth.logout(token)

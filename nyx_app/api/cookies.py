@@ -11,6 +11,11 @@ GET routes change nothing, and the POST routes also check the Origin (api/client
 The websocket handshake carries the cookie, which is how the state learns who is signed in
 (``session_token`` on the ``Cookie`` header, see state/session.py).
 
+Device cookie (services/devices.py): ``HttpOnly``, ``SameSite=Strict``, ``Path=/api/auth/`` (only
+the login and password routes ever see it), lasting ``NYX_DEVICE_COOKIE_DAYS``; renewed by every
+successful login and password reset, kept across logouts (it says the browser is known, not who
+is signed in).
+
 Form-echo cookie: after a refused form the route redirects back to the page; what the user had
 typed (never a password) travels in a signed, HttpOnly cookie that lives two minutes, not in the
 URL, so it is neither in logs and history nor something a crafted link could fill in.
@@ -28,6 +33,7 @@ from starlette.requests import cookie_parser
 from starlette.responses import Response
 
 from nyx_app import routes
+from nyx_app.services import devices
 from nyx_app.settings import get_settings
 
 FORM_COOKIE_SECONDS = 120
@@ -54,6 +60,18 @@ def set_session_cookie(response: Response, token: str, *, secure: bool) -> None:
 
 def clear_session_cookie(response: Response, *, secure: bool) -> None:
     response.delete_cookie(routes.SESSION_COOKIE, path="/", secure=secure, httponly=True, samesite="lax")
+
+
+def set_device_cookie(response: Response, value: str, *, secure: bool) -> None:
+    response.set_cookie(
+        routes.DEVICE_COOKIE,
+        value,
+        max_age=devices.max_age_seconds(),
+        path=routes.DEVICE_COOKIE_PATH,
+        secure=secure,
+        httponly=True,
+        samesite="strict",
+    )
 
 
 def _key() -> bytes:

@@ -2,7 +2,9 @@
 the gallery cards and the lightbox. Pages pass in their state's Vars and event handlers.
 
 The drop zone refuses in the browser what the server would refuse anyway, before anything is
-sent: more files than the limit, a file over the size limit, a file type we do not take.
+sent: more files than the limit, a file over the size limit. It never refuses by name or type:
+a PNG without an extension is a PNG, and a BMP named ``.png`` is not; the server decodes every
+file and answers each in words (integrations/images.py).
 """
 
 from __future__ import annotations
@@ -21,8 +23,6 @@ from nyx_app.models.note_image import IMAGE_DESCRIPTION_MAX
 from nyx_app.settings import get_settings
 
 UPLOAD_ID = "note-images"
-# What the drop zone and the file chooser offer and accept (the server decides by decoding).
-ACCEPT = {"image/png": [".png"], "image/jpeg": [".jpg", ".jpeg"], "image/webp": [".webp"], "image/gif": [".gif"]}
 
 # Image routes live on the backend; in dev its port differs from the frontend's, so URLs are
 # made absolute against the backend origin the way Reflex builds its own upload URLs.
@@ -160,7 +160,6 @@ def drop_zone(
             on_drop_rejected=on_refused,
             max_files=max_files,
             max_size=max_bytes,
-            accept=ACCEPT,
             border="2px dashed var(--gray-a7)",
             border_radius="var(--radius-3)",
             padding="1.5em",

@@ -34,11 +34,12 @@
       area.selectionStart = area.selectionEnd = area.selectionStart + value.length;
     }
   };
+  // Mirrors the uploader's own refusals (count and size); the type is never judged here: the
+  // server decodes every file (a PNG without an extension has no type in the browser).
   const fits = (files, root) => {
-    const accept = (root.dataset.accept || "").split(",");
     const maxFiles = Number(root.dataset.maxFiles || 0);
     const maxBytes = Number(root.dataset.maxBytes || 0);
-    return files.length <= maxFiles && files.every((f) => accept.includes(f.type) && f.size <= maxBytes);
+    return files.length <= maxFiles && files.every((f) => f.size <= maxBytes);
   };
 
   const upload = (files, area) => {
@@ -60,7 +61,8 @@
     input.files = transfer.files;
     input.dispatchEvent(new Event("change", { bubbles: true }));
   };
-  const imageFiles = (data) => Array.from(data?.files ?? []).filter((f) => f.type.startsWith("image/"));
+  // Every file pasted or dropped into the text goes to the uploader, whatever its name or type.
+  const imageFiles = (data) => Array.from(data?.files ?? []);
 
   document.addEventListener("input", (e) => {
     if (e.isTrusted && e.target.closest?.("#note-editor")) e.target.dataset.typed = "1";

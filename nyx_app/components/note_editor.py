@@ -17,7 +17,6 @@ from typing import Any
 import reflex as rx
 from reflex.event import EventSpec
 
-from nyx_app.components.image_gallery import ACCEPT
 from nyx_app.components.markdown import markdown_view
 from nyx_app.models.project import NOTE_CONTENT_MAX, NOTE_TITLE_MAX
 
@@ -25,7 +24,6 @@ PASTE_UPLOAD_ID = "note-paste-images"
 # Typing pauses this long before the server renders the preview and keeps the draft.
 DEBOUNCE_MS = 350
 _SCRIPT = (Path(__file__).parent / "note_editor.js").read_text()
-_ACCEPTED_TYPES = ",".join(ACCEPT)
 
 
 def install_script() -> EventSpec:
@@ -63,7 +61,6 @@ def paste_uploader(on_drop: Any, on_refused: Any, *, max_files: Any, max_bytes: 
             on_drop_rejected=on_refused,
             max_files=max_files,
             max_size=max_bytes,
-            accept=ACCEPT,
         ),
         id="note-paste-upload",
         display="none",
@@ -146,5 +143,4 @@ def note_editor(
         data_unsaved=rx.cond(unsaved, "true", "false"),
         data_max_files=max_files,
         data_max_bytes=max_bytes,
-        data_accept=_ACCEPTED_TYPES,
     )

@@ -37,6 +37,7 @@ class PersonaCard:
     uses_label: str  # "no uses yet", "1 use", "12 uses"
     success_label: str  # "83% success"; "" before the first use
     category: str  # the first specialization: the picker's section
+    may_delete: bool = False  # members delete only the personas they made: no button otherwise
 
 
 def to_card(p: PersonaView) -> PersonaCard:
@@ -57,6 +58,7 @@ def to_card(p: PersonaView) -> PersonaCard:
         uses_label="no uses yet" if p.uses == 0 else f"{p.uses} use" if p.uses == 1 else f"{p.uses} uses",
         success_label="" if p.success_rate is None else f"{round(p.success_rate * 100)}% success",
         category=p.specializations[0] if p.specializations else OTHER,
+        may_delete=p.may_delete,
     )
 
 
@@ -156,12 +158,15 @@ def persona_card(card: PersonaCard, *, on_edit: Any, on_duplicate: Any, on_delet
                     on_click=on_duplicate(card.id),
                     class_name="duplicate-persona",
                 ),
-                confirm_delete(
-                    "Delete persona?",
-                    "Discussions keep what it said; workflow steps that speak as it must choose another persona.",
-                    on_delete(card.id),
-                    trigger_class="delete-persona",
-                    confirm_class="confirm-delete-persona",
+                rx.cond(
+                    card.may_delete,
+                    confirm_delete(
+                        "Delete persona?",
+                        "Discussions keep what it said; workflow steps that speak as it must choose another persona.",
+                        on_delete(card.id),
+                        trigger_class="delete-persona",
+                        confirm_class="confirm-delete-persona",
+                    ),
                 ),
                 width="100%",
                 align="center",

@@ -71,6 +71,28 @@ def _looks_like_svg(data: bytes) -> bool:
     return head.startswith(b"<") and b"<svg" in head
 
 
+# Formats we do not take, named from their first bytes only (no parser runs on them), so the
+# refusal can say what the file is: "BMP images are not accepted".
+_KNOWN_OTHERS: tuple[tuple[int, bytes, str], ...] = (
+    (0, b"BM", "BMP"),
+    (0, b"II*\x00", "TIFF"),
+    (0, b"MM\x00*", "TIFF"),
+    (0, b"\x00\x00\x01\x00", "ICO"),
+    (0, b"8BPS", "Photoshop (PSD)"),
+    (0, b"%PDF", "PDF"),
+    (4, b"ftypheic", "HEIC"),
+    (4, b"ftypheix", "HEIC"),
+    (4, b"ftypmif1", "HEIF"),
+    (4, b"ftypavif", "AVIF"),
+    (0, b"\xff\x0a", "JPEG XL"),
+    (0, b"\x00\x00\x00\x0cJXL ", "JPEG XL"),
+)
+
+
+def _other_format(data: bytes) -> str:
+    return next((name for at, magic, name in _KNOWN_OTHERS if data[at : at + len(magic)] == magic), "")
+
+
 def _open(data: bytes, max_pixels: int) -> Image.Image:
     """Read only the header and check format and dimensions before any pixel is decoded."""
     try:
@@ -83,6 +105,8 @@ def _open(data: bytes, max_pixels: int) -> Image.Image:
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError):
         if _looks_like_svg(data):
             raise ImageRejected("SVG images are not accepted (they can carry scripts). Export it as PNG.") from None
+        if other := _other_format(data):
+            raise ImageRejected(f"{other} images are not accepted. Upload a {ACCEPTED_LABEL} file.") from None
         raise ImageRejected(f"This is not an image we can read. Upload a {ACCEPTED_LABEL} file.") from None
     width, height = img.size
     if width < 1 or height < 1 or width * height > max_pixels:

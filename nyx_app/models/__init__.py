@@ -9,7 +9,7 @@ from nyx_app.models.persona import Persona
 from nyx_app.models.project import Project, ProjectNote
 from nyx_app.models.report import PublishedPost, Report
 from nyx_app.models.run import Run, StepRun
-from nyx_app.models.tenancy import AuthSession, Invitation, Membership, Role, Tenant, User
+from nyx_app.models.tenancy import AuthSession, Invitation, Membership, PasswordReset, Role, Tenant, User
 from nyx_app.models.throttle import AuthThrottle
 from nyx_app.models.workflow import Workflow, WorkflowInsight
 
@@ -24,6 +24,7 @@ __all__ = [
     "MemoryEntry",
     "NoteDraft",
     "NoteImage",
+    "PasswordReset",
     "Persona",
     "Project",
     "ProjectNote",

@@ -65,6 +65,19 @@ class AuthSession(IdMixin, TimestampMixin, table=True):
     last_seen_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
 
 
+class PasswordReset(IdMixin, TimestampMixin, table=True):
+    """A "forgot password" link (services/password_reset.py). Like a login, the link's token is
+    random and only its SHA-256 is stored; it works once, until it expires. Not tenant-scoped:
+    only the password-reset service touches it."""
+
+    __tablename__ = "password_reset"
+
+    user_id: uuid.UUID = Field(foreign_key="app_user.id", ondelete="CASCADE", index=True)
+    token_hash: str = Field(max_length=64, unique=True)
+    expires_at: datetime = Field(sa_type=DateTime(timezone=True))
+    used_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+
+
 class Invitation(IdMixin, TenantMixin, TimestampMixin, table=True):
     """A link that lets one person join the tenant with a role. Like a login, the link's token is
     random and only its SHA-256 is stored; it works once, until it expires or is revoked."""

@@ -54,6 +54,8 @@ class AccountState(AuthState):
     sessions: list[SessionRow] = []
     # Bumped after a password change: the form is keyed by it and comes back empty.
     password_changed: int = 0
+    # Arrived from a password-reset link (?password=reset): say what happened.
+    after_reset: bool = False
 
     async def _reload_sessions(self) -> None:
         self.sessions = [_row(s) for s in await account.list_sessions(self._session_token())]
@@ -62,7 +64,20 @@ class AccountState(AuthState):
     @user_action
     async def load(self):
         await self._require()
+        self.after_reset = self.router.url.query_parameters.get("password") == "reset"
         await self._reload_sessions()
+
+    @rx.event
+    @user_action
+    async def end_other_sessions(self):
+        await self._require()
+        ended = await account.end_other_sessions(self._session_token())
+        await self._reload_sessions()
+        if not ended:
+            return toasts.done("No other login was open; only this browser is signed in.")
+        return toasts.done(
+            f"{ended} other login{'s' if ended != 1 else ''} ended; those browsers are signed out on their next click."
+        )
 
     @rx.event
     @user_action(form="profile")
@@ -145,6 +160,16 @@ def account_page() -> rx.Component:
             description=rx.text(AccountState.user_name, " · ", AccountState.user_email, color_scheme="gray"),
         ),
         error_callout(AccountState.error),
+        rx.cond(
+            AccountState.after_reset,
+            rx.callout(
+                "Your new password is set. Every other login of your account has been signed out.",
+                icon="circle-check",
+                color_scheme="green",
+                id="password-reset-done",
+                max_width="720px",
+            ),
+        ),
         section_card(
             "Name and e-mail",
             rx.form(
@@ -191,6 +216,21 @@ def account_page() -> rx.Component:
         section_card(
             "Where you are logged in",
             rx.box(rx.foreach(AccountState.sessions, _session_row), width="100%", id="sessions"),
+            rx.cond(
+                AccountState.sessions.length() > 1,  # type: ignore[attr-defined]
+                rx.box(
+                    confirm_dialog(
+                        "Sign out all other sessions?",
+                        "Every browser but this one is signed out on its next click. This browser stays signed in.",
+                        AccountState.end_other_sessions,
+                        trigger_label="Sign out all other sessions",
+                        confirm_label="Sign them out",
+                        trigger_class="end-other-sessions",
+                        confirm_class="confirm-end-other-sessions",
+                    ),
+                    padding_top="0.75em",
+                ),
+            ),
             description="End any login you do not recognise; ending this browser's logs you out.",
             max_width="720px",
         ),

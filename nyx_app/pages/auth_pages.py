@@ -15,7 +15,7 @@ from nyx_app import routes
 from nyx_app.api.cookies import form_values
 from nyx_app.components.layout import theme_toggle
 from nyx_app.components.post_form import post_form
-from nyx_app.services import auth_feedback, invitations
+from nyx_app.services import auth, auth_feedback, invitations
 from nyx_app.services.auth_feedback import Problem
 from nyx_app.services.errors import NotFound
 from nyx_app.services.passwords import PASSWORD_MIN
@@ -43,7 +43,8 @@ class LoginState(AuthState):
         self.error = ""
         query = self.router.url.query_parameters
         self.invite, self.invite_workspace = query.get("invite", "")[:200], ""
-        self.next_path = query.get("next", "")[:220] if query.get("next", "").startswith("/invite/") else ""
+        # The page a signed-out visitor opened (or an invitation): only a path of this app.
+        self.next_path = routes.safe_next(query.get("next", ""))
         if await self._context() is not None:
             return rx.redirect(self.next_path or (routes.invite_url(self.invite) if self.invite else routes.DASHBOARD))
         if self.invite:
@@ -55,6 +56,9 @@ class LoginState(AuthState):
         # Refill what was typed straight into the inputs (only after a refusal, so a normal visit
         # never overwrites typing); the values are never kept in state.
         kept = form_values(self.router.headers.cookie) if problems else {}
+        if Problem.EMAIL_INVALID in problems and kept.get("email"):
+            # The validator's own reason for what was typed (worked out here, never read from the URL).
+            self.email_error = auth.email_problem(kept["email"]) or self.email_error
         return [rx.set_value(field, value) for field, value in kept.items() if field in FIELDS and value]
 
     def _show_feedback(self) -> list[Problem]:
@@ -139,8 +143,19 @@ def login_page() -> rx.Component:
             _form_error(),
             rx.button("Log in", type="submit", width="100%", id="login-submit"),
         ),
-        rx.text("No account yet? ", rx.link("Register", href=routes.REGISTER), size="2"),
+        rx.flex(
+            rx.text("No account yet? ", rx.link("Register", href=routes.REGISTER), size="2"),
+            rx.link("Forgot your password?", href=routes.FORGOT_PASSWORD, size="2", id="forgot-link"),
+            justify="between",
+            wrap="wrap",
+            gap="2",
+            width="100%",
+        ),
     )
+
+
+# Shared with the password-reset pages (pages/password_reset/): the same card, fields and form.
+auth_card, auth_field, auth_post_form = _card, _field, _post_form
 
 
 def register_page() -> rx.Component:

@@ -87,7 +87,7 @@ class DiscussionState(AuthState):
                 changed.clear()  # before reading: a change during the read wakes the next wait
                 ident = await sessions().resolve(token)
                 if ident is None:
-                    return rx.redirect(routes.LOGIN)
+                    return self.to_login()
                 ctx = TenantContext(ident.tenant_id, ident.user_id, ident.role)
                 try:
                     async with transaction(ctx.tenant_id, ctx.user_id) as session:

@@ -9,6 +9,7 @@ import reflex as rx
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from nyx_app.components.fields import field, field_error, form_error
+from nyx_app.components.image_gallery import refusal_message, rejected_file_summaries
 from nyx_app.components.layout import error_callout, signed_in_page
 from nyx_app.components.page import empty_state, page_header
 from nyx_app.components.persona_card import PersonaCard, persona_card, portrait, to_card
@@ -38,6 +39,8 @@ class PersonasState(AuthState):
     editing_portrait: str = ""
     editing_avatar: str = ""
     uploading: bool = False
+    # A refused portrait, in words, with the file's (cleaned) name: shown at the upload button.
+    portrait_error: str = ""
 
     async def _reload(self) -> None:
         async def read(s: AsyncSession, c: TenantContext) -> list[PersonaCard]:
@@ -50,6 +53,7 @@ class PersonasState(AuthState):
     def _show_picture(self, card: PersonaCard | None) -> None:
         self.editing_portrait = card.portrait_path if card else ""
         self.editing_avatar = card.avatar if card else ""
+        self.portrait_error = ""
 
     @rx.event
     @user_action
@@ -149,21 +153,30 @@ class PersonasState(AuthState):
     @rx.event
     @user_action
     async def upload_portrait(self, files: list[rx.UploadFile]):
-        """Image work in a thread before the transaction; the row and objects change together."""
-        self.uploading = True
+        """Judged by decoding (the image workers, before the transaction), never by name; a
+        refusal is said at the upload with the file's name. The row and objects change together."""
+        self.uploading, self.portrait_error = True, ""
         try:
             await self._require()  # no image work for a signed-out visitor
             if len(files) != 1:
-                self.error = "Choose one image for the portrait."
+                self.portrait_error = "Choose one image for the portrait."
                 return None
             data = await files[0].read(get_settings().upload_max_bytes + 1)
-            image = await portraits.check_portrait(data)
-            persona_id = self.editing_id
+            checked = await portraits.check_portrait_file(files[0].name or "", data)
+            if checked.image is None:
+                self.portrait_error = f"{checked.name}: {checked.error}"
+                return None
+            image, persona_id = checked.image, self.editing_id
             await self._in_tenant(lambda s, c: portraits.set_portrait(s, c, persona_id, image))
         finally:
             self.uploading = False
         await self._reload()
         return rx.toast.success("Portrait saved")
+
+    @rx.event
+    def portrait_refused(self, rejected: list[dict]):
+        """What the browser refused before sending (more than one file, or over the size limit)."""
+        self.portrait_error = refusal_message(rejected)
 
     @rx.event
     @user_action
@@ -205,14 +218,12 @@ def _portrait_section() -> rx.Component:
                     ),
                     id=PORTRAIT_UPLOAD,
                     multiple=False,
-                    accept={
-                        "image/png": [".png"],
-                        "image/jpeg": [".jpg", ".jpeg"],
-                        "image/webp": [".webp"],
-                        "image/gif": [".gif"],
-                    },
+                    # No ``accept``: the browser would refuse by name, in silence (a PNG without an
+                    # extension, say); the server decodes the file and answers in words.
+                    max_size=get_settings().upload_max_bytes,
                     disabled=PersonasState.uploading,
                     on_drop=PersonasState.upload_portrait(rx.upload_files(upload_id=PORTRAIT_UPLOAD)),  # type: ignore[call-arg]
+                    on_drop_rejected=PersonasState.portrait_refused(rejected_file_summaries()),
                     border="none",
                     padding="0",
                     class_name="portrait-upload",
@@ -228,6 +239,12 @@ def _portrait_section() -> rx.Component:
                         id="remove-portrait",
                     ),
                     rx.text("Without an upload, a picture is made from the name.", size="1", color_scheme="gray"),
+                ),
+                rx.cond(
+                    PersonasState.portrait_error != "",
+                    rx.text(
+                        PersonasState.portrait_error, size="1", color_scheme="red", role="alert", id="portrait-error"
+                    ),
                 ),
                 spacing="1",
             ),

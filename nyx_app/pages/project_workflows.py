@@ -36,6 +36,7 @@ class WorkflowRow:
     runs: int
     updated: str
     url: str
+    may_delete: bool = False  # members delete only the workflows they made: no button otherwise
 
 
 @dataclasses.dataclass
@@ -60,6 +61,7 @@ def _row(w: WorkflowSummary, project_id: str) -> WorkflowRow:
         w.runs,
         when(w.updated_at),
         routes.workflow_url(project_id, str(w.id)),
+        w.may_delete,
     )
 
 
@@ -222,12 +224,16 @@ def _workflow_card(w: WorkflowRow) -> rx.Component:
                     on_click=WorkflowsTabState.export(w.id),
                     class_name="export-workflow",
                 ),
-                confirm_delete(
-                    "Delete workflow?",
-                    "The workflow is deleted. Its runs stay in the project's run history, each with the steps it ran.",
-                    WorkflowsTabState.delete(w.id),
-                    trigger_class="delete-workflow",
-                    confirm_class="confirm-delete-workflow",
+                rx.cond(
+                    w.may_delete,
+                    confirm_delete(
+                        "Delete workflow?",
+                        "The workflow is deleted. Its runs stay in the project's run history, "
+                        "each with the steps it ran.",
+                        WorkflowsTabState.delete(w.id),
+                        trigger_class="delete-workflow",
+                        confirm_class="confirm-delete-workflow",
+                    ),
                 ),
                 spacing="2",
                 flex_wrap="wrap",
@@ -318,7 +324,8 @@ def _import_section() -> rx.Component:
             rx.hstack(rx.icon("file-up", size=16), rx.text("Choose or drop a .json file", size="2"), align="center"),
             id=IMPORT_UPLOAD_ID,
             multiple=False,
-            accept={"application/json": [".json"]},
+            # No ``accept``: judged by reading the file, never by its name (an export saved
+            # without ".json" is still an export; anything else is refused in words).
             on_drop=WorkflowsTabState.import_file(rx.upload_files(upload_id=IMPORT_UPLOAD_ID)),  # type: ignore[call-arg]
             border="1px dashed var(--gray-a7)",
             border_radius="var(--radius-3)",

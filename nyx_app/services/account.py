@@ -86,6 +86,23 @@ async def list_sessions(token: str) -> list[SessionView]:
     return sorted(views, key=lambda v: (not v.current, -(v.last_seen_at or v.created_at).timestamp()))
 
 
+async def end_other_sessions(token: str) -> int:
+    """End every login of the user but this browser's; returns how many ended. Each of those
+    browsers is signed out on its next event (auth.resolve reads the session row every time)."""
+    async with transaction() as session:
+        current = await _current(session, token)
+        ended = await session.execute(
+            update(AuthSession)
+            .where(
+                col(AuthSession.user_id) == current.user_id,
+                col(AuthSession.id) != current.id,
+                col(AuthSession.revoked_at).is_(None),
+            )
+            .values(revoked_at=utcnow())
+        )
+        return int(ended.rowcount or 0)  # type: ignore[attr-defined]
+
+
 async def end_session(token: str, session_id: str | uuid.UUID) -> bool:
     """End one of the user's logins. Returns True when it was this browser's own."""
     target = parse_id(session_id, "Session")

@@ -24,7 +24,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from nyx_app.db.base import utcnow
 from nyx_app.db.session import set_context, transaction
 from nyx_app.models.tenancy import EMAIL_MAX, NAME_MAX, USER_AGENT_MAX, AuthSession, Membership, Role, Tenant, User
-from nyx_app.services import throttle
+from nyx_app.services import devices, throttle
 from nyx_app.services.errors import AuthError, InvalidInput, NotFound
 from nyx_app.services.passwords import check_password_rules, hash_password, verify_password
 from nyx_app.services.personas.store import create_starters
@@ -85,6 +85,15 @@ def normalise_email(email: str) -> str:
     if len(normalised) > EMAIL_MAX:
         raise InvalidInput("That does not look like an e-mail address.")
     return normalised
+
+
+def email_problem(email: str) -> str:
+    """Why ``email`` is refused, in the validator's words ("" if it is fine)."""
+    try:
+        normalise_email(email)
+    except InvalidInput as refused:
+        return refused.message
+    return ""
 
 
 def token_hash(token: str) -> str:
@@ -163,18 +172,37 @@ async def register(
         return await new_session(session, user.id, tenant.id, user_agent=user_agent)
 
 
-async def login(email: str, password: str, *, address: str, user_agent: str = "") -> str:
-    """Check the password and open a login; returns its token.
+@dataclass(frozen=True, slots=True)
+class SignedIn:
+    """A new login's token, and the browser's device cookie with a fresh entry for the account."""
 
-    Throttled per account and per client ``address`` (``throttle.Throttled``, raised before the
-    password is looked at). A wrong password and an unknown e-mail get the same answer.
+    token: str
+    device_cookie: str
+
+
+async def sign_in(
+    email: str, password: str, *, address: str, device_cookie: str = "", user_agent: str = ""
+) -> SignedIn:
+    """Check the password and open a login.
+
+    Throttled before the password is looked at (``throttle.Throttled``): a browser whose device
+    cookie (``device_cookie``, services/devices.py) knows this account has its own allowance;
+    others count per account, per address and in the account's pool of unknown browsers. A wrong
+    password and an unknown e-mail get the same answer.
     """
-    ticket = await throttle.begin_login(email, address)
+    account = throttle.account_key(email)
+    ticket = await throttle.begin_login(email, address, devices.known_device(device_cookie, account))
     token = await _open_login(email, password, user_agent)
     if token is None:
         raise AuthError(WRONG_LOGIN)  # the failure stays counted
     await throttle.login_succeeded(ticket)
-    return token
+    return SignedIn(token, devices.issue(device_cookie, account))
+
+
+async def login(email: str, password: str, *, address: str, device_cookie: str = "", user_agent: str = "") -> str:
+    """``sign_in`` for callers that keep no device cookie (admin commands, tests): the token."""
+    signed = await sign_in(email, password, address=address, device_cookie=device_cookie, user_agent=user_agent)
+    return signed.token
 
 
 async def _open_login(email: str, password: str, user_agent: str) -> str | None:

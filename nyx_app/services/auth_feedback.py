@@ -12,7 +12,7 @@ from enum import StrEnum
 
 from nyx_app.models.tenancy import NAME_MAX
 from nyx_app.models.throttle import ThrottleScope
-from nyx_app.services import auth, invitations, throttle
+from nyx_app.services import auth, invitations, password_reset, throttle
 from nyx_app.services.errors import InvalidInput
 from nyx_app.services.passwords import PASSWORD_MAX, PASSWORD_MIN, check_password_rules
 from nyx_app.services.validation import required_text
@@ -38,6 +38,13 @@ class Problem(StrEnum):
     LOCKED_ACCOUNT = "locked_account"
     LOCKED_ADDRESS = "locked_address"
     LOCKED_REGISTRATIONS = "locked_registrations"
+    LOCKED_DEVICE = "locked_device"
+    LOCKED_RESET_ACCOUNT = "locked_reset_account"
+    LOCKED_RESET_ADDRESS = "locked_reset_address"
+    PASSWORDS_DIFFER = "passwords_differ"
+    RESET_INVALID = "reset_invalid"
+    RESET_USED = "reset_used"
+    RESET_EXPIRED = "reset_expired"
     INVITE_INVALID = "invite_invalid"
     INVITE_USED = "invite_used"
     INVITE_EXPIRED = "invite_expired"
@@ -54,6 +61,7 @@ FIELD: dict[Problem, str] = {
     Problem.PASSWORD_LONG: "password",
     Problem.PASSWORD_REFUSED: "password",
     Problem.PASSWORD_WEAK: "password",
+    Problem.PASSWORDS_DIFFER: "repeat",
     Problem.NAME_INVALID: "name",
     Problem.WORKSPACE_INVALID: "workspace",
     Problem.WORKSPACE_EMPTY: "workspace",
@@ -82,12 +90,19 @@ _WORDS: dict[Problem, str] = {
     Problem.INVITE_USED: invitations.USED,
     Problem.INVITE_EXPIRED: invitations.EXPIRED,
     Problem.FAILED: "That did not work; please check your entries and try again.",
+    Problem.PASSWORDS_DIFFER: "The two passwords differ.",
+    Problem.RESET_INVALID: password_reset.NOT_VALID,
+    Problem.RESET_USED: password_reset.USED,
+    Problem.RESET_EXPIRED: password_reset.EXPIRED,
 }
 
 _LOCKS: dict[Problem, ThrottleScope] = {
     Problem.LOCKED_ACCOUNT: ThrottleScope.LOGIN_ACCOUNT,
     Problem.LOCKED_ADDRESS: ThrottleScope.LOGIN_ADDRESS,
     Problem.LOCKED_REGISTRATIONS: ThrottleScope.REGISTER_ADDRESS,
+    Problem.LOCKED_DEVICE: ThrottleScope.LOGIN_DEVICE,
+    Problem.LOCKED_RESET_ACCOUNT: ThrottleScope.RESET_ACCOUNT,
+    Problem.LOCKED_RESET_ADDRESS: ThrottleScope.RESET_ADDRESS,
 }
 
 
@@ -103,11 +118,16 @@ def field_of(problem: Problem) -> str:
 
 
 def for_throttle(refused: throttle.Throttled) -> Problem:
-    if refused.scope is ThrottleScope.REGISTER_ADDRESS:
-        return Problem.LOCKED_REGISTRATIONS
-    if refused.scope is ThrottleScope.LOGIN_ADDRESS:
-        return Problem.LOCKED_ADDRESS
-    return Problem.LOCKED_ACCOUNT
+    """The code of a throttle's refusal (both untrusted account scopes read the same)."""
+    by_scope = {scope: problem for problem, scope in _LOCKS.items()}
+    return by_scope.get(refused.scope, Problem.LOCKED_ACCOUNT)
+
+
+def for_reset(message: str) -> Problem:
+    """The code of a refused reset link (services/password_reset.py's words)."""
+    return {password_reset.USED: Problem.RESET_USED, password_reset.EXPIRED: Problem.RESET_EXPIRED}.get(
+        message, Problem.RESET_INVALID
+    )
 
 
 def parse(codes: str) -> list[Problem]:
@@ -144,6 +164,21 @@ def for_invitation(message: str) -> Problem:
     )
 
 
+def password_problem(password: str, user_inputs: tuple[str, ...] = ()) -> Problem | None:
+    """The code for a password the rules refuse (None if it passes)."""
+    try:
+        check_password_rules(password, user_inputs=user_inputs)
+    except InvalidInput as refused:
+        if len(password) < PASSWORD_MIN:
+            return Problem.PASSWORD_SHORT
+        if len(password) > PASSWORD_MAX:
+            return Problem.PASSWORD_LONG
+        if refused.message.startswith("This password is too easy to guess"):
+            return Problem.PASSWORD_WEAK
+        return Problem.PASSWORD_REFUSED  # a rule other than length or guessability
+    return None
+
+
 def registration_problems(
     email: str, password: str, name: str, workspace: str, *, needs_workspace: bool = True
 ) -> list[Problem]:
@@ -157,17 +192,9 @@ def registration_problems(
         auth.normalise_email(email)
     except InvalidInput:
         problems.append(Problem.EMAIL_EMPTY if not (email or "").strip() else Problem.EMAIL_INVALID)
-    try:
-        check_password_rules(password, user_inputs=(email, name))
-    except InvalidInput as refused:
-        if len(password) < PASSWORD_MIN:
-            problems.append(Problem.PASSWORD_SHORT)
-        elif len(password) > PASSWORD_MAX:
-            problems.append(Problem.PASSWORD_LONG)
-        elif refused.message.startswith("This password is too easy to guess"):
-            problems.append(Problem.PASSWORD_WEAK)
-        else:  # a rule other than length or guessability
-            problems.append(Problem.PASSWORD_REFUSED)
+    password_refused = password_problem(password, (email, name))
+    if password_refused:
+        problems.append(password_refused)
     workspace_problem = needs_workspace and _text_problem(
         workspace, "Workspace name", Problem.WORKSPACE_EMPTY, Problem.WORKSPACE_LONG, Problem.WORKSPACE_INVALID
     )

@@ -8,11 +8,12 @@ The policy, in words:
 - owners may do everything;
 - admins everything except renaming or deleting the workspace and adding, removing or changing
   owners;
-- members create and edit content (projects, notes, images, memory; later workflows, runs,
-  personas, reports) but do not delete projects, publish (projects or notes), or manage members, provider keys,
-  budget, fallback chain or the workspace. They may delete the notes and memory entries they
-  created themselves, and images on notes they created (``..._OWN`` rows); deleting other
-  people's is for owners and admins.
+- members create and edit content (projects, notes, images, memory, workflows, runs, personas,
+  reports) but do not delete projects, publish (projects or notes), or manage members, provider
+  keys, budget, fallback chain or the workspace. They may delete the notes, memory entries,
+  workflows, personas and reports they created themselves, and images on notes they created
+  (``..._OWN`` rows); deleting other people's (and the starter personas, which nobody made) is
+  for owners and admins.
 """
 
 from __future__ import annotations
@@ -56,10 +57,14 @@ class Action(StrEnum):
     WORKSPACE_DELETE = "workspace.delete"
     # Not used by any service yet; here so the policy for them is decided once.
     WORKFLOW_EDIT = "workflow.edit"
+    WORKFLOW_DELETE = "workflow.delete"  # anyone's workflow
+    WORKFLOW_DELETE_OWN = "workflow.delete_own"  # a workflow the user created
     RUN_START = "run.start"
     RUN_CANCEL = "run.cancel"
     REVIEW = "review"
     PERSONA_EDIT = "persona.edit"
+    PERSONA_DELETE = "persona.delete"  # anyone's persona (the starters too)
+    PERSONA_DELETE_OWN = "persona.delete_own"  # a persona the user created
     REPORT_GENERATE = "report.generate"
     REPORT_EDIT = "report.edit"  # rename, render the PDF again
     REPORT_DELETE = "report.delete"  # anyone's report
@@ -100,10 +105,14 @@ PERMISSIONS: dict[Action, frozenset[Role]] = {
     Action.WORKSPACE_RENAME:      OWNERS,
     Action.WORKSPACE_DELETE:      OWNERS,
     Action.WORKFLOW_EDIT:         EVERYONE,
+    Action.WORKFLOW_DELETE:       OWNERS_AND_ADMINS,
+    Action.WORKFLOW_DELETE_OWN:   EVERYONE,
     Action.RUN_START:             EVERYONE,
     Action.RUN_CANCEL:            EVERYONE,
     Action.REVIEW:                EVERYONE,
     Action.PERSONA_EDIT:          EVERYONE,
+    Action.PERSONA_DELETE:        OWNERS_AND_ADMINS,
+    Action.PERSONA_DELETE_OWN:    EVERYONE,
     Action.REPORT_GENERATE:       EVERYONE,
     Action.REPORT_EDIT:           EVERYONE,
     Action.REPORT_DELETE:         OWNERS_AND_ADMINS,
@@ -139,10 +148,14 @@ DOING: dict[Action, str] = {
     Action.WORKSPACE_RENAME:      "rename the workspace",
     Action.WORKSPACE_DELETE:      "delete the workspace",
     Action.WORKFLOW_EDIT:         "edit workflows",
+    Action.WORKFLOW_DELETE:       "delete other people's workflows",
+    Action.WORKFLOW_DELETE_OWN:   "delete workflows",
     Action.RUN_START:             "start runs",
     Action.RUN_CANCEL:            "cancel runs",
     Action.REVIEW:                "review results",
     Action.PERSONA_EDIT:          "edit personas",
+    Action.PERSONA_DELETE:        "delete other people's personas and the starter personas",
+    Action.PERSONA_DELETE_OWN:    "delete personas",
     Action.REPORT_GENERATE:       "generate reports",
     Action.REPORT_EDIT:           "rename reports",
     Action.REPORT_DELETE:         "delete other people's reports",
@@ -157,6 +170,8 @@ OWN_VARIANT: dict[Action, Action] = {
     Action.IMAGE_DELETE: Action.IMAGE_DELETE_OWN,
     Action.MEMORY_DELETE: Action.MEMORY_DELETE_OWN,
     Action.REPORT_DELETE: Action.REPORT_DELETE_OWN,
+    Action.WORKFLOW_DELETE: Action.WORKFLOW_DELETE_OWN,
+    Action.PERSONA_DELETE: Action.PERSONA_DELETE_OWN,
 }
 
 _ROLE_WORDS = {OWNER: "owners", ADMIN: "admins", MEMBER: "members"}

@@ -1,27 +1,39 @@
-"""Login and registration throttling, shared by every process through PostgreSQL.
+"""Login, registration and password-reset throttling, shared by every process through PostgreSQL.
 
-Policy (``settings.throttle_*``, defaults in brackets), counted in fixed windows that start with
-the first counted attempt:
+A stranger's wrong passwords must never keep the rightful owner out, so logins are counted the
+way OWASP describes with device cookies (services/devices.py): a browser that logged in to the
+account before (a *known device*) has an allowance of its own; every other browser shares the
+pools below. Policy (``settings.throttle_*``, defaults in brackets), in fixed windows that start
+with the first counted attempt:
 
-- failed logins per account from one client address [5 per 15 minutes];
-- failed logins per account from all addresses [20 per 15 minutes]: locking the owner out takes
-  an attacker several addresses, not one;
-- failed logins per client address over all accounts [50 per 15 minutes]: password spraying;
-- registrations per client address [10 per hour].
+- failed logins from a known device of the account [10 per 15 minutes];
+- without a device cookie: per account from one client address [5 per 15 minutes], per account
+  from all addresses (the account's *untrusted pool*) [20 per 15 minutes], per client address
+  over all accounts [50 per 15 minutes: password spraying];
+- failed logins per account from everywhere [20 per 15 minutes]: never refuses; past it a known
+  device's attempt waits ``throttle_login_slow_seconds`` [2 s] before its password is checked —
+  slowed, never locked out;
+- registrations per client address [10 per hour]; password-reset links per account [3 per hour]
+  and per address [10 per hour].
 
-A login first reserves one hit in each of its three buckets with a single atomic upsert. If any
-bucket is then over its limit the attempt is refused before the password is even looked at, and
-the reservation is taken back: a refused attempt counts nowhere, so hammering one bucket does not
-fill the others. A wrong password keeps the hits; the right one takes back the account's and the
-address's hit and clears the (account, address) bucket. Concurrent attempts each get their own
-count from the row lock, so no burst slips past a limit, in one process or many.
+Keys are what was typed (the e-mail as given, the address), whether or not an account exists, so
+an unknown e-mail and a wrong password are counted, refused and worded alike.
+
+An attempt first reserves one hit in each of its buckets with a single atomic upsert. If a
+refusing bucket is then over its limit the attempt is refused before the password is even looked
+at, and the reservation is taken back: a refused attempt counts nowhere, so hammering one bucket
+does not fill the others. A wrong password keeps the hits; the right one takes back every hit of
+the attempt and clears the bucket of its browser (the known device, or the account and address).
+Concurrent attempts each get their own count from the row lock, so no burst slips past a limit, in
+one process or many.
 
 Rows are touched in (scope, key) order in every statement, so two logins never wait on each
-other in a cycle. Keys are SHA-256 hashes: no e-mail address or IP is stored in clear.
+other in a cycle. Keys are SHA-256 hashes: no e-mail address, IP or device is stored in clear.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import ipaddress
 import math
@@ -43,6 +55,8 @@ _T = AuthThrottle.__table__  # type: ignore[attr-defined]
 class Rule:
     limit: int
     window: timedelta
+    # False: the bucket never refuses; past its limit it only slows (LOGIN_ACCOUNT_ALL).
+    refuses: bool = True
 
 
 @dataclass(frozen=True, slots=True, order=True)
@@ -54,13 +68,18 @@ class Bucket:
 def rules() -> dict[ThrottleScope, Rule]:
     s = get_settings()
     login = timedelta(minutes=s.throttle_login_window_minutes)
+    reset = timedelta(minutes=s.throttle_reset_window_minutes)
     return {
         ThrottleScope.LOGIN_ACCOUNT_ADDRESS: Rule(s.throttle_login_per_account_address, login),
         ThrottleScope.LOGIN_ACCOUNT: Rule(s.throttle_login_per_account, login),
         ThrottleScope.LOGIN_ADDRESS: Rule(s.throttle_login_per_address, login),
+        ThrottleScope.LOGIN_DEVICE: Rule(s.throttle_login_per_device, login),
+        ThrottleScope.LOGIN_ACCOUNT_ALL: Rule(s.throttle_login_slow_after, login, refuses=False),
         ThrottleScope.REGISTER_ADDRESS: Rule(
             s.throttle_registrations_per_address, timedelta(minutes=s.throttle_registration_window_minutes)
         ),
+        ThrottleScope.RESET_ACCOUNT: Rule(s.throttle_resets_per_account, reset),
+        ThrottleScope.RESET_ADDRESS: Rule(s.throttle_resets_per_address, reset),
     }
 
 
@@ -70,7 +89,19 @@ def wait_message(scope: ThrottleScope, minutes: int) -> str:
         return f"Too many new accounts from your network. Try again in {wait}."
     if scope is ThrottleScope.LOGIN_ADDRESS:
         return f"Too many failed logins from your network. Try again in {wait}."
-    return f"Too many failed attempts for this account. Try again in {wait}."
+    if scope is ThrottleScope.LOGIN_DEVICE:
+        return f"Too many failed attempts from this browser. Try again in {wait}, or reset your password."
+    if scope is ThrottleScope.RESET_ACCOUNT:
+        return (
+            f"Too many reset links were asked for this address. Try again in {wait}; "
+            "a link already sent keeps working until it expires."
+        )
+    if scope is ThrottleScope.RESET_ADDRESS:
+        return f"Too many reset links were asked for from your network. Try again in {wait}."
+    return (
+        f"Too many failed attempts for this account. Try again in {wait}, log in from a browser you have "
+        "used with it before, or reset your password."
+    )
 
 
 class Throttled(AuthError):
@@ -84,9 +115,12 @@ class Throttled(AuthError):
 
 @dataclass(frozen=True, slots=True)
 class LoginTicket:
-    """The hits one login attempt reserved; settled by ``login_succeeded`` (or kept on failure)."""
+    """The hits one login attempt reserved; settled by ``login_succeeded`` (or kept on failure).
+    ``slowed``: a known device that waited because the account's failures passed their limit."""
 
     buckets: tuple[Bucket, ...]
+    known_device: bool = False
+    slowed: bool = False
 
 
 def _hash(*parts: str) -> str:
@@ -110,21 +144,33 @@ def account_key(email: str) -> str:
     return (email or "").strip().lower()[:320]
 
 
-def _login_buckets(account: str, address: str) -> tuple[Bucket, ...]:
-    acc, addr = account_key(account), address_key(address)
+def _login_buckets(account: str, address: str, device: str | None) -> tuple[Bucket, ...]:
+    acc = account_key(account)
+    everywhere = Bucket(ThrottleScope.LOGIN_ACCOUNT_ALL, _hash(acc))
+    if device is not None:  # a known device: its own allowance, whatever its address
+        return tuple(sorted((Bucket(ThrottleScope.LOGIN_DEVICE, _hash(acc, device)), everywhere)))
+    addr = address_key(address)
     return tuple(
         sorted(
             (
                 Bucket(ThrottleScope.LOGIN_ACCOUNT_ADDRESS, _hash(acc, addr)),
                 Bucket(ThrottleScope.LOGIN_ACCOUNT, _hash(acc)),
                 Bucket(ThrottleScope.LOGIN_ADDRESS, _hash(addr)),
+                everywhere,
             )
         )
     )
 
 
-async def _reserve(buckets: tuple[Bucket, ...]) -> Throttled | None:
-    """One hit in each bucket (one statement); the refusal if any bucket is now over its limit."""
+@dataclass(frozen=True, slots=True)
+class _Reserved:
+    refused: Throttled | None
+    slowed: bool
+
+
+async def _reserve(buckets: tuple[Bucket, ...]) -> _Reserved:
+    """One hit in each bucket (one statement); the refusal if a refusing bucket is now over its
+    limit (the hits are then taken back), and whether a slowing bucket is."""
     table_rules = rules()
     stmt = insert(_T).values(
         [
@@ -142,15 +188,13 @@ async def _reserve(buckets: tuple[Bucket, ...]) -> Throttled | None:
     ).returning(_T.c.scope, _T.c.hits, func.extract("epoch", _T.c.window_ends_at - func.now()))
     async with transaction() as session:
         rows = (await session.execute(upsert)).all()
-    over = [
-        Throttled(ThrottleScope(scope), float(wait))
-        for scope, hits, wait in rows
-        if hits > table_rules[ThrottleScope(scope)].limit
-    ]
-    if not over:
-        return None
+    over = [ThrottleScope(scope) for scope, hits, _ in rows if hits > table_rules[ThrottleScope(scope)].limit]
+    waits = {ThrottleScope(scope): float(wait) for scope, _, wait in rows}
+    refusals = [Throttled(scope, waits[scope]) for scope in over if table_rules[scope].refuses]
+    if not refusals:
+        return _Reserved(None, slowed=bool(over))
     await _release(buckets)
-    return max(over, key=lambda t: t.wait_minutes)
+    return _Reserved(max(refusals, key=lambda t: t.wait_minutes), slowed=False)
 
 
 async def _release(buckets: tuple[Bucket, ...], reset: ThrottleScope | None = None) -> None:
@@ -167,23 +211,40 @@ async def _release(buckets: tuple[Bucket, ...], reset: ThrottleScope | None = No
         await session.execute(stmt)
 
 
-async def begin_login(account: str, address: str) -> LoginTicket:
-    """Count this attempt, or raise ``Throttled`` (then it counts nowhere)."""
-    buckets = _login_buckets(account, address)
-    refused = await _reserve(buckets)
-    if refused is not None:
-        raise refused
-    return LoginTicket(buckets)
+async def begin_login(account: str, address: str, device: str | None = None) -> LoginTicket:
+    """Count this attempt, or raise ``Throttled`` (then it counts nowhere). ``device``: the nonce
+    of the browser's valid device cookie for this account (``devices.known_device``), if any."""
+    buckets = _login_buckets(account, address, device)
+    reserved = await _reserve(buckets)
+    if reserved.refused is not None:
+        raise reserved.refused
+    slowed = device is not None and reserved.slowed
+    if slowed:  # someone is guessing at this account: even its known devices go slower
+        await asyncio.sleep(get_settings().throttle_login_slow_seconds)
+    return LoginTicket(buckets, known_device=device is not None, slowed=slowed)
 
 
 async def login_succeeded(ticket: LoginTicket) -> None:
-    """The right password: this attempt was no failure, and this account may start afresh here."""
-    await _release(ticket.buckets, reset=ThrottleScope.LOGIN_ACCOUNT_ADDRESS)
+    """The right password: this attempt was no failure, and this browser may start afresh."""
+    reset = ThrottleScope.LOGIN_DEVICE if ticket.known_device else ThrottleScope.LOGIN_ACCOUNT_ADDRESS
+    await _release(ticket.buckets, reset=reset)
 
 
 async def begin_registration(address: str) -> None:
     """Count one registration from this address, or raise ``Throttled``."""
-    refused = await _reserve((Bucket(ThrottleScope.REGISTER_ADDRESS, _hash(address_key(address))),))
+    refused = (await _reserve((Bucket(ThrottleScope.REGISTER_ADDRESS, _hash(address_key(address))),))).refused
+    if refused is not None:
+        raise refused
+
+
+async def begin_reset(account: str, address: str) -> None:
+    """Count one "forgot password" request for the e-mail as typed and the address, or raise
+    ``Throttled`` (the same for an e-mail without an account)."""
+    buckets = (
+        Bucket(ThrottleScope.RESET_ACCOUNT, _hash(account_key(account))),
+        Bucket(ThrottleScope.RESET_ADDRESS, _hash(address_key(address))),
+    )
+    refused = (await _reserve(tuple(sorted(buckets)))).refused
     if refused is not None:
         raise refused
 

@@ -99,7 +99,7 @@ def user_action(
             try:
                 result = await inner(self, *args, **kwargs)
             except SignedOut:
-                return rx.redirect(routes.LOGIN)  # type: ignore[return-value]
+                return page.to_login()  # type: ignore[no-any-return]
             except InvalidFields as exc:
                 if form:
                     page.field_errors = {f"{form}.{name}": message for name, message in exc.fields.items()}
@@ -150,6 +150,13 @@ class AuthState(rx.State):
     def _session_token(self) -> str:
         """The token from this tab's websocket handshake (a method, never a state var)."""
         return session_token(self.router.headers.cookie)
+
+    def to_login(self) -> rx.event.EventSpec:
+        """To the login page, which comes back to this page afterwards (a deep link survives
+        logging in; ``routes.safe_next`` keeps it to a path of this app)."""
+        url = self.router.url
+        here = url.path + (f"?{url.query}" if url.query else "")
+        return rx.redirect(routes.login_url(here))
 
     async def _context(self) -> TenantContext | None:
         """Resolve the session now; refresh what the navigation shows."""

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from http.cookies import SimpleCookie
 
 import httpx
 import pytest
 
+from nyx_app import routes
 from nyx_app.api import SecurityHeaders, api, cookies
-from nyx_app.routes import FORM_COOKIE, LOGIN_API, LOGOUT_API, REGISTER_API, SESSION_COOKIE
+from nyx_app.routes import DEVICE_COOKIE, FORM_COOKIE, LOGIN_API, LOGOUT_API, REGISTER_API, SESSION_COOKIE
 from nyx_app.services import auth, auth_feedback
 from nyx_app.services.auth_feedback import Problem
 from nyx_app.settings import Settings
@@ -204,9 +206,9 @@ def test_every_code_has_words_and_unknown_codes_are_dropped() -> None:
     assert auth_feedback.words(Problem.WRONG_LOGIN) == "E-mail or password is wrong."
     assert auth_feedback.words(Problem.EMAIL_TAKEN) == "An account with this e-mail already exists. Log in instead."
     assert auth_feedback.words(Problem.PASSWORD_SHORT) == "The password needs at least 8 characters."
-    assert (
-        auth_feedback.words(Problem.LOCKED_ACCOUNT, 12)
-        == "Too many failed attempts for this account. Try again in 12 minutes."
+    assert auth_feedback.words(Problem.LOCKED_ACCOUNT, 12) == (
+        "Too many failed attempts for this account. Try again in 12 minutes, log in from a browser you have "
+        "used with it before, or reset your password."
     )
     assert (
         auth_feedback.words(Problem.LOCKED_REGISTRATIONS, 1)
@@ -225,3 +227,87 @@ def test_the_session_token_is_read_from_a_cookie_header() -> None:
     header = f"theme=dark; {SESSION_COOKIE}=abc-123_XYZ; other=1"
     assert cookies.session_token(header) == "abc-123_XYZ"
     assert cookies.session_token("") == ""
+
+
+# --- device cookies and the lockout, over HTTP -----------------------------------------------------
+
+
+def client_from(address: str, cookies_: dict[str, str] | None = None) -> httpx.AsyncClient:
+    return httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=SecurityHeaders(api), client=(address, 4321)),
+        base_url=ORIGIN,
+        headers={"Origin": ORIGIN},
+        cookies=cookies_,
+    )
+
+
+async def test_login_renews_a_strict_httponly_device_cookie_for_the_auth_routes_only(
+    tenants: TenantFactory, web: httpx.AsyncClient
+) -> None:
+    account = await tenants.create()
+    answer = await web.post(LOGIN_API, data={"email": account.email, "password": PASSWORD})
+    [header] = [h for h in answer.headers.get_list("set-cookie") if h.startswith(f"{DEVICE_COOKIE}=")]
+    attrs = attributes(header)
+    assert "httponly" in attrs and attrs["samesite"].lower() == "strict" and attrs["path"] == "/api/auth/"
+    assert attrs["max-age"] == str(365 * 86400)
+    assert account.email not in header
+    wrong = await web.post(LOGIN_API, data={"email": account.email, "password": "nope"})
+    assert not [h for h in wrong.headers.get_list("set-cookie") if h.startswith(f"{DEVICE_COOKIE}=")]
+
+
+async def test_after_twenty_wrong_passwords_from_four_addresses_the_owners_browser_gets_in(
+    tenants: TenantFactory, web: httpx.AsyncClient
+) -> None:
+    account = await tenants.create()
+    first = await web.post(LOGIN_API, data={"email": account.email, "password": PASSWORD})
+    device = first.cookies[DEVICE_COOKIE]
+    for i in range(4):
+        async with client_from(f"198.51.100.{i + 10}") as stranger:
+            for _ in range(6):
+                await stranger.post(LOGIN_API, data={"email": account.email, "password": "guess"})
+    async with client_from("192.0.2.222") as fresh_browser:
+        held = await fresh_browser.post(LOGIN_API, data={"email": account.email, "password": PASSWORD})
+    assert re.fullmatch(r"/login\?error=locked_account&wait=1[45]", held.headers["location"])
+    async with client_from("192.0.2.222", {DEVICE_COOKIE: device}) as owners_browser:
+        answer = await owners_browser.post(LOGIN_API, data={"email": account.email, "password": PASSWORD})
+    assert answer.status_code == 303 and answer.headers["location"] == "/"
+    assert await auth.resolve(answer.cookies[SESSION_COOKIE]) is not None
+
+
+@pytest.mark.parametrize(
+    ("wanted", "goes_to"),
+    [
+        ("/projects/1b2c?tab=notes", "/projects/1b2c?tab=notes"),
+        ("/invite/abc.DEF_1", "/invite/abc.DEF_1"),
+        ("//evil.example", "/"),
+        ("/\\evil.example", "/"),
+        ("https://evil.example/", "/"),
+        ("http:evil.example", "/"),
+        ("/%2F%2Fevil.example", "/"),
+        ("/%252F%252Fevil.example", "/"),
+        ("%2F%2Fevil.example", "/"),
+        ("/%5Cevil.example", "/"),
+        ("/\t/evil.example", "/"),
+        ("/\u2044\u2044evil.example", "/"),
+        ("javascript:alert(1)", "/"),
+        ("/api/auth/logout", "/"),
+        ("/login", "/"),
+    ],
+)
+async def test_next_goes_only_to_a_path_of_this_app(
+    tenants: TenantFactory, web: httpx.AsyncClient, wanted: str, goes_to: str
+) -> None:
+    account = await tenants.create()
+    answer = await web.post(LOGIN_API, data={"email": account.email, "password": PASSWORD, "next": wanted})
+    assert answer.status_code == 303
+    assert answer.headers["location"] == goes_to
+    # A refused login keeps only a safe next for the form's second try.
+    refused = await web.post(LOGIN_API, data={"email": account.email, "password": "nope", "next": wanted})
+    kept = "&next=" in refused.headers["location"]
+    assert kept == (goes_to != "/")
+
+
+def test_the_login_url_carries_a_deep_link_and_drops_an_unsafe_one() -> None:
+    assert routes.login_url("/projects/7?tab=runs") == "/login?next=%2Fprojects%2F7%3Ftab%3Druns"
+    assert routes.login_url("//evil.example") == "/login"
+    assert routes.login_url("/") == "/login"

@@ -17,6 +17,7 @@ from playwright.sync_api import Browser, Page, sync_playwright
 
 from nyx_app.db.bootstrap import prepare
 from nyx_app.settings import ROOT_DIR, Settings
+from tests.fakes.smtp import Inbox, smtp_server
 
 E2E_DATABASE = "nyx_e2e"
 CHROMIUM = "/usr/bin/chromium"
@@ -56,9 +57,22 @@ def _wait_for(url: str, proc: subprocess.Popen[bytes], log: Path) -> None:
 
 
 @pytest.fixture(scope="session")
-def app_env() -> dict[str, str]:
+def mail_server() -> Iterator[tuple[Inbox, int]]:
+    """A real SMTP server on loopback that the app under test sends its mail to (password resets)."""
+    with smtp_server() as served:
+        yield served
+
+
+@pytest.fixture(scope="session")
+def inbox(mail_server: tuple[Inbox, int]) -> Inbox:
+    return mail_server[0]
+
+
+@pytest.fixture(scope="session")
+def app_env(mail_server: tuple[Inbox, int]) -> dict[str, str]:
     """The environment the app under test runs with (tests may add to it before app_url starts)."""
     env = dict(os.environ)
+    env.update(NYX_SMTP_HOST="127.0.0.1", NYX_SMTP_PORT=str(mail_server[1]), NYX_SMTP_SECURITY="none")
     env.update(NYX_DATABASE_NAME=E2E_DATABASE, NYX_ENVIRONMENT="test", REFLEX_TELEMETRY_ENABLED="false")
     # The app may call the fake LLM server on loopback, and nothing else inside (net_guard).
     env.update(NYX_LLM_ALLOWED_HOSTS="127.0.0.1")

@@ -72,7 +72,9 @@ def test_create_a_persona_without_specializations_and_see_three_filled_in(page: 
     otto.locator(".edit-persona").click()
     fake = {"name": "me.png", "mimeType": "image/png", "buffer": b"not a picture at all\n"}
     page.locator(".portrait-upload input[type=file]").set_input_files([fake])
-    expect(page.locator("#persona-error")).to_contain_text("not an image we can read")
+    expect(page.locator("#portrait-error")).to_have_text(
+        "me.png: This is not an image we can read. Upload a PNG, JPEG, WebP or GIF file."
+    )
     page.locator(".portrait-upload input[type=file]").set_input_files([png()])
     expect(page.locator("#remove-portrait")).to_be_visible()
     page.click("#save-persona")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import zlib
+from dataclasses import dataclass
 from functools import cache
 
 from PIL import Image
@@ -64,3 +65,36 @@ TEXT_AS_PNG = b"hello, I am a text file pretending to be an image\n"
 def truncated_png() -> bytes:
     data = image_bytes("PNG", (200, 200), "red")
     return data[: len(data) // 2]
+
+
+@dataclass(frozen=True)
+class UploadCase:
+    """One file of the upload corpus every uploader is tried with (notes, portraits, browser)."""
+
+    id: str
+    name: str  # as the browser sends it
+    data: bytes
+    shown: str  # the name the user reads in the answer
+    refusal: str  # "" when the file is taken; else words the answer contains
+
+
+def upload_corpus() -> list[UploadCase]:
+    """Judged by decoding, never by name: a PNG without an extension or under a misleading one is
+    taken; a BMP named .png is refused as a BMP; names with a right-to-left override or control
+    characters are shown without them."""
+    png = image_bytes("PNG", (40, 30), "navy")
+    return [
+        UploadCase("png-without-extension", "screenshot", png, "screenshot", ""),
+        UploadCase("png-named-jpg", "holiday.jpg", png, "holiday.jpg", ""),
+        UploadCase("bmp", "scan.bmp", image_bytes("BMP", (20, 20)), "scan.bmp", "BMP images are not accepted"),
+        UploadCase(
+            "bmp-named-png", "scan.png", image_bytes("BMP", (20, 20)), "scan.png", "BMP images are not accepted"
+        ),
+        UploadCase("tiff", "fax.tif", image_bytes("TIFF", (20, 20)), "fax.tif", "TIFF images are not accepted"),
+        UploadCase("rtl-override", "photo\u202egnp.exe", png, "photognp.exe", ""),
+        UploadCase(
+            "rtl-override-text", "invoice\u202efdp.png", TEXT_AS_PNG, "invoicefdp.png", "not an image we can read"
+        ),
+        UploadCase("control-characters", "bell\x07\x1b[31mred\t.png", png, "bell[31mred.png", ""),
+        UploadCase("text-named-png", "notes.png", TEXT_AS_PNG, "notes.png", "not an image we can read"),
+    ]

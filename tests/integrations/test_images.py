@@ -67,8 +67,8 @@ def test_animated_gif_keeps_its_frames() -> None:
         (corpus.TEXT_AS_PNG, "not an image we can read"),
         (corpus.SVG_WITH_SCRIPT, "SVG images are not accepted"),
         (corpus.truncated_png(), "damaged or incomplete"),
-        (corpus.image_bytes("BMP"), "not an image we can read"),
-        (corpus.image_bytes("TIFF"), "not an image we can read"),
+        (corpus.image_bytes("BMP"), "BMP images are not accepted"),
+        (corpus.image_bytes("TIFF"), "TIFF images are not accepted"),
     ],
     ids=["empty", "text-renamed-png", "svg-with-script", "truncated-png", "bmp", "tiff"],
 )

@@ -82,3 +82,25 @@ async def test_last_seen_is_written_at_most_once_a_minute(tenants: TenantFactory
         await s.execute(update(AuthSession).values(last_seen_at=long_ago))
     await auth.resolve(a.token)
     assert await last_seen() > long_ago + timedelta(minutes=4)
+
+
+async def test_sign_out_all_other_sessions_keeps_only_this_one(tenants: TenantFactory) -> None:
+    a, b = await tenants.create(), await tenants.create()
+    laptop = await auth.login(a.email, PASSWORD, address="192.0.2.1", user_agent=FIREFOX)
+    phone = await auth.login(a.email, PASSWORD, address="192.0.2.2", user_agent=IPHONE)
+    assert await account.end_other_sessions(a.token) == 2
+    assert await auth.resolve(laptop) is None and await auth.resolve(phone) is None
+    assert await auth.resolve(a.token) is not None  # this browser goes on
+    assert await auth.resolve(b.token) is not None  # nobody else's logins are touched
+    assert [s.current for s in await account.list_sessions(a.token)] == [True]
+    assert await account.end_other_sessions(a.token) == 0
+
+
+async def test_a_refused_address_says_the_validators_reason(db: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    from nyx_app.settings import get_settings
+
+    monkeypatch.setattr(get_settings(), "environment", "production")
+    reason = auth.email_problem("someone@example.test")  # a test domain, refused outside tests
+    assert reason.startswith("That does not look like an e-mail address. ")
+    assert "special-use or reserved name" in reason
+    assert auth.email_problem("someone@example.com") == ""

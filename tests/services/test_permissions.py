@@ -18,6 +18,10 @@ from nyx_app.services.errors import NotAllowed
 from nyx_app.services.llm import credentials, preferences
 from nyx_app.services.note_images import IncomingFile
 from nyx_app.services.permissions import DOING, PERMISSIONS, Action, may, refusal, require, role_may
+from nyx_app.services.personas import store as persona_store
+from nyx_app.services.personas.store import PersonaInput
+from nyx_app.services.workflows import builtin
+from nyx_app.services.workflows import store as wf_store
 from tests.factories import PASSWORD, Account, TenantFactory
 from tests.fakes import images as corpus
 
@@ -50,10 +54,14 @@ EXPECTED: dict[Action, set[str]] = {
     Action.WORKSPACE_RENAME:      {OWN},
     Action.WORKSPACE_DELETE:      {OWN},
     Action.WORKFLOW_EDIT:         {OWN, ADM, MEM},
+    Action.WORKFLOW_DELETE:       {OWN, ADM},
+    Action.WORKFLOW_DELETE_OWN:   {OWN, ADM, MEM},
     Action.RUN_START:             {OWN, ADM, MEM},
     Action.RUN_CANCEL:            {OWN, ADM, MEM},
     Action.REVIEW:                {OWN, ADM, MEM},
     Action.PERSONA_EDIT:          {OWN, ADM, MEM},
+    Action.PERSONA_DELETE:        {OWN, ADM},
+    Action.PERSONA_DELETE_OWN:    {OWN, ADM, MEM},
     Action.REPORT_GENERATE:       {OWN, ADM, MEM},
     Action.REPORT_EDIT:           {OWN, ADM, MEM},
     Action.REPORT_DELETE:         {OWN, ADM},
@@ -105,7 +113,11 @@ def test_unknown_or_missing_role_may_do_nothing() -> None:
     assert not role_may("superuser", Action.PROJECT_CREATE)
 
 
-@pytest.mark.parametrize("action", [Action.NOTE_DELETE, Action.IMAGE_DELETE, Action.MEMORY_DELETE], ids=str)
+@pytest.mark.parametrize(
+    "action",
+    [Action.NOTE_DELETE, Action.IMAGE_DELETE, Action.MEMORY_DELETE, Action.WORKFLOW_DELETE, Action.PERSONA_DELETE],
+    ids=str,
+)
 def test_a_member_may_delete_what_they_created_but_not_other_peoples(action: Action) -> None:
     me = uuid.uuid4()
     member = _ctx(Role.MEMBER, me)
@@ -193,6 +205,45 @@ async def test_memory_a_member_deletes_their_own_entries_only(tenants: TenantFac
         await _in(member, lambda s, c: memory.delete_entry(s, c, owners.id))
     await _in(member, lambda s, c: memory.delete_entry(s, c, mine.id))
     assert [e.title for e in await _in(owner, lambda s, c: memory.search(s, c, ""))] == ["Edited"]
+
+
+async def test_workflows_a_member_deletes_their_own_only_and_sees_no_button_for_others(
+    tenants: TenantFactory,
+) -> None:
+    owner = await tenants.create()
+    member, admin = await tenants.join(owner), await tenants.join(owner, Role.ADMIN)
+    project = await _in(owner, lambda s, c: projects.create_project(s, c, "Shared"))
+    owners = await _in(owner, lambda s, c: wf_store.create_workflow(s, c, project.id, template=builtin.FLAGSHIP))
+    mine = await _in(member, lambda s, c: wf_store.create_workflow(s, c, project.id))
+    listed = {w.name: w.may_delete for w in await _in(member, lambda s, c: wf_store.list_workflows(s, c, project.id))}
+    assert listed == {owners.name: False, mine.name: True}
+    with pytest.raises(NotAllowed, match=r"^Only owners and admins can delete other people's workflows\.$"):
+        await _in(member, lambda s, c: wf_store.delete_workflow(s, c, owners.id))
+    await _in(member, lambda s, c: wf_store.delete_workflow(s, c, mine.id))
+    assert [w.name for w in await _in(owner, lambda s, c: wf_store.list_workflows(s, c, project.id))] == [owners.name]
+    theirs = await _in(member, lambda s, c: wf_store.create_workflow(s, c, project.id))
+    assert all(w.may_delete for w in await _in(admin, lambda s, c: wf_store.list_workflows(s, c, project.id)))
+    await _in(admin, lambda s, c: wf_store.delete_workflow(s, c, theirs.id))
+    await _in(admin, lambda s, c: wf_store.delete_workflow(s, c, owners.id))
+
+
+async def test_personas_a_member_deletes_their_own_only_and_not_the_starters(tenants: TenantFactory) -> None:
+    owner = await tenants.create()
+    member = await tenants.join(owner)
+    data = PersonaInput("Reviewer", "Security reviewer", "Finds holes", "You review.", "careful", "Security")
+    owners = await _in(owner, lambda s, c: persona_store.create_persona(s, c, data))
+    mine = await _in(member, lambda s, c: persona_store.create_persona(s, c, PersonaInput("Mine", "", "", "", "", "")))
+    listed = {p.name: p.may_delete for p in await _in(member, persona_store.list_personas)}
+    assert listed["Reviewer"] is False and listed["Mine"] is True
+    starters = [name for name, allowed in listed.items() if name not in ("Reviewer", "Mine")]
+    assert starters and not any(listed[name] for name in starters)  # made by nobody: owners and admins only
+    with pytest.raises(NotAllowed, match="delete other people's personas"):
+        await _in(member, lambda s, c: persona_store.delete_persona(s, c, owners.id))
+    await _in(member, lambda s, c: persona_store.delete_persona(s, c, mine.id))
+    names = [p.name for p in await _in(owner, persona_store.list_personas)]
+    assert "Reviewer" in names and "Mine" not in names
+    assert all(p.may_delete for p in await _in(owner, persona_store.list_personas))
+    await _in(owner, lambda s, c: persona_store.delete_persona(s, c, owners.id))
 
 
 async def test_images_follow_their_note_a_member_removes_them_only_from_their_own_notes(

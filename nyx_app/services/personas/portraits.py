@@ -25,7 +25,7 @@ from nyx_app.integrations.storage import Storage, StorageError, new_portrait_key
 from nyx_app.models.persona import Persona
 from nyx_app.services.context import TenantContext
 from nyx_app.services.errors import InvalidInput, NotFound, ServiceError
-from nyx_app.services.note_images import remove_objects_after_commit
+from nyx_app.services.note_images import CheckedFile, IncomingFile, check_file, remove_objects_after_commit
 from nyx_app.services.permissions import Action, require
 from nyx_app.services.validation import parse_id
 from nyx_app.settings import get_settings
@@ -59,6 +59,13 @@ async def check_portrait(data: bytes) -> ProcessedImage:
         )
     except ImageRejected as rejected:
         raise InvalidInput(str(rejected)) from None
+
+
+async def check_portrait_file(name: str, data: bytes) -> CheckedFile:
+    """The uploader's check: the very one a note's images get (``note_images.check_file``), so a
+    file gets the same answer whichever uploader it was given to. The decoded content decides;
+    the name is only shown, cleaned (``CheckedFile.name``)."""
+    return await check_file(IncomingFile(name, data))
 
 
 async def _locked(session: AsyncSession, persona_id: str | uuid.UUID) -> Persona:

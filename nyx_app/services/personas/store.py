@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
@@ -66,6 +66,7 @@ class PersonaView:
     uses: int
     successes: int
     success_rate: float | None = field(default=None)
+    may_delete: bool = False  # for the user who asked: members delete only the personas they made
 
 
 def view(p: Persona) -> PersonaView:
@@ -151,7 +152,10 @@ async def _free_name(session: AsyncSession, wanted: str) -> str:
 
 
 async def list_personas(session: AsyncSession, ctx: TenantContext) -> list[PersonaView]:
-    return [view(p) for p in await session.exec(select(Persona).order_by(col(Persona.name)))]
+    return [
+        replace(view(p), may_delete=ctx.may(Action.PERSONA_DELETE, author_id=p.created_by))
+        for p in await session.exec(select(Persona).order_by(col(Persona.name)))
+    ]
 
 
 async def get_persona(session: AsyncSession, ctx: TenantContext, persona_id: str | uuid.UUID) -> Persona:
@@ -204,9 +208,10 @@ async def duplicate_persona(session: AsyncSession, ctx: TenantContext, persona_i
 
 async def delete_persona(session: AsyncSession, ctx: TenantContext, persona_id: str | uuid.UUID) -> None:
     """Discussions keep the persona's name on what it said; workflow steps naming it are refused
-    until another persona is chosen."""
-    require(ctx, Action.PERSONA_EDIT)
+    until another persona is chosen. Members delete only the personas they made; owners and
+    admins any (the starter personas, which nobody made, too)."""
     persona = await get_persona(session, ctx, persona_id)
+    require(ctx, Action.PERSONA_DELETE, author_id=persona.created_by)
     keys = [k for k in (persona.portrait_key, persona.portrait_thumb_key) if k]
     await session.delete(persona)
     await session.flush()

@@ -55,6 +55,7 @@ class WorkflowSummary:
     template: str
     updated_at: datetime
     runs: int
+    may_delete: bool = False  # members delete only the workflows they made
 
 
 async def reachable_models(session: AsyncSession, ctx: TenantContext) -> set[str]:
@@ -83,7 +84,16 @@ async def list_workflows(
         .order_by(col(Workflow.updated_at).desc())
     )
     return [
-        WorkflowSummary(w.id, w.name, w.description, len(w.definition.get("steps", [])), w.template, w.updated_at, n)
+        WorkflowSummary(
+            w.id,
+            w.name,
+            w.description,
+            len(w.definition.get("steps", [])),
+            w.template,
+            w.updated_at,
+            n,
+            may_delete=ctx.may(Action.WORKFLOW_DELETE, author_id=w.created_by),
+        )
         for w, n in rows
     ]
 
@@ -201,9 +211,11 @@ async def duplicate_workflow(session: AsyncSession, ctx: TenantContext, workflow
 
 
 async def delete_workflow(session: AsyncSession, ctx: TenantContext, workflow_id: str | uuid.UUID) -> None:
-    """Its runs stay in the history: each keeps the definition it ran with."""
-    require(ctx, Action.WORKFLOW_EDIT)
-    await session.delete(await get_workflow(session, ctx, workflow_id))
+    """Its runs stay in the history: each keeps the definition it ran with. Members delete only
+    the workflows they made; owners and admins any."""
+    workflow = await get_workflow(session, ctx, workflow_id)
+    require(ctx, Action.WORKFLOW_DELETE, author_id=workflow.created_by)
+    await session.delete(workflow)
     await session.flush()
 
 

@@ -1,0 +1,1 @@
+"""Forgot password: ask for a link (``forgot``), and choose a new password from it (``reset``)."""

@@ -126,7 +126,7 @@ async def create_user(session: AsyncSession, email: str, password: str, name: st
     check_password_rules(password, user_inputs=(email, name))
     if (await session.exec(select(User).where(User.email == email))).first():
         raise InvalidInput("An account with this e-mail already exists. Log in instead.")
-    user = User(email=email, name=name, password_hash=hash_password(password))
+    user = User(email=email, name=name, password_hash=await hash_password(password))
     session.add(user)
     try:
         await session.flush()
@@ -209,11 +209,11 @@ async def _open_login(email: str, password: str, user_agent: str) -> str | None:
     try:
         email = normalise_email(email)
     except InvalidInput:
-        verify_password(None, password)  # the same time as for any wrong login
+        await verify_password(None, password)  # the same time as for any wrong login
         return None
     async with transaction() as session:
         user = (await session.exec(select(User).where(User.email == email))).first()
-        if not verify_password(user.password_hash if user else None, password) or user is None:
+        if not await verify_password(user.password_hash if user else None, password) or user is None:
             return None
         await set_context(session, user_id=user.id)
         first = (await _memberships(session, user.id))[:1]
@@ -322,13 +322,13 @@ async def change_password(token: str, current_password: str, new_password: str) 
         if auth is None:
             raise AuthError(SESSION_ENDED)
         user = await session.get(User, auth.user_id)
-        if user is None or not verify_password(user.password_hash, current_password):
+        if user is None or not await verify_password(user.password_hash, current_password):
             problems.add("current_password", "The current password is wrong.")
         elif current_password == new_password:
             problems.add("new_password", "The new password must differ from the current one.")
         problems.raise_if_any()
         assert user is not None
-        user.password_hash = hash_password(new_password)
+        user.password_hash = await hash_password(new_password)
         session.add(user)
         await session.execute(
             update(AuthSession)

@@ -134,7 +134,7 @@ async def complete(token: str, new_password: str, *, device_cookie: str = "", us
             raise NotFound(NOT_VALID)
         check_password_rules(new_password, user_inputs=(user.email, user.name))
         now = utcnow()
-        user.password_hash = hash_password(new_password)
+        user.password_hash = await hash_password(new_password)
         session.add(user)
         await session.execute(
             update(PasswordReset)

@@ -8,6 +8,7 @@ moderate protection from offline attacks") is the minimum, as zxcvbn's authors s
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import Iterable
 
@@ -66,11 +67,20 @@ def check_password_rules(password: str, user_inputs: Iterable[str] = ()) -> None
     raise InvalidInput(f"This password is too easy to guess{reason} {hints}")
 
 
-def hash_password(password: str) -> str:
-    return _hasher.hash(password)
+# argon2id costs tens of milliseconds of CPU per hash (about a second on a busy 2-core machine). It
+# runs in a thread: argon2-cffi releases the GIL, so the event loop keeps serving every other page
+# while a login is checked.
 
 
-def verify_password(password_hash: str | None, password: str) -> bool:
+async def hash_password(password: str) -> str:
+    return await asyncio.to_thread(_hasher.hash, password)
+
+
+async def verify_password(password_hash: str | None, password: str) -> bool:
+    return await asyncio.to_thread(_verify, password_hash, password)
+
+
+def _verify(password_hash: str | None, password: str) -> bool:
     try:
         return _hasher.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
     except (VerificationError, InvalidHashError):

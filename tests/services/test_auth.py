@@ -1,3 +1,5 @@
+import asyncio
+
 import pytest
 
 from nyx_app.models.tenancy import Role
@@ -9,12 +11,28 @@ from tests.factories import PASSWORD, TenantFactory
 ADDRESS = "192.0.2.1"
 
 
-def test_password_hash_is_argon2_and_verifies() -> None:
-    hashed = hash_password("s3cret-password")
+async def test_password_hash_is_argon2_and_verifies() -> None:
+    hashed = await hash_password("s3cret-password")
     assert hashed.startswith("$argon2id$")
-    assert verify_password(hashed, "s3cret-password")
-    assert not verify_password(hashed, "wrong-password")
-    assert not verify_password(None, "anything")
+    assert await verify_password(hashed, "s3cret-password")
+    assert not await verify_password(hashed, "wrong-password")
+    assert not await verify_password(None, "anything")
+
+
+async def test_checking_a_password_leaves_the_event_loop_to_other_pages() -> None:
+    """argon2 runs in a thread: another coroutine gets the loop while a login is checked."""
+    hashed = await hash_password("s3cret-password")
+    order: list[str] = []
+
+    async def login() -> None:
+        await verify_password(hashed, "s3cret-password")
+        order.append("verified")
+
+    async def other_page() -> None:
+        order.append("other page served")
+
+    await asyncio.gather(login(), other_page())
+    assert order == ["other page served", "verified"]
 
 
 async def test_register_makes_the_user_owner_of_a_new_tenant(tenants: TenantFactory) -> None:

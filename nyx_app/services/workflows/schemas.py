@@ -38,6 +38,7 @@ MAX_CHARS = 50_000
 DIALECT = "https://json-schema.org/draft/2020-12/schema"
 REFUSED_KEYWORDS = ("$id", "$anchor", "$dynamicRef", "$dynamicAnchor", "$recursiveRef", "$recursiveAnchor")
 _QUOTE_MAX = 80
+TOO_DEEP = f"Nested more than {MAX_DEPTH} levels deep: flatten it (use $defs and $ref for repeats)."
 
 # Where subschemas sit, per keyword (everything else, e.g. enum/const/default, is plain data).
 _ONE = ("additionalProperties", "propertyNames", "items", "contains", "not", "if", "then", "else",
@@ -271,7 +272,7 @@ def problems(schema: Any) -> list[str]:
     if not isinstance(schema, dict):
         return ['Not a JSON object: an output schema is an object like {"type": "object"}.']
     if not depth_within(schema, MAX_DEPTH):
-        return [f"Nested more than {MAX_DEPTH} levels deep: flatten it (use $defs and $ref for repeats)."]
+        return [TOO_DEEP]
     if len(json.dumps(schema, ensure_ascii=False)) > MAX_CHARS:
         return [f"Longer than {MAX_CHARS:,} characters: shorten it."]
     found, edges = _walk(schema)

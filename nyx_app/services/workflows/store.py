@@ -32,7 +32,9 @@ from nyx_app.services.workflows.validate import DefinitionInvalid, Problem, chec
 
 EXPORT_FORMAT = "nyxcore.workflow/1"
 IMPORT_MAX_CHARS = 500_000
-IMPORT_MAX_DEPTH = 48  # an export is {definition: {steps: [{output_schema: …}]}}, the schema at most 32 deep
+# An export is {definition: {steps: [{output_schema: …}]}} with a schema at most 32 deep; up to this
+# depth a too-deep schema is reported at its step, past it the whole paste is refused.
+IMPORT_MAX_DEPTH = 200
 IMPORT_TOO_DEEP = f"That is not a workflow export: it is nested more than {IMPORT_MAX_DEPTH} levels deep."
 
 

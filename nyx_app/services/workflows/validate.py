@@ -36,6 +36,14 @@ class DefinitionInvalid(Exception):
 def parse_definition(raw: Mapping[str, Any]) -> WorkflowDefinition:
     """Shape checks by pydantic, translated into per-step problems. A definition nested deeper
     than any real one is refused before anything walks it recursively."""
+    steps = raw.get("steps")
+    deep = [
+        Problem(str(step.get("key") or f"step {i + 1}"), f"Output schema: {schemas.TOO_DEEP}")
+        for i, step in enumerate(steps if isinstance(steps, list) else [])
+        if isinstance(step, Mapping) and not schemas.depth_within(step.get("output_schema"), schemas.MAX_DEPTH)
+    ]
+    if deep:
+        raise DefinitionInvalid(deep)
     if not schemas.depth_within(raw, MAX_DEPTH):
         raise DefinitionInvalid([Problem("", f"The definition is nested more than {MAX_DEPTH} levels deep.")])
     try:

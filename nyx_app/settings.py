@@ -170,6 +170,7 @@ class Settings(BaseSettings):
     sandbox_memory_mb: int = 512  # address space of each pool process (RLIMIT_AS)
     sandbox_iterations: int = 1_000_000  # loop iterations and macro calls per render
     sandbox_workers: int = 2  # pool processes per web or worker process
+    sandbox_nice: int = 10  # their CPU priority below the app's, so pages stay quick while they work
 
     @field_validator("trusted_proxies", mode="before")
     @classmethod

@@ -1,5 +1,6 @@
-"""The child side of limited_pool.py: ``python -m nyx_app.integrations.limited_child MEMORY_MB
-[MODULE …]`` imports the modules, limits its own address space, says it is ready, then answers
+"""The child side of limited_pool.py: ``python -m nyx_app.integrations.limited_child MEMORY_MB NICE
+[MODULE …]`` imports the modules, lowers its CPU priority (the app's own process keeps the CPU
+when both want it), limits its own address space, says it is ready, then answers
 length-prefixed pickled ``(function, args)`` calls from stdin on stdout until stdin closes.
 
 Only the parent writes to stdin, and what it sends are references to our own functions and plain
@@ -24,7 +25,9 @@ def _read(stream: IO[bytes], size: int) -> bytes | None:
 
 
 def main(argv: list[str]) -> None:
-    memory_mb, modules = int(argv[0]), argv[1:]
+    memory_mb, nice, modules = int(argv[0]), int(argv[1]), argv[2:]
+    if nice:
+        os.nice(nice)
     out = os.fdopen(os.dup(1), "wb")
     os.dup2(2, 1)  # anything printed goes to stderr, never into an answer
     for name in modules:

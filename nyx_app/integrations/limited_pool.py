@@ -52,10 +52,10 @@ def _read_exact(stream: IO[bytes], size: int) -> bytes:
 
 
 class _Child:
-    def __init__(self, memory_mb: int, preload: Sequence[str]) -> None:
+    def __init__(self, memory_mb: int, nice: int, preload: Sequence[str]) -> None:
         env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in (_ROOT, os.environ.get("PYTHONPATH")) if p)}
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "nyx_app.integrations.limited_child", str(memory_mb), *preload],
+            [sys.executable, "-m", "nyx_app.integrations.limited_child", str(memory_mb), str(nice), *preload],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             env=env,
@@ -89,10 +89,11 @@ class _Child:
 
 
 class LimitedPool:
-    def __init__(self, name: str, *, workers: int, memory_mb: int, preload: Sequence[str] = ()) -> None:
+    def __init__(self, name: str, *, workers: int, memory_mb: int, nice: int = 0, preload: Sequence[str] = ()) -> None:
         self.name = name
         self.workers = workers
         self.memory_mb = memory_mb
+        self.nice = nice  # added to the children's CPU niceness
         self.preload = list(preload)
         self._idle: list[_Child] = []
         self._lock = threading.Lock()
@@ -102,7 +103,7 @@ class LimitedPool:
         self._gates: dict[tuple[int, Hashable], asyncio.Semaphore] = {}
 
     def _new_child(self) -> _Child:
-        return _Child(self.memory_mb, self.preload)
+        return _Child(self.memory_mb, self.nice, self.preload)
 
     def _checkout(self) -> _Child:
         with self._lock:

@@ -42,6 +42,7 @@ def pool() -> LimitedPool:
                 "sandbox",
                 workers=settings.sandbox_workers,
                 memory_mb=settings.sandbox_memory_mb,
+                nice=settings.sandbox_nice,
                 preload=[sandbox_tasks.__name__],
             )
         return _pool

@@ -134,7 +134,6 @@ def test_the_hostile_corpus_fails_in_words_while_the_app_keeps_answering(
     page: Page, browser: Browser, app_url: str, fake: FakeLLM, listener: Listener
 ) -> None:
     member = _member(browser, app_url, page, fake)
-    fake.script("claude-sonnet-4-6", then=answer('{"a": "' + "a" * 40 + '!"}'))
 
     # Outside references are refused at import, in words; nothing is fetched.
     refs = [listener.url + "/schema.json", f"http://127.0.0.1:{app_url.rsplit(':', 1)[1]}/ping", "file:///etc/passwd"]
@@ -168,6 +167,15 @@ def test_the_hostile_corpus_fails_in_words_while_the_app_keeps_answering(
         expect(member.locator(".workflow-row", has_text=name)).to_have_count(1)
     expect(member.locator("#import-error")).to_have_count(0)
 
+    # A harmless run first: the app's first model call imports LiteLLM (~5 s, on the event loop),
+    # which is not what the probe is about.
+    fake.script("claude-sonnet-4-6", answer("warm"), then=answer('{"a": "' + "a" * 40 + '!"}'))
+    _import(member, _export("Warm", {"key": "s", "prompt": "Hello {{ project.name }}"}))
+    member.locator(".workflow-row", has_text="Warm").locator(".start-workflow").click()
+    member.wait_for_url("**/runs/**")
+    expect(member.locator("#run-status")).to_have_text("succeeded", timeout=RUN_TIMEOUT)
+    member.go_back()
+
     run_urls: list[str] = []
     with PingProbe(app_url) as probe:
         for name in corpus:
@@ -193,4 +201,4 @@ def test_the_hostile_corpus_fails_in_words_while_the_app_keeps_answering(
     assert worst < PING_BOUND_S
     assert listener.hits == []
     # Only the pattern step reached a model: every template step failed before calling one.
-    assert set(fake.prompts("claude-sonnet-4-6")) == {"Answer"}
+    assert set(fake.prompts("claude-sonnet-4-6")) == {"Hello Hostile", "Answer"}

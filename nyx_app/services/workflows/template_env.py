@@ -242,11 +242,19 @@ _PLAIN_NODES = (nodes.Template, nodes.Output, nodes.TemplateData, nodes.Const, n
                 nodes.And, nodes.Or, nodes.Getattr, nodes.Getitem)  # fmt: skip
 
 
+PLAIN_MAX_NODES = 400  # compiling costs time per node too: a larger template compiles in the sandbox
+
+
 def is_plain(ast: nodes.Template) -> bool:
-    """No loops, calls, filters, macros, operators or assignments; item lookups by constant only."""
+    """No loops, calls, filters, macros, operators or assignments; item lookups by constant only;
+    at most PLAIN_MAX_NODES nodes."""
     stack: list[nodes.Node] = [ast]
+    count = 0
     while stack:
         node = stack.pop()
+        count += 1
+        if count > PLAIN_MAX_NODES:
+            return False
         if type(node) not in _PLAIN_NODES:
             return False
         if isinstance(node, nodes.Getitem) and not isinstance(node.arg, nodes.Const):

@@ -100,6 +100,10 @@ def _import(page: Page, text: str) -> None:
     page.click("#import-pasted")
 
 
+def _says(page: Page, selector: str, text: str) -> None:
+    expect(page.locator(selector)).to_contain_text(text, timeout=30_000)  # a busy machine
+
+
 def _member(browser: Browser, app_url: str, owner: Page, fake: FakeLLM) -> Page:
     """The owner sets up the provider and a project and invites a plain member, who signs up."""
     fake.reset()
@@ -127,6 +131,7 @@ def _member(browser: Browser, app_url: str, owner: Page, fake: FakeLLM) -> Page:
     expect(member.locator("#create-project")).to_be_visible()
     open_project(member, "Hostile")
     member.get_by_role("tab", name="Workflows").click()
+    expect(member.locator("#no-workflows")).to_be_visible()  # the tab has loaded its state
     return member
 
 
@@ -141,16 +146,16 @@ def test_the_hostile_corpus_fails_in_words_while_the_app_keeps_answering(
         _import(
             member, _export("Ref", {"key": "s", "prompt": "x", "output": "json_object", "output_schema": {"$ref": ref}})
         )
-        expect(member.locator("#import-error")).to_contain_text("may only point inside this schema")
+        _says(member, "#import-error", "may only point inside this schema")
     _import(
         member, _export("Loop", {"key": "s", "prompt": "x", "output": "json_object", "output_schema": {"$ref": "#"}})
     )
-    expect(member.locator("#import-error")).to_contain_text("A reference loop (at the top)")
+    _says(member, "#import-error", "A reference loop (at the top)")
     _import(member, _export("Attr", {"key": "s", "prompt": "{{ notes|attr('x') }}"}))
-    expect(member.locator("#import-error")).to_contain_text("No filter named 'attr'")
+    _says(member, "#import-error", "No filter named 'attr'")
     deep = '{"format": "nyxcore.workflow/1", "definition": ' + "[" * 100_000 + "]" * 100_000 + "}"
     _import(member, deep)
-    expect(member.locator("#import-error")).to_contain_text("nested more than 200 levels deep")
+    _says(member, "#import-error", "nested more than 200 levels deep")
 
     # A paste larger than any export is refused in the browser: the websocket stays up, nothing is sent.
     member.locator("#import-json").evaluate("(el, n) => { el.value = 'x'.repeat(n); }", 600_001)

@@ -172,12 +172,28 @@ def _syntax(exc: TemplateSyntaxError) -> TemplateProblem:
 # checks a prompt in the web process as the user types: the number of tags is bounded first.
 MAX_TAGS = 2_000
 _TAG = re.compile(r"\{[{%#]")
+_RAW = re.compile(r"\{%[-+]?\s*raw\s*[-+]?%\}")
+_ENDRAW_TAG = re.compile(r"\{%[-+]?\s*endraw\s*[-+]?%\}")
+
+
+def count_tags(source: str) -> int:
+    """Tags as Jinja's lexer sees them (text inside ``{% raw %}`` is text), in one pass."""
+    count, at = 0, 0
+    while (tag := _TAG.search(source, at)) is not None:
+        count += 1
+        at = tag.end()
+        if _RAW.match(source, tag.start()):
+            end = _ENDRAW_TAG.search(source, at)
+            if end is None:
+                break
+            count, at = count + 1, end.end()
+    return count
 
 
 @lru_cache(maxsize=512)
 def parse(source: str) -> nodes.Template:
     """Parsed once per distinct template (the engine asks again for every step it schedules)."""
-    tags = sum(1 for _ in _TAG.finditer(source))
+    tags = count_tags(source)
     if tags > MAX_TAGS:
         raise TemplateProblem(
             f"Template error: it has {tags:,} tags ({{{{ }}}}, {{% %}}); at most {MAX_TAGS:,} are allowed. Shorten it."
@@ -301,13 +317,18 @@ def render(source: str, variables: Mapping[str, Any], budget: Budget | None = No
     return "".join(parts)
 
 
+_ENDRAW = re.compile(r"\{%(?=[-+]?\s*endraw)")
+
+
 def literal(text: str) -> str:
     """A template that renders to exactly ``text``: user or model text placed into a generated
-    prompt is shown to the model, never evaluated. Inside ``{% raw %}`` only ``{%`` can end the
-    block, so each ``{%`` of the text is emitted as a string expression between raw blocks."""
+    prompt is shown to the model, never evaluated. Inside ``{% raw %}`` only ``{% endraw %}``
+    (with optional ``-``/``+`` and spaces) ends the block (Jinja's lexer), so only a ``{%`` that
+    starts such a tag is emitted as a string expression between raw blocks: text full of ``{%``
+    costs two tags, not three per ``{%`` (templates are limited to MAX_TAGS)."""
     if not any(mark in text for mark in ("{{", "{%", "{#")):
         return text
-    return "{{ '{%' }}".join(f"{{% raw %}}{part}{{% endraw %}}" for part in text.split("{%"))
+    return "{{ '{%' }}".join(f"{{% raw %}}{part}{{% endraw %}}" for part in _ENDRAW.split(text))
 
 
 def _sentence(message: str | None) -> str:

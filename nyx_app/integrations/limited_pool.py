@@ -34,6 +34,7 @@ T = TypeVar("T")
 READY = b"R"
 START_TIMEOUT_SECONDS = 60.0  # a child importing its modules on a busy machine
 _ROOT = str(Path(__file__).resolve().parents[2])  # the directory that holds the nyx_app package
+_KEPT_ENV = frozenset({"PATH", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "TMPDIR", "PYTHONHASHSEED"})
 
 
 class LimitExceeded(Exception):
@@ -53,7 +54,9 @@ def _read_exact(stream: IO[bytes], size: int) -> bytes:
 
 class _Child:
     def __init__(self, memory_mb: int, nice: int, preload: Sequence[str]) -> None:
-        env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in (_ROOT, os.environ.get("PYTHONPATH")) if p)}
+        # Not the caller's environment: secrets (database URL, keys) stay out of reach of the work.
+        env = {k: v for k, v in os.environ.items() if k in _KEPT_ENV}
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (_ROOT, os.environ.get("PYTHONPATH")) if p)
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "nyx_app.integrations.limited_child", str(memory_mb), str(nice), *preload],
             stdin=subprocess.PIPE,

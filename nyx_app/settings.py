@@ -188,6 +188,14 @@ class Settings(BaseSettings):
     worker_stalled_seconds: float = 30.0  # a worker silent this long is dead: its jobs are retried
     worker_shutdown_seconds: float = 3.0  # below Reflex's 5 s limit for lifespan tasks
 
+    # User-written computation (prompt templates, output schemas): limits of the process pool
+    # it runs in (services/workflows/sandbox.py). A task past them ends its step in words.
+    sandbox_seconds: float = 2.0  # per template render or answer check; then its process is killed
+    sandbox_memory_mb: int = 512  # address space of each pool process (RLIMIT_AS)
+    sandbox_iterations: int = 1_000_000  # loop iterations and macro calls per render
+    sandbox_workers: int = 2  # pool processes per web or worker process
+    sandbox_nice: int = 10  # their CPU priority below the app's, so pages stay quick while they work
+
     @field_validator("trusted_proxies", mode="before")
     @classmethod
     def _split_proxies(cls, value: object) -> object:

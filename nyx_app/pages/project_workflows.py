@@ -311,6 +311,16 @@ def _import_section() -> rx.Component:
                     rows="4",
                     width="100%",
                     id="import-json",
+                    # assets/import_limit.js refuses a larger paste in the browser, before sending.
+                    custom_attrs={"data-max-chars": store.IMPORT_MAX_CHARS, "data-too-large": "import-too-large"},
+                ),
+                rx.text(
+                    f"That paste is longer than {store.IMPORT_MAX_CHARS:,} characters, more than a workflow "
+                    "export can be: it was not sent. Check that you copied the right file.",
+                    id="import-too-large",
+                    size="2",
+                    color_scheme="red",
+                    display="none",
                 ),
                 rx.button("Import pasted JSON", type="submit", size="1", id="import-pasted"),
                 width="100%",
@@ -348,6 +358,7 @@ def _import_section() -> rx.Component:
                 id="import-error",
             ),
         ),
+        rx.script(src="/import_limit.js"),
         width="100%",
         spacing="2",
     )

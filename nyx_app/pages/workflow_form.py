@@ -9,6 +9,7 @@ Numbers stay text in the form ("" = the default): the service's checks say what 
 from __future__ import annotations
 
 import dataclasses
+import json
 from collections.abc import Sequence
 from typing import Any
 
@@ -21,7 +22,10 @@ from nyx_app.services.workflows.validate import Problem
 NO_FAN_OUT = "none"  # a select item cannot have the empty value
 
 FORM_FIELDS = frozenset(
-    {"key", "name", "kind", "prompt", "system", "model", "temperature", "max_tokens", "for_each", "output"}
+    {
+        *("key", "name", "kind", "prompt", "system", "model", "temperature", "max_tokens", "for_each"),
+        *("output", "output_schema"),
+    }
 )
 
 
@@ -39,6 +43,7 @@ class StepForm:
     depends_on: list[str] = dataclasses.field(default_factory=list)
     for_each: str = NO_FAN_OUT
     output: str = OutputFormat.TEXT.value
+    output_schema: str = ""  # the JSON Schema as typed; "" for none (the services parse and check it)
     images: bool = False
     persona: str = ""  # the persona this step speaks as (its id), "" for none
     show_system: bool = False
@@ -47,6 +52,12 @@ class StepForm:
 
 def _text(value: Any) -> str:
     return "" if value is None else str(value)
+
+
+def _schema_text(value: Any) -> str:
+    if value is None or isinstance(value, str):
+        return value or ""
+    return json.dumps(value, indent=2, ensure_ascii=False)
 
 
 def from_definition(raw: dict[str, Any]) -> list[StepForm]:
@@ -67,6 +78,7 @@ def from_definition(raw: dict[str, Any]) -> list[StepForm]:
                 depends_on=[str(d) for d in s.get("depends_on") or []],
                 for_each=_text(s.get("for_each")) or NO_FAN_OUT,
                 output=_text(s.get("output")) or OutputFormat.TEXT.value,
+                output_schema=_schema_text(s.get("output_schema")),
                 images=bool(s.get("images")),
                 persona=_text(s.get("persona")),
                 show_system=bool(s.get("system")),
@@ -91,6 +103,7 @@ def to_definition(forms: Sequence[StepForm]) -> dict[str, Any]:
                 "depends_on": list(f.depends_on),
                 "for_each": "" if f.for_each == NO_FAN_OUT else f.for_each,
                 "output": f.output,
+                "output_schema": f.output_schema if f.output_schema.strip() else None,
                 "images": f.images,
                 "persona": f.persona,
             }

@@ -201,6 +201,20 @@ def _llm_settings(step: StepForm, index: rx.Var[int]) -> rx.Component:
             flex_wrap="wrap",
             width="100%",
         ),
+        rx.cond(
+            step.output != "text",
+            label(
+                "Output schema (JSON Schema, optional: an answer that does not fit is rejected)",
+                rx.text_area(
+                    value=step.output_schema,
+                    on_change=lambda v: EditorState.set_field(index, "output_schema", v),
+                    placeholder='{"type": "object", "required": ["title"]}',
+                    rows="5",
+                    width="100%",
+                    class_name="step-output-schema",
+                ),
+            ),
+        ),
         rx.text(
             rx.flex(
                 rx.checkbox(

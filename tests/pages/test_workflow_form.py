@@ -8,7 +8,7 @@ from decimal import Decimal
 from nyx_app.pages import workflow_form as wf
 from nyx_app.services.workflows import builtin
 from nyx_app.services.workflows.estimate import Estimate, StepEstimate
-from nyx_app.services.workflows.validate import Problem, check
+from nyx_app.services.workflows.validate import Problem, check, parse_definition, problems
 
 
 def test_a_shipped_template_round_trips_through_the_form_unchanged() -> None:
@@ -17,6 +17,18 @@ def test_a_shipped_template_round_trips_through_the_form_unchanged() -> None:
     assert [f.key for f in forms] == ["enrich", "action_points", "plan", "synthesis", "final"]
     assert forms[2].for_each == "action_points" and forms[0].for_each == wf.NO_FAN_OUT and forms[0].images
     assert check(wf.to_definition(forms)) == check(raw)
+
+
+def test_an_output_schema_round_trips_as_text_and_its_problems_land_at_the_step() -> None:
+    """Saving in the editor kept no schema before (an imported one was dropped silently)."""
+    schema = {"type": "object", "required": ["title"]}
+    raw = {"steps": [{"key": "post", "prompt": "Write", "output": "json_object", "output_schema": schema}]}
+    forms = wf.from_definition(check(raw).model_dump(mode="json"))
+    assert forms[0].output_schema.startswith('{\n  "type": "object"')
+    assert check(wf.to_definition(forms)) == check(raw)
+    typed = [wf.StepForm(key="post", prompt="Write", output="json_object", output_schema='{"$ref": "file:///etc/x"}')]
+    placed, general = wf.place_problems(typed, problems(parse_definition(wf.to_definition(typed))))
+    assert general == [] and placed[0].problems[0].startswith("Output schema: $ref (at the top) may only point")
 
 
 def test_numbers_stay_text_until_the_service_checks_them() -> None:

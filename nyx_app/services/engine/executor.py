@@ -23,8 +23,6 @@ from collections.abc import Awaitable, Callable
 from decimal import Decimal
 from typing import Any
 
-from jsonschema import Draft202012Validator
-from jsonschema.exceptions import best_match
 from sqlalchemy import update
 from sqlmodel import col, select
 
@@ -54,7 +52,7 @@ from nyx_app.services.llm.call import (
 from nyx_app.services.llm.errors import LlmUnavailable
 from nyx_app.services.llm.validators import parse_json
 from nyx_app.services.personas import usage as persona_usage
-from nyx_app.services.workflows import templates
+from nyx_app.services.workflows import sandbox, schemas, templates
 from nyx_app.services.workflows.definition import OutputFormat, StepDef, StepKind, WorkflowDefinition
 from nyx_app.services.workflows.validate import needs
 from nyx_app.settings import get_settings
@@ -74,26 +72,13 @@ def item_label(item: Any, index: int) -> str:
     return text[:200] if text else f"Item {index + 1}"
 
 
-def json_validator(output: OutputFormat, schema: dict[str, Any] | None = None) -> Callable[[str], None] | None:
+def json_validator(
+    output: OutputFormat, schema: dict[str, Any] | None = None, gate: uuid.UUID | None = None
+) -> Callable[[str], Awaitable[None]] | None:
     """Rejects (ValueError) an answer that is not the JSON the step promises; the call path then
-    tries the next model."""
-    if output == OutputFormat.TEXT:
-        return None
-    checker = Draft202012Validator(schema) if schema is not None else None
-
-    def check(text: str) -> None:
-        data = parse_json(text)
-        if output == OutputFormat.JSON_LIST and (not isinstance(data, list) or not data):
-            raise ValueError("expected a non-empty JSON array")
-        if output == OutputFormat.JSON_OBJECT and not isinstance(data, dict):
-            raise ValueError("expected a JSON object")
-        if checker is not None:
-            error = best_match(checker.iter_errors(data))
-            if error is not None:
-                where = "/".join(str(p) for p in error.absolute_path)
-                raise ValueError(f"{where + ': ' if where else ''}{error.message}"[:300])
-
-    return check
+    tries the next model. A user's schema is checked in the sandbox (sandbox.py); one that cannot
+    be used raises SchemaProblem before any call."""
+    return sandbox.json_validator(output, schema, gate=gate)
 
 
 class RunExecutor:
@@ -358,8 +343,8 @@ class RunExecutor:
     async def _prompt(self, step: StepDef, row: StepRun, model: str) -> tuple[str, str, str]:
         """Rendered prompt and system prompt, plus the auto-context note."""
         variables = self._variables(row)
-        prompt = templates.render(step.prompt, variables)
-        system = templates.render(step.system, variables) if step.system else ""
+        prompt = await sandbox.render(step.prompt, variables, gate=self.tenant_id)
+        system = await sandbox.render(step.system, variables, gate=self.tenant_id) if step.system else ""
         persona = self.personas.get(step.persona) if step.persona else None
         if persona is not None:  # the persona's own words are not a template: they lead as written
             system = "\n\n".join(part for part in (persona.lead, system) if part)
@@ -411,7 +396,8 @@ class RunExecutor:
             return
         try:
             prompt, system, note = await self._prompt(step, row, model)
-        except templates.TemplateProblem as problem:
+            validator = json_validator(step.output, step.output_schema, self.tenant_id)
+        except (templates.TemplateProblem, schemas.SchemaProblem) as problem:
             await self._fail(step, row, str(problem))
             return
         images, images_note = await self._images() if step.images else ([], "")
@@ -453,7 +439,7 @@ class RunExecutor:
             images_as_text=self.material.images_as_text(),
             max_tokens=step.max_tokens,
             temperature=step.temperature,
-            validator=json_validator(step.output, step.output_schema),
+            validator=validator,
             on_delta=on_delta if streamed_answer else None,
             on_restart=on_restart if streamed_answer else None,
             timeout=timeout,

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import inspect
 import logging
 import time
 import uuid
@@ -72,7 +73,8 @@ class LlmRequest:
     max_tokens: int | None = None
     temperature: float | None = None
     # Raise ValueError (message says why) to reject an answer; the next model is then tried.
-    validator: Callable[[str], None] | None = None
+    # Sync, or async (a check that runs elsewhere, e.g. against a user's schema in the sandbox).
+    validator: Callable[[str], Awaitable[None] | None] | None = None
     # Streaming: called with each piece of text; on_restart before a fallback starts streaming anew.
     on_delta: Callable[[str], Awaitable[None]] | None = None
     on_restart: Callable[[], Awaitable[None]] | None = None
@@ -333,12 +335,14 @@ def _api_key(provider: ResolvedProvider) -> str:
     return provider.api_key
 
 
-def _check_answer(done: Completion, validator: Callable[[str], None] | None) -> None:
+async def _check_answer(done: Completion, validator: Callable[[str], Awaitable[None] | None] | None) -> None:
     if not done.text.strip():
         raise ProviderFailure(ErrorKind.EMPTY, "The model returned an empty answer.")
     if validator is not None:
         try:
-            validator(done.text)
+            outcome = validator(done.text)
+            if inspect.isawaitable(outcome):
+                await outcome
         except ValueError as exc:
             raise ProviderFailure(ErrorKind.INVALID, f"The answer was not usable: {exc}") from None
 
@@ -363,7 +367,7 @@ async def _attempt(
             temperature=request.temperature,
             on_delta=request.on_delta,
         )
-        _check_answer(done, request.validator)
+        await _check_answer(done, request.validator)
         status, kind, message, retry_after = AttemptStatus.OK, "", "", None
     except ProviderFailure as failure:
         status, kind, message = AttemptStatus.FAILED, failure.kind.value, failure.message

@@ -7,12 +7,15 @@ problems per step, in words, so the editor can show each next to the step it con
 
 from __future__ import annotations
 
+import json
 import re
 import uuid
 from enum import StrEnum
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from nyx_app.services.workflows import schemas
 
 KEY_RE = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 STEP_NAME_MAX = 120
@@ -62,6 +65,26 @@ class StepDef(BaseModel):
         if "\x00" in value:
             raise ValueError("contains a NUL character (\\0); remove it")
         return value
+
+    @field_validator("output_schema", mode="before")
+    @classmethod
+    def _schema_text(cls, value: Any) -> Any:
+        """The editor sends the schema as the JSON text the user typed ("" for none)."""
+        if not isinstance(value, str):
+            return value
+        if not value.strip():
+            return None
+        if len(value) > 2 * schemas.MAX_CHARS:
+            raise ValueError(f"is longer than {schemas.MAX_CHARS:,} characters; shorten it")
+        try:
+            parsed = json.loads(value)
+        except RecursionError:
+            raise ValueError(f"is nested more than {schemas.MAX_DEPTH} levels deep") from None
+        except ValueError as exc:
+            raise ValueError(f"is not valid JSON ({exc.args[0]})") from None
+        if not schemas.depth_within(parsed, schemas.MAX_DEPTH):
+            raise ValueError(f"is nested more than {schemas.MAX_DEPTH} levels deep") from None
+        return parsed
 
     @field_validator("persona")
     @classmethod

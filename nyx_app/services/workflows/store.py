@@ -26,12 +26,16 @@ from nyx_app.services.permissions import Action, require
 from nyx_app.services.personas.usage import persona_ids
 from nyx_app.services.projects import get_project
 from nyx_app.services.validation import Problems, TextKind, optional_text, parse_id, required_text
-from nyx_app.services.workflows import builtin
+from nyx_app.services.workflows import builtin, schemas
 from nyx_app.services.workflows.definition import WorkflowDefinition
 from nyx_app.services.workflows.validate import DefinitionInvalid, Problem, check, parse_definition, problems
 
 EXPORT_FORMAT = "nyxcore.workflow/1"
 IMPORT_MAX_CHARS = 500_000
+# An export is {definition: {steps: [{output_schema: …}]}} with a schema at most 32 deep; up to this
+# depth a too-deep schema is reported at its step, past it the whole paste is refused.
+IMPORT_MAX_DEPTH = 200
+IMPORT_TOO_DEEP = f"That is not a workflow export: it is nested more than {IMPORT_MAX_DEPTH} levels deep."
 
 
 class WorkflowInvalid(ServiceError):
@@ -240,8 +244,12 @@ async def import_workflow(
         raise InvalidInput(f"That file is too large for a workflow (at most {IMPORT_MAX_CHARS:,} characters).")
     try:
         payload = json.loads(text or "")
+    except RecursionError:  # the JSON parser recurses once per bracket: 100,000 of them stop it
+        raise InvalidInput(IMPORT_TOO_DEEP) from None
     except ValueError:
         raise InvalidInput("That is not a workflow export: it is not valid JSON.") from None
+    if not schemas.depth_within(payload, IMPORT_MAX_DEPTH):
+        raise InvalidInput(IMPORT_TOO_DEEP)
     if not isinstance(payload, dict) or payload.get("format") != EXPORT_FORMAT:
         raise InvalidInput("That is not a nyxCore workflow export (its format field is missing or different).")
     definition = payload.get("definition")

@@ -13,12 +13,12 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from jsonschema import Draft202012Validator
-from jsonschema.exceptions import SchemaError
 from pydantic import ValidationError
 
-from nyx_app.services.workflows import templates
+from nyx_app.services.workflows import schemas, templates
 from nyx_app.services.workflows.definition import OutputFormat, StepDef, StepKind, WorkflowDefinition
+
+MAX_DEPTH = schemas.MAX_DEPTH + 8  # steps → step → output_schema → the schema's own levels
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,7 +34,18 @@ class DefinitionInvalid(Exception):
 
 
 def parse_definition(raw: Mapping[str, Any]) -> WorkflowDefinition:
-    """Shape checks by pydantic, translated into per-step problems."""
+    """Shape checks by pydantic, translated into per-step problems. A definition nested deeper
+    than any real one is refused before anything walks it recursively."""
+    steps = raw.get("steps")
+    deep = [
+        Problem(str(step.get("key") or f"step {i + 1}"), f"Output schema: {schemas.TOO_DEEP}")
+        for i, step in enumerate(steps if isinstance(steps, list) else [])
+        if isinstance(step, Mapping) and not schemas.depth_within(step.get("output_schema"), schemas.MAX_DEPTH)
+    ]
+    if deep:
+        raise DefinitionInvalid(deep)
+    if not schemas.depth_within(raw, MAX_DEPTH):
+        raise DefinitionInvalid([Problem("", f"The definition is nested more than {MAX_DEPTH} levels deep.")])
     try:
         return WorkflowDefinition.model_validate(raw)
     except ValidationError as exc:
@@ -177,10 +188,7 @@ def _step_problems(
     if step.output_schema is not None:
         if step.output == OutputFormat.TEXT:
             messages.append("Only a step whose output is JSON can have an output schema.")
-        try:
-            Draft202012Validator.check_schema(step.output_schema)
-        except SchemaError as exc:
-            messages.append(f"Its output schema is not a valid JSON Schema: {exc.message}")
+        messages += [f"Output schema: {m}" for m in schemas.problems(step.output_schema)]
     if step.kind == StepKind.REVIEW:
         if step.for_each:
             messages.append("A review step cannot run for each item; review the step that collects them.")

@@ -92,6 +92,13 @@ async def test_export_then_import_gives_the_same_definition(tenants: TenantFacto
         ("not json", "That is not a workflow export: it is not valid JSON."),
         ('{"steps": []}', "That is not a nyxCore workflow export (its format field is missing or different)."),
         ("x" * 600_000, "That file is too large for a workflow (at most 500,000 characters)."),
+        # RecursionError in the JSON parser, then a depth the parser accepts but no export has.
+        ("[" * 100_000 + "]" * 100_000, "That is not a workflow export: it is nested more than 200 levels deep."),
+        (
+            '{"a":' * 80_000 + "1" + "}" * 80_000,
+            "That is not a workflow export: it is nested more than 200 levels deep.",
+        ),
+        ("[" * 500 + "]" * 500, "That is not a workflow export: it is nested more than 200 levels deep."),
     ],
 )
 async def test_import_refuses_what_is_not_an_export(tenants: TenantFactory, text: str, message: str) -> None:
@@ -114,6 +121,59 @@ async def test_an_import_with_a_cycle_is_refused_per_step(tenants: TenantFactory
         async with transaction(acct.ctx.tenant_id, acct.ctx.user_id) as s:
             await store.import_workflow(s, acct.ctx, pid, json.dumps(payload))
     assert refused.value.problems[0].message == "These steps wait for each other in a circle: a → b → a."
+
+
+def _export(*steps: dict[str, object], schema_text: str = "") -> str:
+    """An export; ``schema_text`` (JSON) replaces a step's output schema "@" (too deep for json.dumps)."""
+    text = json.dumps({"format": store.EXPORT_FORMAT, "name": "Hostile", "definition": {"steps": list(steps)}})
+    return text.replace('"@"', schema_text) if schema_text else text
+
+
+def _nested(levels: int) -> dict[str, object]:
+    root: dict[str, object] = {}
+    node = root
+    for _ in range(levels):
+        node["not"] = node = {}
+    return root
+
+
+@pytest.mark.parametrize(
+    ("step", "says"),
+    [
+        (
+            {"key": "a", "prompt": "{{ notes|attr('x') }}"},
+            "In the prompt: Template error on line 1: No filter named 'attr'.",
+        ),
+        ({"key": "a", "prompt": "{{" + "(" * 2000 + "1" + ")" * 2000 + "}}"}, "nested too deeply"),
+        (
+            {"key": "a", "prompt": "x", "output": "json_object", "output_schema": _nested(40)},
+            "Output schema: Nested more than 32 levels deep: flatten it",
+        ),
+        (
+            {"key": "a", "prompt": "x", "output": "json_object", "output_schema": {"$ref": "file:///etc/passwd"}},
+            "Output schema: $ref (at the top) may only point inside this schema (#/…), not to 'file:///etc/passwd'",
+        ),
+    ],
+)
+async def test_an_import_with_hostile_steps_is_refused_at_the_step_in_words(
+    tenants: TenantFactory, step: dict[str, object], says: str
+) -> None:
+    acct, pid = await _project(tenants)
+    with pytest.raises(WorkflowInvalid) as refused:
+        async with transaction(acct.ctx.tenant_id, acct.ctx.user_id) as s:
+            await store.import_workflow(s, acct.ctx, pid, _export(step))
+    assert [p.step for p in refused.value.problems] == ["a"]
+    assert says in refused.value.problems[0].message
+
+
+async def test_a_schema_3000_deep_in_an_import_is_refused_in_words(tenants: TenantFactory) -> None:
+    acct, pid = await _project(tenants)
+    step = {"key": "a", "prompt": "x", "output": "json_object", "output_schema": "@"}
+    with pytest.raises(InvalidInput, match="nested more than 200 levels deep"):
+        async with transaction(acct.ctx.tenant_id, acct.ctx.user_id) as s:
+            await store.import_workflow(
+                s, acct.ctx, pid, _export(step, schema_text='{"not":' * 3000 + "{" + "}" * 3001)
+            )
 
 
 async def test_another_tenants_workflow_is_not_found(tenants: TenantFactory) -> None:

@@ -74,3 +74,13 @@ def test_references_find_every_step_field_and_name() -> None:
     refs = templates.references("{{steps.a.output}} {{ steps['b'].items }} {{steps.c}} {{notes}} {{ steps }}")
     assert set(refs.steps) == {("a", "output"), ("b", "items"), ("c", ""), ("", "")}
     assert refs.names == {"steps", "notes"}
+
+
+def test_tags_are_bounded_before_parsing_and_raw_text_is_not_counted() -> None:
+    """Parsing, checking and compiling cost time per tag, on the web process when the editor checks."""
+    with pytest.raises(TemplateProblem, match=r"^Template error: it has 2,001 tags .* at most 2,000 are allowed"):
+        templates.references("{{ notes }}" * 2_001)
+    for text in ("x{%" * 5_000, "a{%- endraw -%}b{% endraw %}", "{{ x }} {# c #} {% raw %} {% if %}", "ends {"):
+        escaped = templates.literal(text)
+        assert render(escaped, {}) == text
+        assert templates.count_tags(escaped) <= 12  # user text full of {% costs two tags, not three each

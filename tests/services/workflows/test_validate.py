@@ -125,5 +125,5 @@ def test_an_output_schema_belongs_to_a_json_step_and_must_be_a_schema() -> None:
     )
     assert [p.step for p in found] == ["a", "b"]
     assert found[0].message == "Only a step whose output is JSON can have an output schema."
-    assert found[1].message.startswith("Its output schema is not a valid JSON Schema: 12 is not valid")
+    assert found[1].message.startswith("Output schema: Not a valid JSON Schema (at type): 12 is not valid")
     check({"steps": [{"key": "a", "prompt": "x", "output": "json_object", "output_schema": {"type": "object"}}]})

@@ -60,6 +60,8 @@ class NoteQuery:
     sort: NoteSort = NoteSort.UPDATED
     offset: int = 0
     limit: int = PAGE_SIZE
+    # Notes that hybrid search found for ``text`` (services/knowledge): they match too, by meaning.
+    ranked: tuple[uuid.UUID, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,8 +139,10 @@ async def list_cards(
     """
     project = await get_project(session, ctx, project_id)
     text = optional_text(query.text, "The search", QUERY_MAX, kind=TextKind.PROSE)
-    query = NoteQuery(text, NoteSort(query.sort), max(0, query.offset), max(1, min(query.limit, PAGE_SIZE_MAX)))
-    matches = _matches(project.id, text)
+    query = NoteQuery(
+        text, NoteSort(query.sort), max(0, query.offset), max(1, min(query.limit, PAGE_SIZE_MAX)), query.ranked
+    )
+    matches = _matches(project.id, text, query.ranked)
     page = (
         sa.select(col(ProjectNote.id).label("id"), func.count().over().label("total"))
         .where(*matches)
@@ -182,12 +186,13 @@ async def list_cards(
     return NoteListing(cards, total, query)
 
 
-def _matches(project_id: uuid.UUID, text: str) -> list[ColumnElement[bool]]:
+def _matches(project_id: uuid.UUID, text: str, ranked: tuple[uuid.UUID, ...] = ()) -> list[ColumnElement[bool]]:
     conditions: list[ColumnElement[bool]] = [col(ProjectNote.project_id) == project_id]
     if terms := search_terms(text):
         document = ProjectNote.__table__.c.search_vector  # type: ignore[attr-defined]
         config: ColumnElement[Any] = literal_column(f"'{NOTE_SEARCH_CONFIG}'::regconfig")
-        conditions.append(document.op("@@")(func.to_tsquery(config, terms)))
+        by_words = document.op("@@")(func.to_tsquery(config, terms))
+        conditions.append(sa.or_(by_words, col(ProjectNote.id).in_(ranked)) if ranked else by_words)
     return conditions
 
 

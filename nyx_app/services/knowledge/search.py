@@ -235,3 +235,16 @@ async def retrieve(
         return []
     request = SearchRequest(query, kinds=kinds, project_id=project_id, limit=limit, with_body=True)
     return (await search(ctx, request)).hits
+
+
+async def ranked_ids(
+    ctx: TenantContext, query: str, kind: KnowledgeKind, *, project_id: str | uuid.UUID | None = None
+) -> tuple[uuid.UUID, ...]:
+    """The ids of ``kind`` that hybrid search ranks for ``query`` (best first), for lists that
+    search in their own scope (the Memory Hub, a project's Notes tab) and keep their own filters,
+    paging and validation. Nothing for an empty or unusable query: the list's own check answers."""
+    try:
+        request = SearchRequest(query, kinds=[kind], project_id=project_id, limit=LIMIT_MAX)
+        return tuple(hit.item_id for hit in (await search(ctx, request)).hits)
+    except InvalidInput:
+        return ()

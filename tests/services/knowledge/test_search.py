@@ -112,3 +112,19 @@ async def test_stop_words_and_emoji_answer_without_error(tenants: TenantFactory)
     for query in ("the and of", "🔥🚀", "ünïcödé ☕ coffee"):
         result = await search(a.ctx, SearchRequest(query))
         assert all(h.matched_by is MatchedBy.MEANING for h in result.hits)
+
+
+async def test_the_job_the_trigger_queues_is_the_worker_task_that_embeds(tenants: TenantFactory) -> None:
+    """The queued job (written by SQL in the trigger) names the task, queue and arguments the
+    worker knows: a real procrastinate worker runs it to the end."""
+    from nyx_app.jobs import tasks  # noqa: F401  (registers the task)
+    from nyx_app.jobs.queue import proc_app
+
+    a = await tenants.create()
+    _, (note,) = await project_with_notes(a, CREDIT)
+    assert await queued_embedding_jobs(a) == 1
+    async with proc_app.open_async():
+        await proc_app.run_worker_async(queues=["knowledge"], wait=False, install_signal_handlers=False)
+    assert await queued_embedding_jobs(a) == 0
+    found = await search(a.ctx, SearchRequest("the AI vendor ran out of prepaid money"))
+    assert [(h.item_id, h.matched_by) for h in found.hits] == [(note.id, MatchedBy.MEANING)]

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import reflex as rx
 
+from nyx_app import routes
 from nyx_app.components.markdown import markdown_view
 from nyx_app.state.search import GroupView, HitView, SearchState
 
@@ -123,7 +124,12 @@ def search_dialog() -> rx.Component:
                 SearchState.searched & (SearchState.urls.length() == 0),
                 rx.text("Nothing found.", size="2", color_scheme="gray", id="search-empty"),
             ),
-            rx.text("↑ ↓ to choose, Enter to open, Esc to close.", size="1", color_scheme="gray"),
+            rx.hstack(
+                rx.text("↑ ↓ to choose, Enter to open, Esc to close.", size="1", color_scheme="gray"),
+                rx.link("Search settings", href=routes.SEARCH_SETTINGS, size="1", id="search-settings-link"),
+                justify="between",
+                width="100%",
+            ),
             max_width="680px",
             width="100%",
         ),

@@ -8,7 +8,7 @@ import time
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.e2e.helpers import create_note, create_project, open_project, register
+from tests.e2e.helpers import create_note, create_project, goto_signed_in, open_project, register
 
 pytestmark = pytest.mark.e2e
 
@@ -54,6 +54,9 @@ def test_ctrl_k_finds_a_note_by_meaning_and_enter_opens_it(page: Page) -> None:
 
     page.keyboard.press("Enter")
     expect(page.locator("#note-title")).to_have_text("Anthropic credit exhausted returns HTTP 400")
+
+    goto_signed_in(page, "/settings/search")
+    expect(page.locator("#embedding-status")).to_have_text("1 of 1 items embedded")
 
 
 def test_slash_opens_search_and_bad_input_is_answered_in_words(page: Page) -> None:

@@ -1,5 +1,6 @@
 """The Memory Hub and a project's Notes tab use the same hybrid search in their own scope: an item
-found by meaning is listed beside the word matches, within the list's own filters."""
+found by meaning is listed beside the word matches, within the list's own filters; only close
+meaning matches join a list that counts its matches."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from nyx_app.services.notes import NoteQuery
 from tests.factories import TenantFactory
 from tests.services.knowledge.helpers import embed_all, memory_entry, project_with_notes
 
-QUERY = "the AI vendor ran out of prepaid money"
+QUERY = "provider account ran out of credit"
 
 
 async def test_memory_hub_lists_entries_found_by_meaning_first(tenants: TenantFactory) -> None:
@@ -44,3 +45,10 @@ async def test_notes_tab_lists_notes_found_by_meaning_in_this_project_only(tenan
         other = await notes.list_cards(s, a.ctx, there, NoteQuery(QUERY, ranked=ranked))
     assert [c.id for c in listing.cards] == [mine.id]
     assert plain.total == 0 and other.total == 0
+
+
+async def test_scoped_lists_take_only_close_meaning_matches(tenants: TenantFactory) -> None:
+    a = await tenants.create()
+    await memory_entry(a, "Anthropic credit exhausted", "The provider answers 400: credit balance is too low.")
+    await embed_all(a)
+    assert await ranked_ids(a.ctx, "kubernetes pods", KnowledgeKind.MEMORY) == ()

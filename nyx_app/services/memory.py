@@ -212,8 +212,10 @@ def _filtered(
     if query:
         document: ColumnElement[Any] = literal_column(fts_document_sql())
         tag_match = literal(query.lower()) == func.any(col(MemoryEntry.tags))
-        by_meaning = col(MemoryEntry.id).in_(list(ranked)) if ranked else literal(False)
-        stmt = stmt.where(or_(document.op("@@")(_tsquery(query)), tag_match, by_meaning))
+        if ranked:  # nothing matched by words: the hybrid search's meaning matches are the matches
+            stmt = stmt.where(col(MemoryEntry.id).in_(list(ranked)))
+        else:
+            stmt = stmt.where(or_(document.op("@@")(_tsquery(query)), tag_match))
     return stmt
 
 
@@ -245,15 +247,20 @@ async def search_page(
     tag) and the chosen ``tag``, best matches first (newest first without a query), with the total
     count, authors, project names and, for a query, marked titles and passages.
 
-    ``ranked``: the entries hybrid search found for ``query`` (services/knowledge), best first: they
-    match too (by meaning) and lead the order in that ranking."""
+    ``ranked``: the entries hybrid search found for ``query`` (services/knowledge), best first: the
+    matches are ordered by that ranking, and when no entry matches by its words they are the
+    matches (by meaning). The hub stays a filter that counts what it finds."""
     query = optional_text(query, "The search", QUERY_MAX, kind=TextKind.PROSE)
     tag = tag.strip().lower()
     project = await _project_id(session, ctx, project_id)
     limit = get_settings().memory_page_size if limit is None else limit
     offset, limit = max(0, offset), max(1, min(limit, SEARCH_LIMIT))
-    counted = _filtered(sa_select(func.count()).select_from(MemoryEntry), query, tag, project, ranked)
+    counted = _filtered(sa_select(func.count()).select_from(MemoryEntry), query, tag, project)
     total = (await session.execute(counted)).scalar_one()
+    meaning_only = list(ranked) if query and ranked and not total else []
+    if meaning_only:
+        counted = _filtered(sa_select(func.count()).select_from(MemoryEntry), query, tag, project, meaning_only)
+        total = (await session.execute(counted)).scalar_one()
     marks = Marks.fresh() if query else None
     title: Any = col(MemoryEntry.title)
     snippet: Any = literal("")
@@ -265,7 +272,7 @@ async def search_page(
         .outerjoin(User, col(User.id) == col(MemoryEntry.created_by))
         .outerjoin(Project, col(Project.id) == col(MemoryEntry.project_id))
     )
-    stmt = _filtered(stmt, query, tag, project, ranked)
+    stmt = _filtered(stmt, query, tag, project, meaning_only)
     if query:
         document: ColumnElement[Any] = literal_column(fts_document_sql())
         if ranked:

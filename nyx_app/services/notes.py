@@ -60,7 +60,8 @@ class NoteQuery:
     sort: NoteSort = NoteSort.UPDATED
     offset: int = 0
     limit: int = PAGE_SIZE
-    # Notes that hybrid search found for ``text`` (services/knowledge): they match too, by meaning.
+    # Notes that hybrid search found for ``text`` (services/knowledge): they are the matches when
+    # no note matches by its words (the list stays a filter: "deploy part 35" still means that note).
     ranked: tuple[uuid.UUID, ...] = ()
 
 
@@ -142,7 +143,9 @@ async def list_cards(
     query = NoteQuery(
         text, NoteSort(query.sort), max(0, query.offset), max(1, min(query.limit, PAGE_SIZE_MAX)), query.ranked
     )
-    matches = _matches(project.id, text, query.ranked)
+    matches = _matches(project.id, text)
+    if query.ranked and text and not (await session.exec(select(func.count()).where(*matches))).one():
+        matches = [col(ProjectNote.project_id) == project.id, col(ProjectNote.id).in_(query.ranked)]
     page = (
         sa.select(col(ProjectNote.id).label("id"), func.count().over().label("total"))
         .where(*matches)
@@ -186,13 +189,12 @@ async def list_cards(
     return NoteListing(cards, total, query)
 
 
-def _matches(project_id: uuid.UUID, text: str, ranked: tuple[uuid.UUID, ...] = ()) -> list[ColumnElement[bool]]:
+def _matches(project_id: uuid.UUID, text: str) -> list[ColumnElement[bool]]:
     conditions: list[ColumnElement[bool]] = [col(ProjectNote.project_id) == project_id]
     if terms := search_terms(text):
         document = ProjectNote.__table__.c.search_vector  # type: ignore[attr-defined]
         config: ColumnElement[Any] = literal_column(f"'{NOTE_SEARCH_CONFIG}'::regconfig")
-        by_words = document.op("@@")(func.to_tsquery(config, terms))
-        conditions.append(sa.or_(by_words, col(ProjectNote.id).in_(ranked)) if ranked else by_words)
+        conditions.append(document.op("@@")(func.to_tsquery(config, terms)))
     return conditions
 
 

@@ -1,6 +1,6 @@
-"""The Memory Hub and a project's Notes tab use the same hybrid search in their own scope: an item
-found by meaning is listed beside the word matches, within the list's own filters; only close
-meaning matches join a list that counts its matches."""
+"""The Memory Hub and a project's Notes tab use the same hybrid search in their own scope. They stay
+filters that count what they find: the hybrid ranking orders the hub's matches, and when nothing
+matches by its words, the close meaning matches are the matches (within the list's own filters)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from tests.services.knowledge.helpers import embed_all, memory_entry, project_wi
 QUERY = "provider account ran out of credit"
 
 
-async def test_memory_hub_lists_entries_found_by_meaning_first(tenants: TenantFactory) -> None:
+async def test_memory_hub_falls_back_to_entries_found_by_meaning(tenants: TenantFactory) -> None:
     a = await tenants.create()
     credit = await memory_entry(a, "Anthropic credit exhausted", "The provider answers 400: credit balance is too low.")
     await memory_entry(a, "Garden", "Tomatoes need water every morning.")
@@ -31,7 +31,7 @@ async def test_memory_hub_lists_entries_found_by_meaning_first(tenants: TenantFa
     assert tagged_elsewhere.total == 0  # the hub's own filters still apply
 
 
-async def test_notes_tab_lists_notes_found_by_meaning_in_this_project_only(tenants: TenantFactory) -> None:
+async def test_notes_tab_falls_back_to_notes_found_by_meaning_in_this_project_only(tenants: TenantFactory) -> None:
     a = await tenants.create()
     note = ("Anthropic credit exhausted", "The provider answers 400: credit balance is too low.")
     here, (mine,) = await project_with_notes(a, note)
@@ -52,3 +52,15 @@ async def test_scoped_lists_take_only_close_meaning_matches(tenants: TenantFacto
     await memory_entry(a, "Anthropic credit exhausted", "The provider answers 400: credit balance is too low.")
     await embed_all(a)
     assert await ranked_ids(a.ctx, "kubernetes pods", KnowledgeKind.MEMORY) == ()
+
+
+async def test_a_list_that_matches_by_words_stays_a_filter(tenants: TenantFactory) -> None:
+    a = await tenants.create()
+    near = [(f"Note {i}", f"About the deployment checklist, part {i}.") for i in range(4)]
+    here, made = await project_with_notes(a, *near)
+    await embed_all(a)
+    ranked = await ranked_ids(a.ctx, "deploy part 2", KnowledgeKind.NOTE, project_id=here)
+    assert len(ranked) >= 2  # the near-duplicates are close by meaning ...
+    async with transaction(a.ctx.tenant_id, a.ctx.user_id) as s:
+        listing = await notes.list_cards(s, a.ctx, here, NoteQuery("deploy part 2", ranked=ranked))
+    assert [c.id for c in listing.cards] == [made[2].id]  # ... but the words name one note

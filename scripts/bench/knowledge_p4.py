@@ -163,8 +163,8 @@ def reload() -> dict[str, object]:
                 items.append(item)
                 tenant_of.append(t)
                 words.append([0, 0, 0, 0, *(int(w[1:]) for w in body.split())])
-                data[1536].append(np.asarray(big, dtype=np.float32))
-                data[384].append(np.asarray(small, dtype=np.float32))
+                data[1536].append(np.asarray(big.to_numpy(), dtype=np.float32))
+                data[384].append(np.asarray(small.to_numpy(), dtype=np.float32))
     print(f"measuring the database loaded before: tenants of {counts[0][0]:,} and {counts[-1][0]:,} items", flush=True)
     return {
         "tenants": chosen, "tenant_of": np.array(tenant_of), "items": items, "words": np.array(words),

@@ -21,7 +21,13 @@ target_metadata = SQLModel.metadata
 # Expression indexes (full-text) are written by hand in migrations: Alembic cannot compare the
 # expression PostgreSQL prints back with the model's, and would propose drop + create forever.
 # tests/db/test_migrations.py checks they exist.
-EXPRESSION_INDEXES = {"ix_memory_entry_fts"}
+# The HNSW indexes over ``embedding::halfvec(N)`` (0016_knowledge) are expression indexes too.
+EXPRESSION_INDEXES = {
+    "ix_memory_entry_fts",
+    "ix_knowledge_embedding_hnsw_384",
+    "ix_knowledge_embedding_hnsw_768",
+    "ix_knowledge_embedding_hnsw_1536",
+}
 
 
 def _include_object(obj, name, type_, reflected, compare_to):  # type: ignore[no-untyped-def]

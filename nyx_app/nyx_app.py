@@ -20,6 +20,7 @@ from nyx_app.pages.auth_pages import LoginState, login_page, register_page
 from nyx_app.pages.dashboard import DashboardState, dashboard_page
 from nyx_app.pages.discussion import DiscussionState, discussion_page
 from nyx_app.pages.invite import InviteState, invite_page
+from nyx_app.pages.knowledge.settings import SearchSettingsState, search_settings_page
 from nyx_app.pages.members import MembersState
 from nyx_app.pages.members_view import members_page
 from nyx_app.pages.memory import MemoryState
@@ -100,6 +101,7 @@ signed_in = [
     (report_page, routes.REPORT, "Report", ReportState.load),
     (providers_page, routes.PROVIDERS, "Providers", ProvidersState.load),
     (account_page, routes.ACCOUNT, "Account", AccountState.load),
+    (search_settings_page, routes.SEARCH_SETTINGS, "Search", SearchSettingsState.load),
 ]
 for page, route, title, load in signed_in:
     app.add_page(page, route=route, title=f"{title} · nyxCore", on_load=load)

@@ -43,6 +43,7 @@ MEMORY = "/memory"
 MEMBERS = "/settings/members"
 ACCOUNT = "/settings/account"
 PROVIDERS = "/settings/providers"
+SEARCH_SETTINGS = "/settings/search"
 # Open to everyone: a published project's read-only page, and an invitation link.
 PUBLIC_PROJECT = "/public/[project_id]"
 INVITE = "/invite/[token]"

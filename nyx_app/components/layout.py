@@ -25,6 +25,7 @@ import reflex as rx
 from nyx_app import routes
 from nyx_app.components.fields import field, form_error
 from nyx_app.components.post_form import post_form
+from nyx_app.components.search_box import search_box
 from nyx_app.state.session import NEW_WORKSPACE, AuthState, TenantOption
 
 PageFunction = Callable[[], rx.Component]
@@ -124,6 +125,7 @@ def theme_toggle() -> rx.Component:
 
 def _signed_in_tools() -> rx.Component:
     return rx.box(
+        search_box(),
         _workspace_switcher(),
         theme_toggle(),
         rx.link(

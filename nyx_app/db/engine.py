@@ -54,6 +54,23 @@ def app_engine() -> AsyncEngine:
 
 
 @lru_cache(maxsize=1)
+def search_engine() -> AsyncEngine:
+    """The app role again, for vector search: its connections never prepare statements on the
+    server (``prepare_threshold=None``). psycopg prepares a statement after 5 runs and the server
+    may then keep a generic plan for it, one that ignores a later ``SET`` of the HNSW settings and
+    the per-dimension partial indexes (RECIPES.md, "pgvector under RLS"). A small pool of its own."""
+    settings = get_settings()
+    engine = create_async_engine(
+        app_url(settings),
+        pool_size=max(2, settings.db_pool_size // 4),
+        max_overflow=settings.db_max_overflow,
+        connect_args={"prepare_threshold": None},
+    )
+    _ping_connections_that_sat_idle(engine)
+    return engine
+
+
+@lru_cache(maxsize=1)
 def owner_engine() -> Engine:
     """Owner role: migrations, admin commands, and test set-up. Never used by requests."""
     return create_engine(owner_url(), pool_pre_ping=True)
@@ -63,6 +80,9 @@ async def dispose_engines() -> None:
     if app_engine.cache_info().currsize:
         await app_engine().dispose()
         app_engine.cache_clear()
+    if search_engine.cache_info().currsize:
+        await search_engine().dispose()
+        search_engine.cache_clear()
     if owner_engine.cache_info().currsize:
         owner_engine().dispose()
         owner_engine.cache_clear()

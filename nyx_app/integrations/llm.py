@@ -74,6 +74,9 @@ def _litellm() -> Any:
 
     litellm.suppress_debug_info = True  # its "Give Feedback" banner on every error is noise here
     litellm.disable_aiohttp_transport = True  # aiohttp resolves and connects by itself, unchecked
+    # Its embedding path reads ``max_retries or DEFAULT_MAX_RETRIES``: the 0 we pass became 2, and
+    # the OpenAI SDK retried a failed embedding twice on its own. No retries inside LiteLLM.
+    setattr(litellm, "DEFAULT_MAX_RETRIES", 0)  # noqa: B010  (Final in its stubs; read at each call)
 
     def guarded_transport(*args: Any, **kwargs: Any) -> net_guard.GuardedTransport:
         return net_guard.GuardedTransport()

@@ -6,12 +6,16 @@ import asyncio
 import contextlib
 import uuid
 
+import procrastinate
+
+from nyx_app.db.knowledge_sql import EMBED_QUEUE, EMBED_TASK
 from nyx_app.db.notify import RUN_CONTROL_CHANNEL
 from nyx_app.db.queue import RUN_QUEUE, RUN_TASK
 from nyx_app.jobs.queue import proc_app
 from nyx_app.live.hub import hub
 from nyx_app.services.engine.executor import execute
 from nyx_app.services.engine.sweeper import cancel_requested
+from nyx_app.services.knowledge.indexer import embed_pending
 from nyx_app.services.reports.pdf import make_pdf
 from nyx_app.services.reports.store import PDF_QUEUE, PDF_TASK
 
@@ -46,3 +50,16 @@ async def report_pdf_task(tenant_id: str, report_id: str) -> None:
     """Render a report's PDF. Async: the renderer awaits Chromium (its own processes, at a lower
     priority), so this job runs beside the pages of the web process without holding its loop."""
     await make_pdf(uuid.UUID(tenant_id), uuid.UUID(report_id))
+
+
+@proc_app.task(
+    name=EMBED_TASK,
+    queue=EMBED_QUEUE,
+    # A failed batch (provider down, wrong dimension, NaN) is written on its items and raised:
+    # tried again after 2, 4, 8, 16 s... (the items' attempts stop at indexer.MAX_ATTEMPTS).
+    retry=procrastinate.RetryStrategy(max_attempts=6, exponential_wait=2),
+)
+async def knowledge_embed_task(tenant_id: str) -> None:
+    """Embed what the tenant's model has no current vector of (services/knowledge/indexer.py).
+    Queued by the trigger on knowledge_item (coalesced per tenant) and by a model switch."""
+    await embed_pending(uuid.UUID(tenant_id))

@@ -1,6 +1,7 @@
 """All tables, imported here so SQLModel.metadata is complete for Alembic."""
 
 from nyx_app.models.discussion import Discussion, DiscussionMessage
+from nyx_app.models.knowledge import KnowledgeEmbedding, KnowledgeItem, KnowledgeSetting
 from nyx_app.models.llm import LlmCall, ProviderCredential, TenantLlmSettings
 from nyx_app.models.memory import MemoryEntry
 from nyx_app.models.note_draft import NoteDraft
@@ -19,6 +20,9 @@ __all__ = [
     "Discussion",
     "DiscussionMessage",
     "Invitation",
+    "KnowledgeEmbedding",
+    "KnowledgeItem",
+    "KnowledgeSetting",
     "LlmCall",
     "Membership",
     "MemoryEntry",

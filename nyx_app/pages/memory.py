@@ -9,14 +9,17 @@ HTML by ``markdown.highlight`` (everything escaped, only the markers become ``<m
 from __future__ import annotations
 
 import dataclasses
+import uuid
 from collections.abc import Awaitable, Callable
 
 import reflex as rx
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from nyx_app.integrations import markdown
+from nyx_app.models.knowledge import KnowledgeKind
 from nyx_app.services import memory
 from nyx_app.services.context import TenantContext
+from nyx_app.services.knowledge.search import ranked_ids
 from nyx_app.services.memory import HubView, Marks, SearchPage
 from nyx_app.services.permissions import Action
 from nyx_app.state import toasts
@@ -91,6 +94,8 @@ class MemoryState(AuthState):
     has_more: bool = False
     loaded: bool = False
     editing_id: str = ""
+    # The hybrid search's ranking of the current query, for "Show more" (backend only).
+    _ranked_ids: list[str] = []
     # Bumped after a successful create: the form is keyed by it, so React remounts it empty in the
     # same update that shows the result (clearing inputs afterwards could wipe new typing).
     created: int = 0
@@ -125,17 +130,27 @@ class MemoryState(AuthState):
         self, query: str, tag: str, change: Callable[[AsyncSession, TenantContext], Awaitable[object]] | None = None
     ) -> None:
         """An optional change and the re-read in one transaction: if the page cannot show the
-        result, nothing was saved either (no half-done save reported as an error)."""
+        result, nothing was saved either (no half-done save reported as an error). A query also
+        asks the hybrid search (meaning and words, the header's search scoped to memory)."""
+        ranked = await self._ranked(query)
 
         async def run(s: AsyncSession, c: TenantContext) -> Shown:
             if change is not None:
                 await change(s, c)
-            view = await memory.hub(s, c, query, tag=tag)
+            view = await memory.hub(s, c, query, tag=tag, ranked=ranked)
             return view, [_entry(h, view.results.marks, c) for h in view.results.hits]
 
         self._show(await self._in_tenant(run))
         # Kept only once the search worked: a refused one leaves the page as it was.
         self.query, self.tag = query, tag
+
+    async def _ranked(self, query: str) -> tuple[uuid.UUID, ...]:
+        if not query.strip():
+            self._ranked_ids = []
+            return ()
+        ranked = await ranked_ids(await self._require(), query, KnowledgeKind.MEMORY)
+        self._ranked_ids = [str(i) for i in ranked]
+        return ranked
 
     @rx.event
     @user_action
@@ -163,9 +178,10 @@ class MemoryState(AuthState):
     @user_action
     async def more(self):
         query, tag, offset = self.query, self.tag, len(self.entries)
+        ranked = [uuid.UUID(i) for i in self._ranked_ids]
 
         async def read(s: AsyncSession, c: TenantContext) -> tuple[SearchPage, list[EntryView]]:
-            page = await memory.search_page(s, c, query, tag=tag, offset=offset)
+            page = await memory.search_page(s, c, query, tag=tag, offset=offset, ranked=ranked)
             return page, [_entry(h, page.marks, c) for h in page.hits]
 
         page, entries = await self._in_tenant(read)

@@ -12,7 +12,9 @@ import reflex as rx
 from nyx_app import routes
 from nyx_app.api.images import thumb_url
 from nyx_app.components.note_cards import NoteCardView, note_card, notes_toolbar, time_ago
+from nyx_app.models.knowledge import KnowledgeKind
 from nyx_app.services import notes
+from nyx_app.services.knowledge.search import ranked_ids
 from nyx_app.services.notes import NoteCard, NoteListing, NoteQuery, NoteSort
 from nyx_app.state.session import AuthState, user_action
 
@@ -65,7 +67,10 @@ class ProjectNotesState(AuthState):
         self.has_more = listing.has_more
 
     async def _list(self, offset: int = 0) -> NoteListing:
-        project_id, query = self._project_id, NoteQuery(self.query, NoteSort(self.sort), offset)
+        project_id = self._project_id
+        # The same hybrid search as the header's, in this project: notes found by meaning match too.
+        ranked = await ranked_ids(await self._require(), self.query, KnowledgeKind.NOTE, project_id=project_id)
+        query = NoteQuery(self.query, NoteSort(self.sort), offset, ranked=ranked)
         return await self._in_tenant(lambda s, c: notes.list_cards(s, c, project_id, query))
 
     @rx.event

@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import secrets
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, func, literal, literal_column, or_
+from sqlalchemy import ARRAY, ColumnElement, Select, Uuid, func, literal, literal_column, or_
 from sqlalchemy import select as sa_select
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -201,7 +202,9 @@ class HubView:
     results: SearchPage
 
 
-def _filtered(stmt: Select[Any], query: str, tag: str, project: uuid.UUID | None) -> Select[Any]:
+def _filtered(
+    stmt: Select[Any], query: str, tag: str, project: uuid.UUID | None, ranked: Sequence[uuid.UUID] = ()
+) -> Select[Any]:
     if project is not None:
         stmt = stmt.where(col(MemoryEntry.project_id) == project)
     if tag:
@@ -209,7 +212,10 @@ def _filtered(stmt: Select[Any], query: str, tag: str, project: uuid.UUID | None
     if query:
         document: ColumnElement[Any] = literal_column(fts_document_sql())
         tag_match = literal(query.lower()) == func.any(col(MemoryEntry.tags))
-        stmt = stmt.where(or_(document.op("@@")(_tsquery(query)), tag_match))
+        if ranked:  # nothing matched by words: the hybrid search's meaning matches are the matches
+            stmt = stmt.where(col(MemoryEntry.id).in_(list(ranked)))
+        else:
+            stmt = stmt.where(or_(document.op("@@")(_tsquery(query)), tag_match))
     return stmt
 
 
@@ -235,10 +241,15 @@ async def search_page(
     project_id: str | None = None,
     offset: int = 0,
     limit: int | None = None,
+    ranked: Sequence[uuid.UUID] = (),
 ) -> SearchPage:
     """One page of entries matching ``query`` (websearch syntax over title and content, or an exact
     tag) and the chosen ``tag``, best matches first (newest first without a query), with the total
-    count, authors, project names and, for a query, marked titles and passages."""
+    count, authors, project names and, for a query, marked titles and passages.
+
+    ``ranked``: the entries hybrid search found for ``query`` (services/knowledge), best first: the
+    matches are ordered by that ranking, and when no entry matches by its words they are the
+    matches (by meaning). The hub stays a filter that counts what it finds."""
     query = optional_text(query, "The search", QUERY_MAX, kind=TextKind.PROSE)
     tag = tag.strip().lower()
     project = await _project_id(session, ctx, project_id)
@@ -246,6 +257,10 @@ async def search_page(
     offset, limit = max(0, offset), max(1, min(limit, SEARCH_LIMIT))
     counted = _filtered(sa_select(func.count()).select_from(MemoryEntry), query, tag, project)
     total = (await session.execute(counted)).scalar_one()
+    meaning_only = list(ranked) if query and ranked and not total else []
+    if meaning_only:
+        counted = _filtered(sa_select(func.count()).select_from(MemoryEntry), query, tag, project, meaning_only)
+        total = (await session.execute(counted)).scalar_one()
     marks = Marks.fresh() if query else None
     title: Any = col(MemoryEntry.title)
     snippet: Any = literal("")
@@ -257,9 +272,11 @@ async def search_page(
         .outerjoin(User, col(User.id) == col(MemoryEntry.created_by))
         .outerjoin(Project, col(Project.id) == col(MemoryEntry.project_id))
     )
-    stmt = _filtered(stmt, query, tag, project)
+    stmt = _filtered(stmt, query, tag, project, meaning_only)
     if query:
         document: ColumnElement[Any] = literal_column(fts_document_sql())
+        if ranked:
+            stmt = stmt.order_by(func.array_position(literal(list(ranked), ARRAY(Uuid())), col(MemoryEntry.id)))
         stmt = stmt.order_by(func.ts_rank(document, _tsquery(query)).desc())
     stmt = stmt.order_by(col(MemoryEntry.updated_at).desc(), col(MemoryEntry.id)).offset(offset).limit(limit)
     rows = await session.execute(stmt)
@@ -289,10 +306,11 @@ async def hub(
     tag: str = "",
     offset: int = 0,
     limit: int | None = None,
+    ranked: Sequence[uuid.UUID] = (),
 ) -> HubView:
     projects = (await session.exec(select(Project.id, Project.name).order_by(col(Project.name)))).all()
     return HubView(
         projects=[(i, n) for i, n in projects],
         tags=await top_tags(session, ctx),
-        results=await search_page(session, ctx, query, tag=tag, offset=offset, limit=limit),
+        results=await search_page(session, ctx, query, tag=tag, offset=offset, limit=limit, ranked=ranked),
     )

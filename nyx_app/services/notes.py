@@ -60,6 +60,9 @@ class NoteQuery:
     sort: NoteSort = NoteSort.UPDATED
     offset: int = 0
     limit: int = PAGE_SIZE
+    # Notes that hybrid search found for ``text`` (services/knowledge): they are the matches when
+    # no note matches by its words (the list stays a filter: "deploy part 35" still means that note).
+    ranked: tuple[uuid.UUID, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,8 +140,12 @@ async def list_cards(
     """
     project = await get_project(session, ctx, project_id)
     text = optional_text(query.text, "The search", QUERY_MAX, kind=TextKind.PROSE)
-    query = NoteQuery(text, NoteSort(query.sort), max(0, query.offset), max(1, min(query.limit, PAGE_SIZE_MAX)))
+    query = NoteQuery(
+        text, NoteSort(query.sort), max(0, query.offset), max(1, min(query.limit, PAGE_SIZE_MAX)), query.ranked
+    )
     matches = _matches(project.id, text)
+    if query.ranked and text and not (await session.exec(select(func.count()).where(*matches))).one():
+        matches = [col(ProjectNote.project_id) == project.id, col(ProjectNote.id).in_(query.ranked)]
     page = (
         sa.select(col(ProjectNote.id).label("id"), func.count().over().label("total"))
         .where(*matches)

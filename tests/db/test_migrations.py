@@ -113,3 +113,76 @@ def test_what_tenants_spent_before_the_monthly_counter_is_counted_once(scratch_d
         engine.dispose()
     # Tenant A only (row security), per UTC month: before the migration, then one more attempt after.
     assert [(m, float(c)) for m, c in rows] == [("2026-11-01", 0.75), ("2026-12-01", 1.75)]
+
+
+def _vector_schema(settings: Settings) -> tuple[str | None, dict[str, str]]:
+    engine = create_engine(owner_url(settings))
+    try:
+        with engine.connect() as conn:
+            column = conn.scalar(
+                text(
+                    "SELECT format_type(atttypid, atttypmod) FROM pg_attribute "
+                    "WHERE attrelid = to_regclass('knowledge_embedding') AND attname = 'embedding'"
+                )
+            )
+            indexes = dict(  # a list first: dict() would take a Result, which has keys(), for a mapping
+                list(
+                    conn.execute(
+                        text(
+                            "SELECT indexname, indexdef FROM pg_indexes "
+                            "WHERE indexname LIKE 'ix_knowledge_embedding_hnsw%'"
+                        )
+                    ).tuples()
+                )
+            )
+    finally:
+        engine.dispose()
+    return column, indexes
+
+
+def test_vector_column_and_hnsw_indexes_survive_upgrade_downgrade_upgrade(scratch_db: Settings) -> None:
+    cfg = alembic_config(scratch_db)
+    command.downgrade(cfg, "base")
+    command.upgrade(cfg, "0013")
+    engine = create_engine(owner_url(scratch_db))
+    try:
+        with engine.begin() as conn:  # a workspace with a note from before the knowledge tables
+            tenant = conn.scalar(text("INSERT INTO tenant (id, name) VALUES (gen_random_uuid(), 'Old') RETURNING id"))
+            conn.execute(text("SELECT set_config('app.tenant_id', :t, true)"), {"t": str(tenant)})
+            project = conn.scalar(
+                text(
+                    "INSERT INTO project (id, tenant_id, name, description, github_url, github_path, published, "
+                    "llm_model) VALUES (gen_random_uuid(), :t, 'P', '', '', '', false, 'openai/o3') RETURNING id"
+                ),
+                {"t": tenant},
+            )
+            conn.execute(
+                text(
+                    "INSERT INTO project_note (id, tenant_id, project_id, title, content, version, public) "
+                    "VALUES (gen_random_uuid(), :t, :p, 'Old note', 'written before search by meaning', 1, false)"
+                ),
+                {"t": tenant, "p": project},
+            )
+        for _ in range(2):
+            command.upgrade(cfg, "head")
+            column, indexes = _vector_schema(scratch_db)
+            assert column == "vector"
+            assert sorted(indexes) == [f"ix_knowledge_embedding_hnsw_{d}" for d in (1536, 384, 768)]
+            assert all("hnsw" in d and "halfvec" in d and "WHERE (dims = " in d for d in indexes.values())
+            command.check(cfg)  # autogenerate proposes nothing: the vector column is kept
+            command.downgrade(cfg, "0013")
+            assert _vector_schema(scratch_db) == (None, {})
+        command.upgrade(cfg, "head")
+        with engine.begin() as conn:
+            conn.execute(text("SELECT set_config('app.tenant_id', :t, true)"), {"t": str(tenant)})
+            copied = conn.execute(text("SELECT kind, title FROM knowledge_item")).all()
+            queued = conn.scalar(
+                text(
+                    "SELECT count(*) FROM procrastinate_jobs "
+                    "WHERE task_name = 'nyx.knowledge.embed' AND status = 'todo'"
+                )
+            )
+    finally:
+        engine.dispose()
+    assert [tuple(r) for r in copied] == [("note", "Old note")]  # existing rows are indexed by the migration
+    assert queued == 1

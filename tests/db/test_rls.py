@@ -22,12 +22,14 @@ from nyx_app.db.engine import owner_engine
 from nyx_app.db.session import public_transaction, transaction
 from nyx_app.db.urls import app_url
 from nyx_app.models.discussion import Discussion, DiscussionMessage, MessageKind
+from nyx_app.models.knowledge import KnowledgeEmbedding
 from nyx_app.models.llm import LlmCall
 from nyx_app.models.note_image import NoteImage
 from nyx_app.models.report import PublishedPost, Report, ReportKind
 from nyx_app.models.run import Run, StepRun
 from nyx_app.models.workflow import WorkflowInsight
 from nyx_app.services import invitations, memory, note_drafts, notes, projects
+from nyx_app.services.knowledge import embedding_model
 from nyx_app.services.llm import credentials, preferences
 from nyx_app.services.personas.store import PersonaInput, create_persona
 from nyx_app.services.workflows import store
@@ -153,6 +155,14 @@ async def seed_every_tenant_table(a: Account) -> None:
                 cost_usd=Decimal("0.25"),  # a paid attempt: its cost reaches llm_spend_month too
             )
         )
+        # knowledge_item rows came from the triggers above; a vector and the model setting here.
+        await embedding_model.switch(s, a.ctx, embedding_model.DEFAULT_MODEL)
+        s.add(
+            KnowledgeEmbedding(
+                tenant_id=a.ctx.tenant_id, kind="note", item_id=note.id, model=embedding_model.DEFAULT_MODEL,
+                dims=3, embedding=[0.1, 0.2, 0.3], content_hash="x",
+            )
+        )  # fmt: skip
 
 
 @pytest.fixture

@@ -3,6 +3,9 @@
 Speaks three dialects on one port:
 - OpenAI  ``POST /v1/chat/completions`` (plain and SSE streaming, with usage), api_base = ``openai_base``
 - Anthropic ``POST /v1/messages`` (plain and SSE streaming), api_base = ``anthropic_base``
+- OpenAI  ``POST /v1/embeddings``: deterministic vectors (``fake_embedding``: words hashed into
+  ``embedding_dims`` dimensions, so texts sharing words are near), or a scripted fault, stall,
+  wrong dimension (``wrong_dimension``) or NaN (``nan_vector``)
 - Gemini  ``POST /v1beta/models/{model}:generateContent`` / ``:streamGenerateContent``,
   api_base = ``gemini_base`` (LiteLLM builds ``{api_base}/models/{model}:{endpoint}`` for ``gemini/``)
 
@@ -14,7 +17,10 @@ and the app under test (another process) can reach it as well as in-process test
 
 from __future__ import annotations
 
+import hashlib
 import json
+import math
+import random
 import re
 import threading
 import time
@@ -53,6 +59,29 @@ def respond(fn: Callable[[str], str], latency: float = 0.0, chunk_delay: float =
 def answer(text: str = DEFAULT_TEMPLATE, latency: float = 0.0) -> Step:
     """Fixed text, or a template with {model} and {prompt} (the last user message)."""
     return Step("answer", text=text, latency=latency)
+
+
+def wrong_dimension(dims: int) -> Step:
+    """Embeddings of ``dims`` dimensions instead of the model's."""
+    return Step("embed_dims", status=dims)
+
+
+def nan_vector() -> Step:
+    """Embeddings whose first vector holds a NaN."""
+    return Step("embed_nan")
+
+
+def fake_embedding(text: str, dims: int) -> list[float]:
+    """A unit vector from the text's words: each word adds the same few ±1s wherever it occurs."""
+    vector = [0.0] * dims
+    for word in re.findall(r"\w+", text.lower()):
+        rng = random.Random(hashlib.sha256(word.encode()).digest())
+        for _ in range(8):
+            vector[rng.randrange(dims)] += rng.choice((-1.0, 1.0))
+    if not any(vector):
+        vector[0] = 1.0
+    norm = math.sqrt(sum(x * x for x in vector))
+    return [x / norm for x in vector]
 
 
 def empty() -> Step:
@@ -119,6 +148,7 @@ class FakeLLM:
         self.requests: list[LoggedRequest] = []
         self.in_flight = 0
         self.max_in_flight = 0  # the most requests answered at the same moment since reset()
+        self.embedding_dims = 1536  # /v1/embeddings answers with this many dimensions
         self._server = _QuietServer(("127.0.0.1", 0), _make_handler(self))
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
@@ -138,6 +168,7 @@ class FakeLLM:
             self._scripts.clear()
             self.requests.clear()
             self.max_in_flight = 0
+            self.embedding_dims = 1536
 
     @property
     def url(self) -> str:
@@ -225,6 +256,9 @@ def _make_handler(fake: FakeLLM) -> type[BaseHTTPRequestHandler]:
             body = json.loads(self.rfile.read(length) or b"{}")
             path = self.path.split("?")[0]
             gemini = GEMINI_PATH.match(path)
+            if path == "/v1/embeddings":
+                self._embeddings(body)
+                return
             if path == "/v1/chat/completions":
                 name, model, stream = "openai", body.get("model", ""), bool(body.get("stream"))
             elif path == "/v1/messages":
@@ -271,6 +305,32 @@ def _make_handler(fake: FakeLLM) -> type[BaseHTTPRequestHandler]:
                 self._stream(dialect.stream_events(model, text, usage), cut=False, delay=step.chunk_delay)
             else:
                 self._send(200, dialect.response(model, text, usage))
+
+        def _embeddings(self, body: dict[str, Any]) -> None:
+            model = body.get("model", "")
+            texts = body.get("input") or []
+            texts = [texts] if isinstance(texts, str) else [str(t) for t in texts]
+            fake.log(LoggedRequest("openai", model, False, body, {k.lower(): v for k, v in self.headers.items()}))
+            step = fake.next_step(model)
+            if step.kind in ("fault", "stall", "redirect", "malformed_body"):
+                fake.enter()
+                try:
+                    self._react(DIALECTS["openai"], step, model, "", False)
+                finally:
+                    fake.leave()
+                return
+            if step.latency:
+                time.sleep(step.latency)
+            dims = step.status if step.kind == "embed_dims" else int(body.get("dimensions") or fake.embedding_dims)
+            vectors = [fake_embedding(t, dims) for t in texts]
+            if step.kind == "embed_nan" and vectors:
+                vectors[0][0] = float("nan")
+            tokens = sum(max(1, len(t.split())) for t in texts)
+            data = [{"object": "embedding", "index": i, "embedding": v} for i, v in enumerate(vectors)]
+            payload = {"object": "list", "data": data, "model": model,
+                       "usage": {"prompt_tokens": tokens, "total_tokens": tokens}}  # fmt: skip
+            # json.dumps writes NaN as a bare NaN token, as a broken server would.
+            self._send(200, payload)
 
         def _send(self, status: int, payload: dict[str, Any], headers: dict[str, str] | None = None) -> None:
             self._send_raw(status, json.dumps(payload).encode(), "application/json", headers)

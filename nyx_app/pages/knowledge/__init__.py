@@ -1,0 +1,1 @@
+"""Knowledge pages: the workspace search's settings (embedding model, progress, failed items)."""

@@ -2,7 +2,7 @@
 HNSW per dimension), the tenant's embedding model; triggers keep the documents in step
 
 Revision ID: 0016
-Revises: 0013
+Revises: 0015
 Create Date: 2026-12-07 18:05:39
 
 One ``knowledge_item`` per searchable row (notes, memory entries, insights, reports, succeeded
@@ -37,7 +37,7 @@ from nyx_app.db.knowledge_sql import (
 from nyx_app.db.rls import disable_tenant_rls, enable_tenant_rls
 
 revision: str = "0016"
-down_revision: str | None = "0013"
+down_revision: str | None = "0015"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

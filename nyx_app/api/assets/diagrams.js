@@ -1,18 +1,26 @@
-// Draws the Mermaid diagrams of a report (code blocks of language "mermaid") as pictures, in the
-// report viewer and on the public page of a post. Mermaid (5.5 MB) is fetched only when a page has
-// a diagram, from this app itself (never a CDN), and runs with securityLevel 'strict': labels are
-// sanitised, click handlers and scripts in diagrams are refused. A diagram Mermaid cannot read
-// keeps its source and says why below it.
+// Draws the Mermaid diagrams of every text the app shows as Markdown (notes and their preview,
+// run outputs, discussions, memory, reports, public pages). The one Markdown renderer marks a
+// finished ```mermaid block as `pre > code.language-mermaid`; this script, served by the app with
+// the shared rules (integrations/diagram_policy.js) in front of it, finds such blocks as they
+// appear and puts a drawing in their place. Mermaid (5.5 MB) is fetched only when a page has a
+// diagram, from this app itself (never a CDN).
+//
+// Reflex pages change under it: a block may appear, vanish and come back with every update of the
+// text around it. A MutationObserver looks only at what was added. Drawings are kept by their
+// source, so a block that comes back unchanged gets its drawing again without Mermaid; only a new
+// source is laid out. A diagram that cannot be drawn keeps its code and says why below it.
 (() => {
   if (window.__nyxDiagrams) return;
   window.__nyxDiagrams = true;
+  const policy = globalThis.nyxDiagramPolicy;
   const MERMAID_URL = "__MERMAID_URL__";
-  const BLOCKS = "pre > code.language-mermaid";
+  const BLOCK = "pre > code.language-mermaid";
+  const KEPT = 64; // drawings remembered, by source
+  const drawings = new Map(); // source -> Promise<{ svg: string } | { error: string }>, plus what was left out
+  const stats = { drawn: 0, reused: 0, failed: 0 };
+  Object.defineProperty(globalThis, "nyxDiagramStats", { value: stats, configurable: false });
   let loading = null;
   let counter = 0;
-  let busy = false;
-  let again = false;
-  let scheduled = false;
 
   function load() {
     if (!loading) {
@@ -20,87 +28,119 @@
         const script = document.createElement("script");
         script.src = MERMAID_URL;
         script.onload = () => {
-          window.mermaid.initialize({
-            startOnLoad: false,
-            securityLevel: "strict",
-            theme: "neutral",
-            flowchart: { htmlLabels: true, useMaxWidth: true },
-          });
+          window.mermaid.initialize(policy.mermaidConfig());
           resolve(window.mermaid);
         };
-        script.onerror = () => reject(new Error("the diagram script could not be loaded"));
+        script.onerror = () => {
+          loading = null; // a later diagram tries again
+          reject(new Error("the diagram script could not be loaded"));
+        };
         document.head.appendChild(script);
       });
     }
     return loading;
   }
 
-  function explain(pre, message) {
-    pre.dataset.nyxDiagram = "failed";
-    const note = document.createElement("p");
-    note.className = "nyx-diagram-error";
-    note.textContent = `This diagram could not be drawn (${message}); its source is shown instead.`;
-    pre.after(note);
-  }
+  const nextId = () => `nyx-diagram-${++counter}`;
 
-  async function drawAll() {
-    if (busy) {
-      again = true;
-      return;
+  // Mermaid's answer for a source, laid out once: the SVG text (checked again, with an id of its
+  // own, each time it is put into the page) or the reason it could not be drawn.
+  function drawing(source) {
+    let found = drawings.get(source);
+    if (found) {
+      drawings.delete(source); // most recently used last
+      drawings.set(source, found);
+      return found;
     }
-    const blocks = [...document.querySelectorAll(BLOCKS)].filter((code) => !code.parentElement.dataset.nyxDiagram);
-    if (!blocks.length) return;
-    busy = true;
-    try {
+    found = (async () => {
+      const cleaned = policy.cleanSource(source);
+      if (cleaned.refused) return { error: cleaned.refused, removed: [] };
+      const id = nextId();
       let mermaid;
       try {
         mermaid = await load();
       } catch (error) {
-        blocks.forEach((code) => explain(code.parentElement, error.message));
-        return;
+        drawings.delete(source); // not the diagram's fault: a later showing tries again
+        return { error: error.message, removed: [] };
       }
-      for (const code of blocks) {
-        const pre = code.parentElement;
-        if (!pre.isConnected || pre.dataset.nyxDiagram) continue;
-        pre.dataset.nyxDiagram = "drawing";
-        const id = `nyx-diagram-${++counter}`;
-        try {
-          const { svg } = await mermaid.render(id, code.textContent);
-          const figure = document.createElement("figure");
-          figure.className = "nyx-diagram";
-          figure.innerHTML = svg;
-          pre.replaceWith(figure);
-        } catch (error) {
-          const message = String((error && error.message) || error).split("\n")[0].slice(0, 200);
-          explain(pre, message);
-        } finally {
-          // Mermaid leaves a temporary element behind when a diagram fails.
-          for (const left of [id, `d${id}`, `i${id}`]) {
-            const node = document.getElementById(left);
-            if (node && !node.closest("figure.nyx-diagram")) node.remove();
-          }
+      try {
+        const { svg } = await mermaid.render(id, cleaned.text);
+        stats.drawn++;
+        return { svg, id, removed: cleaned.removed };
+      } catch (error) {
+        return { error: policy.explain(source, error), removed: [] };
+      } finally {
+        // Mermaid leaves a temporary element behind when a diagram fails.
+        for (const left of [id, `d${id}`, `i${id}`]) {
+          const node = document.getElementById(left);
+          if (node && !node.closest("figure.nyx-diagram")) node.remove();
         }
       }
-    } finally {
-      busy = false;
-      if (again) {
-        again = false;
-        schedule();
-      }
+    })();
+    drawings.set(source, found);
+    while (drawings.size > KEPT) drawings.delete(drawings.keys().next().value);
+    return found;
+  }
+
+  function explain(pre, message) {
+    pre.dataset.nyxDiagram = "failed";
+    const next = pre.nextElementSibling;
+    if (next && next.classList.contains("nyx-diagram-error")) next.remove();
+    const note = document.createElement("p");
+    note.className = "nyx-diagram-error";
+    note.setAttribute("role", "note");
+    note.textContent = `This diagram could not be drawn: ${message}. Its code is shown instead.`;
+    pre.after(note);
+  }
+
+  function figure(svg, removed) {
+    const box = document.createElement("figure");
+    box.className = "nyx-diagram";
+    box.append(svg);
+    if (removed.length) {
+      const caption = document.createElement("figcaption");
+      caption.className = "nyx-diagram-note";
+      caption.textContent = `Left out of this drawing: ${removed.join(", ")}.`;
+      box.append(caption);
     }
+    return box;
   }
 
-  // The viewer's content arrives after the page (and changes with it): look again after each
-  // change of the document, at most once per frame.
-  function schedule() {
-    if (scheduled) return;
-    scheduled = true;
-    requestAnimationFrame(() => {
-      scheduled = false;
-      drawAll();
-    });
+  async function show(code) {
+    const pre = code.parentElement;
+    if (pre.dataset.nyxDiagram) return;
+    pre.dataset.nyxDiagram = "drawing";
+    const source = code.textContent;
+    const known = drawings.has(source);
+    const result = await drawing(source);
+    // The page may have replaced the block meanwhile; the new one is seen by the observer.
+    if (!pre.isConnected || code.textContent !== source) return;
+    if (result.error) {
+      stats.failed++;
+      explain(pre, result.error);
+      return;
+    }
+    // The diagram's first showing keeps Mermaid's id; a later one gets a new id, so two copies
+    // never share ids (markers and style rules refer to them).
+    const fresh = !known && !document.getElementById(result.id);
+    const svg = policy.sanitizeSvg(result.svg, fresh ? result.id : nextId());
+    if (!svg) {
+      stats.failed++;
+      explain(pre, "Mermaid gave no drawing");
+      return;
+    }
+    if (known) stats.reused++;
+    pre.replaceWith(figure(document.importNode(svg, true), result.removed));
   }
 
-  new MutationObserver(schedule).observe(document.documentElement, { childList: true, subtree: true });
-  schedule();
+  function look(node) {
+    if (node.nodeType !== Node.ELEMENT_NODE) return;
+    if (node.matches(BLOCK)) show(node);
+    else if (node.firstElementChild) node.querySelectorAll(BLOCK).forEach(show);
+  }
+
+  new MutationObserver((records) => {
+    for (const record of records) record.addedNodes.forEach(look);
+  }).observe(document.documentElement, { childList: true, subtree: true });
+  look(document.documentElement);
 })();

@@ -22,7 +22,7 @@
   if (globalThis.nyxDiagramPolicy) return;
 
   const SVG = "http://www.w3.org/2000/svg";
-  const MAX_SOURCE_CHARS = 20000;
+  const MAX_SOURCE_CHARS = 10000;
 
   // ---------------------------------------------------------------- Mermaid's settings
   const SECURE_KEYS = [
@@ -45,7 +45,7 @@
       suppressErrorRendering: true,
       // Layout runs on the reader's CPU (and the PDF renderer's): big diagrams are refused.
       maxTextSize: MAX_SOURCE_CHARS,
-      maxEdges: 400,
+      maxEdges: 200,
       secure: SECURE_KEYS,
     };
     const merged = { ...base, ...extra };
@@ -119,7 +119,7 @@
     return "other";
   }
 
-  const BR = /^<br\s*\/?>/i;
+  const BR = /<br\s*\/?>/iy; // sticky: tried at one position, never scans ahead
 
   // `<` and `>` inside label text become `&lt;` and `&gt;` (a `<br>` stays a line break). Label
   // text: inside [..] (..) {..} >..] node shapes, |..| edge labels and "..." strings, and a `<`
@@ -129,6 +129,7 @@
     let mode = "outside";
     let back = "outside";
     const quotesOnly = kind === "c4";
+    const lastClose = line.lastIndexOf("]");
     for (let i = 0; i < line.length; i++) {
       const ch = line[i];
       const prev = line[i - 1] || "";
@@ -138,10 +139,9 @@
         else if (mode === "label" && ch === '"') [back, mode] = ["label", "quote"];
         else if (mode === "label" && "])}".includes(ch)) mode = "outside";
         else if (mode === "pipe" && ch === "|") mode = "outside";
-        else if (ch === "<" && BR.test(line.slice(i))) {
-          const tag = line.slice(i).match(BR)[0];
-          out += tag;
-          i += tag.length - 1;
+        else if (ch === "<" && ((BR.lastIndex = i), BR.test(line))) {
+          out += line.slice(i, BR.lastIndex);
+          i = BR.lastIndex - 1;
           continue;
         } else if (ch === "<" || ch === ">") {
           out += ch === "<" ? "&lt;" : "&gt;";
@@ -159,7 +159,7 @@
       else if (ch === ">") {
         if ("-=.>]".includes(prev)) {
           // the head of an arrow (or of a block arrow `]>`)
-        } else if (/\w/.test(prev) && line.indexOf("]", i) > i) {
+        } else if (/\w/.test(prev) && lastClose > i) {
           mode = "label"; // the asymmetric shape `id>text]`
         } else {
           out += "&gt;";
@@ -394,16 +394,21 @@
     const doc = new DOMParser().parseFromString(`<!doctype html><body>${svgText}`, "text/html");
     const root = doc.body.firstElementChild;
     if (!root || root.localName !== "svg" || root.namespaceURI !== SVG || doc.body.children.length !== 1) return null;
-    const ids = new Map();
-    for (const el of [root, ...root.querySelectorAll("[id]")]) {
+    // Mermaid names the diagram's ids after the root's: they follow it to the new id. Any other
+    // id is prefixed, so none can stand for an element of the page.
+    const rootId = root.getAttribute("id") || "";
+    const ids = new Map([[rootId, id]]);
+    for (const el of root.querySelectorAll("[id]")) {
       const old = el.getAttribute("id");
-      if (el === root) ids.set(old, id);
-      else if (!ids.has(old)) ids.set(old, old.startsWith(`${id}`) ? old : `${id}-${old.replace(/[^\w.:-]/g, "_")}`);
+      if (ids.has(old)) continue;
+      if (rootId && old.startsWith(rootId)) ids.set(old, id + old.slice(rootId.length));
+      else ids.set(old, old.startsWith(id) ? old : `${id}-${old.replace(/[^\w.:-]/g, "_")}`);
     }
-    // The root's own style rules are written for its old id.
-    for (const style of root.querySelectorAll("style")) {
-      const old = root.getAttribute("id");
-      if (old && old !== id) style.textContent = (style.textContent || "").split(`#${old}`).join(`#${id}`);
+    // The style rules are written for the root's old id (and ids made from it).
+    if (rootId && rootId !== id) {
+      for (const style of root.querySelectorAll("style")) {
+        style.textContent = (style.textContent || "").split(`#${rootId}`).join(`#${id}`);
+      }
     }
     const scratch = doc.createElement("span");
     cleanAttributes(root, id, ids, scratch);

@@ -22,6 +22,7 @@ from pypdf import PdfReader
 
 from nyx_app.integrations import markdown
 from nyx_app.integrations.pdf import PdfFailed, PdfHeader, PdfRenderer, template
+from nyx_app.integrations.pdf import renderer as renderer_module
 from nyx_app.settings import get_settings
 from tests.fakes import reports
 from tests.fakes.hostile_diagrams import LABELS_AS_TEXT, diagrams
@@ -148,6 +149,16 @@ async def test_a_diagram_that_cannot_be_drawn_is_printed_as_its_code_and_the_pdf
     assert "This diagram could not be drawn: Mermaid does not know this kind of diagram" in text
     assert "Drawn node" in text and "graph LR" not in text  # the good one is still drawn
     assert "Traceback" not in text and "Between." in text
+
+
+async def test_a_report_draws_a_limited_number_of_diagrams_and_prints_the_rest_as_code(
+    renderer: PdfRenderer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(renderer_module, "MAX_DIAGRAMS", 2)
+    document = "\n\n".join(f"```mermaid\ngraph LR\n  A{i}[Node {i}] --> B{i}[End {i}]\n```" for i in range(3))
+    text = "\n".join(_pages(await _render(renderer, document)))
+    assert "Node 0" in text and "Node 1" in text and "A2[Node 2] --> B2[End 2]" in text
+    assert "This diagram could not be drawn: a report draws at most 2 diagrams" in text
 
 
 async def test_hostile_diagrams_in_a_pdf_request_nothing_and_link_nowhere(

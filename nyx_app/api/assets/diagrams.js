@@ -6,9 +6,9 @@
 // diagram, from this app itself (never a CDN).
 //
 // Reflex pages change under it: a block may appear, vanish and come back with every update of the
-// text around it. A MutationObserver looks only at what was added. Drawings are kept by their
-// source, so a block that comes back unchanged gets its drawing again without Mermaid; only a new
-// source is laid out. A diagram that cannot be drawn keeps its code and says why below it.
+// text around it. A MutationObserver looks only at what was added. Checked drawings are kept by
+// their source, so a block that comes back unchanged gets a copy of its drawing (no Mermaid, no
+// second check); only a new source is laid out. A diagram that cannot be drawn keeps its code and says why below it.
 (() => {
   if (window.__nyxDiagrams) return;
   window.__nyxDiagrams = true;
@@ -16,7 +16,8 @@
   const MERMAID_URL = "__MERMAID_URL__";
   const BLOCK = "pre > code.language-mermaid";
   const KEPT = 64; // drawings remembered, by source
-  const drawings = new Map(); // source -> Promise<{ svg: string } | { error: string }>, plus what was left out
+  // source -> Promise of { svg, id, removed, node (the checked drawing, once shown) } or { error }
+  const drawings = new Map();
   const stats = { drawn: 0, reused: 0, failed: 0 };
   Object.defineProperty(globalThis, "nyxDiagramStats", { value: stats, configurable: false });
   let loading = null;
@@ -120,10 +121,16 @@
       explain(pre, result.error);
       return;
     }
-    // The diagram's first showing keeps Mermaid's id; a later one gets a new id, so two copies
-    // never share ids (markers and style rules refer to them).
-    const fresh = !known && !document.getElementById(result.id);
-    const svg = policy.sanitizeSvg(result.svg, fresh ? result.id : nextId());
+    // Checked once and kept: a page update that brings the diagram back gets a copy of the checked
+    // drawing. Only while another copy is on the page does it get a new id (checked anew), so two
+    // copies never share ids (markers and style rules refer to them).
+    let svg;
+    if (!document.getElementById(result.id)) {
+      if (result.node === undefined) result.node = policy.sanitizeSvg(result.svg, result.id);
+      svg = result.node;
+    } else {
+      svg = policy.sanitizeSvg(result.svg, nextId());
+    }
     if (!svg) {
       stats.failed++;
       explain(pre, "Mermaid gave no drawing");

@@ -111,6 +111,9 @@ _PREPARE_PAGE = """(drawn) => {
 }"""
 # Said in the PDF when Mermaid cannot be used at all (the cause goes to the log, not to readers).
 _NO_RENDERER = "the app's diagram renderer is not available"
+# Diagrams are laid out by the one warm diagram page every render shares: a report draws at most
+# this many (each is also limited in size by the diagram rules); the rest are printed as code.
+MAX_DIAGRAMS = 40
 
 
 class PdfFailed(RuntimeError):
@@ -183,7 +186,7 @@ class PdfRenderer:
         context = await self._new_context()
         # Diagrams are drawn (and on a cold start Mermaid loaded) while the document page fills.
         # The sources are read from the HTML here only to start early; the page's DOM decides.
-        early = _mermaid_sources(document)
+        early = _mermaid_sources(document)[:MAX_DIAGRAMS]
         drawing = _background(self._draw(early)) if early else None
         try:
             # Nothing from outside: a remote image in a report neither waits on a host nor tells it
@@ -214,14 +217,15 @@ class PdfRenderer:
         if sources:
             try:
                 # Shielded: a render that times out leaves the drawing to finish (and be thrown away).
-                if drawing is not None and early == sources:
+                if drawing is not None and early == sources[:MAX_DIAGRAMS]:
                     drawn = await asyncio.shield(drawing)
                 else:
-                    drawn = await self._draw(sources)
+                    drawn = await self._draw(sources[:MAX_DIAGRAMS])
             except PdfFailed:
                 # Mermaid is missing or did not load (logged where that was found): the report is
                 # still printed, its diagrams as code with the reason.
                 drawn = [Drawn(None, _NO_RENDERER)] * len(sources)
+            drawn += [Drawn(None, f"a report draws at most {MAX_DIAGRAMS} diagrams")] * (len(sources) - len(drawn))
             # The diagram rules, for checking each drawing again in this page.
             await page.evaluate(f"() => {{\n{policy_js()}\n}}")
         answers = [{"svg": d.svg, "error": d.error, "removed": list(d.removed)} for d in drawn]

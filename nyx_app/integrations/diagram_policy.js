@@ -414,6 +414,13 @@
     cleanAttributes(root, id, ids, scratch);
     cleanTree(root, id, ids, scratch);
     root.setAttribute("id", id);
+    // Mermaid wraps a long label onto rows (a <tspan> each) with nothing between them: a space at
+    // each row's end keeps the words apart when they are copied, searched or read from a PDF.
+    for (const row of root.querySelectorAll("tspan.text-outer-tspan")) {
+      const next = row.nextElementSibling;
+      const wrapped = next && next.localName === "tspan" && next.classList.contains("text-outer-tspan");
+      if (wrapped && !/\s$/.test(row.textContent || "")) row.append(" ");
+    }
     return root;
   }
 

@@ -35,7 +35,7 @@ DRAW = """async ([id, source]) => {
     const figure = document.createElement('figure');
     figure.append(document.importNode(checked, true));
     document.querySelector('main').append(figure);
-    return { svg: checked.outerHTML, raw: svg, removed: cleaned.removed, cleaned: cleaned.text };
+    return { svg: checked.outerHTML, text: checked.textContent, removed: cleaned.removed, cleaned: cleaned.text };
   } catch (e) {
     return { error: policy.explain(source, e), removed: cleaned.removed, cleaned: cleaned.text };
   } finally {
@@ -96,6 +96,13 @@ async def test_labels_show_a_greater_than_sign_and_tags_as_the_text_written(page
     else:  # shown as text by Mermaid itself, a space each side of a tag
         assert "<b>" in text and "</b>" in text, text
     assert svg_problems(drawn["svg"]) == []
+
+
+async def test_a_label_wrapped_onto_rows_keeps_its_words_apart(page: Page) -> None:
+    drawn = await draw(page, "graph LR\n  A[Enrich notes and screenshots before the first action point] --> B")
+    # As the page's own text (what find-in-page, copying and the PDF's text read): no space added.
+    assert "Enrich notes and screenshots before the first action point" in drawn["text"], drawn["text"]
+    assert drawn["svg"].count("text-outer-tspan") > 1  # it was wrapped
 
 
 async def test_without_the_escape_mermaid_drops_the_sign(page: Page) -> None:

@@ -8,7 +8,8 @@
 // Reflex pages change under it: a block may appear, vanish and come back with every update of the
 // text around it. A MutationObserver looks only at what was added. Checked drawings are kept by
 // their source, so a block that comes back unchanged gets a copy of its drawing (no Mermaid, no
-// second check); only a new source is laid out. A diagram that cannot be drawn keeps its code and says why below it.
+// second check); only a new source is laid out. A diagram that cannot be drawn keeps its code and
+// says why below it.
 (() => {
   if (window.__nyxDiagrams) return;
   window.__nyxDiagrams = true;

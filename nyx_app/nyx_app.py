@@ -49,13 +49,16 @@ app = rx.App(
     # api first (it mounts Reflex's app under its routes), then the headers around all of it.
     api_transformer=[api, partial(SecurityHeaders, static_dir=BUILT_PAGES)],
     toaster=rx.toast.provider(position="bottom-right", close_button=True),
-    # The app's few global rules (assets/nyx.css) and the product's icon (assets/, served at /).
-    stylesheets=["/nyx.css"],
+    # The app's few global rules (assets/nyx.css), code colours (integrations/code_highlight.py)
+    # and the product's icon (assets/, served at /).
+    stylesheets=["/nyx.css", "/code_highlight.css"],
     head_components=[
         rx.el.link(rel="icon", href="/favicon.ico", sizes="48x48"),
         rx.el.link(rel="icon", href="/icon.svg", type="image/svg+xml"),
         rx.el.link(rel="apple-touch-icon", href="/apple-touch-icon.png"),
         rx.el.meta(name="theme-color", content="#3e63dd"),
+        # Draws the Mermaid diagrams of any Markdown the page shows (api/diagram_assets.py).
+        rx.el.script(src=routes.DIAGRAMS_JS, defer=True),
     ],
 )
 app.register_lifespan_task(sweep_auth_throttle)

@@ -20,11 +20,12 @@ LOGOUT_API = "/api/auth/logout"
 FORGOT_PASSWORD_API = "/api/auth/forgot-password"
 RESET_PASSWORD_API = "/api/auth/reset-password"
 
-# Reports (api/reports.py): downloads for the signed-in tenant (fmt: markdown, pdf or json), the
-# diagram scripts, and the public page of a published dev-log post (no login).
+# Reports (api/reports.py): downloads for the signed-in tenant (fmt: markdown, pdf or json) and the
+# public page of a published dev-log post (no login).
 REPORT_DOWNLOAD = "/api/reports/{report_id}/{fmt}"
-REPORT_DIAGRAMS_JS = "/api/report-assets/diagrams.js"
-REPORT_MERMAID_JS = "/api/report-assets/mermaid-{version}.js"
+# The diagram scripts every page loads (api/diagram_assets.py): the app's own and Mermaid's bundle.
+DIAGRAMS_JS = "/api/assets/diagrams.js"
+MERMAID_JS = "/api/assets/mermaid-{version}.js"
 PUBLIC_POST = "/posts/{public_id}"
 
 LOGIN = "/login"

@@ -8,6 +8,7 @@ from starlette.applications import Starlette
 from starlette.routing import Route
 
 from nyx_app.api.auth_routes import auth_routes
+from nyx_app.api.diagram_assets import diagram_routes
 from nyx_app.api.images import image_routes
 from nyx_app.api.password_routes import password_routes
 from nyx_app.api.portraits import portrait_routes
@@ -15,7 +16,15 @@ from nyx_app.api.public import public_routes
 from nyx_app.api.reports import report_routes
 from nyx_app.api.security import SecurityHeaders
 
-routes: list[Route] = [*auth_routes, *password_routes, *image_routes, *portrait_routes, *public_routes, *report_routes]
+routes: list[Route] = [
+    *auth_routes,
+    *password_routes,
+    *image_routes,
+    *portrait_routes,
+    *public_routes,
+    *report_routes,
+    *diagram_routes,
+]
 api = Starlette(routes=routes)
 
 __all__ = ["SecurityHeaders", "api", "routes"]

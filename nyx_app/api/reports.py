@@ -1,5 +1,6 @@
 """Reports over plain HTTP: downloads (Markdown, PDF, a run's raw record as JSON) for the signed-in
-tenant, the diagram scripts, and the public page of a published dev-log post.
+tenant, and the public page of a published dev-log post (its diagrams drawn by the app's diagram
+script, api/diagram_assets.py).
 
 Downloads resolve the session cookie on every request and read the report under RLS, so another
 tenant's report id answers 404 exactly like a made-up one, and a signed-out request 401. They are
@@ -13,11 +14,8 @@ no frames, nothing from outside.
 
 from __future__ import annotations
 
-import hashlib
 import html
 import json
-from functools import lru_cache
-from pathlib import Path
 
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
@@ -26,14 +24,13 @@ from starlette.routing import Route
 from nyx_app import routes
 from nyx_app.api.stored_files import not_found, please_log_in, signed_in
 from nyx_app.db.session import transaction
+from nyx_app.integrations.code_highlight import print_stylesheet
 from nyx_app.models.report import PdfStatus, Report, ReportKind
 from nyx_app.services.errors import NotFound
 from nyx_app.services.reports import publish
 from nyx_app.services.reports.pdf import pdf_filename, read_pdf
 from nyx_app.services.reports.store import get_report
-from nyx_app.settings import get_settings
 
-DIAGRAMS_JS = Path(__file__).with_name("assets") / "report_diagrams.js"
 _NO_STORE = {"Cache-Control": "private, no-store"}
 # A file the browser must save, never run or sniff.
 _FILE_HEADERS = {
@@ -101,47 +98,6 @@ async def download_pdf(request: Request) -> Response:
     return _attachment(body, "application/pdf", pdf_filename(report.title, "pdf"))
 
 
-@lru_cache(maxsize=1)
-def _mermaid() -> tuple[str, bytes]:
-    """The bundle and a version from its content: its URL changes when the file does, so browsers
-    may keep it for a year."""
-    data = get_settings().pdf_mermaid_js.read_bytes()
-    return hashlib.sha256(data).hexdigest()[:16], data
-
-
-def mermaid_url() -> str:
-    try:
-        version = _mermaid()[0]
-    except OSError:
-        version = "missing"
-    return routes.REPORT_MERMAID_JS.format(version=version)
-
-
-async def serve_mermaid(request: Request) -> Response:
-    try:
-        version, data = _mermaid()
-    except OSError:
-        return _text("The diagram script is not installed (./scripts/run installs it).", 404)
-    if request.path_params["version"] != version:
-        return _text("Not found.", 404)
-    headers = {"Cache-Control": "public, max-age=31536000, immutable", "X-Content-Type-Options": "nosniff"}
-    return Response(data, media_type="text/javascript; charset=utf-8", headers=headers)
-
-
-@lru_cache(maxsize=1)
-def _diagrams_js() -> bytes:
-    return DIAGRAMS_JS.read_text(encoding="utf-8").replace("__MERMAID_URL__", mermaid_url()).encode()
-
-
-async def serve_diagrams_js(request: Request) -> Response:
-    body = _diagrams_js()
-    etag = f'"{hashlib.sha256(body).hexdigest()[:16]}"'
-    headers = {"Cache-Control": "no-cache", "ETag": etag, "X-Content-Type-Options": "nosniff"}
-    if request.headers.get("if-none-match") == etag:
-        return Response(status_code=304, headers=headers)
-    return Response(body, media_type="text/javascript; charset=utf-8", headers=headers)
-
-
 _PAGE_STYLE = """
 body { margin: 0; font-family: system-ui, -apple-system, 'Segoe UI', sans-serif; color: #1f2328; }
 main { max-width: 46rem; margin: 0 auto; padding: 2.5rem 1.25rem 4rem; line-height: 1.65; font-size: 1.05rem; }
@@ -158,7 +114,7 @@ th, td { border: 1px solid #d0d7de; padding: 0.3rem 0.6rem; }
 blockquote { margin: 1rem 0; padding: 0.3rem 1rem; border-left: 3px solid #8c959f; background: #f6f8fa; }
 figure.nyx-diagram { margin: 1.2rem 0; text-align: center; }
 figure.nyx-diagram svg { max-width: 100%; height: auto; }
-.nyx-diagram-error { color: #9a6700; font-size: 0.9rem; }
+.nyx-diagram-error, .nyx-diagram-note { color: #9a6700; font-size: 0.9rem; }
 footer { margin-top: 3rem; color: #57606a; font-size: 0.85rem; }
 """
 
@@ -177,8 +133,8 @@ def _public_page(post: publish.PublicPost) -> str:
 <meta name="robots" content="noindex">
 <link rel="icon" href="data:,">
 <title>{e(post.title)}</title>
-<style>{_PAGE_STYLE}</style>
-<script src="{routes.REPORT_DIAGRAMS_JS}" defer></script>
+<style>{_PAGE_STYLE}{print_stylesheet()}</style>
+<script src="{routes.DIAGRAMS_JS}" defer></script>
 </head><body><main>
 <header><h1>{e(post.title)}</h1>
 <p class="summary">{e(post.summary)}</p>
@@ -207,7 +163,5 @@ report_routes = [
     Route(routes.REPORT_DOWNLOAD.format(report_id="{report_id}", fmt="markdown"), download_markdown, methods=["GET"]),
     Route(routes.REPORT_DOWNLOAD.format(report_id="{report_id}", fmt="pdf"), download_pdf, methods=["GET"]),
     Route(routes.REPORT_DOWNLOAD.format(report_id="{report_id}", fmt="json"), download_record, methods=["GET"]),
-    Route(routes.REPORT_MERMAID_JS, serve_mermaid, methods=["GET"]),
-    Route(routes.REPORT_DIAGRAMS_JS, serve_diagrams_js, methods=["GET"]),
     Route(routes.PUBLIC_POST, public_post, methods=["GET"]),
 ]

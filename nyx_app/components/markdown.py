@@ -1,7 +1,9 @@
 """The one place that puts HTML into the page: Markdown rendered by `integrations.markdown.render`.
 
 Pages keep the *rendered* HTML in state (rendered in the event handler) and show it with
-`markdown_view`; raw Markdown never reaches an HTML sink. `tests/components/test_markdown_guard.py`
+`markdown_view`; raw Markdown never reaches an HTML sink. Code colours come from
+`assets/code_highlight.css`; ```mermaid blocks are drawn by the app's diagram script, which every
+page loads (nyx_app.py), with the look set here. `tests/components/test_markdown_guard.py`
 fails when any other module uses `rx.markdown` (raw HTML on by default), `rx.html` or
 `dangerouslySetInnerHTML`.
 """
@@ -87,6 +89,20 @@ _STYLE: dict[str, Any] = {
     "& th": {"background": "var(--gray-a3)", "font_weight": "600", "text_align": "left"},
     "& tbody tr:nth-child(even)": {"background": "var(--gray-a2)"},
     "& img": {"max_width": "100%", "height": "auto", "border_radius": "var(--radius-2)"},
+    # Diagrams drawn by the app's diagram script (api/assets/diagrams.js) in place of their code:
+    # on white paper in either theme (Mermaid's neutral theme), scrolling sideways when wide.
+    "& figure.nyx-diagram": {
+        "margin": "0 0 0.85em 0",
+        "padding": "0.8em",
+        "background": "white",
+        "border": _BORDER,
+        "border_radius": "var(--radius-3)",
+        "overflow_x": "auto",
+        "text_align": "center",
+    },
+    "& figure.nyx-diagram svg": {"display": "block", "margin": "0 auto", "max_width": "100%", "height": "auto"},
+    "& .nyx-diagram-note": {"font_size": "var(--font-size-1)", "color": "#57606a", "margin_top": "0.4em"},
+    "& .nyx-diagram-error": {"font_size": "var(--font-size-1)", "color": "var(--amber-11)", "margin_top": "-0.5em"},
 }
 
 

@@ -12,6 +12,12 @@ Two walls, each enough on its own for what it covers:
 2. nh3 (the Rust "ammonia" sanitiser) re-parses that HTML as a browser would and keeps only an
    allowlist of tags, attributes, attribute values and URL schemes. It catches whatever a future
    markdown-it bug or a new render rule might let through.
+
+Fenced code naming its language is coloured here (integrations/code_highlight.py: class names
+only, the colours are the app's stylesheet). A ```mermaid block is marked for drawing
+(`<pre><code class="language-mermaid">`, drawn by the app's diagram script, never here) only once
+its closing fence is written: a model's answer that is still streaming, or a note being typed,
+shows the unfinished diagram as code instead of a new error at every word.
 """
 
 from __future__ import annotations
@@ -21,11 +27,13 @@ from collections.abc import Sequence
 
 import nh3
 from markdown_it import MarkdownIt
-from markdown_it.common.utils import escapeHtml
+from markdown_it.common.utils import escapeHtml, unescapeAll
 from markdown_it.renderer import RendererHTML
 from markdown_it.rules_core import StateCore
 from markdown_it.token import Token
 from markdown_it.utils import EnvType, OptionsDict
+
+from nyx_app.integrations.code_highlight import TOKEN_CLASS, Budget, highlight_code
 
 # The image route of nyx_app/api/images.py (a layer above us, so its prefix is repeated here; a test
 # checks the two agree). Only these images load: the route checks the session and the tenant.
@@ -36,6 +44,7 @@ _SAFE_SCHEMES = frozenset({"http", "https", "mailto"})
 # C0 controls and spaces, which a browser's URL parser strips or skips before reading the scheme.
 _URL_JUNK = "".join(map(chr, range(33)))
 _LANGUAGE_CLASS = re.compile(r"language-[\w+#.-]{1,40}")
+DIAGRAM_LANGUAGE = "mermaid"
 _DIGITS = re.compile(r"\d{1,9}")
 IMAGE_LINK_CLASS = "md-image-link"
 HEADING_ID_PREFIX = "md-"
@@ -88,6 +97,29 @@ def _render_link_open(self: RendererHTML, tokens: Sequence[Token], idx: int, opt
     return self.renderToken(tokens, idx, options, env)
 
 
+def _fence_closed(token: Token) -> bool:
+    """Whether the fence's closing line was written: markdown-it's map then spans the content's
+    lines plus the opening and the closing line."""
+    content = token.content
+    lines = content.count("\n") + (1 if content and not content.endswith("\n") else 0)
+    return token.map is not None and token.map[1] - token.map[0] == lines + 2
+
+
+def _render_fence(self: RendererHTML, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
+    token = tokens[idx]
+    info = unescapeAll(token.info).strip()
+    language = info.split(maxsplit=1)[0] if info else ""
+    content = token.content
+    if language.lower() == DIAGRAM_LANGUAGE:
+        # Drawn by the browser once finished; until then (or as a diagram's source) plain code.
+        marked = ' class="language-mermaid"' if _fence_closed(token) else ""
+        return f"<pre><code{marked}>{escapeHtml(content)}</code></pre>\n"
+    budget = env.setdefault("highlight_budget", Budget())
+    body = highlight_code(content, language, budget) or escapeHtml(content)
+    attr = f' class="language-{escapeHtml(language)}"' if _LANGUAGE_CLASS.fullmatch(f"language-{language}") else ""
+    return f"<pre><code{attr}>{body}</code></pre>\n"
+
+
 def _slug(text: str) -> str:
     words = re.findall(r"\w+", text.lower())
     return "-".join(words)[:60].strip("-_") or "section"
@@ -114,6 +146,7 @@ def _build_parser() -> MarkdownIt:
     md.validateLink = _link_allowed  # type: ignore[method-assign]
     md.add_render_rule("image", _render_image)
     md.add_render_rule("link_open", _render_link_open)
+    md.add_render_rule("fence", _render_fence)
     md.core.ruler.push("heading_ids", _heading_ids)
     return md
 
@@ -123,6 +156,8 @@ def _filter_attribute(tag: str, attr: str, value: str) -> str | None:
     if attr == "class":
         if tag == "code":
             return value if _LANGUAGE_CLASS.fullmatch(value) else None
+        if tag == "span" and TOKEN_CLASS.fullmatch(value):
+            return value
         return value if value == IMAGE_LINK_CLASS else None
     if tag == "img" and attr == "src":
         return value if _OWN_IMAGE.fullmatch(value) else None

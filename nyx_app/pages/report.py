@@ -226,10 +226,6 @@ H = ReportState.head
 
 # Diagrams drawn by the browser sit on white, as on paper, whatever the app's theme.
 _VIEW_STYLE = {
-    "& figure.nyx-diagram": {"margin": "1em 0", "padding": "0.8em", "background": "white", "text_align": "center",
-                             "border_radius": "var(--radius-3)", "border": "1px solid var(--gray-a5)"},
-    "& figure.nyx-diagram svg": {"max_width": "100%", "height": "auto"},
-    "& .nyx-diagram-error": {"color": "var(--amber-11)", "font_size": "0.9em"},
     "& th": {"white_space": "nowrap"},
     # Note thumbnails (overview, traceability) in a row, at thumbnail size.
     "& img[src$='/thumb']": {"height": "7em", "width": "auto", "margin": "0 0.4em 0.4em 0"},
@@ -394,8 +390,6 @@ def _not_found() -> rx.Component:
 @signed_in_page(section="projects")
 def report_page() -> rx.Component:
     return rx.fragment(
-        # The diagram script of the app (never a CDN); it draws ```mermaid blocks once they appear.
-        rx.script(src=routes.REPORT_DIAGRAMS_JS),
         rx.cond(
             ReportState.found,
             rx.cond(

@@ -3,14 +3,18 @@ everybody else gets (401 signed out, 404 for another tenant's or a made-up id)."
 
 from __future__ import annotations
 
+import io
 import json
 import uuid
+from pathlib import Path
 
 import httpx
 import pytest
+from pypdf import PdfReader
 
 from nyx_app import routes
-from nyx_app.api import reports as report_api
+from nyx_app.integrations.pdf import PdfRenderer
+from nyx_app.integrations.pdf import renderer as pdf_renderer
 from nyx_app.models.report import ReportKind
 from nyx_app.services.reports import built, publish, store
 from nyx_app.services.reports.pdf import make_pdf
@@ -72,18 +76,33 @@ async def test_downloads_are_for_the_signed_in_tenant_only(
 
 
 async def test_a_pdf_not_ready_or_failed_says_so_and_points_at_the_markdown(
-    tenants: TenantFactory, fake_llm: FakeLLM, web: httpx.AsyncClient
+    tenants: TenantFactory, fake_llm: FakeLLM, web: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     ws = await workspace(tenants, fake_llm, images=0)
-    report_id = await a_report(ws, "```mermaid\nnot a diagram at all\n```\n")
+    report_id = await a_report(ws, "# Broken renderer\n")
 
     pending = await web.get(url(report_id, "pdf"), headers=as_user(ws))
     assert pending.status_code == 409 and "still being made" in pending.text
+    no_browser = PdfRenderer(chromium_path=Path("/nonexistent/chromium"), mermaid_js=Path("/nonexistent/mermaid.js"))
+    monkeypatch.setattr(pdf_renderer, "_default", no_browser)
     await make_pdf(ws.ctx.tenant_id, report_id)
     failed = await web.get(url(report_id, "pdf"), headers=as_user(ws))
-    assert failed.status_code == 409 and "The PDF could not be made: A diagram could not be drawn" in failed.text
+    assert failed.status_code == 409 and "The PDF could not be made: The PDF renderer is not available" in failed.text
     assert url(report_id, "markdown") in failed.text
     assert (await web.get(url(report_id, "markdown"), headers=as_user(ws))).status_code == 200
+
+
+async def test_a_diagram_that_cannot_be_drawn_no_longer_fails_the_pdf(
+    tenants: TenantFactory, fake_llm: FakeLLM, web: httpx.AsyncClient
+) -> None:
+    ws = await workspace(tenants, fake_llm, images=0)
+    report_id = await a_report(ws, "Before.\n\n```mermaid\nnot a diagram at all\n```\n\nAfter.\n")
+    await make_pdf(ws.ctx.tenant_id, report_id)
+    made = await web.get(url(report_id, "pdf"), headers=as_user(ws))
+    assert made.status_code == 200 and made.content.startswith(b"%PDF")
+    text = "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(made.content)).pages)
+    assert "This diagram could not be drawn: Mermaid does not know this kind of diagram" in text
+    assert "not a diagram at all" in text and "After." in text
 
 
 async def test_a_run_report_downloads_as_json_and_other_reports_do_not(
@@ -113,7 +132,8 @@ async def test_the_public_page_shows_a_published_post_and_404s_once_unpublished(
     assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
     assert "A post &lt;script&gt;alert(1)&lt;/script&gt;" in page.text and "<script>alert" not in page.text
     assert "What was done" in page.text and "Never published" not in page.text
-    assert f'<script src="{routes.REPORT_DIAGRAMS_JS}" defer></script>' in page.text
+    assert f'<script src="{routes.DIAGRAMS_JS}" defer></script>' in page.text
+    assert ".tok-k {" in page.text  # code colours for the highlighted blocks
     policy = page.headers["content-security-policy"]
     assert (
         "script-src 'self';" in policy
@@ -128,21 +148,3 @@ async def test_the_public_page_shows_a_published_post_and_404s_once_unpublished(
     await act(ws, lambda s, c: publish.unpublish(s, c, post_id))
     gone = await web.get(page_url)
     assert gone.status_code == 404 and "What was done" not in gone.text
-
-
-async def test_the_diagram_scripts_come_from_the_app_and_mermaid_is_cached_for_a_year(
-    web: httpx.AsyncClient,
-) -> None:
-    report_api._diagrams_js.cache_clear()
-    script = await web.get(routes.REPORT_DIAGRAMS_JS)
-    assert script.status_code == 200 and script.headers["content-type"].startswith("text/javascript")
-    assert 'securityLevel: "strict"' in script.text and "__MERMAID_URL__" not in script.text
-    mermaid_path = report_api.mermaid_url()
-    assert mermaid_path in script.text and mermaid_path.startswith("/api/report-assets/mermaid-")
-    again = await web.get(routes.REPORT_DIAGRAMS_JS, headers={"if-none-match": script.headers["etag"]})
-    assert again.status_code == 304
-
-    bundle = await web.get(mermaid_path)
-    assert bundle.status_code == 200 and len(bundle.content) > 1_000_000
-    assert bundle.headers["cache-control"] == "public, max-age=31536000, immutable"
-    assert (await web.get(routes.REPORT_MERMAID_JS.format(version="0123456789abcdef"))).status_code == 404

@@ -53,7 +53,11 @@ def assert_inert(html: str) -> None:
             if name == "style":
                 assert tag in {"th", "td"} and value in {"text-align:left", "text-align:center", "text-align:right"}
             if name == "class":
-                assert (tag == "code" and re.fullmatch(r"language-[\w+#.-]+", value or "")) or value == "md-image-link"
+                assert (
+                    (tag == "code" and re.fullmatch(r"language-[\w+#.-]+", value or ""))
+                    or (tag == "span" and re.fullmatch(r"tok-[a-z0-9]{1,4}", value or ""))
+                    or value == "md-image-link"
+                ), f"class {value!r} on <{tag}>"
             if name == "href":
                 href = value or ""
                 assert SAFE_HREF.match(href), f"unsafe href {href!r}"
@@ -168,7 +172,8 @@ def test_ordinary_markdown_renders_as_the_writer_expects() -> None:
     assert "<ul>\n<li>one</li>" in html and '<ol start="3">' in html and "<li>nested</li>" in html
     assert "<blockquote>\n<p>a quote</p>\n</blockquote>" in html
     assert '<th style="text-align:left">Name</th>' in html and '<td style="text-align:right">10</td>' in html
-    assert "<pre><code class=\"language-python\">print('&lt;hi&gt;')\n</code></pre>" in html
+    assert '<pre><code class="language-python"><span class="tok-nb">print</span>' in html
+    assert "<span class=\"tok-s1\">'&lt;hi&gt;'</span>" in html
     assert '<code class="language-mermaid">graph TD; A--&gt;B\n</code>' in html
     rel = 'rel="noopener noreferrer nofollow"'
     assert f'<a href="https://example.test/docs" {rel}>docs</a>' in html
@@ -204,3 +209,57 @@ def test_highlight_escapes_everything_and_marks_only_its_own_markers() -> None:
     with pytest.raises(ValueError):
         highlight("x", "<b>", "</b>")
     assert highlight("S<b>E") == "S&lt;b&gt;E"  # no markers: only escaped
+
+
+@pytest.mark.parametrize(
+    ("markdown", "drawn"),
+    [
+        ("```mermaid\ngraph TD\n  A-->B\n```", True),
+        ("```mermaid title\ngraph TD\n```\n\nafter", True),
+        ("> ```mermaid\n> graph TD\n> ```", True),
+        ("- item\n\n  ```mermaid\n  graph TD\n  ```", True),
+        ("```mermaid\ngraph TD\n  A-->", False),  # a model still writing it
+        ("```mermaid\ngraph TD\n  A-->B\n", False),
+        ("> ```mermaid\n> graph TD\n\nafter", False),
+        ("```Mermaid\ngraph TD\n```", True),
+    ],
+)
+def test_a_mermaid_block_is_marked_for_drawing_only_once_its_fence_is_closed(markdown: str, drawn: bool) -> None:
+    html = render(markdown)
+    assert ('<code class="language-mermaid">' in html) is drawn, html
+    assert "graph TD" in html and "tok-" not in html  # never coloured: it is a diagram's source
+    assert_inert(html)
+
+
+def test_fenced_code_is_coloured_with_class_names_only() -> None:
+    html = render("```python\ndef f(x):\n    return '</code></pre><script>' if x > 1 else None\n```")
+    page = elements(html)
+    spans = [a for t, a in page.tags if t == "span"]
+    assert spans and all(set(a) == {"class"} for a in spans)
+    assert {"tok-k", "tok-nf", "tok-s1"} <= {a["class"] for a in spans}
+    assert "".join(page.text).strip() == "def f(x):\n    return '</code></pre><script>' if x > 1 else None"
+    assert [t for t, _ in page.tags if t not in {"span"}] == ["pre", "code"]
+    assert_inert(html)
+
+
+@pytest.mark.parametrize(
+    "markdown",
+    [
+        "```\nno language\n```",
+        "```brainfuck\n+[>+<-]\n```",  # a language the renderer does not colour
+        "```python\n" + "x = 1\n" * 5_000 + "```",  # over MAX_BLOCK_CHARS
+        '```"><script>\nx\n```',
+    ],
+)
+def test_code_outside_the_rules_stays_plain_and_whole(markdown: str) -> None:
+    html = render(markdown)
+    assert "<span" not in html and "&lt;script" not in html.split("</code>")[0].split("<code")[0]
+    assert_inert(html)
+
+
+def test_the_sanitiser_keeps_token_classes_and_drops_everything_else_on_spans() -> None:
+    html = sanitize(
+        '<span class="tok-k" style="color:red" onclick="x()">a</span><span class="tok-k evil">b</span>'
+        '<span class="rt-Box">c</span><span class="tok-verylongname">d</span>'
+    )
+    assert html == '<span class="tok-k">a</span><span>b</span><span>c</span><span>d</span>'

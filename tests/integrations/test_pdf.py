@@ -9,8 +9,7 @@ import asyncio
 import io
 import re
 import subprocess
-from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass
+from collections.abc import AsyncIterator
 from datetime import date
 from pathlib import Path
 
@@ -21,9 +20,13 @@ import zxingcpp
 from PIL import Image
 from pypdf import PdfReader
 
+from nyx_app.integrations import markdown
 from nyx_app.integrations.pdf import PdfFailed, PdfHeader, PdfRenderer, template
+from nyx_app.integrations.pdf import renderer as renderer_module
 from nyx_app.settings import get_settings
 from tests.fakes import reports
+from tests.fakes.hostile_diagrams import LABELS_AS_TEXT, diagrams
+from tests.fakes.trap import Trap
 
 HEADER = PdfHeader(project="Acme Onboarding", report_type="Run report", date=date(2026, 3, 15))
 REPORT_URL = (
@@ -60,37 +63,6 @@ async def renderer() -> AsyncIterator[PdfRenderer]:
 async def flagship(renderer: PdfRenderer) -> tuple[bytes, list[str]]:
     pdf = await _render(renderer, reports.flagship_report(), title="Image-to-implementation pipeline")
     return pdf, _pages(pdf)
-
-
-@dataclass
-class Trap:
-    """A loopback HTTP server that answers nothing: a request to it would show here, and stall."""
-
-    url: str
-    connections: list[bytes]
-
-
-@pytest.fixture
-def trap() -> Iterator[Trap]:
-    import socket
-    import threading
-
-    server = socket.socket()
-    server.bind(("127.0.0.1", 0))
-    server.listen()
-    connections: list[bytes] = []
-
-    def accept() -> None:
-        while True:
-            try:
-                conn, _ = server.accept()
-            except OSError:
-                return
-            connections.append(conn.recv(1024))
-
-    threading.Thread(target=accept, daemon=True).start()
-    yield Trap(f"http://127.0.0.1:{server.getsockname()[1]}", connections)
-    server.close()
 
 
 def test_the_large_report_is_a_pdf_of_many_pages_with_header_and_page_numbers(flagship) -> None:
@@ -164,14 +136,52 @@ async def test_markup_that_slipped_past_the_sanitiser_runs_no_script(renderer: P
     assert "<b>Bold</b> & Co" in text
 
 
-async def test_a_broken_diagram_fails_in_words_and_the_renderer_goes_on(renderer: PdfRenderer) -> None:
-    broken = "# Plan\n\n```mermaid\ngraph TD\n  A[Start] --> B[\n```\n"
-    with pytest.raises(PdfFailed) as failed:
-        await _render(renderer, broken)
-    message = str(failed.value)
-    assert message.startswith("A diagram could not be drawn (diagram 1 of 1, which starts “graph TD”)")
-    assert "Traceback" not in message
-    assert "Start" in "\n".join(_pages(await _render(renderer, "```mermaid\ngraph LR\n  A[Start] --> B[End]\n```")))
+async def test_a_diagram_that_cannot_be_drawn_is_printed_as_its_code_and_the_pdf_is_made(
+    renderer: PdfRenderer,
+) -> None:
+    document = (
+        "# Plan\n\n```mermaid\ngraph TD\n  A[Start] --> B[\n```\n\nBetween.\n\n"
+        "```mermaid\ngraph LR\n  A[Drawn node] --> B[End]\n```\n\n```mermaid\nnot a diagram\n```\n"
+    )
+    text = "\n".join(_pages(await _render(renderer, document)))
+    assert "This diagram could not be drawn: Mermaid could not read the end of it (is something left open?)" in text
+    assert "A[Start] --> B[" in text  # its code, as written
+    assert "This diagram could not be drawn: Mermaid does not know this kind of diagram" in text
+    assert "Drawn node" in text and "graph LR" not in text  # the good one is still drawn
+    assert "Traceback" not in text and "Between." in text
+
+
+async def test_a_report_draws_a_limited_number_of_diagrams_and_prints_the_rest_as_code(
+    renderer: PdfRenderer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(renderer_module, "MAX_DIAGRAMS", 2)
+    document = "\n\n".join(f"```mermaid\ngraph LR\n  A{i}[Node {i}] --> B{i}[End {i}]\n```" for i in range(3))
+    text = "\n".join(_pages(await _render(renderer, document)))
+    assert "Node 0" in text and "Node 1" in text and "A2[Node 2] --> B2[End 2]" in text
+    assert "This diagram could not be drawn: a report draws at most 2 diagrams" in text
+
+
+async def test_hostile_diagrams_in_a_pdf_request_nothing_and_link_nowhere(
+    renderer: PdfRenderer, trap: Trap, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every hostile diagram of the corpus in one report, with the document page's own policy
+    opened wide: the renderer's refusal of outside requests and the diagram rules are enough."""
+    monkeypatch.setattr(template, "DOCUMENT_CSP", "default-src * 'unsafe-inline'")
+    corpus = {**diagrams(trap.url), **LABELS_AS_TEXT}
+    body = "\n\n".join(f"## {name}\n\n```mermaid\n{source}\n```" for name, source in corpus.items())
+    pdf = await renderer.render(markdown.render(body), title="Hostile", header=HEADER, qr_url=REPORT_URL)
+    reader = PdfReader(io.BytesIO(pdf))
+    text = "\n".join(page.extract_text() for page in reader.pages)
+    assert trap.connections == []
+    links = [
+        str(annot.get_object().get("/A", {}).get("/URI", ""))
+        for page in reader.pages
+        for annot in page.get("/Annots") or []
+    ]
+    assert [link for link in links if link != REPORT_URL] == []
+    assert "Left out of this drawing: click actions and links" in text
+    assert "a > b" in text and "<b>bold</b>" in text
+    assert "This diagram could not be drawn" in text  # the unparseable ones, printed as code
 
 
 async def test_two_renders_at_once_both_succeed_and_keep_to_themselves(renderer: PdfRenderer) -> None:
@@ -224,11 +234,12 @@ async def test_without_chromium_the_renderer_says_so() -> None:
     await renderer.close()
 
 
-async def test_without_mermaid_only_reports_with_diagrams_fail(tmp_path: Path) -> None:
+async def test_without_mermaid_diagrams_are_printed_as_code_with_a_note(tmp_path: Path) -> None:
     renderer = PdfRenderer(chromium_path=get_settings().pdf_chromium_path, mermaid_js=tmp_path / "mermaid.min.js")
     try:
         assert "No diagrams here" in _pages(await _render(renderer, "No diagrams here."))[0]
-        with pytest.raises(PdfFailed, match=r"cannot draw diagrams: the Mermaid script is missing"):
-            await _render(renderer, "```mermaid\ngraph LR\n  A --> B\n```")
+        text = _pages(await _render(renderer, "```mermaid\ngraph LR\n  A --> B\n```"))[0]
+        assert "This diagram could not be drawn: the app's diagram renderer is not available" in text
+        assert "A --> B" in text and str(tmp_path) not in text
     finally:
         await renderer.close()

@@ -3,10 +3,13 @@
 Parsing Mermaid's 5.5 MB bundle costs ~0.9 s per page (RECIPES.md), so it happens once per browser
 here, not once per report. The page only ever receives diagram source text and hands back SVG:
 it never holds a report, and every batch removes what it drew, so nothing of one tenant's diagrams
-is left for the next. Mermaid runs with `securityLevel: 'strict'` (its own DOMPurify pass on
-labels, no click handlers, and `%%{init}%%` directives cannot change security settings), and the
-page itself may load nothing but the bundle. Page and bundle are `file:` URLs, so Chromium reads
-the 5.5 MB from disk itself (served through Playwright it took ~1 s longer on a cold start).
+is left for the next. Each source goes through the app's diagram rules
+(`integrations/diagram_policy.js`, the same the viewer runs): cleaned before Mermaid sees it
+(no settings, no click actions or links, no images or styles that load), drawn with
+`securityLevel: 'strict'` and text labels, and its SVG rebuilt from the allowlist before it leaves
+the page. The page itself may load nothing but its own two files. Page, rules and bundle are
+`file:` URLs, so Chromium reads the 5.5 MB from disk itself (served through Playwright it took
+~1 s longer on a cold start).
 """
 
 from __future__ import annotations
@@ -18,38 +21,33 @@ from pathlib import Path
 
 from playwright.async_api import BrowserContext, Page, Route
 
+from nyx_app.integrations.diagram_policy import policy_js
 from nyx_app.integrations.pdf.template import STYLE, TEXT_FONT
 
 # The page has the document's styles and draws into a figure like the one the SVG goes into, so
-# HTML labels are measured in the same fonts they are printed in.
+# labels are measured in the same fonts they are printed in.
 _PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8">
 <meta http-equiv="Content-Security-Policy"
   content="default-src 'none'; script-src file:; style-src 'unsafe-inline'; img-src data:; font-src data:">
 <style>{style}</style>
+<script src="{policy}"></script>
 <script src="{script}"></script>
 </head><body><main></main></body></html>"""
 
 _INIT = """(font) => {
-  mermaid.initialize({
-    startOnLoad: false,
-    securityLevel: 'strict',
-    theme: 'neutral',
-    fontFamily: font,
-    // Close to the body text (10pt); Mermaid's own 16px looks shouted on paper.
-    themeVariables: { fontFamily: font, fontSize: '14px' },
-    // With htmlLabels false, Mermaid 12.3 drops a raw '>' from labels (RECIPES.md). Labels wrap
-    // at 200px as in Mermaid 11 (12 wraps at 120px: "Vision extraction" took two lines).
-    flowchart: { htmlLabels: true, useMaxWidth: true, wrappingWidth: 200 },
-    sequence: { useMaxWidth: true },
-  });
+  // Close to the body text (10pt); Mermaid's own 16px looks shouted on paper.
+  const extra = { fontFamily: font, themeVariables: { fontFamily: font, fontSize: '14px' } };
+  mermaid.initialize(nyxDiagramPolicy.mermaidConfig(extra));
   return typeof mermaid.render === 'function';
 }"""
 
-# Fonts first (labels are measured), then one diagram after another; each answer says ok or why not.
-# Every batch draws on a stage of its own and removes it, with anything Mermaid left behind (it
-# keeps a temporary element when a diagram fails), so batches can neither meet nor leave a trace.
+# Fonts first (labels are measured), then one diagram after another; each answer is the checked
+# SVG (with what was left out of it) or why it could not be drawn. Every batch draws on a stage of
+# its own and removes it, with anything Mermaid left behind (it keeps a temporary element when a
+# diagram fails), so batches can neither meet nor leave a trace.
 _RENDER = """async (sources) => {
   await document.fonts.ready;
+  const policy = nyxDiagramPolicy;
   const batch = Math.random().toString(36).slice(2, 10);
   const stage = document.createElement('figure');
   stage.className = 'diagram';
@@ -58,11 +56,19 @@ _RENDER = """async (sources) => {
   try {
     for (let i = 0; i < sources.length; i++) {
       const id = `nyx-${batch}-${i}`;
+      const cleaned = policy.cleanSource(sources[i]);
+      if (cleaned.refused) {
+        out.push({ svg: null, error: cleaned.refused, removed: [] });
+        continue;
+      }
       try {
-        const { svg } = await mermaid.render(id, sources[i], stage);
-        out.push({ ok: true, svg });
+        const { svg } = await mermaid.render(id, cleaned.text, stage);
+        const checked = policy.sanitizeSvg(svg, id);
+        out.push(checked
+          ? { svg: checked.outerHTML, error: null, removed: cleaned.removed }
+          : { svg: null, error: 'Mermaid gave no drawing', removed: [] });
       } catch (e) {
-        out.push({ ok: false, error: String((e && e.message) || e) });
+        out.push({ svg: null, error: policy.explain(sources[i], e), removed: [] });
       } finally {
         for (const left of [id, `d${id}`, `i${id}`]) document.getElementById(left)?.remove();
       }
@@ -76,8 +82,11 @@ _RENDER = """async (sources) => {
 
 @dataclass(frozen=True, slots=True)
 class Drawn:
+    """A checked SVG and what the rules left out of it, or (svg None) why it could not be drawn."""
+
     svg: str | None
     error: str | None
+    removed: tuple[str, ...] = ()
 
 
 class DiagramPage:
@@ -93,9 +102,11 @@ class DiagramPage:
         folder = Path(tempfile.mkdtemp(prefix="nyx-pdf-"))
         try:
             html = folder / "diagrams.html"
+            rules = folder / "diagram_policy.js"
+            rules.write_text(policy_js(), encoding="utf-8")
             script = mermaid_js.resolve().as_uri()
-            html.write_text(_PAGE.format(style=STYLE, script=script), encoding="utf-8")
-            allowed = {html.as_uri(), script}
+            html.write_text(_PAGE.format(style=STYLE, policy=rules.as_uri(), script=script), encoding="utf-8")
+            allowed = {html.as_uri(), rules.as_uri(), script}
 
             async def only_our_files(route: Route) -> None:
                 if route.request.url in allowed:
@@ -116,7 +127,7 @@ class DiagramPage:
 
     async def draw(self, sources: list[str]) -> list[Drawn]:
         answers = await self._page.evaluate(_RENDER, sources)
-        return [Drawn(a.get("svg"), a.get("error")) for a in answers]
+        return [Drawn(a.get("svg"), a.get("error"), tuple(a.get("removed") or ())) for a in answers]
 
     def is_usable(self) -> bool:
         return not self._page.is_closed()

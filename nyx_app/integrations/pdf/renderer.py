@@ -30,6 +30,7 @@ from playwright.async_api import Browser, BrowserContext, Page, Playwright, Rout
 from playwright.async_api import Error as PlaywrightError
 from playwright.async_api import TimeoutError as PlaywrightTimeout
 
+from nyx_app.integrations.diagram_policy import policy_js
 from nyx_app.integrations.pdf import template
 from nyx_app.integrations.pdf.diagrams import DiagramPage, Drawn
 from nyx_app.integrations.pdf.template import PdfHeader
@@ -53,19 +54,38 @@ MERMAID_BLOCKS = "pre > code.language-mermaid"
 _ERROR_SHOWN_MAX = 240
 # How markdown-it (and nh3 after it) writes a fenced mermaid block; only used to start drawing early.
 _MERMAID_HTML = re.compile(r'<pre><code class="language-mermaid">(.*?)</code></pre>', re.DOTALL)
-_PARSE_ERROR = re.compile(r"Parse error on line (\d+)")
 
 # Runs in the document page after the diagrams are drawn (through the DevTools protocol: the page's
-# own policy allows no script). Diagrams replace their code blocks; an image that did not load (all
-# outside images are refused) becomes its alt text instead of a broken-image icon; code is split
-# into one block per line so a long line wraps indented under its own start, keeping its spaces.
-_PREPARE_PAGE = """(svgs) => {
+# own policy allows no script). Each drawing is checked again by the diagram rules and put in place
+# of its code block as nodes (never parsed as HTML into the page); a diagram that could not be drawn
+# keeps its code, with the reason below it. An image that did not load (all outside images are
+# refused) becomes its alt text instead of a broken-image icon; code is split into one block per
+# line so a long line wraps indented under its own start, keeping its spaces.
+_PREPARE_PAGE = """(drawn) => {
   const blocks = document.querySelectorAll('pre > code.language-mermaid');
+  let placed = 0;
   blocks.forEach((code, i) => {
-    const figure = document.createElement('figure');
-    figure.className = 'diagram';
-    figure.innerHTML = svgs[i];
-    code.parentElement.replaceWith(figure);
+    const answer = drawn[i];
+    const pre = code.parentElement;
+    const svg = answer && answer.svg ? nyxDiagramPolicy.sanitizeSvg(answer.svg, `nyx-figure-${i}`) : null;
+    if (svg) {
+      const figure = document.createElement('figure');
+      figure.className = 'diagram';
+      figure.append(document.importNode(svg, true));
+      if (answer.removed.length) {
+        const caption = document.createElement('figcaption');
+        caption.textContent = `Left out of this drawing: ${answer.removed.join(', ')}.`;
+        figure.append(caption);
+      }
+      pre.replaceWith(figure);
+    } else {
+      const note = document.createElement('p');
+      note.className = 'diagram-error';
+      const reason = (answer && answer.error) || 'Mermaid gave no drawing';
+      note.textContent = `This diagram could not be drawn: ${reason}. Its code is shown instead.`;
+      pre.after(note);
+    }
+    placed++;
   });
   for (const img of document.querySelectorAll('main img')) {
     if (img.complete && img.naturalWidth > 0) continue;
@@ -87,8 +107,13 @@ _PREPARE_PAGE = """(svgs) => {
       return line;
     }));
   }
-  return document.fonts.ready.then(() => blocks.length);
+  return document.fonts.ready.then(() => placed);
 }"""
+# Said in the PDF when Mermaid cannot be used at all (the cause goes to the log, not to readers).
+_NO_RENDERER = "the app's diagram renderer is not available"
+# Diagrams are laid out by the one warm diagram page every render shares: a report draws at most
+# this many (each is also limited in size by the diagram rules); the rest are printed as code.
+MAX_DIAGRAMS = 40
 
 
 class PdfFailed(RuntimeError):
@@ -161,7 +186,7 @@ class PdfRenderer:
         context = await self._new_context()
         # Diagrams are drawn (and on a cold start Mermaid loaded) while the document page fills.
         # The sources are read from the HTML here only to start early; the page's DOM decides.
-        early = _mermaid_sources(document)
+        early = _mermaid_sources(document)[:MAX_DIAGRAMS]
         drawing = _background(self._draw(early)) if early else None
         try:
             # Nothing from outside: a remote image in a report neither waits on a host nor tells it
@@ -188,16 +213,24 @@ class PdfRenderer:
 
     async def _prepare_page(self, page: Page, early: list[str], drawing: asyncio.Task[list[Drawn]] | None) -> None:
         sources: list[str] = await page.eval_on_selector_all(MERMAID_BLOCKS, "els => els.map(e => e.textContent)")
-        svgs: list[str] = []
+        drawn: list[Drawn] = []
         if sources:
-            # Shielded: a render that times out leaves the drawing to finish (and be thrown away).
-            drawn = await asyncio.shield(drawing) if drawing is not None and early == sources else None
-            for number, (source, result) in enumerate(zip(sources, drawn or await self._draw(sources), strict=True), 1):
-                if result.svg is None:
-                    raise PdfFailed(_diagram_error(number, len(sources), source, result.error or ""))
-                svgs.append(result.svg)
-        inserted = await page.evaluate(_PREPARE_PAGE, svgs)
-        if inserted != len(sources):
+            try:
+                # Shielded: a render that times out leaves the drawing to finish (and be thrown away).
+                if drawing is not None and early == sources[:MAX_DIAGRAMS]:
+                    drawn = await asyncio.shield(drawing)
+                else:
+                    drawn = await self._draw(sources[:MAX_DIAGRAMS])
+            except PdfFailed:
+                # Mermaid is missing or did not load (logged where that was found): the report is
+                # still printed, its diagrams as code with the reason.
+                drawn = [Drawn(None, _NO_RENDERER)] * len(sources)
+            drawn += [Drawn(None, f"a report draws at most {MAX_DIAGRAMS} diagrams")] * (len(sources) - len(drawn))
+            # The diagram rules, for checking each drawing again in this page.
+            await page.evaluate(f"() => {{\n{policy_js()}\n}}")
+        answers = [{"svg": d.svg, "error": d.error, "removed": list(d.removed)} for d in drawn]
+        placed = await page.evaluate(_PREPARE_PAGE, answers)
+        if placed != len(sources):
             raise PdfFailed("The diagrams could not be placed in the PDF.")
 
     async def _draw(self, sources: list[str]) -> list[Drawn]:
@@ -298,28 +331,6 @@ async def _refuse(route: Route) -> None:
 def _first_line(exc: BaseException) -> str:
     text = str(exc).strip().splitlines()
     return text[0][:_ERROR_SHOWN_MAX] if text else type(exc).__name__
-
-
-def _diagram_error(number: int, total: int, source: str, error: str) -> str:
-    first = next((line.strip() for line in source.splitlines() if line.strip()), "")
-    where = f"diagram {number} of {total}" + (f", which starts “{first[:60]}”" if first else "")
-    return f"A diagram could not be drawn ({where}): {_diagram_reason(source, error)}."
-
-
-def _diagram_reason(source: str, error: str) -> str:
-    """Mermaid's error said for a reader: its parse errors name a line and then list grammar tokens."""
-    if not source.strip():
-        return "it is empty"
-    if "No diagram type detected" in error:
-        return "Mermaid does not know this kind of diagram (the first line names it, e.g. “graph TD”)"
-    parse_error = _PARSE_ERROR.search(error)
-    if parse_error:
-        number, lines = int(parse_error.group(1)), source.rstrip().splitlines()
-        if number > len(lines):
-            return "Mermaid could not read the end of it (is something left open?)"
-        return f"Mermaid could not read line {number}, “{lines[number - 1].strip()[:80]}”"
-    reason = next((line.strip() for line in error.splitlines() if line.strip()), "Mermaid gave no reason")
-    return reason[:_ERROR_SHOWN_MAX].rstrip(".:")
 
 
 _default: PdfRenderer | None = None

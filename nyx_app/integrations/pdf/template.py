@@ -17,6 +17,8 @@ from datetime import date
 import segno
 from playwright.async_api import PdfMargins
 
+from nyx_app.integrations.code_highlight import print_stylesheet
+
 # No script runs in the document page: diagrams are drawn in a page of their own and put in by the
 # renderer through the DevTools protocol, which the policy does not govern.
 DOCUMENT_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; font-src data:"
@@ -80,6 +82,9 @@ img {{ max-width: 100%; }}
 figure.diagram {{ margin: 1em 0; text-align: center; break-inside: avoid; }}
 /* Mermaid sizes a diagram at its natural width; a bigger one shrinks to the page, never grows. */
 figure.diagram svg {{ max-width: 100%; max-height: 235mm; height: auto; }}
+figure.diagram figcaption {{ font-size: 8pt; color: #57606a; }}
+/* A diagram that could not be drawn is printed as its code, with the reason under it. */
+.diagram-error {{ font-size: 8.5pt; color: #9a6700; margin: -0.4em 0 1em; }}
 .title-block {{
   display: flex; gap: 8mm; align-items: flex-start; justify-content: space-between;
   padding-bottom: 5mm; margin-bottom: 6mm; border-bottom: 2px solid #1f2328;
@@ -90,6 +95,8 @@ figure.diagram svg {{ max-width: 100%; max-height: 235mm; height: auto; }}
 .title-block .url {{ font-size: 8pt; color: #57606a; overflow-wrap: anywhere; }}
 .title-block img.qr {{ width: 26mm; height: 26mm; flex: none; }}
 """
+# Code colours (class names written by the Markdown renderer), light.
+STYLE += print_stylesheet()
 
 
 @dataclass(frozen=True, slots=True)

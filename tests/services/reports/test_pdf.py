@@ -16,6 +16,8 @@ from PIL import Image
 from pypdf import PdfReader
 
 from nyx_app import routes
+from nyx_app.integrations.pdf import PdfRenderer
+from nyx_app.integrations.pdf import renderer as pdf_renderer
 from nyx_app.integrations.storage import LocalStorage
 from nyx_app.models.report import PdfStatus, ReportKind
 from nyx_app.services.reports import built, store
@@ -102,18 +104,30 @@ async def test_the_overview_pdf_shows_the_note_thumbnails(tenants: TenantFactory
     assert "[image:" not in "".join(p.extract_text() for p in reader.pages)
 
 
-async def test_a_pdf_that_cannot_be_made_says_why_and_the_markdown_stays(
+async def test_a_broken_diagram_is_printed_as_its_code_and_the_pdf_is_made(
     tenants: TenantFactory, fake_llm: FakeLLM
 ) -> None:
     ws = await workspace(tenants, fake_llm, images=0)
-    body = "# Broken\n\n```mermaid\ngraph TD\n  A --> (((\n```\n"
+    report_id = await save(ws, "# Plan\n\n```mermaid\ngraph TD\n  A --> (((\n```\n\nThe rest.")
+    text = "\n".join(pages(await rendered(ws, report_id)))  # made: READY, not FAILED
+    assert "This diagram could not be drawn: Mermaid could not read" in text
+    assert "A --> (((" in text and "The rest." in text
+
+
+async def test_a_pdf_that_cannot_be_made_says_why_and_the_markdown_stays(
+    tenants: TenantFactory, fake_llm: FakeLLM, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ws = await workspace(tenants, fake_llm, images=0)
+    body = "# Broken renderer\n\nText."
     report_id = await save(ws, body)
+    no_browser = PdfRenderer(chromium_path=Path("/nonexistent/chromium"), mermaid_js=Path("/nonexistent/mermaid.js"))
+    monkeypatch.setattr(pdf_renderer, "_default", no_browser)
 
     assert await make_pdf(ws.ctx.tenant_id, report_id) == PdfStatus.FAILED
 
     row = await report_row(ws, report_id)
     assert row.pdf_status == PdfStatus.FAILED and row.pdf_key == ""
-    assert row.pdf_error.startswith("A diagram could not be drawn (diagram 1 of 1")
+    assert row.pdf_error.startswith("The PDF renderer is not available: Chromium is missing")
     assert row.markdown == body
     [summary] = await act(ws, lambda s, c: store.list_reports(s, c, ws.project_id))
     assert summary.pdf_status == PdfStatus.FAILED and summary.pdf_error == row.pdf_error

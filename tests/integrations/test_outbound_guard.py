@@ -46,6 +46,10 @@ ALLOWED: dict[str, tuple[set[str], str]] = {
     ),
     "integrations/pdf/diagrams.py": ({"playwright"}, "the same browser, same route refusal"),
     "integrations/pdf/template.py": ({"playwright"}, "a type (PdfMargins) only"),
+    "integrations/mail.py": (
+        {"smtplib", "ssl"},
+        "the SMTP server the operator configured in settings (password-reset mail); no member chooses it",
+    ),
     "services/workflows/schemas.py": (
         {"jsonschema", "referencing"},
         "every validator there has the registry that refuses to retrieve anything",

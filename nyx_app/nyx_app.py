@@ -10,7 +10,7 @@ from reflex.utils import prerequisites
 from reflex_base import constants
 
 from nyx_app import routes
-from nyx_app.api import SecurityHeaders, api
+from nyx_app.api import SecurityHeaders, api, mcp_endpoint
 from nyx_app.integrations import llm
 from nyx_app.integrations.images import image_workers
 from nyx_app.jobs.sweepers import sweep_auth_throttle
@@ -56,6 +56,8 @@ app = rx.App(
     ],
 )
 app.register_lifespan_task(sweep_auth_throttle)
+# The MCP endpoint's session manager (its task group) lives as long as the server.
+app.register_lifespan_task(mcp_endpoint.running)
 # Before the worker: lifespan tasks end in reverse order, so the browser closes after the jobs.
 app.register_lifespan_task(pdf_renderer)
 # A job worker beside the pages, so ./scripts/run does everything (more: python -m nyx_app.cli worker).

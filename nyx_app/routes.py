@@ -20,6 +20,13 @@ REPORT_DIAGRAMS_JS = "/api/report-assets/diagrams.js"
 REPORT_MERMAID_JS = "/api/report-assets/mermaid-{version}.js"
 PUBLIC_POST = "/posts/{public_id}"
 
+# The public API (api/v1/, FastAPI behind a token gate), its docs page, and the MCP endpoint.
+API_V1 = "/api/v1"
+API_DOCS = "/api/v1/docs"
+MCP = "/mcp"
+# The audit log's CSV/JSON download for the signed-in owner or admin (api/audit_export.py).
+AUDIT_EXPORT = "/api/audit/export"
+
 LOGIN = "/login"
 REGISTER = "/register"
 DASHBOARD = "/"
@@ -34,6 +41,9 @@ MEMORY = "/memory"
 MEMBERS = "/settings/members"
 ACCOUNT = "/settings/account"
 PROVIDERS = "/settings/providers"
+API_TOKENS = "/settings/api-tokens"
+AUDIT = "/settings/audit"
+WEBHOOKS = "/settings/webhooks"
 # Open to everyone: a published project's read-only page, and an invitation link.
 PUBLIC_PROJECT = "/public/[project_id]"
 INVITE = "/invite/[token]"

@@ -164,6 +164,25 @@ class Settings(BaseSettings):
     worker_stalled_seconds: float = 30.0  # a worker silent this long is dead: its jobs are retried
     worker_shutdown_seconds: float = 3.0  # below Reflex's 5 s limit for lifespan tasks
 
+    # Public API (/api/v1) and MCP server (/mcp): calls per tenant per minute, counted in PostgreSQL
+    # (every process shares one count); the largest page a list answers; the largest JSON body.
+    api_rate_limit_per_minute: int = Field(default=100, ge=1)
+    api_page_size_max: int = Field(default=100, ge=1, le=1000)
+    api_json_max_bytes: int = 1024 * 1024
+    # Webhooks: one attempt's time limit, and the waits before each retry (seconds, comma-separated;
+    # a delivery is given up after the last one).
+    webhook_timeout_seconds: float = 10.0
+    webhook_retry_seconds: Annotated[tuple[float, ...], NoDecode] = (30, 120, 600, 1800, 3600, 10800)
+    # Audit log: rows older than this are purged (at least 30 days are always kept).
+    audit_retention_days: int = Field(default=365, ge=30)
+
+    @field_validator("webhook_retry_seconds", mode="before")
+    @classmethod
+    def _split_retries(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(float(part) for part in value.split(",") if part.strip())
+        return value
+
     @field_validator("trusted_proxies", mode="before")
     @classmethod
     def _split_proxies(cls, value: object) -> object:

@@ -18,6 +18,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from nyx_app.db.base import utcnow
 from nyx_app.models.run import Run
 from nyx_app.models.workflow import WORKFLOW_DESCRIPTION_MAX, WORKFLOW_NAME_MAX, Workflow
+from nyx_app.services import audit
 from nyx_app.services.context import TenantContext
 from nyx_app.services.errors import InvalidFields, InvalidInput, NotFound, ServiceError
 from nyx_app.services.llm import catalog
@@ -203,7 +204,16 @@ async def duplicate_workflow(session: AsyncSession, ctx: TenantContext, workflow
 async def delete_workflow(session: AsyncSession, ctx: TenantContext, workflow_id: str | uuid.UUID) -> None:
     """Its runs stay in the history: each keeps the definition it ran with."""
     require(ctx, Action.WORKFLOW_EDIT)
-    await session.delete(await get_workflow(session, ctx, workflow_id))
+    workflow = await get_workflow(session, ctx, workflow_id)
+    await audit.record(
+        session,
+        ctx,
+        audit.AuditAction.WORKFLOW_DELETED,
+        object_type="workflow",
+        object_id=workflow.id,
+        object_label=workflow.name,
+    )
+    await session.delete(workflow)
     await session.flush()
 
 

@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from sqlmodel import SQLModel
 
 import nyx_app.models  # noqa: F401  (every table on the metadata)
+from nyx_app.db.base import utcnow
 from nyx_app.db.engine import owner_engine
 from nyx_app.db.session import public_transaction, transaction
 from nyx_app.db.urls import app_url
@@ -28,11 +29,10 @@ from nyx_app.models.report import PublishedPost, Report, ReportKind
 from nyx_app.models.run import Run, StepRun
 from nyx_app.models.webhook import WebhookDelivery
 from nyx_app.models.workflow import WorkflowInsight
-from nyx_app.db.base import utcnow
 from nyx_app.services import api_limits, api_tokens, invitations, memory, note_drafts, notes, projects
-from nyx_app.services.webhooks import store as webhook_store
 from nyx_app.services.llm import credentials, preferences
 from nyx_app.services.personas.store import PersonaInput, create_persona
+from nyx_app.services.webhooks import store as webhook_store
 from nyx_app.services.workflows import store
 from tests.factories import Account, TenantFactory
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, File, Query, Request, UploadFile
+from fastapi import APIRouter, Depends, Query, Request
 from sqlmodel.ext.asyncio.session import AsyncSession
+from starlette.datastructures import UploadFile
 from starlette.responses import Response
 
 from nyx_app.api.v1.deps import AnyCaller, Cursor, Reader, create_once, limit_query, scoped, tenant_session
@@ -134,10 +135,8 @@ async def _note_out(session: AsyncSession, caller: Caller, note_id: str) -> Note
 )
 async def create_note(project_id: str, request: Request, caller: Writer) -> Response:
     if request.headers.get("content-type", "").startswith("multipart/form-data"):
-        form = await request.form(max_files=get_settings().upload_max_files, max_fields=10)
-        uploads = [f for f in form.getlist(IMAGES_FIELD) if isinstance(f, UploadFile)]
-        title, content = str(form.get("title") or ""), str(form.get("content") or "")
-        checked = await _checked_images(uploads)
+        texts, checked = await _form_images(request)
+        title, content = texts.get("title", ""), texts.get("content", "")
     else:
         body = NoteIn.model_validate_json(await request.body())
         title, content, checked = body.title, body.content, []
@@ -157,20 +156,50 @@ async def read_note(note_id: str, caller: Reader) -> NoteWithImages:
         return await _note_out(session, caller, note_id)
 
 
+def _multipart(*required: str) -> dict[str, object]:
+    return {
+        "requestBody": {
+            "content": {
+                "multipart/form-data": {
+                    "schema": {
+                        "type": "object",
+                        "required": list(required),
+                        "properties": {
+                            "title": {"type": "string"},
+                            "content": {"type": "string"},
+                            IMAGES_FIELD: {"type": "array", "items": {"type": "string", "format": "binary"}},
+                        },
+                    }
+                }
+            },
+            "required": True,
+        }
+    }
+
+
+async def _form_images(request: Request) -> tuple[dict[str, str], list[note_images.CheckedFile]]:
+    """The multipart form's text fields and its images, checked. The raw body is read first, so the
+    idempotency fingerprint (create_once) can still hash it."""
+    await request.body()
+    settings = get_settings()
+    form = await request.form(max_files=settings.upload_max_files, max_fields=10, max_part_size=2 * 1024 * 1024)
+    uploads = [f for f in form.getlist(IMAGES_FIELD) if isinstance(f, UploadFile)]
+    texts = {k: v for k, v in form.items() if isinstance(v, str)}
+    return texts, await _checked_images(uploads)
+
+
 @router.post(
     "/notes/{note_id}/images",
     status_code=201,
     response_model=NoteWithImages,
     tags=["notes"],
     summary="Add images to a note (multipart: images)",
+    openapi_extra=_multipart(IMAGES_FIELD),
 )
-async def add_images(
-    note_id: str,
-    request: Request,
-    caller: Writer,
-    images: Annotated[list[UploadFile], File(description="One or more images (PNG, JPEG, WebP, GIF).")],
-) -> Response:
-    checked = await _checked_images(images)
+async def add_images(note_id: str, request: Request, caller: Writer) -> Response:
+    if not request.headers.get("content-type", "").startswith("multipart/form-data"):
+        raise InvalidInput("Send the images as multipart/form-data, in the field 'images'.")
+    _, checked = await _form_images(request)
     if not checked:
         raise InvalidFields({IMAGES_FIELD: "Send at least one image."})
 

@@ -74,7 +74,7 @@ async def fail_a_run(acct: Account) -> uuid.UUID:
         ("http://10.0.0.5/hook", "private address"),
         ("http://169.254.169.254/latest/meta-data", "cloud metadata"),
         ("http://[::ffff:192.168.1.1]/x", "private address"),
-        ("http://localhost:8080/x", "loopback"),
+        ("http://127.0.0.2:8080/x", "loopback"),  # the tests allow 127.0.0.1 only
         ("ftp://example.com/x", "must start with https://"),
         ("https://user:pw@example.com/x", "no user name or password"),
     ],
@@ -195,13 +195,13 @@ async def test_a_worker_retries_until_the_receiver_answers(
         receiver.secret = made.secret
         with worker_process(NYX_WEBHOOK_RETRY_SECONDS="0.1,0.1") as worker:
             await fail_a_run(acct)
-            deadline = time.monotonic() + 60
+            deadline = time.monotonic() + 240  # a worker imports LiteLLM first, on a shared machine
             while time.monotonic() < deadline:
                 [delivery] = await deliveries(acct)
                 if delivery.status != DeliveryStatus.PENDING.value:
                     break
                 await asyncio.sleep(0.2)
             log = worker.output()
-    assert delivery.status == DeliveryStatus.SUCCEEDED.value, log[-3000:]
+    assert delivery.status == DeliveryStatus.SUCCEEDED.value, (delivery.log, log[-3000:])
     assert [e["status_code"] for e in delivery.log] == [500, 204]
     assert [r.verified for r in receiver.received] == [True, True]

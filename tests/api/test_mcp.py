@@ -36,8 +36,22 @@ __all__ = ["_fake_llm_server", "fake_llm"]
 async def mcp_url() -> AsyncIterator[str]:
     endpoint = build_endpoint()  # a session manager runs once per instance: one per test
     app = Starlette(routes=[Route("/mcp", endpoint=endpoint.app, methods=["GET", "POST", "DELETE"])])
-    async with endpoint.running(), serving(app) as base:
-        yield f"{base}/mcp"
+    url: asyncio.Future[str] = asyncio.get_running_loop().create_future()
+    stop = asyncio.Event()
+
+    async def serve() -> None:
+        # One task enters and leaves the session manager's task group (as the app's lifespan does).
+        async with endpoint.running(), serving(app) as base:
+            url.set_result(f"{base}/mcp")
+            await stop.wait()
+
+    task = asyncio.create_task(serve())
+    await asyncio.wait({task, url}, return_when=asyncio.FIRST_COMPLETED)
+    if task.done():
+        task.result()
+    yield url.result()
+    stop.set()
+    await task
 
 
 def agent(url: str, token: str) -> Client:

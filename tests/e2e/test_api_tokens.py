@@ -53,3 +53,22 @@ def test_a_token_made_in_the_app_calls_the_api_and_the_call_shows_in_last_use_an
     expect(page.locator(".swagger-ui .info .title")).to_contain_text("nyxCore API")
     expect(page.locator(".opblock-summary-path", has_text="/runs/{run_id}/events").first).to_be_visible()
     page.screenshot(path=str(ARTIFACTS / "api-docs.png"), full_page=False)
+
+
+def test_a_webhook_inside_the_network_is_refused_at_its_field_and_a_public_one_is_added(page: Page) -> None:
+    register(page, "Wes Hook", "Hook Works")
+    goto_signed_in(page, "/settings/webhooks")
+    page.fill("#new-webhook-name", "Metadata")
+    page.fill("#new-webhook-url", "http://169.254.169.254/latest/meta-data/")
+    page.click("#add-webhook")
+    expect(page.locator("#new-webhook-url-error")).to_contain_text("cloud metadata address")
+    expect(page.locator("#webhooks .webhook-row")).to_have_count(0)
+    page.fill("#new-webhook-name", "Team chat")
+    page.fill("#new-webhook-url", "https://93.184.216.34/hooks/nyx")
+    page.click("#add-webhook")
+    expect(page.locator("#new-secret")).to_contain_text("whsec_")
+    expect(page.locator("#webhooks .webhook-row", has_text="Team chat")).to_contain_text("run.succeeded")
+    page.screenshot(path=str(ARTIFACTS / "webhooks.png"), full_page=True)
+    goto_signed_in(page, "/settings/account")
+    expect(page.locator("#personal-tokens-empty")).to_be_visible()
+    page.locator("#api-tokens").screenshot(path=str(ARTIFACTS / "account-api-tokens.png"))

@@ -29,6 +29,7 @@ class AuditRow:
     action_label: str
     actor: str
     target: str
+    target_type: str
     where: str
     via: str
     details: str
@@ -49,7 +50,7 @@ def _row(e: AuditEvent) -> AuditRow:
     except ValueError:
         label = e.action
     where = " · ".join(p for p in (e.address, e.device) if p)
-    target = " ".join(p for p in (e.object_type, e.object_label) if p)
+    target = e.object_label or e.object_id
     details = json.dumps(e.details, ensure_ascii=False, sort_keys=True) if e.details else ""
     return AuditRow(
         str(e.id),
@@ -58,6 +59,7 @@ def _row(e: AuditEvent) -> AuditRow:
         label,
         e.actor_label or "nobody signed in",
         target,
+        e.object_type.replace("_", " "),
         where,
         e.via,
         details[:300],

@@ -24,6 +24,10 @@ def _select(name: str, choices: rx.Var[list[Choice]] | list[Choice], value: rx.V
     )
 
 
+def _cell(child: rx.Component) -> rx.Component:
+    return rx.box(child, flex="1 1 11em", max_width="18em")
+
+
 def _filters() -> rx.Component:
     return rx.form(
         rx.flex(

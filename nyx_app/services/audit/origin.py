@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from enum import StrEnum
 
-from nyx_app.integrations.user_agents import device_label
+from nyx_app.integrations.user_agents import UNKNOWN, device_label
 
 
 class Via(StrEnum):
@@ -34,7 +34,11 @@ class Origin:
 
     @property
     def device(self) -> str:
-        return device_label(self.user_agent) if self.user_agent else ""
+        """The browser and system for a browser; a program (curl, an SDK) by its own name."""
+        if not self.user_agent:
+            return ""
+        label = device_label(self.user_agent)
+        return self.user_agent[:120] if label == UNKNOWN else label
 
     def with_token(self, token_id: str, token_name: str) -> Origin:
         return replace(self, token_id=token_id, token_name=token_name)

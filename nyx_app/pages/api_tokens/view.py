@@ -62,13 +62,11 @@ def token_form(form: str, on_submit: object) -> rx.Component:
             rx.vstack(
                 rx.text("Scopes", size="2", weight="medium"),
                 *[
-                    rx.text(
-                        rx.checkbox(
-                            name=f"scope_{s.value}", id=f"{form}-scope-{s.value}", default_checked=s is Scope.READ
-                        ),
-                        " ",
+                    rx.checkbox(
                         words,
-                        as_="label",
+                        name=f"scope_{s.value}",
+                        id=f"{form}-scope-{s.value}",
+                        default_checked=s is Scope.READ,
                         size="2",
                     )
                     for s, words in SCOPE_WORDS.items()

@@ -121,12 +121,7 @@ def _form() -> rx.Component:
             rx.vstack(
                 rx.text("Events", size="2", weight="medium"),
                 *[
-                    rx.text(
-                        rx.checkbox(name=f"event_{e.value}", default_checked=True),
-                        f" {words} ({e.value})",
-                        as_="label",
-                        size="2",
-                    )
+                    rx.checkbox(f"{words} ({e.value})", name=f"event_{e.value}", default_checked=True, size="2")
                     for e, words in EVENT_WORDS.items()
                 ],
                 rx.cond(

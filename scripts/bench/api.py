@@ -53,6 +53,7 @@ from scripts.bench import live
 from tests.fakes.llm_server import FakeLLM, respond
 
 CHAIN_MAX = 40
+NAMESPACE = "/_event"  # Reflex's websocket: its socket.io namespace is its path
 
 
 def pct(values: list[float], q: float) -> float:
@@ -90,7 +91,7 @@ class ReflexClient:
         self.base, self.cookie = base, cookie
         self.sio = socketio.AsyncClient(reconnection=False)
         self.updates: asyncio.Queue[dict] = asyncio.Queue()
-        self.sio.on("event", self._on_update)
+        self.sio.on("event", self._on_update, namespace=NAMESPACE)
 
     async def _on_update(self, data: object) -> None:
         await self.updates.put(data if isinstance(data, dict) else json.loads(str(data)))
@@ -100,6 +101,7 @@ class ReflexClient:
         await self.sio.connect(
             f"{self.base}?token={token}",
             socketio_path="/_event",
+            namespaces=[NAMESPACE],
             transports=["websocket"],
             headers={"Cookie": self.cookie, "Origin": self.base},
         )

@@ -97,8 +97,8 @@ class Vector:
             if version != "v1" or len(text) > 65_536:
                 return None
             vector = cls(None if run == "_" else _RUN_OF[run], [])
-            for segment in body.split("/") if body else []:
-                vector.steps.append([_seen(t) for t in segment.split(",")])
+            for segment in body.split("/") if steps else []:
+                vector.steps.append([_seen(t) for t in segment.split(",")] if segment else [])
         except (KeyError, ValueError):
             return None
         return vector if len(vector.steps) == steps else None

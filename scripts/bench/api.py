@@ -110,9 +110,8 @@ class ReflexClient:
         while not self.updates.empty():
             self.updates.get_nowait()
         started = time.perf_counter()
-        await self.sio.emit(
-            "event", {"name": name, "payload": {}, "router_data": {"pathname": path, "query": query, "asPath": path}}
-        )
+        router_data = {"pathname": path, "query": query, "asPath": path}
+        await self.sio.emit("event", {"name": name, "payload": {}, "router_data": router_data}, namespace=NAMESPACE)
         while True:
             update = await asyncio.wait_for(self.updates.get(), 30)
             if update.get("delta"):

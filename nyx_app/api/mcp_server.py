@@ -298,9 +298,7 @@ async def _wait(caller: Caller, run_id: str, wait_seconds: float) -> dict[str, A
         while True:
             changed.clear()
             async with _session(caller) as session:
-                run = await control.get_run(session, caller.ctx, run_id)
-                await session.refresh(run)
-                status = RunStatus(run.status)
+                status = RunStatus((await control.get_run(session, caller.ctx, run_id)).status)
             left = deadline - asyncio.get_running_loop().time()
             if status.finished or status is RunStatus.WAITING or left <= 0:
                 return await _result(caller, run_id)

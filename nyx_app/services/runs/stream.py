@@ -163,8 +163,7 @@ _ROWS = text(
 
 async def read_now(session: AsyncSession, ctx: TenantContext, run_id: str | uuid.UUID) -> RunNow:
     """The run and its rows' states (output lengths, not outputs). NotFound for another tenant's run."""
-    run = await get_run(session, ctx, run_id)
-    await session.refresh(run)
+    run = await get_run(session, ctx, run_id)  # a new session each read: the row is fresh
     rows = await session.execute(_ROWS, {"run_id": run.id})
     keys = [s["key"] for s in run.definition.get("steps", [])]
     found = {

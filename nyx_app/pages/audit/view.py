@@ -25,21 +25,27 @@ def _select(name: str, choices: rx.Var[list[Choice]] | list[Choice], value: rx.V
 
 
 def _cell(child: rx.Component) -> rx.Component:
-    return rx.box(child, flex="1 1 11em", max_width="18em")
+    return rx.box(child, style={"flex": "1 1 11em", "maxWidth": "18em"})
 
 
 def _filters() -> rx.Component:
     return rx.form(
         rx.flex(
-            field(
-                "Person",
-                "actor",
-                "audit-filter",
-                control=_select("actor", AuditState.actors, AuditState.actor, "Person"),
+            _cell(
+                field(
+                    "Person",
+                    "actor",
+                    "audit-filter",
+                    control=_select("actor", AuditState.actors, AuditState.actor, "Person"),
+                )
             ),
-            field("Action", "action", "audit-filter", control=_select("action", ACTIONS, AuditState.action, "Action")),
-            field("From", "since", "audit-filter", type="date", default_value=AuditState.since),
-            field("To", "until", "audit-filter", type="date", default_value=AuditState.until),
+            _cell(
+                field(
+                    "Action", "action", "audit-filter", control=_select("action", ACTIONS, AuditState.action, "Action")
+                )
+            ),
+            _cell(field("From", "since", "audit-filter", type="date", default_value=AuditState.since)),
+            _cell(field("To", "until", "audit-filter", type="date", default_value=AuditState.until)),
             rx.hstack(
                 rx.button("Filter", type="submit", id="audit-apply"),
                 rx.button("Clear", type="button", variant="soft", color_scheme="gray", on_click=AuditState.clear),
@@ -62,7 +68,9 @@ def _row(r: AuditRow) -> rx.Component:
         rx.table.cell(rx.badge(r.action_label, variant="soft"), rx.text(r.action, size="1", color_scheme="gray")),
         rx.table.cell(rx.text(r.actor, size="2")),
         rx.table.cell(
-            rx.text(r.target, size="2"), rx.text(r.details, size="1", color_scheme="gray", class_name="audit-details")
+            rx.text(r.target, size="2"),
+            rx.cond(r.target_type != "", rx.badge(r.target_type, color_scheme="gray", size="1")),
+            rx.text(r.details, size="1", color_scheme="gray", class_name="audit-details"),
         ),
         rx.table.cell(rx.text(r.where, size="1"), rx.badge(r.via, color_scheme="gray", size="1")),
         class_name="audit-row",

@@ -10,12 +10,16 @@ from reflex.utils import prerequisites
 from reflex_base import constants
 
 from nyx_app import routes
-from nyx_app.api import SecurityHeaders, api
+from nyx_app.api import SecurityHeaders, api, mcp_endpoint
 from nyx_app.integrations import llm
 from nyx_app.integrations.images import image_workers
 from nyx_app.jobs.sweepers import sweep_auth_throttle
 from nyx_app.jobs.worker import in_process_worker, pdf_renderer
 from nyx_app.pages.account import AccountState, account_page
+from nyx_app.pages.api_tokens.state import TokensState
+from nyx_app.pages.api_tokens.view import api_tokens_page
+from nyx_app.pages.audit.state import AuditState
+from nyx_app.pages.audit.view import audit_page
 from nyx_app.pages.auth_pages import LoginState, login_page, register_page
 from nyx_app.pages.dashboard import DashboardState, dashboard_page
 from nyx_app.pages.discussion import DiscussionState, discussion_page
@@ -38,6 +42,7 @@ from nyx_app.pages.public_project import PublicProjectState, public_project_page
 from nyx_app.pages.report import ReportState, report_page
 from nyx_app.pages.run import run_page
 from nyx_app.pages.run_state import RunState
+from nyx_app.pages.webhooks.page import WebhooksState, webhooks_page
 from nyx_app.pages.workflow_editor import workflow_page
 from nyx_app.pages.workflow_editor_state import EditorState
 from nyx_app.state.session import AuthState
@@ -62,6 +67,8 @@ app = rx.App(
     ],
 )
 app.register_lifespan_task(sweep_auth_throttle)
+# The MCP endpoint's session manager (its task group) lives as long as the server.
+app.register_lifespan_task(mcp_endpoint.running)
 # Before the worker: lifespan tasks end in reverse order, so the browser closes after the jobs.
 app.register_lifespan_task(pdf_renderer)
 # A job worker beside the pages, so ./scripts/run does everything (more: python -m nyx_app.cli worker).
@@ -105,6 +112,9 @@ signed_in = [
     (providers_page, routes.PROVIDERS, "Providers", ProvidersState.load),
     (account_page, routes.ACCOUNT, "Account", AccountState.load),
     (search_settings_page, routes.SEARCH_SETTINGS, "Search", SearchSettingsState.load),
+    (api_tokens_page, routes.API_TOKENS, "API tokens", TokensState.load),
+    (audit_page, routes.AUDIT, "Audit log", AuditState.load),
+    (webhooks_page, routes.WEBHOOKS, "Webhooks", WebhooksState.load),
 ]
 for page, route, title, load in signed_in:
     app.add_page(page, route=route, title=f"{title} · nyxCore", on_load=load)

@@ -28,6 +28,13 @@ DIAGRAMS_JS = "/api/assets/diagrams.js"
 MERMAID_JS = "/api/assets/mermaid-{version}.js"
 PUBLIC_POST = "/posts/{public_id}"
 
+# The public API (api/v1/, FastAPI behind a token gate), its docs page, and the MCP endpoint.
+API_V1 = "/api/v1"
+API_DOCS = "/api/v1/docs"
+MCP = "/mcp"
+# The audit log's CSV/JSON download for the signed-in owner or admin (api/audit_export.py).
+AUDIT_EXPORT = "/api/audit/export"
+
 LOGIN = "/login"
 REGISTER = "/register"
 FORGOT_PASSWORD = "/forgot-password"
@@ -45,6 +52,9 @@ MEMBERS = "/settings/members"
 ACCOUNT = "/settings/account"
 PROVIDERS = "/settings/providers"
 SEARCH_SETTINGS = "/settings/search"
+API_TOKENS = "/settings/api-tokens"
+AUDIT = "/settings/audit"
+WEBHOOKS = "/settings/webhooks"
 # Open to everyone: a published project's read-only page, and an invitation link.
 PUBLIC_PROJECT = "/public/[project_id]"
 INVITE = "/invite/[token]"

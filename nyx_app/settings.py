@@ -195,6 +195,24 @@ class Settings(BaseSettings):
     sandbox_iterations: int = 1_000_000  # loop iterations and macro calls per render
     sandbox_workers: int = 2  # pool processes per web or worker process
     sandbox_nice: int = 10  # their CPU priority below the app's, so pages stay quick while they work
+    # Public API (/api/v1) and MCP server (/mcp): calls per tenant per minute, counted in PostgreSQL
+    # (every process shares one count); the largest page a list answers; the largest JSON body.
+    api_rate_limit_per_minute: int = Field(default=100, ge=1)
+    api_page_size_max: int = Field(default=100, ge=1, le=1000)
+    api_json_max_bytes: int = 1024 * 1024
+    # Webhooks: one attempt's time limit, and the waits before each retry (seconds, comma-separated;
+    # a delivery is given up after the last one).
+    webhook_timeout_seconds: float = 10.0
+    webhook_retry_seconds: Annotated[tuple[float, ...], NoDecode] = (30, 120, 600, 1800, 3600, 10800)
+    # Audit log: rows older than this are purged (at least 30 days are always kept).
+    audit_retention_days: int = Field(default=365, ge=30)
+
+    @field_validator("webhook_retry_seconds", mode="before")
+    @classmethod
+    def _split_retries(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(float(part) for part in value.split(",") if part.strip())
+        return value
 
     @field_validator("trusted_proxies", mode="before")
     @classmethod

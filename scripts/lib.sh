@@ -11,6 +11,11 @@ BUN_VERSION="1.4.5"   # Reflex 0.10 needs Bun >= 1.4.4 (or Node >= 22.22); the m
 # self-contained file is kept, checked against this hash; never a CDN (the machine has no internet).
 MERMAID_VERSION="12.3.0"
 MERMAID_SHA256="336df803d87a38b70a01e736e666c8f7601d2ce42f5e47c8fafe5d721074b9a3"
+# Swagger UI draws the API docs page (/api/v1/docs) from these two files of its npm package, served by
+# the app itself (never a CDN), each checked against its hash.
+SWAGGER_UI_VERSION="5.35.0"
+SWAGGER_UI_BUNDLE_SHA256="e6a898692f2d768e807c3ba4626068a69a2c5dd960dd6c76f3e4d3a3de180af2"
+SWAGGER_UI_CSS_SHA256="5ed08757e53da3e026d6cbecc61fe5d43585c9560b302d534ad56692519a273d"
 # Fonts for PDF reports (the machine has only DejaVu and Liberation): Noto Sans for text,
 # JetBrains Mono for code.
 PDF_FONTS=(fonts-noto-core fonts-jetbrains-mono)
@@ -112,6 +117,28 @@ ensure_mermaid() {
   rm -rf "$tmp"
 }
 
+ensure_swagger_ui() {
+  local dir=.tools/swagger-ui
+  if [ -f "$dir/swagger-ui-bundle.js" ] && [ "$(cat "$dir/VERSION" 2>/dev/null)" = "$SWAGGER_UI_VERSION" ]; then
+    return 0
+  fi
+  log "installing swagger-ui-dist $SWAGGER_UI_VERSION (the API docs page's two files) from npm into $dir"
+  local tmp
+  tmp="$(mktemp -d)"
+  (cd "$tmp" && npm pack --silent "swagger-ui-dist@$SWAGGER_UI_VERSION" >/dev/null \
+    && tar -xzf "swagger-ui-dist-$SWAGGER_UI_VERSION.tgz" package/swagger-ui-bundle.js package/swagger-ui.css package/LICENSE)
+  if ! printf '%s  %s\n%s  %s\n' "$SWAGGER_UI_BUNDLE_SHA256" "$tmp/package/swagger-ui-bundle.js" \
+      "$SWAGGER_UI_CSS_SHA256" "$tmp/package/swagger-ui.css" | sha256sum --check --quiet - >/dev/null; then
+    rm -rf "$tmp"
+    log "swagger-ui-dist files do not match their SHA-256; not installed"
+    return 1
+  fi
+  mkdir -p "$dir"
+  mv "$tmp/package/swagger-ui-bundle.js" "$tmp/package/swagger-ui.css" "$tmp/package/LICENSE" "$dir/"
+  echo "$SWAGGER_UI_VERSION" > "$dir/VERSION"
+  rm -rf "$tmp"
+}
+
 # PDF reports are rendered by the app itself: scripts/run needs these as much as the tests do.
 ensure_pdf_renderer() {
   ensure_apt chromium "${PDF_FONTS[@]}"
@@ -121,5 +148,6 @@ ensure_pdf_renderer() {
 setup_common() {
   ensure_python_env
   ensure_bun
+  ensure_swagger_ui
   export_env
 }

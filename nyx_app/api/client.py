@@ -9,7 +9,9 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from starlette.requests import HTTPConnection
+from starlette.types import ASGIApp, Receive, Scope, Send
 
+from nyx_app.services.audit import Origin, Via, set_origin
 from nyx_app.settings import get_settings
 
 
@@ -64,3 +66,16 @@ def from_own_origin(conn: HTTPConnection) -> bool:
 def origin_allowed(origin: str | None) -> bool:
     """For requests that may come from anywhere: no Origin (not a browser page) is fine."""
     return origin is None or origin.lower() in get_settings().allowed_origins
+
+
+class RequestOrigin:
+    """Tells the audit log where each plain HTTP request (login, logout, downloads) came from."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            conn = HTTPConnection(scope)
+            set_origin(Origin(client_address(conn), conn.headers.get("user-agent", ""), Via.WEB))
+        await self.app(scope, receive, send)

@@ -26,6 +26,7 @@ from nyx_app.api.stored_files import not_found, please_log_in, signed_in
 from nyx_app.db.session import transaction
 from nyx_app.integrations.code_highlight import print_stylesheet
 from nyx_app.models.report import PdfStatus, Report, ReportKind
+from nyx_app.services import audit
 from nyx_app.services.errors import NotFound
 from nyx_app.services.reports import publish
 from nyx_app.services.reports.pdf import pdf_filename, read_pdf
@@ -48,13 +49,24 @@ def _text(message: str, status: int) -> Response:
     return PlainTextResponse(message, status_code=status, headers=_NO_STORE)
 
 
-async def _report(request: Request) -> Report | Response:
+async def _report(request: Request, fmt: str) -> Report | Response:
     ctx = await signed_in(request)
     if ctx is None:
         return please_log_in()
     try:
         async with transaction(ctx.tenant_id, ctx.user_id) as session:
-            return await get_report(session, ctx, request.path_params["report_id"])
+            report = await get_report(session, ctx, request.path_params["report_id"])
+            # A download is an export: it leaves a row in the audit log.
+            await audit.record(
+                session,
+                ctx,
+                audit.AuditAction.EXPORTED,
+                object_type="report",
+                object_id=report.id,
+                object_label=report.title,
+                details={"format": fmt},
+            )
+            return report
     except NotFound:
         return not_found("Report not found.")
 
@@ -65,7 +77,7 @@ def _attachment(body: bytes, media_type: str, filename: str) -> Response:
 
 
 async def download_markdown(request: Request) -> Response:
-    report = await _report(request)
+    report = await _report(request, "markdown")
     if isinstance(report, Response):
         return report
     body = report.markdown.encode()
@@ -73,7 +85,7 @@ async def download_markdown(request: Request) -> Response:
 
 
 async def download_record(request: Request) -> Response:
-    report = await _report(request)
+    report = await _report(request, "json")
     if isinstance(report, Response):
         return report
     if report.kind != ReportKind.RUN.value or not report.data:
@@ -83,7 +95,7 @@ async def download_record(request: Request) -> Response:
 
 
 async def download_pdf(request: Request) -> Response:
-    report = await _report(request)
+    report = await _report(request, "pdf")
     if isinstance(report, Response):
         return report
     markdown_url = routes.report_download_url(str(report.id), "markdown")

@@ -37,6 +37,7 @@ NAV_LINKS: list[tuple[str, str, str, str]] = [
     ("personas", "Personas", routes.PERSONAS, "drama"),
     ("members", "Members", routes.MEMBERS, "users"),
     ("providers", "Providers", routes.PROVIDERS, "key-round"),
+    ("api", "API", routes.API_TOKENS, "plug"),
 ]
 
 

@@ -114,6 +114,10 @@ def grant_app_role(settings: Settings) -> None:
             f"ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO {app}",
             f"ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT USAGE, SELECT ON SEQUENCES TO {app}",
             f"REVOKE ALL ON TABLE alembic_version FROM {app}",
+            # The audit log is append-only for the app: rows are added and read, never changed or
+            # removed; old ones go only through the owner's purge function (migration 0019).
+            f"REVOKE UPDATE, DELETE, TRUNCATE ON TABLE audit_event FROM {app}",
+            f"GRANT EXECUTE ON FUNCTION nyx_purge_audit_events(integer) TO {app}",
         ):
             conn.execute(text(stmt))
     engine.dispose()

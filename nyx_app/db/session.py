@@ -42,6 +42,15 @@ async def set_context(
     await session.execute(SET_CONTEXT, {"tenant_id": str(tenant_id or ""), "user_id": str(user_id or "")})
 
 
+_GET_CONTEXT = text("SELECT current_setting('app.tenant_id', true), current_setting('app.user_id', true)")
+
+
+async def current_context(session: AsyncSession) -> tuple[uuid.UUID | None, uuid.UUID | None]:
+    """The tenant and user RLS sees now (to put them back after acting in other tenants)."""
+    tenant, user = (await session.execute(_GET_CONTEXT)).one()
+    return (uuid.UUID(tenant) if tenant else None, uuid.UUID(user) if user else None)
+
+
 def after_commit(session: AsyncSession, action: Action) -> None:
     """Run ``action`` once the transaction opened by ``transaction()`` has committed."""
     session.info.setdefault(_AFTER_COMMIT, []).append(action)

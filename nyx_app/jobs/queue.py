@@ -21,5 +21,5 @@ def _pool(**kwargs: Any) -> psycopg_pool.AsyncConnectionPool:
 
 proc_app = procrastinate.App(
     connector=procrastinate.PsycopgConnector(pool_factory=_pool),
-    import_paths=["nyx_app.jobs.tasks"],
+    import_paths=["nyx_app.jobs.tasks", "nyx_app.jobs.webhook_tasks"],
 )

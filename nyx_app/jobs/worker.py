@@ -16,7 +16,7 @@ from procrastinate import exceptions as proc_errors
 
 from nyx_app.db.queue import RUN_TASK
 from nyx_app.integrations import llm, pdf
-from nyx_app.jobs import tasks  # noqa: F401  (registers the task functions)
+from nyx_app.jobs import tasks, webhook_tasks  # noqa: F401  (registers the task functions)
 from nyx_app.jobs.queue import proc_app
 from nyx_app.services.engine import sweeper
 from nyx_app.settings import get_settings

@@ -1,5 +1,7 @@
 """All tables, imported here so SQLModel.metadata is complete for Alembic."""
 
+from nyx_app.models.api import ApiIdempotency, ApiRateWindow, ApiToken
+from nyx_app.models.audit import AuditEvent
 from nyx_app.models.discussion import Discussion, DiscussionMessage
 from nyx_app.models.knowledge import KnowledgeEmbedding, KnowledgeItem, KnowledgeSetting
 from nyx_app.models.llm import LlmCall, ProviderCredential, TenantLlmSettings
@@ -12,9 +14,14 @@ from nyx_app.models.report import PublishedPost, Report
 from nyx_app.models.run import Run, StepRun
 from nyx_app.models.tenancy import AuthSession, Invitation, Membership, PasswordReset, Role, Tenant, User
 from nyx_app.models.throttle import AuthThrottle
+from nyx_app.models.webhook import Webhook, WebhookDelivery
 from nyx_app.models.workflow import Workflow, WorkflowInsight
 
 __all__ = [
+    "ApiIdempotency",
+    "ApiRateWindow",
+    "ApiToken",
+    "AuditEvent",
     "AuthSession",
     "AuthThrottle",
     "Discussion",
@@ -41,6 +48,8 @@ __all__ = [
     "Tenant",
     "TenantLlmSettings",
     "User",
+    "Webhook",
+    "WebhookDelivery",
     "Workflow",
     "WorkflowInsight",
 ]

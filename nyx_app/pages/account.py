@@ -17,6 +17,7 @@ from nyx_app.components.confirm import confirm_dialog
 from nyx_app.components.fields import field, form_error
 from nyx_app.components.layout import error_callout, signed_in_page
 from nyx_app.components.page import page_header, section_card
+from nyx_app.pages.api_tokens.view import personal_tokens_card
 from nyx_app.services import account, auth
 from nyx_app.services.account import SessionView
 from nyx_app.services.errors import InvalidFields
@@ -234,6 +235,7 @@ def account_page() -> rx.Component:
             description="End any login you do not recognise; ending this browser's logs you out.",
             max_width="720px",
         ),
+        personal_tokens_card(),
         spacing="4",
         width="100%",
     )

@@ -19,7 +19,7 @@ from nyx_app.db.base import utcnow
 from nyx_app.db.session import transaction
 from nyx_app.integrations.user_agents import device_label
 from nyx_app.models.tenancy import NAME_MAX, AuthSession, User
-from nyx_app.services import auth
+from nyx_app.services import audit, auth
 from nyx_app.services.errors import AuthError, NotFound
 from nyx_app.services.validation import Problems, parse_id, required_text
 
@@ -62,6 +62,10 @@ async def update_profile(token: str, name: str, email: str) -> Profile:
         problems.raise_if_any()
         user = await session.get(User, current.user_id)
         assert user is not None and checked_name is not None and checked_email is not None
+        if user.email != checked_email:
+            await audit.record_for_user(
+                session, user.id, audit.AuditAction.EMAIL_CHANGED, details={"from": user.email, "to": checked_email}
+            )
         user.name, user.email = checked_name, checked_email
         session.add(user)
         await session.flush()
@@ -119,4 +123,7 @@ async def end_session(token: str, session_id: str | uuid.UUID) -> bool:
         )
         if ended.rowcount == 0:  # type: ignore[attr-defined]
             raise NotFound("That login has already ended.")
+        await audit.record_for_user(
+            session, current.user_id, audit.AuditAction.SESSION_ENDED, details={"how": "ended on the account page"}
+        )
         return target == current.id

@@ -24,7 +24,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from nyx_app.db.base import utcnow
 from nyx_app.db.session import set_context, transaction
 from nyx_app.models.tenancy import EMAIL_MAX, NAME_MAX, USER_AGENT_MAX, AuthSession, Membership, Role, Tenant, User
-from nyx_app.services import devices, throttle
+from nyx_app.services import audit, devices, throttle
 from nyx_app.services.errors import AuthError, InvalidInput, NotFound
 from nyx_app.services.passwords import check_password_rules, hash_password, verify_password
 from nyx_app.services.personas.store import create_starters
@@ -214,10 +214,14 @@ async def _open_login(email: str, password: str, user_agent: str) -> str | None:
     async with transaction() as session:
         user = (await session.exec(select(User).where(User.email == email))).first()
         if not await verify_password(user.password_hash if user else None, password) or user is None:
+            if user is not None:  # an unknown e-mail belongs to no workspace whose log could keep it
+                await audit.record_for_user(session, user.id, audit.AuditAction.SIGN_IN_FAILED)
             return None
         await set_context(session, user_id=user.id)
         first = (await _memberships(session, user.id))[:1]
-        return await new_session(session, user.id, first[0].tenant_id if first else None, user_agent=user_agent)
+        token = await new_session(session, user.id, first[0].tenant_id if first else None, user_agent=user_agent)
+        await audit.record_for_user(session, user.id, audit.AuditAction.SIGN_IN)
+        return token
 
 
 async def _memberships(session: AsyncSession, user_id: uuid.UUID) -> list[TenantChoice]:
@@ -305,11 +309,14 @@ async def switch_tenant(token: str, tenant_id: uuid.UUID) -> None:
 
 async def logout(token: str) -> None:
     async with transaction() as session:
-        await session.execute(
+        ended = await session.execute(
             update(AuthSession)
             .where(col(AuthSession.token_hash) == token_hash(token), col(AuthSession.revoked_at).is_(None))
             .values(revoked_at=utcnow())
+            .returning(col(AuthSession.user_id))
         )
+        for (user_id,) in ended.all():
+            await audit.record_for_user(session, user_id, audit.AuditAction.SESSION_ENDED, details={"how": "logout"})
 
 
 async def change_password(token: str, current_password: str, new_password: str) -> None:
@@ -339,6 +346,7 @@ async def change_password(token: str, current_password: str, new_password: str) 
             )
             .values(revoked_at=utcnow())
         )
+        await audit.record_for_user(session, user.id, audit.AuditAction.PASSWORD_CHANGED)
 
 
 async def create_demo_account(email: str, password: str) -> bool:

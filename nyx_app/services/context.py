@@ -14,6 +14,8 @@ class TenantContext:
     tenant_id: uuid.UUID
     user_id: uuid.UUID
     role: Role
+    # An API token's scopes (permissions.Scope values); None for a signed-in person, who has all.
+    scopes: frozenset[str] | None = None
 
     def may(self, action: Action, *, author_id: uuid.UUID | None = None) -> bool:
         """For showing or hiding what the role may do; services call ``permissions.require``."""

@@ -29,7 +29,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from nyx_app.db.base import utcnow
 from nyx_app.db.session import set_context, transaction
 from nyx_app.models.tenancy import NAME_MAX, Invitation, Membership, Role, Tenant, User
-from nyx_app.services import auth
+from nyx_app.services import audit, auth
 from nyx_app.services.context import TenantContext
 from nyx_app.services.errors import InvalidInput, NotFound
 from nyx_app.services.members import parse_role
@@ -115,6 +115,15 @@ async def create_invitation(
     )
     session.add(invitation)
     await session.flush()
+    await audit.record(
+        session,
+        ctx,
+        audit.AuditAction.INVITATION_CREATED,
+        object_type="invitation",
+        object_id=invitation.id,
+        object_label=f"{chosen.value} invitation",
+        details={"role": chosen.value, "days": days},
+    )
     inviter = await session.get(User, ctx.user_id)
     view = InvitationView(
         invitation.id, chosen, invitation.created_at, invitation.expires_at, inviter.name if inviter else ""
@@ -142,6 +151,14 @@ async def revoke(session: AsyncSession, ctx: TenantContext, invitation_id: str |
         raise NotFound("Invitation not found.")
     if invitation.role == Role.OWNER.value:
         require(ctx, Action.OWNERS_MANAGE)
+    await audit.record(
+        session,
+        ctx,
+        audit.AuditAction.INVITATION_REVOKED,
+        object_type="invitation",
+        object_id=invitation.id,
+        object_label=f"{invitation.role} invitation",
+    )
     await session.delete(invitation)
     await session.flush()
 
@@ -201,6 +218,16 @@ async def _accept_in(session: AsyncSession, token: str, user_id: uuid.UUID) -> I
     invitation.accepted_at, invitation.accepted_by = utcnow(), user_id
     session.add(invitation)
     await session.flush()
+    joined = TenantContext(invitation.tenant_id, user_id, Role(invitation.role))
+    await audit.record(
+        session,
+        joined,
+        audit.AuditAction.INVITATION_ACCEPTED,
+        object_type="invitation",
+        object_id=invitation.id,
+        object_label=f"{invitation.role} invitation",
+        details={"role": invitation.role, "invited_by": str(invitation.created_by or "")},
+    )
     return invitation
 
 

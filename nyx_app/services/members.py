@@ -16,7 +16,7 @@ from sqlmodel import col, delete, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from nyx_app.models.tenancy import NAME_MAX, MemberPublic, Membership, Role, User
-from nyx_app.services import auth
+from nyx_app.services import audit, auth
 from nyx_app.services.context import TenantContext
 from nyx_app.services.errors import InvalidInput, NotFound
 from nyx_app.services.passwords import check_password_rules
@@ -82,6 +82,15 @@ async def add_member(
         user = await auth.create_user(session, checked_email, initial_password, name or checked_email.split("@")[0])
     session.add(Membership(tenant_id=ctx.tenant_id, user_id=user.id, role=chosen.value))
     await session.flush()
+    await audit.record(
+        session,
+        ctx,
+        audit.AuditAction.MEMBER_ADDED,
+        object_type="user",
+        object_id=user.id,
+        object_label=f"{user.name} <{user.email}>",
+        details={"role": chosen.value},
+    )
     return MemberPublic(user_id=user.id, email=user.email, name=user.name, role=chosen.value)
 
 
@@ -142,9 +151,10 @@ async def change_role(session: AsyncSession, ctx: TenantContext, user_id: str | 
     if chosen.value != member.role:
         if chosen is not Role.OWNER:
             await _keep_an_owner(session, ctx, member)
-        member.role = chosen.value
+        before, member.role = member.role, chosen.value
         session.add(member)
         await session.flush()
+        await _record_member(session, ctx, audit.AuditAction.ROLE_CHANGED, member, {"from": before, "to": chosen.value})
     user = await session.get(User, member.user_id)
     assert user is not None  # the membership's foreign key
     return MemberPublic(user_id=user.id, email=user.email, name=user.name, role=member.role)
@@ -159,8 +169,19 @@ async def remove_member(session: AsyncSession, ctx: TenantContext, user_id: uuid
     if member.role == Role.OWNER.value:
         require(ctx, Action.OWNERS_MANAGE)
         await _keep_an_owner(session, ctx, member)
+    await _record_member(session, ctx, audit.AuditAction.MEMBER_REMOVED, member, {"role": member.role})
     await session.exec(delete(Membership).where(col(Membership.id) == member.id))
     await session.flush()
+
+
+async def _record_member(
+    session: AsyncSession, ctx: TenantContext, action: audit.AuditAction, member: Membership, details: dict[str, str]
+) -> None:
+    user = await session.get(User, member.user_id)
+    label = f"{user.name} <{user.email}>" if user else ""
+    await audit.record(
+        session, ctx, action, object_type="user", object_id=member.user_id, object_label=label, details=details
+    )
 
 
 async def leave(session: AsyncSession, ctx: TenantContext) -> None:
@@ -171,5 +192,6 @@ async def leave(session: AsyncSession, ctx: TenantContext) -> None:
     # Without any workspace a login has nowhere to go.
     if await workspace_count(session, ctx) < 2:
         raise InvalidInput(ONLY_WORKSPACE)
+    await _record_member(session, ctx, audit.AuditAction.MEMBER_LEFT, member, {"role": member.role})
     await session.exec(delete(Membership).where(col(Membership.id) == member.id))
     await session.flush()

@@ -25,7 +25,7 @@ from nyx_app.models.note_draft import NoteDraft
 from nyx_app.models.note_image import NoteImage
 from nyx_app.models.project import NOTE_CONTENT_MAX, NOTE_SEARCH_CONFIG, NOTE_TITLE_MAX, ProjectNote
 from nyx_app.models.tenancy import User
-from nyx_app.services import note_images
+from nyx_app.services import audit, note_images
 from nyx_app.services.context import TenantContext
 from nyx_app.services.errors import Conflict, InvalidInput, NotFound
 from nyx_app.services.permissions import Action, require
@@ -277,6 +277,9 @@ async def set_public(session: AsyncSession, ctx: TenantContext, note_id: str | u
     """Show the note on its project's public page (while the project is published), or stop."""
     require(ctx, Action.NOTE_PUBLISH)
     note = await get_note(session, ctx, note_id)
+    if note.public != public:
+        action = audit.AuditAction.NOTE_PUBLISHED if public else audit.AuditAction.NOTE_UNPUBLISHED
+        await audit.record(session, ctx, action, object_type="note", object_id=note.id, object_label=note.title)
     note.public = public
     session.add(note)
     await session.flush()

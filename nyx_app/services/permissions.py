@@ -19,6 +19,7 @@ The policy, in words:
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
@@ -70,6 +71,9 @@ class Action(StrEnum):
     REPORT_DELETE = "report.delete"  # anyone's report
     REPORT_DELETE_OWN = "report.delete_own"  # a report the user generated
     REPORT_PUBLISH = "report.publish"
+    AUDIT_READ = "audit.read"  # read and export the audit log
+    WORKSPACE_TOKENS_MANAGE = "workspace_tokens.manage"  # API tokens of the workspace (not personal ones)
+    WEBHOOKS_MANAGE = "webhooks.manage"
 
 
 OWNER, ADMIN, MEMBER = Role.OWNER, Role.ADMIN, Role.MEMBER
@@ -118,6 +122,9 @@ PERMISSIONS: dict[Action, frozenset[Role]] = {
     Action.REPORT_DELETE:         OWNERS_AND_ADMINS,
     Action.REPORT_DELETE_OWN:     EVERYONE,
     Action.REPORT_PUBLISH:        OWNERS_AND_ADMINS,
+    Action.AUDIT_READ:            OWNERS_AND_ADMINS,
+    Action.WORKSPACE_TOKENS_MANAGE: OWNERS_AND_ADMINS,
+    Action.WEBHOOKS_MANAGE:       OWNERS_AND_ADMINS,
 }
 
 # What a refusal says: "Only owners and admins can <this>."
@@ -161,6 +168,9 @@ DOING: dict[Action, str] = {
     Action.REPORT_DELETE:         "delete other people's reports",
     Action.REPORT_DELETE_OWN:     "delete reports",
     Action.REPORT_PUBLISH:        "publish reports",
+    Action.AUDIT_READ:            "read the audit log",
+    Action.WORKSPACE_TOKENS_MANAGE: "manage the workspace's API tokens",
+    Action.WEBHOOKS_MANAGE:       "manage webhooks",
 }
 # fmt: on
 
@@ -177,6 +187,30 @@ OWN_VARIANT: dict[Action, Action] = {
 _ROLE_WORDS = {OWNER: "owners", ADMIN: "admins", MEMBER: "members"}
 
 
+class Scope(StrEnum):
+    """What an API token may be used for. A call needs its action's scope *and* the member's role."""
+
+    READ = "read"  # every read (reads are not in the table above)
+    WRITE = "write"  # what every member may change
+    RUNS = "runs"  # start, steer and review runs; generate reports
+    ADMIN = "admin"  # what only owners and admins may do
+
+
+RUN_ACTIONS = frozenset({Action.RUN_START, Action.RUN_CANCEL, Action.REVIEW, Action.REPORT_GENERATE})
+
+
+def scope_of(action: Action) -> Scope:
+    """The scope a token needs for ``action``: runs for the run actions, write for what every
+    member may do, admin for the rest (what the table keeps for owners and admins)."""
+    if action in RUN_ACTIONS:
+        return Scope.RUNS
+    return Scope.WRITE if PERMISSIONS[action] == EVERYONE else Scope.ADMIN
+
+
+class ScopeMissing(NotAllowed):
+    """The member may do it, but the API token they use was not given the scope for it."""
+
+
 def role_may(role: Role | str, action: Action) -> bool:
     """Whether a role may do an action; an unknown role (or none: signed out) may do nothing."""
     try:
@@ -185,8 +219,15 @@ def role_may(role: Role | str, action: Action) -> bool:
         return False
 
 
+def scoped(ctx: TenantContext, action: Action) -> bool:
+    """A signed-in person (``scopes`` None) has every scope; an API token only those it was given."""
+    return ctx.scopes is None or scope_of(action).value in ctx.scopes
+
+
 def may(ctx: TenantContext, action: Action, *, author_id: uuid.UUID | None = None) -> bool:
     """``author_id``: who created the thing acted on, for actions with an "own" variant."""
+    if not scoped(ctx, action):
+        return False
     if role_may(ctx.role, action):
         return True
     own = OWN_VARIANT.get(action)
@@ -201,4 +242,9 @@ def refusal(action: Action) -> str:
 def require(ctx: TenantContext, action: Action, *, author_id: uuid.UUID | None = None) -> None:
     """Raise NotAllowed (its message says who may) unless the user's role permits the action."""
     if not may(ctx, action, author_id=author_id):
+        if not scoped(ctx, action) and may(replace(ctx, scopes=None), action, author_id=author_id):
+            raise ScopeMissing(
+                f"This API token was not given the {scope_of(action).value!r} scope, which is needed to "
+                f"{DOING[action]}."
+            )
         raise NotAllowed(refusal(action))

@@ -17,7 +17,7 @@ from nyx_app.models.project import (
     PROJECT_NAME_MAX,
     Project,
 )
-from nyx_app.services import note_images
+from nyx_app.services import audit, note_images
 from nyx_app.services.context import TenantContext
 from nyx_app.services.errors import InvalidFields, InvalidInput, NotFound
 from nyx_app.services.llm import catalog
@@ -135,8 +135,10 @@ async def update_project(
     project.description = project.description if description is None else description
     project.github_url = project.github_url if github_url is None else github_url
     project.github_path = project.github_path if github_path is None else github_path
-    if published is not None:
+    if published is not None and published != project.published:
         project.published = published
+        action = audit.AuditAction.PROJECT_PUBLISHED if published else audit.AuditAction.PROJECT_UNPUBLISHED
+        await audit.record(session, ctx, action, object_type="project", object_id=project.id, object_label=project.name)
     project.updated_at = utcnow()
     session.add(project)
     await _flush_unique(session, project.name)
@@ -147,6 +149,14 @@ async def delete_project(session: AsyncSession, ctx: TenantContext, project_id: 
     """Notes and their images' rows go by cascade; stored image files are removed after commit."""
     require(ctx, Action.PROJECT_DELETE)
     project = await get_project(session, ctx, project_id)
+    await audit.record(
+        session,
+        ctx,
+        audit.AuditAction.PROJECT_DELETED,
+        object_type="project",
+        object_id=project.id,
+        object_label=project.name,
+    )
     await note_images.remove_objects_of(session, project_id=project.id)
     await session.delete(project)
     await session.flush()

@@ -23,7 +23,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from nyx_app import routes
 from nyx_app.api.cookies import session_token
 from nyx_app.db.session import transaction
-from nyx_app.services import auth, workspaces
+from nyx_app.services import audit, auth, workspaces
 from nyx_app.services.context import TenantContext
 from nyx_app.services.errors import InvalidFields, ServiceError
 from nyx_app.services.validation import parse_id
@@ -160,6 +160,8 @@ class AuthState(rx.State):
 
     async def _context(self) -> TenantContext | None:
         """Resolve the session now; refresh what the navigation shows."""
+        # Where this event came from, for the audit log (each event runs in a task of its own).
+        audit.set_origin(audit.Origin(self.router.session.client_ip, self.router.headers.user_agent, audit.Via.WEB))
         ident = await auth.resolve(self._session_token())
         if ident is None:
             self.user_name = self.user_email = self.tenant_id = self.tenant_name = self.role = ""

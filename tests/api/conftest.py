@@ -37,3 +37,10 @@ async def web(settings_env: Callable[..., Settings]) -> AsyncIterator[httpx.Asyn
         transport=httpx.ASGITransport(app=app), base_url=ORIGIN, headers={"Origin": ORIGIN}
     ) as client:
         yield client
+
+
+@pytest.fixture
+async def api_client(settings_env: Callable[..., Settings]) -> AsyncIterator[httpx.AsyncClient]:
+    """A program calling the public API (no browser: no Origin, no cookie)."""
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=SecurityHeaders(api)), base_url=ORIGIN) as client:
+        yield client

@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from sqlmodel import SQLModel
 
 import nyx_app.models  # noqa: F401  (every table on the metadata)
+from nyx_app.db.base import utcnow
 from nyx_app.db.engine import owner_engine
 from nyx_app.db.session import public_transaction, transaction
 from nyx_app.db.urls import app_url
@@ -27,11 +28,13 @@ from nyx_app.models.llm import LlmCall
 from nyx_app.models.note_image import NoteImage
 from nyx_app.models.report import PublishedPost, Report, ReportKind
 from nyx_app.models.run import Run, StepRun
+from nyx_app.models.webhook import WebhookDelivery
 from nyx_app.models.workflow import WorkflowInsight
-from nyx_app.services import invitations, memory, note_drafts, notes, projects
+from nyx_app.services import api_limits, api_tokens, invitations, memory, note_drafts, notes, projects
 from nyx_app.services.knowledge import embedding_model
 from nyx_app.services.llm import credentials, preferences
 from nyx_app.services.personas.store import PersonaInput, create_persona
+from nyx_app.services.webhooks import store as webhook_store
 from nyx_app.services.workflows import store
 from tests.factories import Account, TenantFactory
 
@@ -39,6 +42,8 @@ from tests.factories import Account, TenantFactory
 # published_post maps public ids of published posts to (tenant, report) and is read without a
 # tenant by design; its own policies are tried in test_published_post_is_public_but_never_writable…
 NOT_TENANT_SCOPED = ("auth_session", "published_post")
+# The app role may only add and read these (grants): tenant B's UPDATE or DELETE is refused outright.
+APPEND_ONLY = ("audit_event",)
 
 
 def tenant_tables() -> list[str]:
@@ -144,6 +149,23 @@ async def seed_every_tenant_table(a: Account) -> None:
         s.add(report)
         await s.flush()
         s.add(PublishedPost(public_id=report.public_id, tenant_id=a.ctx.tenant_id, report_id=report.id))
+        token = await api_tokens.create_token(s, a.ctx, name="Secret token", scopes=["read"])
+        caller = await api_tokens.authenticate_in(s, token.token, "192.0.2.1")
+        assert caller is not None
+        await api_limits.count_call(s, a.ctx.tenant_id)
+        await api_limits.claim_key(s, a.ctx.tenant_id, caller.token_id, "key-1", "0" * 64)
+        hook = await webhook_store.create_webhook(
+            s, a.ctx, name="Secret hook", url="https://93.184.216.34/h", events=["run.failed"]
+        )
+        s.add(
+            WebhookDelivery(
+                tenant_id=a.ctx.tenant_id,
+                webhook_id=hook.view.id,
+                event="run.failed",
+                event_id=uuid.uuid4(),
+                created_at=utcnow(),
+            )
+        )
         s.add(
             LlmCall(
                 tenant_id=a.ctx.tenant_id,
@@ -218,12 +240,19 @@ async def test_tenant_b_cannot_read_change_delete_or_forge_tenant_a_rows(
     async with transaction(b.ctx.tenant_id, b.ctx.user_id) as s:
         seen = await s.execute(text(f"SELECT count(*) FROM {table} WHERE tenant_id = :a"), {"a": a.ctx.tenant_id})
         assert seen.scalar_one() == 0
-        updated = await s.execute(
-            text(f"UPDATE {table} SET tenant_id = tenant_id WHERE tenant_id = :a"), {"a": a.ctx.tenant_id}
-        )
-        assert updated.rowcount == 0
-        deleted = await s.execute(text(f"DELETE FROM {table} WHERE tenant_id = :a"), {"a": a.ctx.tenant_id})
-        assert deleted.rowcount == 0
+    if table in APPEND_ONLY:  # not even tenant A may change or remove them: test_audit_log_is_append_only
+        for statement in (f"UPDATE {table} SET tenant_id = tenant_id", f"DELETE FROM {table}"):
+            with pytest.raises(DBAPIError, match="permission denied"):
+                async with transaction(b.ctx.tenant_id, b.ctx.user_id) as s:
+                    await s.execute(text(statement))
+    else:
+        async with transaction(b.ctx.tenant_id, b.ctx.user_id) as s:
+            updated = await s.execute(
+                text(f"UPDATE {table} SET tenant_id = tenant_id WHERE tenant_id = :a"), {"a": a.ctx.tenant_id}
+            )
+            assert updated.rowcount == 0
+            deleted = await s.execute(text(f"DELETE FROM {table} WHERE tenant_id = :a"), {"a": a.ctx.tenant_id})
+            assert deleted.rowcount == 0
 
     forged = dict(sample, id=str(uuid.uuid4()))
     columns = ", ".join(insertable_columns(table))

@@ -67,6 +67,9 @@ EXPECTED: dict[Action, set[str]] = {
     Action.REPORT_DELETE:         {OWN, ADM},
     Action.REPORT_DELETE_OWN:     {OWN, ADM, MEM},
     Action.REPORT_PUBLISH:        {OWN, ADM},
+    Action.AUDIT_READ:            {OWN, ADM},
+    Action.WORKSPACE_TOKENS_MANAGE: {OWN, ADM},
+    Action.WEBHOOKS_MANAGE:       {OWN, ADM},
 }
 # fmt: on
 

@@ -31,6 +31,7 @@ from nyx_app.models.llm import (
     ProviderPublic,
     ProviderStatus,
 )
+from nyx_app.services import audit
 from nyx_app.services.context import TenantContext
 from nyx_app.services.errors import InvalidInput, NotFound
 from nyx_app.services.llm import catalog
@@ -182,6 +183,15 @@ async def save_key(
     cred.updated_at = utcnow()
     session.add(cred)
     await _flush(session, provider)
+    await audit.record(
+        session,
+        ctx,
+        audit.AuditAction.PROVIDER_KEY_ADDED,
+        object_type="provider",
+        object_id=cred.id,
+        object_label=provider,
+        details={"key_last4": cred.key_last4, "base_url": base},
+    )
     return to_public(cred)
 
 
@@ -220,6 +230,15 @@ async def save_endpoint(
     cred.updated_at = utcnow()
     session.add(cred)
     await _flush(session, checked_name)
+    await audit.record(
+        session,
+        ctx,
+        audit.AuditAction.PROVIDER_KEY_ADDED,
+        object_type="provider",
+        object_id=cred.id,
+        object_label=checked_name,
+        details={"base_url": base, "key_changed": bool(key)},
+    )
     return to_public(cred)
 
 
@@ -228,6 +247,14 @@ async def remove_provider(session: AsyncSession, ctx: TenantContext, credential_
     cred = await session.get(ProviderCredential, parse_id(credential_id, "Provider"))
     if cred is None:
         raise NotFound("Provider not found.")
+    await audit.record(
+        session,
+        ctx,
+        audit.AuditAction.PROVIDER_REMOVED,
+        object_type="provider",
+        object_id=cred.id,
+        object_label=cred.name,
+    )
     await session.delete(cred)
     await session.flush()
 

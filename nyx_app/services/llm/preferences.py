@@ -9,6 +9,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from nyx_app.db.base import utcnow
 from nyx_app.models.llm import TenantLlmSettings
+from nyx_app.services import audit
 from nyx_app.services.context import TenantContext
 from nyx_app.services.errors import InvalidFields, InvalidInput
 from nyx_app.services.llm import catalog
@@ -64,7 +65,18 @@ async def set_budget(session: AsyncSession, ctx: TenantContext, raw: str) -> Ten
     except InvalidInput as exc:
         raise InvalidFields({"budget": exc.message}) from None
     prefs = await get_preferences(session, ctx)
-    prefs.monthly_budget_usd = budget
+    before, prefs.monthly_budget_usd = prefs.monthly_budget_usd, budget
+    await audit.record(
+        session,
+        ctx,
+        audit.AuditAction.BUDGET_CHANGED,
+        object_type="budget",
+        object_label="Monthly budget",
+        details={
+            "from": str(before) if before is not None else None,
+            "to": str(budget) if budget is not None else None,
+        },
+    )
     return await _save(session, prefs)
 
 

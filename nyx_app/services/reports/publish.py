@@ -34,6 +34,7 @@ from nyx_app.db.base import utcnow
 from nyx_app.db.notify import RUNS_CHANNEL, notify
 from nyx_app.db.session import transaction
 from nyx_app.models.report import PublishedPost, Report, ReportKind
+from nyx_app.services import audit
 from nyx_app.services.context import TenantContext
 from nyx_app.services.errors import InvalidInput
 from nyx_app.services.permissions import Action, require
@@ -64,6 +65,15 @@ async def publish(session: AsyncSession, ctx: TenantContext, report_id: str | uu
     await session.flush()
     session.add(PublishedPost(public_id=report.public_id, tenant_id=ctx.tenant_id, report_id=report.id))
     await session.flush()
+    await audit.record(
+        session,
+        ctx,
+        audit.AuditAction.REPORT_PUBLISHED,
+        object_type="report",
+        object_id=report.id,
+        object_label=report.title,
+        details={"public_id": str(report.public_id)},
+    )
     await notify(session, RUNS_CHANNEL, reports_key(report.project_id))
     return report
 
@@ -73,9 +83,19 @@ async def unpublish(session: AsyncSession, ctx: TenantContext, report_id: str | 
     require(ctx, Action.REPORT_PUBLISH)
     report = await get_report(session, ctx, report_id, lock=True)
     await session.execute(delete(PublishedPost).where(col(PublishedPost.report_id) == report.id))
+    was_published = report.published
     report.public_id, report.published, report.published_at = None, False, None
     session.add(report)
     await session.flush()
+    if was_published:
+        await audit.record(
+            session,
+            ctx,
+            audit.AuditAction.REPORT_UNPUBLISHED,
+            object_type="report",
+            object_id=report.id,
+            object_label=report.title,
+        )
     await notify(session, RUNS_CHANNEL, reports_key(report.project_id))
     return report
 

@@ -27,6 +27,7 @@ from nyx_app.integrations import markdown
 from nyx_app.integrations.storage import get_storage
 from nyx_app.models.report import REPORT_TITLE_MAX, PdfStatus, Report, ReportKind
 from nyx_app.models.tenancy import User
+from nyx_app.services import audit
 from nyx_app.services.context import TenantContext
 from nyx_app.services.errors import NotFound
 from nyx_app.services.permissions import Action, require
@@ -238,6 +239,14 @@ async def delete_report(session: AsyncSession, ctx: TenantContext, report_id: st
     report = await get_report(session, ctx, report_id, lock=True)
     require(ctx, Action.REPORT_DELETE, author_id=report.created_by)
     key, project_id = report.pdf_key, report.project_id
+    await audit.record(
+        session,
+        ctx,
+        audit.AuditAction.REPORT_DELETED,
+        object_type="report",
+        object_id=report.id,
+        object_label=report.title,
+    )
     await session.delete(report)
     await session.flush()
     if key:

@@ -18,6 +18,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from nyx_app.db.base import utcnow
 from nyx_app.models.run import Run
 from nyx_app.models.workflow import WORKFLOW_DESCRIPTION_MAX, WORKFLOW_NAME_MAX, Workflow
+from nyx_app.services import audit
 from nyx_app.services.context import TenantContext
 from nyx_app.services.errors import InvalidFields, InvalidInput, NotFound, ServiceError
 from nyx_app.services.llm import catalog
@@ -219,6 +220,14 @@ async def delete_workflow(session: AsyncSession, ctx: TenantContext, workflow_id
     the workflows they made; owners and admins any."""
     workflow = await get_workflow(session, ctx, workflow_id)
     require(ctx, Action.WORKFLOW_DELETE, author_id=workflow.created_by)
+    await audit.record(
+        session,
+        ctx,
+        audit.AuditAction.WORKFLOW_DELETED,
+        object_type="workflow",
+        object_id=workflow.id,
+        object_label=workflow.name,
+    )
     await session.delete(workflow)
     await session.flush()
 

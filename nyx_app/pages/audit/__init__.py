@@ -1,0 +1,1 @@
+"""The audit log page (owners and admins): filter, read, export."""

@@ -1,0 +1,1 @@
+"""Webhooks of the workspace (owners and admins) and their delivery log."""

@@ -149,3 +149,4 @@ class ProviderPublic(SQLModel):
     last_error: str
     last_error_at: datetime | None
     last_ok_at: datetime | None
+    model_prices: dict[str, Any] = {}

@@ -46,6 +46,7 @@ class ProviderRow:
     base_url: str
     key_hint: str
     models: str
+    prices: str  # what the tenant set its endpoint's models to cost; "" if none
     status: str
     status_label: str
     status_color: str
@@ -71,6 +72,7 @@ def _row(p: ProviderPublic) -> ProviderRow:
         base_url=p.base_url,
         key_hint=f"…{p.key_last4}" if p.key_last4 else ("no key" if p.provider == catalog.OPENAI_COMPATIBLE else "…"),
         models=", ".join(p.models),
+        prices=credentials.prices_text(p.model_prices),
         status=p.status.value,
         status_label=credentials.STATUS_LABELS.get(p.status, p.status),
         status_color=STATUS_COLORS.get(p.status, "gray"),
@@ -149,7 +151,7 @@ class ProvidersState(AuthState):
         get = form.get
         saved = await self._in_tenant(
             lambda s, c: credentials.save_endpoint(
-                s, c, get("name", ""), get("base_url", ""), get("models", ""), get("api_key", "")
+                s, c, get("name", ""), get("base_url", ""), get("models", ""), get("api_key", ""), get("prices", "")
             )
         )
         await self._reload()

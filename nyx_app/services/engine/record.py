@@ -158,16 +158,16 @@ class Recorder:
     def success(
         self,
         event: ev.StepSucceeded,
-        call_row: Bound,
+        call_row: Sequence[Bound],
         committed: Callable[[], None],
         lost: Callable[[], Awaitable[None]],
     ) -> Success:
-        """``applying(event)`` plus its answer's ``llm_call`` row, as statements to send later
+        """``applying(event)`` plus its answer's ``llm_call`` row (and budget settlement), as statements to send later
         (``write_successes``, or along with the next step's start): an LLM step whose provider's
         status needs no change, nearly every step. ``committed`` once they landed; ``lost`` if the
         transaction failed (the answer was paid for: its attempt is then logged on its own)."""
         self._pending_output.pop(event.row_id, None)
-        statements = [_SUCCEEDED_AT_ONCE.bind(_succeeded_values(event)), call_row]
+        statements = [_SUCCEEDED_AT_ONCE.bind(_succeeded_values(event)), *call_row]
         if event.persona_id is not None:  # with the step's own row: counted once, as in _finish
             statements.append(use_at_once(event.persona_id, succeeded=True))
         return Success(event.row_id, statements, committed, lost)

@@ -37,6 +37,14 @@ class Worker:
         self.proc.send_signal(signal.SIGKILL)
         self.proc.wait(timeout=10)
 
+    def freeze(self) -> None:
+        """SIGSTOP: the process stops where it is, connections open (a paused VM, a blocked loop)."""
+        self.proc.send_signal(signal.SIGSTOP)
+
+    def thaw(self) -> None:
+        """SIGCONT: it goes on from where it stopped, unaware of what happened meanwhile."""
+        self.proc.send_signal(signal.SIGCONT)
+
     def terminate(self) -> int:
         """SIGTERM: a graceful shutdown (procrastinate's own signal handling)."""
         self.proc.send_signal(signal.SIGTERM)
@@ -64,5 +72,6 @@ def worker_process(**env: str) -> Iterator[Worker]:
         yield worker
     finally:
         if proc.poll() is None:
+            proc.send_signal(signal.SIGCONT)  # a frozen one, too, must go
             proc.kill()
             proc.wait(timeout=10)

@@ -154,6 +154,20 @@ class RunExecutor:
                 await heartbeat
             await self.recorder.close()
 
+    async def steered(self) -> None:
+        """Someone acted on the run from outside (a NOTIFY on the control channel): a cancel, or a
+        deletion of what it uses. Read what changed: a cancelled or deleted run stops (its calls in
+        flight are cancelled); a deleted persona's steps not yet started fail in words."""
+        named = [s.persona for s in self.definition.steps if s.persona]
+        async with transaction(self.tenant_id) as session:
+            run = await session.get(Run, self.run_id)
+            present = await persona_usage.for_run(session, named) if named and run is not None else {}
+        if run is None or run.cancel_requested:
+            self.stop.set()
+            return
+        for persona_id in set(self.personas) - set(present):
+            del self.personas[persona_id]
+
     def _lost(self) -> None:
         """The recorder was refused: stop everything (the scheduler cancels the calls in flight)."""
         self.lost = True

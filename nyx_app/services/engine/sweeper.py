@@ -55,12 +55,6 @@ class SweepReport:
     taken_over: list[str] = field(default_factory=list)
 
 
-async def cancel_requested(tenant_id: uuid.UUID, run_id: uuid.UUID) -> bool:
-    async with transaction(tenant_id) as session:
-        run = await session.get(Run, run_id)
-        return run is None or run.cancel_requested
-
-
 UNFINISHED_STEPS = [StepStatus.QUEUED.value, StepStatus.RUNNING.value, StepStatus.WAITING_REVIEW.value]
 
 

@@ -25,6 +25,7 @@ from nyx_app.services.llm.credentials import resolve_all
 from nyx_app.services.permissions import Action, require
 from nyx_app.services.personas.usage import persona_ids
 from nyx_app.services.projects import get_project
+from nyx_app.services.runs import deletions
 from nyx_app.services.validation import Problems, TextKind, optional_text, parse_id, required_text
 from nyx_app.services.workflows import builtin
 from nyx_app.services.workflows.definition import WorkflowDefinition
@@ -201,9 +202,12 @@ async def duplicate_workflow(session: AsyncSession, ctx: TenantContext, workflow
 
 
 async def delete_workflow(session: AsyncSession, ctx: TenantContext, workflow_id: str | uuid.UUID) -> None:
-    """Its runs stay in the history: each keeps the definition it ran with."""
+    """Its runs stay in the history: each keeps the definition it ran with (an active one goes on),
+    and no longer points at it."""
     require(ctx, Action.WORKFLOW_EDIT)
-    await session.delete(await get_workflow(session, ctx, workflow_id))
+    workflow = await get_workflow(session, ctx, workflow_id)
+    await deletions.workflow_deleted(session, workflow.id)
+    await session.delete(workflow)
     await session.flush()
 
 

@@ -119,6 +119,10 @@ def _header() -> rx.Component:
             H.error != "",
             rx.callout(H.error, icon="triangle-alert", color_scheme="red", size="1", id="run-error"),
         ),
+        rx.cond(
+            H.waiting != "",
+            rx.callout(H.waiting, icon="hourglass", color_scheme="amber", size="1", id="run-waiting"),
+        ),
         _actions(),
         rx.foreach(RunState.coverage, _coverage),
         spacing="3",

@@ -94,6 +94,7 @@ class Header:
     project_home: str = ""  # the project page itself
     project_name: str = ""
     workflow_url: str = ""
+    waiting: str = ""  # "" while a worker runs it
 
 
 @dataclasses.dataclass
@@ -224,6 +225,16 @@ def header(view: RunView) -> Header:
         project_home=routes.project_url(view.project_id),
         project_name=view.project_name,
         workflow_url=routes.workflow_url(view.project_id, view.workflow_id) if view.workflow_id else "",
+        waiting=waiting(view.waiting_since),
+    )
+
+
+def waiting(since: datetime | None) -> str:
+    if since is None:
+        return ""
+    return (
+        f"Waiting for a worker since {since:%Y-%m-%d %H:%M:%S} UTC: no worker is running this run now. "
+        "It goes on by itself, from where it stopped, as soon as one is."
     )
 
 

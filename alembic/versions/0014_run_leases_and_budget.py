@@ -19,6 +19,9 @@ process must not keep the row locked for whoever takes over).
 Budget. ``llm_reservation`` holds the worst-case cost of calls in flight: a call reserves before
 it is sent and its reservation goes in the transaction that logs its attempt (or expires).
 ``provider_credential.model_prices`` is the price a tenant sets for its endpoints' models.
+
+Runs of workflows deleted before now stop pointing at them (deleting a workflow detaches its runs
+from now on), so their pages no longer offer "Open the workflow" leading to a 404.
 """
 
 from collections.abc import Sequence
@@ -95,6 +98,23 @@ def upgrade() -> None:
                 RAISE EXCEPTION 'run % is no longer held at lease epoch %', p_run, p_epoch
                     USING ERRCODE = 'NX001';
             END IF;
+        END
+        $$
+        """
+    )
+
+    # Migrations run as the owner, whom FORCE ROW LEVEL SECURITY binds too: tenant by tenant.
+    op.execute(
+        """
+        DO $$
+        DECLARE t uuid;
+        BEGIN
+            FOR t IN SELECT id FROM tenant LOOP
+                PERFORM set_config('app.tenant_id', t::text, true);
+                UPDATE run SET workflow_id = NULL
+                 WHERE workflow_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM workflow w WHERE w.id = run.workflow_id);
+            END LOOP;
+            PERFORM set_config('app.tenant_id', '', true);
         END
         $$
         """

@@ -36,14 +36,12 @@ IMPORT_MAX_CHARS = 500_000
 
 
 class WorkflowInvalid(ServiceError):
-    """The definition has problems; ``problems`` holds each with the step it concerns."""
+    """The definition has problems; ``problems`` holds each with the step it concerns. ``refused``
+    says what did not happen (saving, by default; starting a run of the saved version)."""
 
-    def __init__(self, found: list[Problem]) -> None:
+    def __init__(self, found: list[Problem], refused: str = "The workflow was not saved") -> None:
         count = len(found)
-        super().__init__(
-            f"The workflow was not saved: {count} problem{'s' if count != 1 else ''} "
-            "(marked at the steps they concern)."
-        )
+        super().__init__(f"{refused}: {count} problem{'s' if count != 1 else ''} (marked at the steps they concern).")
         self.problems = found
 
 

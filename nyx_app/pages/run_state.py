@@ -52,7 +52,7 @@ FULL_OUTPUTS_MAX = 5  # full outputs the page keeps loaded at once
 OFFLINE_HINT = """(() => {
   const show = () => {
     const hint = document.getElementById('offline-hint');
-    if (hint) hint.style.display = navigator.onLine ? 'none' : '';
+    if (hint) hint.style.display = navigator.onLine ? 'none' : 'grid';  // over its class's display: none
   };
   if (!window.nyxOfflineHint) {
     window.nyxOfflineHint = true;

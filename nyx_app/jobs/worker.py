@@ -32,7 +32,7 @@ async def run_worker(*, in_web_process: bool) -> None:
     settings = get_settings()
     await asyncio.to_thread(llm.warm_up)
     async with proc_app.open_async():
-        sweeping = asyncio.create_task(sweep_runs() if not in_web_process else asyncio.Event().wait())
+        sweeping = asyncio.create_task(sweep_runs()) if not in_web_process else None
         try:
             await proc_app.run_worker_async(
                 concurrency=settings.worker_concurrency,
@@ -43,9 +43,10 @@ async def run_worker(*, in_web_process: bool) -> None:
                 delete_jobs="successful",
             )
         finally:
-            sweeping.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await sweeping
+            if sweeping is not None:
+                sweeping.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await sweeping
             if not in_web_process:  # the web process closes it in its own lifespan task
                 await pdf.close()
 

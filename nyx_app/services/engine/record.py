@@ -21,17 +21,25 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from sqlalchemy import String, Uuid, bindparam, cast, func, not_, update
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy import func, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from nyx_app.db.lease import hold, hold_at_once, lease_lost
 from nyx_app.db.notify import RUNS_CHANNEL, notify
-from nyx_app.db.pipeline import Bound, Compiled, HeldConnection
+from nyx_app.db.pipeline import Bound, HeldConnection
 from nyx_app.db.session import transaction
 from nyx_app.models.run import Run, RunStatus, StepRun, StepStatus
 from nyx_app.services.engine import events as ev
+from nyx_app.services.engine.statements import (
+    STARTED,
+    STARTED_AT_ONCE,
+    SUCCEEDED,
+    SUCCEEDED_AT_ONCE,
+    append,
+    started_values,
+    succeeded_values,
+)
 from nyx_app.services.llm.call import Attempt
 from nyx_app.services.personas.usage import record_use, use_at_once
 from nyx_app.settings import get_settings
@@ -152,7 +160,7 @@ class Recorder:
         """``applying(event)`` in one round trip, for a step whose call needs nothing read first;
         with it, the successes of the steps that finished just before (``success``): a chain's
         step ends and the next one starts in one transaction."""
-        started = _STARTED_AT_ONCE.bind(_started_values(event))
+        started = STARTED_AT_ONCE.bind(started_values(event))
         await self._write_successes(carrying, user_id, [started])
 
     def success(
@@ -162,12 +170,13 @@ class Recorder:
         committed: Callable[[], None],
         lost: Callable[[], Awaitable[None]],
     ) -> Success:
-        """``applying(event)`` plus its answer's ``llm_call`` row (and budget settlement), as statements to send later
-        (``write_successes``, or along with the next step's start): an LLM step whose provider's
-        status needs no change, nearly every step. ``committed`` once they landed; ``lost`` if the
-        transaction failed (the answer was paid for: its attempt is then logged on its own)."""
+        """``applying(event)`` plus its answer's ``llm_call`` row (and its budget reservation's end),
+        as statements to send later (``write_successes``, or along with the next step's start): an
+        LLM step whose provider's status needs no change, nearly every step. ``committed`` once they
+        landed; ``lost`` if the transaction failed (the answer was paid for: its attempt is then
+        logged on its own)."""
         self._pending_output.pop(event.row_id, None)
-        statements = [_SUCCEEDED_AT_ONCE.bind(_succeeded_values(event)), *call_row]
+        statements = [SUCCEEDED_AT_ONCE.bind(succeeded_values(event)), *call_row]
         if event.persona_id is not None:  # with the step's own row: counted once, as in _finish
             statements.append(use_at_once(event.persona_id, succeeded=True))
         return Success(event.row_id, statements, committed, lost)
@@ -201,9 +210,9 @@ class Recorder:
     async def _write(self, session: AsyncSession, event: ev.EngineEvent) -> None:
         match event:
             case ev.StepStarted():
-                await session.execute(_STARTED, _started_values(event))
+                await session.execute(STARTED, started_values(event))
             case ev.StepRetried():
-                await self._update_step(session, event.row_id, attempts=_append(event.attempt))
+                await self._update_step(session, event.row_id, attempts=append(event.attempt))
                 await self._touch_run(session)
             case ev.StepSucceeded():
                 await self._finish(session, event.row_id, StepStatus.SUCCEEDED, event, error="")
@@ -240,7 +249,7 @@ class Recorder:
         self, session: AsyncSession, row_id: uuid.UUID, status: StepStatus, event: Any, *, error: str
     ) -> None:
         if isinstance(event, ev.StepSucceeded) and event.call_id is not None:  # every LLM step's end
-            await session.execute(_SUCCEEDED, _succeeded_values(event))
+            await session.execute(SUCCEEDED, succeeded_values(event))
             if event.persona_id is not None:
                 await record_use(session, event.persona_id, succeeded=True)
             return
@@ -368,93 +377,3 @@ class Recorder:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._flusher
         await self._steps_connection.close()
-
-
-def _param(column: str) -> Any:
-    """A value bound when the statement is sent, typed as its step_run column."""
-    return bindparam(f"v_{column}", type_=StepRun.__table__.c[column].type)  # type: ignore[attr-defined]
-
-
-def _values(**values: Any) -> dict[str, Any]:
-    return {f"v_{name}": value for name, value in values.items()}
-
-
-# The two writes of every LLM step, built once: building an UPDATE of a dozen columns took more
-# CPU than sending it. Each announces the change in the same statement (pg_notify in RETURNING is
-# delivered, like any NOTIFY, only if the transaction commits), which saves a round trip.
-_ANNOUNCE = func.pg_notify(RUNS_CHANNEL, cast(col(StepRun.run_id), String))
-_STARTED = (
-    update(StepRun)
-    .where(col(StepRun.id) == _param("id"))
-    .values(
-        status=StepStatus.RUNNING.value,
-        started_at=func.now(),
-        finished_at=None,
-        provider=_param("provider"),
-        model=_param("model"),
-        prompt=_param("prompt"),
-        context_note=_param("context_note"),
-        output="",
-        output_data=None,
-        error="",
-        attempts=[],
-    )
-    .returning(_ANNOUNCE)
-)
-_CALL_ID = bindparam("v_call_id", type_=Uuid())
-# Only a running step succeeds, and never twice with the same call: written again, it changes nothing.
-_SUCCEEDED = (
-    update(StepRun)
-    .where(col(StepRun.id) == _param("id"), col(StepRun.status) == StepStatus.RUNNING.value)
-    .where(not_(col(StepRun.call_ids).any(_CALL_ID)))
-    .values(
-        status=StepStatus.SUCCEEDED.value,
-        finished_at=func.now(),
-        error="",
-        attempts=_param("attempts"),
-        tokens_in=StepRun.tokens_in + _param("tokens_in"),
-        tokens_out=StepRun.tokens_out + _param("tokens_out"),
-        cost_usd=StepRun.cost_usd + _param("cost_usd"),
-        call_ids=func.array_append(StepRun.call_ids, _CALL_ID),
-        output=_param("output"),
-        output_data=_param("output_data"),
-        provider=_param("provider"),
-        model=_param("model"),
-    )
-    .returning(_ANNOUNCE)
-)
-
-
-# The same two statements, sent without a session where nothing else is written with them.
-_STARTED_AT_ONCE = Compiled(_STARTED)
-_SUCCEEDED_AT_ONCE = Compiled(_SUCCEEDED)
-
-
-def _started_values(event: ev.StepStarted) -> dict[str, Any]:
-    return _values(
-        id=event.row_id,
-        provider=event.provider,
-        model=event.model,
-        prompt=event.prompt,
-        context_note=event.context_note,
-    )
-
-
-def _succeeded_values(event: ev.StepSucceeded) -> dict[str, Any]:
-    return _values(
-        id=event.row_id,
-        attempts=event.attempts,
-        tokens_in=event.tokens_in,
-        tokens_out=event.tokens_out,
-        cost_usd=event.cost_usd,
-        call_id=event.call_id,
-        output=event.output,
-        output_data=event.data,
-        provider=event.provider,
-        model=event.model,
-    )
-
-
-def _append(attempt: dict[str, Any]) -> Any:
-    """``attempts || [attempt]`` in SQL, so the attempts recorded before stay."""
-    return col(StepRun.attempts).op("||")(cast([attempt], JSONB))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
@@ -18,11 +19,12 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from sqlmodel import SQLModel
 
 import nyx_app.models  # noqa: F401  (every table on the metadata)
+from nyx_app.db.base import utcnow
 from nyx_app.db.engine import owner_engine
 from nyx_app.db.session import public_transaction, transaction
 from nyx_app.db.urls import app_url
 from nyx_app.models.discussion import Discussion, DiscussionMessage, MessageKind
-from nyx_app.models.llm import LlmCall
+from nyx_app.models.llm import LlmCall, LlmReservation
 from nyx_app.models.note_image import NoteImage
 from nyx_app.models.report import PublishedPost, Report, ReportKind
 from nyx_app.models.run import Run, StepRun
@@ -151,6 +153,14 @@ async def seed_every_tenant_table(a: Account) -> None:
                 model="o3",
                 status="ok",
                 cost_usd=Decimal("0.25"),  # a paid attempt: its cost reaches llm_spend_month too
+            )
+        )
+        s.add(
+            LlmReservation(
+                tenant_id=a.ctx.tenant_id,
+                call_id=uuid.uuid4(),
+                amount_usd=Decimal("0.05"),
+                expires_at=utcnow() + timedelta(minutes=5),
             )
         )
 

@@ -20,6 +20,7 @@ from nyx_app.services.errors import ServiceError
 from nyx_app.services.llm import catalog, credentials, preferences
 from nyx_app.services.llm.overview import LlmOverview, overview
 from nyx_app.services.llm.probe import probe_provider
+from nyx_app.services.llm.spend import usd
 from nyx_app.services.permissions import Action, role_may
 from nyx_app.state import toasts
 from nyx_app.state.session import AuthState, SignedOut, user_action
@@ -120,7 +121,7 @@ class ProvidersState(AuthState):
         self.picker_providers, self.picker_models = model_options(data.providers)
         self.fallback_order = data.fallback_order
         self.budget = f"{data.monthly_budget_usd:.2f}" if data.monthly_budget_usd is not None else ""
-        self.month_spent = f"${data.month_spent_usd:.4f}"
+        self.month_spent = usd(data.month_spent_usd)
         self.by_provider, self.by_day = spend_lines(data.by_provider), spend_lines(data.by_day)
         self.loaded = True
 

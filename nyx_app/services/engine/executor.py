@@ -110,8 +110,7 @@ class RunExecutor:
         self.run_id = run_id
         self.stop = stop or asyncio.Event()
         self.recorder = Recorder(tenant_id, run_id)
-        self.recorder.on_lost = self._lost
-        self.lost = False
+        self.recorder.on_lost = self.stop.set  # refused: stop everything (calls in flight are cancelled)
         self.rows: dict[tuple[str, int], StepRun] = {}
         self.definition = WorkflowDefinition()
         self.material: material.Material | None = None
@@ -168,11 +167,6 @@ class RunExecutor:
         for persona_id in set(self.personas) - set(present):
             del self.personas[persona_id]
 
-    def _lost(self) -> None:
-        """The recorder was refused: stop everything (the scheduler cancels the calls in flight)."""
-        self.lost = True
-        self.stop.set()
-
     async def _load(self) -> RunStatus | None:
         """Claim and read the run; None when it is ready to go on, else the status it already has."""
         async with transaction(self.tenant_id) as session:
@@ -225,7 +219,7 @@ class RunExecutor:
             try:
                 await self.recorder.heartbeat()
             except LeaseLost:
-                return  # the executor has been told (_lost) and stops
+                return  # the executor has been told (on_lost) and stops
             except Exception:  # a missed beat is not worth stopping the run for
                 log.warning("heartbeat of run %s failed", self.run_id, exc_info=True)
 

@@ -164,6 +164,7 @@ async def one_try(fake: FakeLLM, ctx: TenantContext, project_id: uuid.UUID, item
                 break
             await asyncio.sleep(0.05)
         finished = time.time()
+        taken = await taken_over_at(str(run_id))  # before the sweep forgets the ended job
         if sig == signal.SIGSTOP:
             a.signal(signal.SIGCONT)
             deadline = time.monotonic() + 60
@@ -173,7 +174,6 @@ async def one_try(fake: FakeLLM, ctx: TenantContext, project_id: uuid.UUID, item
             await asyncio.sleep(2)  # whatever it would still ask, it would by now
         first_after = min(r.at for r in fake.requests if r.at > died)
         a_answers = fake.requests[1 : 1 + items]
-        taken = await taken_over_at(str(run_id))
         return {
             "status": run.status,
             "detected_s": taken - died,
@@ -218,7 +218,7 @@ async def main(args: argparse.Namespace) -> None:
             f"sweep every {settings.run_sweep_seconds:g} s; {args.items} plans in flight"
         )
         results: dict[str, list[dict]] = {}
-        for name, sig in (("SIGKILL", signal.SIGKILL), ("SIGSTOP", signal.SIGSTOP)):
+        for name, sig in ((name, getattr(signal, name)) for name in args.signals):
             results[name] = []
             for n in range(args.tries):
                 outcome = await one_try(fake, ctx, project_id, args.items, sig, n)
@@ -261,6 +261,7 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--tries", type=int, default=10)
     parser.add_argument("--items", type=int, default=13)
+    parser.add_argument("--signals", nargs="+", choices=["SIGKILL", "SIGSTOP"], default=["SIGKILL", "SIGSTOP"])
     parsed = parser.parse_args()
     prepare(get_settings())
     asyncio.run(main(parsed))

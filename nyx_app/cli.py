@@ -40,13 +40,16 @@ async def _sweep_images(grace_minutes: int) -> None:
     print(f"checked {report.checked} stored image objects, removed {len(report.removed)} without a row")
 
 
-def _worker() -> None:
+def _worker(parent_pid: int | None) -> None:
     import logging
 
-    from nyx_app.jobs.worker import run_worker
+    from nyx_app.integrations.lifetime import die_with_parent
+    from nyx_app.jobs.worker import run_standalone
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    asyncio.run(run_worker(in_web_process=False))
+    if parent_pid is not None:  # started by the web app (jobs/supervisor.py): it ends with it
+        die_with_parent(parent_pid=parent_pid)
+    asyncio.run(run_standalone())
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -58,12 +61,13 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("prepare-db-server", help="start the embedded PostgreSQL server only")
     sweep = sub.add_parser("sweep-images", help="remove stored image files that no row refers to")
     sweep.add_argument("--grace-minutes", type=int, default=60, help="leave younger files alone (uploads in flight)")
-    sub.add_parser("worker", help="run a job worker (runs) against the configured database")
+    work = sub.add_parser("worker", help="run a job worker (runs) against the configured database")
+    work.add_argument("--parent-pid", type=int, default=None, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     settings = get_settings()
 
     if args.command == "worker":
-        _worker()
+        _worker(args.parent_pid)
         return 0
 
     if args.command == "sweep-images":

@@ -13,7 +13,7 @@ from nyx_app import routes
 from nyx_app.api import SecurityHeaders, api, mcp_endpoint
 from nyx_app.integrations import llm
 from nyx_app.integrations.images import image_workers
-from nyx_app.jobs.sweepers import sweep_auth_throttle
+from nyx_app.jobs.sweepers import sweep_auth_throttle, sweep_runs
 from nyx_app.jobs.worker import in_process_worker, pdf_renderer
 from nyx_app.pages.account import AccountState, account_page
 from nyx_app.pages.api_tokens.state import TokensState
@@ -69,9 +69,12 @@ app = rx.App(
 app.register_lifespan_task(sweep_auth_throttle)
 # The MCP endpoint's session manager (its task group) lives as long as the server.
 app.register_lifespan_task(mcp_endpoint.running)
+# Every process sweeps runs (light checks): runs move on, or say why not, even with no worker alive.
+app.register_lifespan_task(sweep_runs)
 # Before the worker: lifespan tasks end in reverse order, so the browser closes after the jobs.
 app.register_lifespan_task(pdf_renderer)
-# A job worker beside the pages, so ./scripts/run does everything (more: python -m nyx_app.cli worker).
+# A job worker beside the pages (a supervised child process), so ./scripts/run does everything
+# (more: python -m nyx_app.cli worker).
 app.register_lifespan_task(in_process_worker)
 
 

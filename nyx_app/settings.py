@@ -157,8 +157,11 @@ class Settings(BaseSettings):
     # A rate-limited or overloaded provider is retried once if it asks to wait at most this long.
     llm_max_retry_wait_seconds: float = 10.0
     llm_retries_per_model: int = 1
-    # Output tokens assumed by the budget check when the caller sets no max_tokens.
-    llm_budget_output_estimate: int = 1024
+    # With a monthly budget, a call whose caller sets no max_tokens is sent with this many, so its
+    # worst-case cost is known and reserved before it goes (services/llm/budget.py).
+    llm_budget_output_estimate: int = 4096
+    # A call that would fit once the calls in flight have settled waits this long for them at most.
+    llm_budget_wait_seconds: float = 120.0
     # The Test button on the Providers page gives up after this long (a stalled provider).
     llm_probe_timeout_seconds: float = 10.0
     # LLM endpoints are chosen by tenants, so the server never calls private, loopback, link-local,
@@ -177,15 +180,21 @@ class Settings(BaseSettings):
     run_max_image_bytes: int = 20 * 1024 * 1024
     run_default_context_tokens: int = 32_000  # context window assumed for models the catalog does not know
     run_stream_flush_seconds: float = 0.3  # how often streamed output is written (and pages told)
-    run_heartbeat_seconds: float = 15.0
+    # A run's lease makes taking over a silent worker's run safe (db/lease.py), so it is done fast:
+    # a worker silent for worker_stalled_seconds is dead, and every process looks every
+    # run_sweep_seconds (a dead or frozen worker's run moves on within ~8 s).
+    run_heartbeat_seconds: float = 2.0  # also how soon a frozen executor that woke learns it lost its run
     run_stale_minutes: float = 10.0  # a run without a heartbeat this long, and no worker holding it, fails
     run_max_job_attempts: int = 5  # interruptions after which a run fails instead of resuming again
-    run_sweep_seconds: float = 30.0
+    run_sweep_seconds: float = 1.0
     run_orphan_sweep_seconds: float = 300.0  # the sweep that visits every tenant runs less often
-    worker_in_process: bool = True  # ./scripts/run starts a worker inside the web process
+    worker_in_process: bool = True  # ./scripts/run starts a worker with the web app
+    worker_supervised: bool = (
+        True  # that worker is a child process restarted when it exits (false: a task in the web process)
+    )
     worker_concurrency: int = 8  # jobs (runs) one worker process executes at once
-    worker_heartbeat_seconds: float = 10.0
-    worker_stalled_seconds: float = 30.0  # a worker silent this long is dead: its jobs are retried
+    worker_heartbeat_seconds: float = 1.5
+    worker_stalled_seconds: float = 6.0  # a worker silent this long is dead: its runs go to another
     worker_shutdown_seconds: float = 3.0  # below Reflex's 5 s limit for lifespan tasks
 
     # User-written computation (prompt templates, output schemas): limits of the process pool

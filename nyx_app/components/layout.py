@@ -195,6 +195,26 @@ def _frame(header: rx.Component, content: rx.Component) -> rx.Component:
     return rx.box(header, rx.el.main(content, class_name="nyx-main", id="main"), width="100%", min_height="100vh")
 
 
+def _no_worker() -> rx.Component:
+    """For owners and admins (AuthState sets it only for them): runs wait while no worker is alive."""
+    return rx.cond(
+        AuthState.no_worker_since != "",
+        rx.callout(
+            rx.text(
+                "No job worker has been running since ",
+                AuthState.no_worker_since,
+                ": runs wait until one starts (./scripts/run starts one with the app; "
+                "python -m nyx_app.cli worker starts more).",
+            ),
+            icon="server-off",
+            color_scheme="amber",
+            size="1",
+            id="no-worker",
+            margin_bottom="1em",
+        ),
+    )
+
+
 @overload
 def signed_in_page(content: PageFunction, *, section: str = "") -> PageFunction: ...
 @overload
@@ -210,7 +230,7 @@ def signed_in_page(
     page = content
 
     def wrapped() -> rx.Component:
-        return _frame(navbar(section), page())
+        return _frame(navbar(section), rx.fragment(_no_worker(), page()))
 
     wrapped.__name__ = page.__name__
     return wrapped

@@ -6,7 +6,7 @@ import dataclasses
 
 import reflex as rx
 
-from nyx_app.services.llm.spend import SpendRow
+from nyx_app.services.llm.spend import SpendRow, usd
 
 
 @dataclasses.dataclass
@@ -19,9 +19,14 @@ class SpendLine:
 
 
 def spend_lines(rows: list[SpendRow]) -> list[SpendLine]:
-    return [
-        SpendLine(r.key, r.calls, r.failed, f"{r.tokens_in:,} / {r.tokens_out:,}", f"${r.cost_usd:.4f}") for r in rows
-    ]
+    return [SpendLine(r.key, r.calls, r.failed, f"{r.tokens_in:,} / {r.tokens_out:,}", _cost(r)) for r in rows]
+
+
+def _cost(row: SpendRow) -> str:
+    """Tokens that cost nothing came from a model whose price is unknown: never "$0.0000"."""
+    if not row.cost_usd and (row.tokens_in or row.tokens_out):
+        return "unknown (price not set)"
+    return usd(row.cost_usd)
 
 
 def spend_table(title: str, rows: rx.Var[list[SpendLine]], first: str, id: str) -> rx.Component:

@@ -25,6 +25,8 @@ from dataclasses import dataclass
 
 from PIL import Image, ImageOps, ImageSequence, UnidentifiedImageError
 
+from nyx_app.integrations.lifetime import pool_worker_dies_with_parent
+
 THUMB_SIZE = (320, 320)
 PNG_COMPRESS_LEVEL = 1  # Pillow's PNG writer (palette and other modes libvips is not given)
 VIPS_PNG_COMPRESSION = 2
@@ -262,7 +264,12 @@ def _get_pool() -> ProcessPoolExecutor:
     global _pool
     with _pool_lock:
         if _pool is None:
-            _pool = ProcessPoolExecutor(max_workers=_workers(), mp_context=multiprocessing.get_context("spawn"))
+            # Its workers end with the web process even when it is killed (no orphans left).
+            _pool = ProcessPoolExecutor(
+                max_workers=_workers(),
+                mp_context=multiprocessing.get_context("spawn"),
+                initializer=pool_worker_dies_with_parent,
+            )
         return _pool
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import uuid
 
 import procrastinate
@@ -13,32 +14,35 @@ from nyx_app.db.notify import RUN_CONTROL_CHANNEL
 from nyx_app.db.queue import RUN_QUEUE, RUN_TASK
 from nyx_app.jobs.queue import proc_app
 from nyx_app.live.hub import hub
-from nyx_app.services.engine.executor import execute
-from nyx_app.services.engine.sweeper import cancel_requested
+from nyx_app.services.engine.executor import RunExecutor
 from nyx_app.services.knowledge.indexer import embed_pending
 from nyx_app.services.reports.pdf import make_pdf
 from nyx_app.services.reports.store import PDF_QUEUE, PDF_TASK
 
+log = logging.getLogger(__name__)
+
 
 @proc_app.task(name=RUN_TASK, queue=RUN_QUEUE)
 async def run_task(tenant_id: str, run_id: str) -> None:
-    """Execute (or continue) a run. A cancel from any process arrives as a NOTIFY on the control
-    channel; the watcher is in place before the executor reads the run, so none is missed."""
-    stop = asyncio.Event()
-    async with hub().watch(RUN_CONTROL_CHANNEL, run_id) as cancelled:
+    """Execute (or continue) a run. A cancel from any process, or the deletion of the run's project
+    or of a persona it uses, arrives as a NOTIFY on the control channel; the watcher is in place
+    before the executor reads the run, so none is missed."""
+    executor = RunExecutor(uuid.UUID(tenant_id), uuid.UUID(run_id))
+    async with hub().watch(RUN_CONTROL_CHANNEL, run_id) as steered:
 
         async def relay() -> None:
-            # The hub also wakes watchers when it reconnects: only the database says "cancel".
-            while True:
-                await cancelled.wait()
-                cancelled.clear()
-                if await cancel_requested(uuid.UUID(tenant_id), uuid.UUID(run_id)):
-                    stop.set()
-                    return
+            # The hub also wakes watchers when it reconnects: only the database says what changed.
+            while not executor.stop.is_set():
+                await steered.wait()
+                steered.clear()
+                try:
+                    await executor.steered()
+                except Exception:  # the next notification (or the executor's next write) tells
+                    log.warning("reading what changed in run %s failed", run_id, exc_info=True)
 
         relaying = asyncio.create_task(relay())
         try:
-            await execute(uuid.UUID(tenant_id), uuid.UUID(run_id), stop)
+            await executor.execute()
         finally:
             relaying.cancel()
             with contextlib.suppress(asyncio.CancelledError):

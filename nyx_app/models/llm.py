@@ -6,11 +6,13 @@ import uuid
 from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
+from typing import Any
 
-from sqlalchemy import ARRAY, DateTime, Index, Numeric, String, UniqueConstraint
+from sqlalchemy import ARRAY, DateTime, Index, Numeric, String, UniqueConstraint, text
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
-from nyx_app.db.base import IdMixin, TenantMixin, TimestampMixin, empty_list, utcnow
+from nyx_app.db.base import IdMixin, TenantMixin, TimestampMixin, empty_dict, empty_list, utcnow
 
 PROVIDER_NAME_MAX = 40
 BASE_URL_MAX = 300
@@ -59,6 +61,11 @@ class ProviderCredential(IdMixin, TenantMixin, TimestampMixin, table=True):
     key_last4: str = Field(default="", max_length=4)
     # Model ids an OpenAI-compatible endpoint serves (the catalog cannot know them).
     models: list[str] = Field(default_factory=empty_list, sa_type=ARRAY(String(MODEL_ID_MAX)))
+    # What the tenant pays for an endpoint's models, USD per million tokens, as decimal strings:
+    # {"llama3.1:8b": {"input": "0.2", "output": "0.6"}}. A model not listed has an unknown price.
+    model_prices: dict[str, Any] = Field(
+        default_factory=empty_dict, sa_type=JSONB, sa_column_kwargs={"server_default": text("'{}'")}
+    )
     # A plain VARCHAR (sa_type), not a database enum: adding a status needs no migration.
     status: ProviderStatus = Field(default=ProviderStatus.UNTESTED, sa_type=String(20))
     status_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
@@ -90,6 +97,20 @@ class LlmCall(IdMixin, TenantMixin, table=True):
     tokens_out: int = 0
     cost_usd: Decimal = Field(default=Decimal(0), sa_type=Numeric(14, 8))
     latency_ms: int = 0
+
+
+class LlmReservation(IdMixin, TenantMixin, table=True):
+    """The worst-case cost of a call in flight, counted against the budget until its attempt is
+    logged (the same transaction deletes it) or it expires (its worker died)."""
+
+    __tablename__ = "llm_reservation"
+
+    call_id: uuid.UUID = Field(index=True)
+    amount_usd: Decimal = Field(sa_type=Numeric(14, 8))
+    created_at: datetime = Field(
+        default_factory=utcnow, sa_type=DateTime(timezone=True), sa_column_kwargs={"server_default": text("now()")}
+    )
+    expires_at: datetime = Field(sa_type=DateTime(timezone=True))
 
 
 class LlmSpendMonth(SQLModel, table=True):
@@ -128,3 +149,4 @@ class ProviderPublic(SQLModel):
     last_error: str
     last_error_at: datetime | None
     last_ok_at: datetime | None
+    model_prices: dict[str, Any] = {}

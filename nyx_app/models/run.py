@@ -14,7 +14,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import ARRAY, DateTime, ForeignKeyConstraint, Index, Numeric, UniqueConstraint, Uuid, text
+from sqlalchemy import ARRAY, BigInteger, DateTime, ForeignKeyConstraint, Index, Numeric, UniqueConstraint, Uuid, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field
 
@@ -95,6 +95,10 @@ class Run(IdMixin, TenantMixin, TimestampMixin, table=True):
     started_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
     finished_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
     heartbeat_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+    # The executor that owns the run: bumped by each claim (``nyx_claim_run``); every write of an
+    # executor holds its epoch (``nyx_hold_run``), so one that lost the run writes nothing more.
+    lease_epoch: int = Field(default=0, sa_type=BigInteger, sa_column_kwargs={"server_default": "0"})
+    lease_holder: str = Field(default="", max_length=200, sa_column_kwargs={"server_default": ""})
     cancel_requested: bool = False
     tokens_in: int = 0
     tokens_out: int = 0

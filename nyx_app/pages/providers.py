@@ -20,6 +20,7 @@ from nyx_app.services.errors import ServiceError
 from nyx_app.services.llm import catalog, credentials, preferences
 from nyx_app.services.llm.overview import LlmOverview, overview
 from nyx_app.services.llm.probe import probe_provider
+from nyx_app.services.llm.spend import usd
 from nyx_app.services.permissions import Action, role_may
 from nyx_app.state import toasts
 from nyx_app.state.session import AuthState, SignedOut, user_action
@@ -46,6 +47,7 @@ class ProviderRow:
     base_url: str
     key_hint: str
     models: str
+    prices: str  # what the tenant set its endpoint's models to cost; "" if none
     status: str
     status_label: str
     status_color: str
@@ -71,6 +73,7 @@ def _row(p: ProviderPublic) -> ProviderRow:
         base_url=p.base_url,
         key_hint=f"…{p.key_last4}" if p.key_last4 else ("no key" if p.provider == catalog.OPENAI_COMPATIBLE else "…"),
         models=", ".join(p.models),
+        prices=credentials.prices_text(p.model_prices),
         status=p.status.value,
         status_label=credentials.STATUS_LABELS.get(p.status, p.status),
         status_color=STATUS_COLORS.get(p.status, "gray"),
@@ -118,7 +121,7 @@ class ProvidersState(AuthState):
         self.picker_providers, self.picker_models = model_options(data.providers)
         self.fallback_order = data.fallback_order
         self.budget = f"{data.monthly_budget_usd:.2f}" if data.monthly_budget_usd is not None else ""
-        self.month_spent = f"${data.month_spent_usd:.4f}"
+        self.month_spent = usd(data.month_spent_usd)
         self.by_provider, self.by_day = spend_lines(data.by_provider), spend_lines(data.by_day)
         self.loaded = True
 
@@ -149,7 +152,7 @@ class ProvidersState(AuthState):
         get = form.get
         saved = await self._in_tenant(
             lambda s, c: credentials.save_endpoint(
-                s, c, get("name", ""), get("base_url", ""), get("models", ""), get("api_key", "")
+                s, c, get("name", ""), get("base_url", ""), get("models", ""), get("api_key", ""), get("prices", "")
             )
         )
         await self._reload()

@@ -11,14 +11,26 @@ from nyx_app.components.model_picker import provider_model_picker
 from nyx_app.components.page import empty_state, page_header, section_card
 from nyx_app.components.spend_table import spend_table
 from nyx_app.pages.providers import ProviderRow, ProvidersState
-from nyx_app.services.llm import catalog
+from nyx_app.services.llm import catalog, credentials
 from nyx_app.services.llm.probe import probe_timeout_seconds
 
 
 def _provider_row(p: ProviderRow) -> rx.Component:
     manage = ProvidersState.may_manage_keys
     return rx.table.row(
-        rx.table.cell(rx.text(p.label, weight="medium"), rx.text(p.base_url, size="1", color_scheme="gray")),
+        rx.table.cell(
+            rx.text(p.label, weight="medium"),
+            rx.text(p.base_url, size="1", color_scheme="gray"),
+            rx.cond(
+                ~p.built_in,
+                rx.text(
+                    rx.cond(p.prices != "", "Prices per million tokens: " + p.prices, "Prices unknown"),
+                    size="1",
+                    color_scheme="gray",
+                    class_name="endpoint-prices",
+                ),
+            ),
+        ),
         rx.table.cell(rx.code(p.key_hint), class_name="key-hint"),
         rx.table.cell(
             rx.badge(p.status_label, color_scheme=p.status_color, class_name="provider-status"),
@@ -142,7 +154,8 @@ def _endpoint_form() -> rx.Component:
                 rx.code("http://localhost:1234/v1"),
                 "). Give it a name, its base URL (usually ending in /v1) and the model names it serves; "
                 "a key only if it asks for one. Outside development the server may only call internal "
-                "addresses listed by the administrator (NYX_LLM_ALLOWED_HOSTS).",
+                "addresses listed by the administrator (NYX_LLM_ALLOWED_HOSTS). Without prices its calls "
+                "count as unknown cost: a monthly budget cannot limit them.",
                 size="2",
                 color_scheme="gray",
             ),
@@ -153,6 +166,13 @@ def _endpoint_form() -> rx.Component:
                     "Models", "models", "endpoint", id="endpoint-models", placeholder="comma-separated, e.g. llama3.1"
                 ),
                 field("Key (optional)", "api_key", "endpoint", id="endpoint-key", type="password", auto_complete="off"),
+                field(
+                    "Prices (optional, USD per million tokens: input / output)",
+                    "prices",
+                    "endpoint",
+                    id="endpoint-prices",
+                    placeholder=credentials.PRICES_EXAMPLE,
+                ),
                 _submit("Save endpoint", "save-endpoint"),
                 class_name="nyx-row",
             ),

@@ -119,6 +119,10 @@ def _header() -> rx.Component:
             H.error != "",
             rx.callout(H.error, icon="triangle-alert", color_scheme="red", size="1", id="run-error"),
         ),
+        rx.cond(
+            H.waiting != "",
+            rx.callout(H.waiting, icon="hourglass", color_scheme="amber", size="1", id="run-waiting"),
+        ),
         _actions(),
         rx.foreach(RunState.coverage, _coverage),
         spacing="3",
@@ -138,8 +142,24 @@ def _loading() -> rx.Component:
     return rx.hstack(rx.spinner(), rx.text("Loading the run…", color_scheme="gray"), id="run-loading")
 
 
+def _offline() -> rx.Component:
+    """Shown by the page's own script (run_state.OFFLINE_HINT) while the browser is offline."""
+    return rx.callout(
+        "You are offline: this page is not updating. It catches up by itself when the connection is back.",
+        icon="wifi-off",
+        color_scheme="amber",
+        size="1",
+        id="offline-hint",
+        display="none",
+    )
+
+
 @signed_in_page(section="projects")
 def run_page() -> rx.Component:
+    return rx.fragment(_offline(), _run())
+
+
+def _run() -> rx.Component:
     return rx.cond(
         RunState.found,
         rx.cond(

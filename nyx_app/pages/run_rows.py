@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping
 from datetime import datetime
+from decimal import Decimal
 from functools import lru_cache
 
 from nyx_app import routes
@@ -94,6 +95,7 @@ class Header:
     project_home: str = ""  # the project page itself
     project_name: str = ""
     workflow_url: str = ""
+    waiting: str = ""  # "" while a worker runs it
 
 
 @dataclasses.dataclass
@@ -211,7 +213,7 @@ def header(view: RunView) -> Header:
         duration=duration(view.duration_s),
         tokens_in=tokens(view.tokens_in),
         tokens_out=tokens(view.tokens_out),
-        cost=money(view.cost_usd),
+        cost=money(view.cost_usd) + (" + unknown" if _unpriced(view) else ""),
         done=view.done,
         total=view.total,
         percent=int(100 * view.done / view.total) if view.total else 0,
@@ -224,6 +226,27 @@ def header(view: RunView) -> Header:
         project_home=routes.project_url(view.project_id),
         project_name=view.project_name,
         workflow_url=routes.workflow_url(view.project_id, view.workflow_id) if view.workflow_id else "",
+        waiting=waiting(view.waiting_since),
+    )
+
+
+def paid(cost: Decimal, tokens: int) -> str:
+    """A step's cost; tokens that cost nothing were answered by a model of unknown price."""
+    return "price unknown" if tokens and not cost else money(cost)
+
+
+def _unpriced(view: RunView) -> bool:
+    return any(s.tokens and not s.cost_usd for s in view.steps) or any(
+        i.tokens and not i.cost_usd for s in view.steps for i in s.items
+    )
+
+
+def waiting(since: datetime | None) -> str:
+    if since is None:
+        return ""
+    return (
+        f"Waiting for a worker since {since:%Y-%m-%d %H:%M:%S} UTC: no worker is running this run now. "
+        "It goes on by itself, from where it stopped, as soon as one is."
     )
 
 
@@ -249,7 +272,7 @@ def _item(item: ItemView, project_id: str, fulls: Mapping[str, str]) -> ItemRow:
         status_color=COLORS.get(item.status, "gray"),
         duration=duration(item.duration_s),
         tokens=tokens(item.tokens),
-        cost=money(item.cost_usd),
+        cost=paid(item.cost_usd, item.tokens),
         error=item.error,
         html=_html(fulls.get(item.row_id) or item.preview),
         truncated=item.output_chars > len(item.preview),
@@ -291,7 +314,7 @@ def step_row(
         model=_ref(step.provider, step.model),
         duration=duration(step.duration_s),
         tokens=tokens(step.tokens),
-        cost=money(step.cost_usd),
+        cost=paid(step.cost_usd, step.tokens),
         error=step.error,
         # Every failed attempt, in words (the one that answered shows as the step's model).
         attempts=[

@@ -47,6 +47,21 @@ SETTLE_S = 0.01
 ITEMS_STEP = views.ITEMS_PAGE
 FULL_OUTPUTS_MAX = 5  # full outputs the page keeps loaded at once
 
+# A browser that lost its network gets no socket error for a while, just silence: the run page
+# says so (the browser tells online/offline apart; #offline-hint is in run.py).
+OFFLINE_HINT = """(() => {
+  const show = () => {
+    const hint = document.getElementById('offline-hint');
+    if (hint) hint.style.display = navigator.onLine ? 'none' : 'grid';  // over its class's display: none
+  };
+  if (!window.nyxOfflineHint) {
+    window.nyxOfflineHint = true;
+    window.addEventListener('online', show);
+    window.addEventListener('offline', show);
+  }
+  show();
+})()"""
+
 Snapshot = tuple[views.RunView, dict[str, str]]
 Rows = tuple[run_rows.Header, list[run_rows.StepRow], list[run_rows.CoverageRow]]
 
@@ -163,7 +178,7 @@ class RunState(AuthState):
             # The same answer for a made-up id, another tenant's run and another project's URL.
             self.found, self.loaded = False, True
             return None
-        return RunState.watch
+        return [RunState.watch, rx.call_script(OFFLINE_HINT)]
 
     @rx.event(background=True)
     async def watch(self):

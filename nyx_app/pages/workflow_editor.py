@@ -36,15 +36,10 @@ def _estimate() -> rx.Component:
                 flex_wrap="wrap",
             ),
             rx.cond(
-                e.unpriced != "",
-                rx.text(
-                    "Prices unknown (counted as free): ",
-                    e.unpriced,
-                    size="1",
-                    color_scheme="amber",
-                    id="estimate-unpriced",
-                ),
+                e.unpriced_note != "",
+                rx.text(e.unpriced_note, size="1", color_scheme="amber", id="estimate-unpriced"),
             ),
+            rx.cond(e.budget_note != "", rx.text(e.budget_note, size="1", id="estimate-budget")),
             rx.foreach(e.steps, _estimate_step),
             rx.text(
                 "A step that runs for each item of a list not made yet is counted as 3 to 20 calls.",

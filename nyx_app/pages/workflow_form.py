@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import json
 from collections.abc import Sequence
+from decimal import Decimal
 from typing import Any
 
 from nyx_app.services.llm import catalog
@@ -149,6 +150,8 @@ class EstimateView:
     tokens: str = ""
     cost: str = ""
     unpriced: str = ""
+    unpriced_note: str = ""  # in words, with what it means for the budget
+    budget_note: str = ""
     steps: list[EstimateStep] = dataclasses.field(default_factory=list)
 
 
@@ -159,12 +162,27 @@ def _range(low: Any, high: Any, fmt: Any = str) -> str:
 def estimate_view(est: Estimate) -> EstimateView:
     if not est.steps:
         return EstimateView(ready=True, calls="no calls (the saved workflow has problems or no steps)")
+    priced = _range(est.cost_min, est.cost_max, money)
+    if est.unpriced:  # an unknown price is never shown as $0
+        priced = "cost unknown" if est.cost_max == 0 else f"{priced} + unknown"
+    unpriced_note = ""
+    if est.unpriced:
+        unpriced_note = f"Price unknown for {', '.join(est.unpriced)}: set it in Settings → Providers."
+        if est.budget is not None:
+            unpriced_note += " Until then the monthly budget cannot limit calls to them."
+    budget_note = ""
+    if est.budget is not None and est.left is not None:
+        budget_note = f"Budget left this month: {money(max(est.left, Decimal(0)))} of ${est.budget:,.2f}."
+        if est.cost_max > est.left:
+            budget_note += " This run may cost more: steps that do not fit are refused before anything is sent."
     return EstimateView(
         ready=True,
         calls=f"{_range(est.calls_min, est.calls_max)} LLM calls",
         tokens=f"up to ≈{est.tokens_max:,} tokens",
-        cost=_range(est.cost_min, est.cost_max, money),
+        cost=priced,
         unpriced=", ".join(est.unpriced),
+        unpriced_note=unpriced_note,
+        budget_note=budget_note,
         steps=[
             EstimateStep(
                 s.name,

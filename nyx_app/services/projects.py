@@ -23,6 +23,7 @@ from nyx_app.services.errors import InvalidFields, InvalidInput, NotFound
 from nyx_app.services.llm import catalog
 from nyx_app.services.llm.preferences import known_refs
 from nyx_app.services.permissions import Action, require
+from nyx_app.services.runs import deletions
 from nyx_app.services.validation import Problems, TextKind, optional_text, parse_id, required_text
 
 
@@ -157,6 +158,7 @@ async def delete_project(session: AsyncSession, ctx: TenantContext, project_id: 
         object_id=project.id,
         object_label=project.name,
     )
+    await deletions.project_deleted(session, project.id)  # its runs stop (they go with it)
     await note_images.remove_objects_of(session, project_id=project.id)
     await session.delete(project)
     await session.flush()

@@ -23,8 +23,10 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from nyx_app import routes
 from nyx_app.api.cookies import session_token
 from nyx_app.db.session import transaction
+from nyx_app.models.tenancy import Role
 from nyx_app.services import audit, auth, workspaces
 from nyx_app.services.context import TenantContext
+from nyx_app.services.engine import health
 from nyx_app.services.errors import InvalidFields, ServiceError
 from nyx_app.services.validation import parse_id
 from nyx_app.state import toasts
@@ -143,6 +145,8 @@ class AuthState(rx.State):
     error: str = ""
     error_form: str = ""
     field_errors: dict[str, str] = {}
+    # Owners and admins are told when no job worker is alive (runs then wait): since when, or "".
+    no_worker_since: str = ""
     # The phone navigation's fold-out, and the "New workspace" dialog.
     nav_open: bool = False
     new_workspace_open: bool = False
@@ -172,6 +176,8 @@ class AuthState(rx.State):
         self.tenant_id, self.tenant_name, self.role = str(ident.tenant_id), ident.tenant_name, ident.role.value
         ctx = TenantContext(ident.tenant_id, ident.user_id, ident.role)
         self.can_manage_members = ctx.can_manage_members
+        since = health.no_worker_since() if ident.role in (Role.OWNER, Role.ADMIN) else None
+        self.no_worker_since = f"{since:%Y-%m-%d %H:%M} UTC" if since is not None else ""
         # Read by resolve in the same transaction: the switcher is always current, at no cost.
         self.tenants = [TenantOption(id=str(c.tenant_id), name=c.name, role=c.role.value) for c in ident.tenants]
         return ctx

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
@@ -24,7 +25,7 @@ from nyx_app.db.session import public_transaction, transaction
 from nyx_app.db.urls import app_url
 from nyx_app.models.discussion import Discussion, DiscussionMessage, MessageKind
 from nyx_app.models.knowledge import KnowledgeEmbedding
-from nyx_app.models.llm import LlmCall
+from nyx_app.models.llm import LlmCall, LlmReservation
 from nyx_app.models.note_image import NoteImage
 from nyx_app.models.report import PublishedPost, Report, ReportKind
 from nyx_app.models.run import Run, StepRun
@@ -185,6 +186,14 @@ async def seed_every_tenant_table(a: Account) -> None:
                 dims=3, embedding=[0.1, 0.2, 0.3], content_hash="x",
             )
         )  # fmt: skip
+        s.add(
+            LlmReservation(
+                tenant_id=a.ctx.tenant_id,
+                call_id=uuid.uuid4(),
+                amount_usd=Decimal("0.05"),
+                expires_at=utcnow() + timedelta(minutes=5),
+            )
+        )
 
 
 @pytest.fixture

@@ -11,8 +11,10 @@ Speaks three dialects on one port:
 
 Each model has a script: a queue of steps consumed one per request (``answer``, ``fault``, ``stall``
 …); when it runs dry the model's ``then`` step, else a default templated answer. Every request is
-logged so tests can count calls. A thread per request: a stalled request never blocks another,
-and the app under test (another process) can reach it as well as in-process tests.
+logged so tests can count calls, with when it came and whether its client was still connected when
+the answer was ready (a killed client has hung up; a frozen one has not). A thread per request: a
+stalled request never blocks another, and the app under test (another process) can reach it as
+well as in-process tests.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ import json
 import math
 import random
 import re
+import socket
 import threading
 import time
 from collections import deque
@@ -119,6 +122,9 @@ class LoggedRequest:
     stream: bool
     body: dict[str, Any]
     headers: dict[str, str]
+    at: float = field(default_factory=time.time)  # when it arrived (wall clock: comparable across processes)
+    # Whether the client was still connected when its answer was about to be sent (None: no answer).
+    client_connected: bool | None = None
 
 
 @dataclass
@@ -269,14 +275,26 @@ def _make_handler(fake: FakeLLM) -> type[BaseHTTPRequestHandler]:
             else:
                 self._send(404, {"error": {"message": f"no route {path}"}})
                 return
-            fake.log(LoggedRequest(name, model, stream, body, {k.lower(): v for k, v in self.headers.items()}))
+            entry = LoggedRequest(name, model, stream, body, {k.lower(): v for k, v in self.headers.items()})
+            fake.log(entry)
             fake.enter()
             try:
-                self._react(DIALECTS[name], fake.next_step(model), model, _last_user_text(body, name), stream)
+                self._react(DIALECTS[name], fake.next_step(model), model, _last_user_text(body, name), stream, entry)
             finally:
                 fake.leave()
 
-        def _react(self, dialect: Dialect, step: Step, model: str, prompt: str, stream: bool) -> None:
+        def _connected(self) -> bool:
+            """Whether the client is still there: a hung-up socket reads as end of file."""
+            try:
+                return self.connection.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT) != b""
+            except BlockingIOError:
+                return True  # nothing to read: still connected
+            except OSError:
+                return False
+
+        def _react(
+            self, dialect: Dialect, step: Step, model: str, prompt: str, stream: bool, entry: LoggedRequest
+        ) -> None:
             if step.latency and step.kind != "stall":
                 time.sleep(step.latency)
             if step.kind == "stall":
@@ -297,6 +315,7 @@ def _make_handler(fake: FakeLLM) -> type[BaseHTTPRequestHandler]:
                 text = step.fn(prompt)
             else:
                 text = step.text.replace("{model}", model).replace("{prompt}", prompt)
+            entry.client_connected = self._connected()  # the answer is ready: is anyone there?
             usage = (max(1, len(prompt.split())), len(text.split()))
             if step.kind == "cut_stream":
                 events = dialect.stream_events(model, text, usage)
@@ -310,12 +329,13 @@ def _make_handler(fake: FakeLLM) -> type[BaseHTTPRequestHandler]:
             model = body.get("model", "")
             texts = body.get("input") or []
             texts = [texts] if isinstance(texts, str) else [str(t) for t in texts]
-            fake.log(LoggedRequest("openai", model, False, body, {k.lower(): v for k, v in self.headers.items()}))
+            entry = LoggedRequest("openai", model, False, body, {k.lower(): v for k, v in self.headers.items()})
+            fake.log(entry)
             step = fake.next_step(model)
             if step.kind in ("fault", "stall", "redirect", "malformed_body"):
                 fake.enter()
                 try:
-                    self._react(DIALECTS["openai"], step, model, "", False)
+                    self._react(DIALECTS["openai"], step, model, "", False, entry)
                 finally:
                     fake.leave()
                 return

@@ -19,7 +19,7 @@ from nyx_app.settings import ROOT_DIR
 ARTIFACTS = ROOT_DIR / "test-artifacts"
 FAST = {
     "NYX_WORKER_HEARTBEAT_SECONDS": "0.5",
-    "NYX_WORKER_STALLED_SECONDS": "2",
+    "NYX_WORKER_STALLED_SECONDS": "3",
     "NYX_RUN_SWEEP_SECONDS": "0.5",
     "NYX_RUN_HEARTBEAT_SECONDS": "0.5",
     "NYX_WORKER_SHUTDOWN_SECONDS": "1",
@@ -36,6 +36,14 @@ class Worker:
         """SIGKILL: no clean-up at all, like a lost machine."""
         self.proc.send_signal(signal.SIGKILL)
         self.proc.wait(timeout=10)
+
+    def freeze(self) -> None:
+        """SIGSTOP: the process stops where it is, connections open (a paused VM, a blocked loop)."""
+        self.proc.send_signal(signal.SIGSTOP)
+
+    def thaw(self) -> None:
+        """SIGCONT: it goes on from where it stopped, unaware of what happened meanwhile."""
+        self.proc.send_signal(signal.SIGCONT)
 
     def terminate(self) -> int:
         """SIGTERM: a graceful shutdown (procrastinate's own signal handling)."""
@@ -64,5 +72,6 @@ def worker_process(**env: str) -> Iterator[Worker]:
         yield worker
     finally:
         if proc.poll() is None:
+            proc.send_signal(signal.SIGCONT)  # a frozen one, too, must go
             proc.kill()
             proc.wait(timeout=10)

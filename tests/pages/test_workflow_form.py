@@ -75,7 +75,13 @@ def test_the_estimate_reads_as_ranges_and_names_unpriced_models() -> None:
         ]
     )
     shown = wf.estimate_view(est)
-    assert (shown.calls, shown.cost, shown.unpriced) == ("4\u201321 LLM calls", "$0.0100", "local/fake-small")
+    assert (shown.calls, shown.cost, shown.unpriced) == ("4\u201321 LLM calls", "$0.0100 + unknown", "local/fake-small")
+    assert shown.unpriced_note == "Price unknown for local/fake-small: set it in Settings → Providers."
+    assert shown.budget_note == ""
     assert shown.tokens == "up to \u224835,500 tokens"
     assert [(s.calls, s.cost) for s in shown.steps] == [("1", "$0.0100"), ("3\u201320", "price unknown")]
     assert wf.estimate_view(Estimate()).calls.startswith("no calls")
+    budgeted = wf.estimate_view(Estimate(est.steps[1:], budget=Decimal("5"), left=Decimal("0.004")))
+    assert budgeted.cost == "cost unknown"  # never "$0.00"
+    assert budgeted.unpriced_note.endswith("Until then the monthly budget cannot limit calls to them.")
+    assert budgeted.budget_note == "Budget left this month: $0.0040 of $5.00."

@@ -10,6 +10,11 @@ as they are for the next execution to pick up.
 A step may speak as a persona: the personas a run names are read once when it (re)starts, the
 persona's system prompt leads the step's, and the step's end counts as one use of the persona
 (recorded with the step's row). When a run succeeds, the finisher of its kind (if any) runs.
+
+An executor owns its run through a lease (``db/lease.py``): it claims the run when it loads it,
+and every write it makes holds that claim. When a write or the heartbeat is refused (the run was
+taken over by another worker while this one was frozen, failed by the sweeper, or deleted), it
+stops: calls in flight are cancelled, nothing more is written, and ``execute`` returns None.
 """
 
 from __future__ import annotations
@@ -18,6 +23,8 @@ import asyncio
 import contextlib
 import json
 import logging
+import os
+import platform
 import uuid
 from collections.abc import Awaitable, Callable
 from decimal import Decimal
@@ -26,6 +33,7 @@ from typing import Any
 from sqlalchemy import update
 from sqlmodel import col, select
 
+from nyx_app.db import lease
 from nyx_app.db.session import transaction
 from nyx_app.integrations import llm as adapter
 from nyx_app.models.run import NO_ITEM, Run, RunStatus, StepRun, StepStatus
@@ -35,7 +43,7 @@ from nyx_app.services.engine import autocontext, finishers, material
 from nyx_app.services.engine import events as ev
 from nyx_app.services.engine.handover import Carried, Handover
 from nyx_app.services.engine.limits import provider_gate
-from nyx_app.services.engine.record import Recorder, attempt_row
+from nyx_app.services.engine.record import LeaseLost, Recorder, attempt_row
 from nyx_app.services.errors import ServiceError
 from nyx_app.services.llm import catalog
 from nyx_app.services.llm.call import (
@@ -87,6 +95,7 @@ class RunExecutor:
         self.run_id = run_id
         self.stop = stop or asyncio.Event()
         self.recorder = Recorder(tenant_id, run_id)
+        self.recorder.on_lost = self.stop.set  # refused: stop everything (calls in flight are cancelled)
         self.rows: dict[tuple[str, int], StepRun] = {}
         self.definition = WorkflowDefinition()
         self.material: material.Material | None = None
@@ -102,8 +111,9 @@ class RunExecutor:
         self._handover = Handover(self.recorder, self._user_id)
 
     # -- entry -----------------------------------------------------------------------------------
-    async def execute(self) -> RunStatus:
-        """Run until the run is finished, waits for a review, or is stopped. Returns its status."""
+    async def execute(self) -> RunStatus | None:
+        """Run until the run is finished, waits for a review, or is stopped. Returns its status,
+        or None when the run was taken from this executor (it stopped without a trace)."""
         loaded = await self._load()
         if loaded is not None:
             if loaded == RunStatus.SUCCEEDED:
@@ -115,6 +125,10 @@ class RunExecutor:
             status, error = await self._schedule()
             await self.recorder.flush()
             await self.recorder.run_status(status, error)
+        except LeaseLost:
+            log.warning("run %s is no longer held by this worker (taken over, failed or deleted): stopped", self.run_id)
+            return None
+        else:
             if status == RunStatus.SUCCEEDED:
                 await finishers.finish(self.tenant_id, self.run_id)
             return status
@@ -124,14 +138,30 @@ class RunExecutor:
                 await heartbeat
             await self.recorder.close()
 
-    async def _load(self) -> RunStatus | None:
-        """Read the run; None when it is ready to go on, else the status it already has."""
+    async def steered(self) -> None:
+        """Someone acted on the run from outside (a NOTIFY on the control channel): a cancel, or a
+        deletion of what it uses. Read what changed: a cancelled or deleted run stops (its calls in
+        flight are cancelled); a deleted persona's steps not yet started fail in words."""
+        named = [s.persona for s in self.definition.steps if s.persona]
         async with transaction(self.tenant_id) as session:
+            run = await session.get(Run, self.run_id)
+            present = await persona_usage.for_run(session, named) if named and run is not None else {}
+        if run is None or run.cancel_requested:
+            self.stop.set()
+            return
+        for persona_id in set(self.personas) - set(present):
+            del self.personas[persona_id]
+
+    async def _load(self) -> RunStatus | None:
+        """Claim and read the run; None when it is ready to go on, else the status it already has."""
+        async with transaction(self.tenant_id) as session:
+            epoch = await lease.claim(session, self.run_id, f"{platform.node()} pid {os.getpid()}")
             run = await session.get(Run, self.run_id)
             if run is None:
                 return RunStatus.CANCELLED  # deleted with its project: nothing to do
-            if RunStatus(run.status).finished:
+            if RunStatus(run.status).finished or epoch is None:
                 return RunStatus(run.status)
+            self.recorder.epoch = epoch
             if run.started_by is None:
                 run.status, run.error = RunStatus.FAILED.value, "The person who started this run no longer exists."
                 session.add(run)
@@ -173,6 +203,8 @@ class RunExecutor:
             await asyncio.sleep(interval)
             try:
                 await self.recorder.heartbeat()
+            except LeaseLost:
+                return  # the executor has been told (on_lost) and stops
             except Exception:  # a missed beat is not worth stopping the run for
                 log.warning("heartbeat of run %s failed", self.run_id, exc_info=True)
 
@@ -207,10 +239,12 @@ class RunExecutor:
             stop_wait.cancel()
             for task in tasks:
                 task.cancel()
+            # They log what they were paid for on their way out: before the executor is done.
+            await asyncio.gather(*tasks, return_exceptions=True)
             # Only when the engine itself failed is anything left unwritten: its answers were paid for.
             for success in self._handover.abandon():
                 with contextlib.suppress(Exception):
-                    await asyncio.shield(success.lost())
+                    await self.recorder.aside(success.lost())
         return self._outcome()
 
     # -- successes not yet written ---------------------------------------------------------------
@@ -488,7 +522,7 @@ class RunExecutor:
         except BaseException:
             # Cancelled or failed between the answer and its commit: the step will run again, but
             # this answer was paid for, so its attempt is logged on its own.
-            await asyncio.shield(record_success_alone(self.ctx, result))
+            await self.recorder.aside(record_success_alone(self.ctx, result))
             raise
         row.status, row.output, row.output_data = StepStatus.SUCCEEDED.value, result.output, data
 
@@ -529,8 +563,8 @@ def unstreamed_timeout(max_tokens: int | None) -> float:
     return get_settings().llm_timeout_seconds + (max_tokens or DEFAULT_ANSWER_TOKENS) / UNSTREAMED_TOKENS_PER_S
 
 
-Runner = Callable[[uuid.UUID, uuid.UUID, asyncio.Event], Awaitable[RunStatus]]
+Runner = Callable[[uuid.UUID, uuid.UUID, asyncio.Event], Awaitable[RunStatus | None]]
 
 
-async def execute(tenant_id: uuid.UUID, run_id: uuid.UUID, stop: asyncio.Event | None = None) -> RunStatus:
+async def execute(tenant_id: uuid.UUID, run_id: uuid.UUID, stop: asyncio.Event | None = None) -> RunStatus | None:
     return await RunExecutor(tenant_id, run_id, stop).execute()

@@ -5,6 +5,11 @@ Each finished step is committed before anything that depends on it calls a model
 again after a crash finds its finished steps and calls no model for them twice.
 Streamed output is kept in memory and written a few times a second (``run_stream_flush_seconds``),
 so a page that reconnects mid-answer reads the answer so far from the database.
+
+Every write is fenced by the executor's lease (``db/lease.py``): it starts by holding the run at
+the epoch the executor claimed, in the same round trip. Once a hold is refused (another worker
+took the run over, the run was failed or deleted) the recorder raises ``LeaseLost`` for that and
+every later write, and sends nothing more; answers already paid for are logged on their own.
 """
 
 from __future__ import annotations
@@ -16,16 +21,25 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from sqlalchemy import String, Uuid, bindparam, cast, func, update
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy import func, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from nyx_app.db.lease import hold, hold_at_once, lease_lost
 from nyx_app.db.notify import RUNS_CHANNEL, notify
-from nyx_app.db.pipeline import Bound, Compiled, HeldConnection
+from nyx_app.db.pipeline import Bound, HeldConnection
 from nyx_app.db.session import transaction
 from nyx_app.models.run import Run, RunStatus, StepRun, StepStatus
 from nyx_app.services.engine import events as ev
+from nyx_app.services.engine.statements import (
+    STARTED,
+    STARTED_AT_ONCE,
+    SUCCEEDED,
+    SUCCEEDED_AT_ONCE,
+    append,
+    started_values,
+    succeeded_values,
+)
 from nyx_app.services.llm.call import Attempt
 from nyx_app.services.personas.usage import record_use, use_at_once
 from nyx_app.settings import get_settings
@@ -45,6 +59,10 @@ class Success:
         self.committed()
 
 
+class LeaseLost(Exception):
+    """The executor no longer owns its run: it must stop and write nothing more."""
+
+
 def attempt_row(attempt: Attempt) -> dict[str, Any]:
     row = asdict(attempt)
     row["cost_usd"] = str(attempt.cost_usd)
@@ -59,6 +77,46 @@ class Recorder:
         self._flusher: asyncio.Task[None] | None = None
         # The run's steps start and end one after another: their writes share one connection.
         self._steps_connection = HeldConnection()
+        # The lease this executor claimed (None: writes are not fenced, e.g. a recorder in a test).
+        self.epoch: int | None = None
+        self.lost = False
+        self.on_lost: Callable[[], None] | None = None
+        # Logging answers that were paid for, carried on when their caller is cancelled (``aside``).
+        self._aside: set[asyncio.Future[None]] = set()
+
+    # -- the lease -----------------------------------------------------------------------------
+    def _lose(self) -> LeaseLost:
+        if not self.lost:
+            self.lost = True
+            if self.on_lost is not None:
+                self.on_lost()
+        return LeaseLost(f"run {self.run_id} is no longer held by this executor")
+
+    def _check(self) -> None:
+        if self.lost:
+            raise LeaseLost(f"run {self.run_id} is no longer held by this executor")
+
+    def _refused(self, error: BaseException) -> BaseException:
+        """``error``, or LeaseLost if it is a refused hold."""
+        return self._lose() if lease_lost(error) else error
+
+    @contextlib.asynccontextmanager
+    async def _fenced(self, user_id: uuid.UUID | None = None) -> AsyncIterator[AsyncSession]:
+        """A transaction whose first statement holds the run at this executor's epoch."""
+        self._check()
+        try:
+            async with transaction(self.tenant_id, user_id) as session:
+                if self.epoch is not None:
+                    await hold(session, self.run_id, self.epoch)
+                yield session
+        except Exception as error:
+            refused = self._refused(error)
+            if refused is error:
+                raise
+            raise refused from error
+
+    def _holding(self) -> list[Bound]:
+        return [hold_at_once(self.run_id, self.epoch)] if self.epoch is not None else []
 
     # -- plumbing ------------------------------------------------------------------------------
     async def _touch_run(self, session: AsyncSession, **values: Any) -> None:
@@ -92,7 +150,7 @@ class Recorder:
         attempt where it is marked done (two transactions per step, not four)."""
         if isinstance(event, ev.StepSucceeded | ev.StepFailed | ev.StepAwaitsReview):
             self._pending_output.pop(event.row_id, None)  # the final text wins over a late delta
-        async with transaction(self.tenant_id, user_id) as session:
+        async with self._fenced(user_id) as session:
             await self._write(session, event)
             yield session
 
@@ -102,22 +160,23 @@ class Recorder:
         """``applying(event)`` in one round trip, for a step whose call needs nothing read first;
         with it, the successes of the steps that finished just before (``success``): a chain's
         step ends and the next one starts in one transaction."""
-        started = _STARTED_AT_ONCE.bind(_started_values(event))
+        started = STARTED_AT_ONCE.bind(started_values(event))
         await self._write_successes(carrying, user_id, [started])
 
     def success(
         self,
         event: ev.StepSucceeded,
-        call_row: Bound,
+        call_row: Sequence[Bound],
         committed: Callable[[], None],
         lost: Callable[[], Awaitable[None]],
     ) -> Success:
-        """``applying(event)`` plus its answer's ``llm_call`` row, as statements to send later
-        (``write_successes``, or along with the next step's start): an LLM step whose provider's
-        status needs no change, nearly every step. ``committed`` once they landed; ``lost`` if the
-        transaction failed (the answer was paid for: its attempt is then logged on its own)."""
+        """``applying(event)`` plus its answer's ``llm_call`` row (and its budget reservation's end),
+        as statements to send later (``write_successes``, or along with the next step's start): an
+        LLM step whose provider's status needs no change, nearly every step. ``committed`` once they
+        landed; ``lost`` if the transaction failed (the answer was paid for: its attempt is then
+        logged on its own)."""
         self._pending_output.pop(event.row_id, None)
-        statements = [_SUCCEEDED_AT_ONCE.bind(_succeeded_values(event)), call_row]
+        statements = [SUCCEEDED_AT_ONCE.bind(succeeded_values(event)), *call_row]
         if event.persona_id is not None:  # with the step's own row: counted once, as in _finish
             statements.append(use_at_once(event.persona_id, succeeded=True))
         return Success(event.row_id, statements, committed, lost)
@@ -130,26 +189,30 @@ class Recorder:
     async def _write_successes(
         self, successes: Sequence[Success], user_id: uuid.UUID | None, then: Sequence[Bound] = ()
     ) -> None:
-        """``successes`` and the statements ``then``, in one transaction."""
-        statements = [*(s for done in successes for s in done.statements), *then]
+        """``successes`` and the statements ``then``, in one transaction, held at the lease."""
+        statements = [*self._holding(), *(s for done in successes for s in done.statements), *then]
 
         def committed() -> None:
             for done in successes:
                 done.landed()
 
         try:
+            self._check()
             await self._steps_connection.write(self.tenant_id, user_id, statements, committed=committed)
-        except BaseException:
+        except BaseException as error:
             for done in successes:  # whatever happened, the answers were paid for
-                await asyncio.shield(done.lost())
-            raise
+                await self.aside(done.lost())
+            refused = self._refused(error)
+            if refused is error:
+                raise
+            raise refused from error
 
     async def _write(self, session: AsyncSession, event: ev.EngineEvent) -> None:
         match event:
             case ev.StepStarted():
-                await session.execute(_STARTED, _started_values(event))
+                await session.execute(STARTED, started_values(event))
             case ev.StepRetried():
-                await self._update_step(session, event.row_id, attempts=_append(event.attempt))
+                await self._update_step(session, event.row_id, attempts=append(event.attempt))
                 await self._touch_run(session)
             case ev.StepSucceeded():
                 await self._finish(session, event.row_id, StepStatus.SUCCEEDED, event, error="")
@@ -186,7 +249,7 @@ class Recorder:
         self, session: AsyncSession, row_id: uuid.UUID, status: StepStatus, event: Any, *, error: str
     ) -> None:
         if isinstance(event, ev.StepSucceeded) and event.call_id is not None:  # every LLM step's end
-            await session.execute(_SUCCEEDED, _succeeded_values(event))
+            await session.execute(SUCCEEDED, succeeded_values(event))
             if event.persona_id is not None:
                 await record_use(session, event.persona_id, succeeded=True)
             return
@@ -203,7 +266,11 @@ class Recorder:
             values["call_ids"] = func.array_append(StepRun.call_ids, event.call_id)
         if isinstance(event, ev.StepSucceeded):
             values.update(output=event.output, output_data=event.data, provider=event.provider, model=event.model)
-        await self._update_step(session, row_id, **values)
+        # A step ends once (its totals are never added twice); one may fail before it started.
+        unfinished = [StepStatus.QUEUED.value, StepStatus.RUNNING.value]
+        await session.execute(
+            update(StepRun).where(col(StepRun.id) == row_id, col(StepRun.status).in_(unfinished)).values(**values)
+        )
         if event.persona_id is not None:
             # With the step's own row: a step is counted once, and a resumed run skips it.
             await record_use(session, event.persona_id, succeeded=status == StepStatus.SUCCEEDED)
@@ -223,7 +290,7 @@ class Recorder:
             )
             for index, (item, label) in enumerate(zip(items, labels, strict=True))
         ]
-        async with transaction(self.tenant_id) as session:
+        async with self._fenced() as session:
             session.add_all(rows)
             await self._update_step(session, parent.id, status=StepStatus.RUNNING.value, started_at=func.now())
             await session.flush()
@@ -234,7 +301,7 @@ class Recorder:
         self, parent_id: uuid.UUID, status: StepStatus, *, output: str, data: Any, error: str
     ) -> None:
         """A fan-out step's own row: its items' answers together (tokens and cost stay on the items)."""
-        async with transaction(self.tenant_id) as session:
+        async with self._fenced() as session:
             await self._update_step(
                 session,
                 parent_id,
@@ -249,7 +316,7 @@ class Recorder:
     async def set_status(self, row_ids: list[uuid.UUID], status: StepStatus, error: str = "") -> None:
         if not row_ids:
             return
-        async with transaction(self.tenant_id) as session:
+        async with self._fenced() as session:
             await session.execute(
                 update(StepRun).where(col(StepRun.id).in_(row_ids)).values(status=status.value, error=error)
             )
@@ -259,8 +326,17 @@ class Recorder:
         await self.apply(ev.RunFinished(status, error))
 
     async def heartbeat(self) -> None:
+        """The run's own heartbeat, only while this executor holds it (else LeaseLost): a worker that
+        froze and woke learns at its next beat that its run is gone, even if it writes nothing else.
+        An UPDATE, not a hold: it neither waits for the step writes in flight nor they for it."""
+        self._check()
+        still = [col(Run.id) == self.run_id, col(Run.status) == RunStatus.RUNNING.value]
+        if self.epoch is not None:
+            still.append(col(Run.lease_epoch) == self.epoch)
         async with transaction(self.tenant_id) as session:
-            await session.execute(update(Run).where(col(Run.id) == self.run_id).values(heartbeat_at=func.now()))
+            beat = await session.execute(update(Run).where(*still).values(heartbeat_at=func.now()))
+        if beat.rowcount == 0:  # type: ignore[attr-defined]
+            raise self._lose()
 
     # -- streamed output -------------------------------------------------------------------------
     def _ensure_flusher(self) -> None:
@@ -269,13 +345,14 @@ class Recorder:
 
     async def _flush_soon(self) -> None:
         await asyncio.sleep(get_settings().run_stream_flush_seconds)
-        await self.flush()
+        with contextlib.suppress(LeaseLost):  # the executor has been told (on_lost) and stops
+            await self.flush()
 
     async def flush(self) -> None:
         pending, self._pending_output = self._pending_output, {}
         if not pending:
             return
-        async with transaction(self.tenant_id) as session:
+        async with self._fenced() as session:
             for row_id, output in pending.items():
                 await session.execute(
                     update(StepRun)
@@ -284,96 +361,19 @@ class Recorder:
                 )
             await self._touch_run(session)
 
+    async def aside(self, work: Awaitable[None]) -> None:
+        """Await ``work`` (logging an answer that was paid for), which goes on to its end even if
+        the caller is cancelled meanwhile; ``close`` waits for it."""
+        task = asyncio.ensure_future(work)
+        self._aside.add(task)
+        task.add_done_callback(self._aside.discard)
+        await asyncio.shield(task)
+
     async def close(self) -> None:
+        if self._aside:
+            await asyncio.gather(*self._aside, return_exceptions=True)
         if self._flusher is not None:
             self._flusher.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._flusher
         await self._steps_connection.close()
-
-
-def _param(column: str) -> Any:
-    """A value bound when the statement is sent, typed as its step_run column."""
-    return bindparam(f"v_{column}", type_=StepRun.__table__.c[column].type)  # type: ignore[attr-defined]
-
-
-def _values(**values: Any) -> dict[str, Any]:
-    return {f"v_{name}": value for name, value in values.items()}
-
-
-# The two writes of every LLM step, built once: building an UPDATE of a dozen columns took more
-# CPU than sending it. Each announces the change in the same statement (pg_notify in RETURNING is
-# delivered, like any NOTIFY, only if the transaction commits), which saves a round trip.
-_ANNOUNCE = func.pg_notify(RUNS_CHANNEL, cast(col(StepRun.run_id), String))
-_STARTED = (
-    update(StepRun)
-    .where(col(StepRun.id) == _param("id"))
-    .values(
-        status=StepStatus.RUNNING.value,
-        started_at=func.now(),
-        finished_at=None,
-        provider=_param("provider"),
-        model=_param("model"),
-        prompt=_param("prompt"),
-        context_note=_param("context_note"),
-        output="",
-        output_data=None,
-        error="",
-        attempts=[],
-    )
-    .returning(_ANNOUNCE)
-)
-_SUCCEEDED = (
-    update(StepRun)
-    .where(col(StepRun.id) == _param("id"))
-    .values(
-        status=StepStatus.SUCCEEDED.value,
-        finished_at=func.now(),
-        error="",
-        attempts=_param("attempts"),
-        tokens_in=StepRun.tokens_in + _param("tokens_in"),
-        tokens_out=StepRun.tokens_out + _param("tokens_out"),
-        cost_usd=StepRun.cost_usd + _param("cost_usd"),
-        call_ids=func.array_append(StepRun.call_ids, bindparam("v_call_id", type_=Uuid())),
-        output=_param("output"),
-        output_data=_param("output_data"),
-        provider=_param("provider"),
-        model=_param("model"),
-    )
-    .returning(_ANNOUNCE)
-)
-
-
-# The same two statements, sent without a session where nothing else is written with them.
-_STARTED_AT_ONCE = Compiled(_STARTED)
-_SUCCEEDED_AT_ONCE = Compiled(_SUCCEEDED)
-
-
-def _started_values(event: ev.StepStarted) -> dict[str, Any]:
-    return _values(
-        id=event.row_id,
-        provider=event.provider,
-        model=event.model,
-        prompt=event.prompt,
-        context_note=event.context_note,
-    )
-
-
-def _succeeded_values(event: ev.StepSucceeded) -> dict[str, Any]:
-    return _values(
-        id=event.row_id,
-        attempts=event.attempts,
-        tokens_in=event.tokens_in,
-        tokens_out=event.tokens_out,
-        cost_usd=event.cost_usd,
-        call_id=event.call_id,
-        output=event.output,
-        output_data=event.data,
-        provider=event.provider,
-        model=event.model,
-    )
-
-
-def _append(attempt: dict[str, Any]) -> Any:
-    """``attempts || [attempt]`` in SQL, so the attempts recorded before stay."""
-    return col(StepRun.attempts).op("||")(cast([attempt], JSONB))

@@ -1,15 +1,22 @@
-"""Keeps runs from getting lost or stuck. Called periodically by every worker process.
+"""Keeps runs from getting lost or stuck. Called periodically by every process, the web app's
+included (``jobs/sweepers.py``): the checks are light, and runs must move on (or say why they
+do not) even when every worker is gone.
 
 What can go wrong, and what this does about it:
-- A worker is killed (SIGKILL, a lost machine): its job stays ``doing``. procrastinate notices the
-  missing worker heartbeat; the worker runner retries such stalled jobs and another worker
-  resumes the run (finished steps are kept).
+- A worker is killed (SIGKILL, a lost machine) or frozen (SIGSTOP, a paused VM, a network split):
+  its job stays ``doing`` and its heartbeat stops. Once the heartbeat is ``worker_stalled_seconds``
+  old the job is ended and the run gets a new one (``take_over``); another worker resumes the run
+  (finished steps are kept). A frozen worker that wakes up is refused at its next write by the
+  run's lease (``db/lease.py``) and stops.
 - The app shuts down gracefully mid-run: procrastinate marks the job ``aborted`` and never retries
   it. Here such a run, still active, gets a new job and resumes.
 - The engine itself crashed on a run (its job ``failed``), or a run was re-queued too often: the
   run is marked failed with the reason, and can be resumed by a person.
 - A run whose heartbeat is older than ``run_stale_minutes`` and that no live worker holds (its
-  job is gone), or whose worker is alive but no longer beats for it (hung): marked failed.
+  job is gone), or whose worker is alive but no longer beats for it (hung): marked failed, and so
+  is every step it had not finished, with the reason.
+- No worker is alive at all: ``health`` says since when (pages show it), and the pages watching
+  runs that wait are told once.
 
 Every action is idempotent, so several workers sweeping at the same moment do no harm.
 """
@@ -28,10 +35,11 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from nyx_app.db.base import utcnow
 from nyx_app.db.notify import RUNS_CHANNEL, notify
-from nyx_app.db.queue import RunJob, defer_run, forget_job, run_jobs
+from nyx_app.db.queue import RunJob, defer_run, forget_job, queued_run_ids, run_jobs, take_over_stalled, workers
 from nyx_app.db.session import transaction
 from nyx_app.models.run import Run, RunStatus, StepRun, StepStatus
 from nyx_app.models.tenancy import Tenant
+from nyx_app.services.engine import health
 from nyx_app.settings import get_settings
 
 log = logging.getLogger(__name__)
@@ -44,19 +52,19 @@ ENDED = ("aborted", "failed", "cancelled")
 class SweepReport:
     resumed: list[str] = field(default_factory=list)
     failed: list[str] = field(default_factory=list)
+    taken_over: list[str] = field(default_factory=list)
 
 
-async def cancel_requested(tenant_id: uuid.UUID, run_id: uuid.UUID) -> bool:
-    async with transaction(tenant_id) as session:
-        run = await session.get(Run, run_id)
-        return run is None or run.cancel_requested
+UNFINISHED_STEPS = [StepStatus.QUEUED.value, StepStatus.RUNNING.value, StepStatus.WAITING_REVIEW.value]
 
 
 async def fail_run(session: AsyncSession, run: Run, reason: str) -> None:
-    """Mark an unfinished run failed; its unfinished steps can run again when it is resumed."""
+    """Mark an unfinished run failed, and every step it had not finished (queued ones too), with
+    the reason; they run again when it is resumed. An executor still holding the run (a hung one)
+    is refused at its next write: the run is no longer running."""
     await session.execute(
         update(StepRun)
-        .where(col(StepRun.run_id) == run.id, col(StepRun.status) == StepStatus.RUNNING.value)
+        .where(col(StepRun.run_id) == run.id, col(StepRun.status).in_(UNFINISHED_STEPS))
         .values(status=StepStatus.FAILED.value, error=reason)
     )
     await session.execute(
@@ -96,6 +104,30 @@ async def _fail_hung(job: RunJob, stale: timedelta, report: SweepReport) -> None
             minutes = int(stale.total_seconds() // 60)
             await fail_run(session, run, f"The run stopped responding (no heartbeat for {minutes} minutes).")
             report.failed.append(job.run_id)
+
+
+async def take_over() -> SweepReport:
+    """Runs of workers that stopped beating go to the others (a new job each, at once)."""
+    report = SweepReport()
+    async with transaction() as session:
+        for taken in await take_over_stalled(session, get_settings().worker_stalled_seconds):
+            await notify(session, RUNS_CHANNEL, taken.run_id)  # its page may now say it waits
+            report.taken_over.append(taken.run_id)
+    if report.taken_over:
+        log.warning("took over runs of stalled workers: %s", ", ".join(report.taken_over))
+    return report
+
+
+async def check_workers() -> health.WorkerHealth:
+    """Whether any worker is alive (``health``); when the last one is gone, the pages watching runs
+    that wait for one are told, so they say so."""
+    async with transaction() as session:
+        seen = await workers(session, get_settings().worker_stalled_seconds)
+        now_none = health.record(seen.alive, seen.last_seen)
+        if now_none:
+            for run_id in await queued_run_ids(session):
+                await notify(session, RUNS_CHANNEL, run_id)
+    return health.latest() or health.WorkerHealth(seen.alive, seen.last_seen)
 
 
 async def sweep_jobs() -> SweepReport:

@@ -39,12 +39,12 @@ from nyx_app.integrations import llm as adapter
 from nyx_app.integrations.llm import Completion, ErrorKind, ProviderFailure
 from nyx_app.models.llm import ERROR_MESSAGE_MAX, LlmCall
 from nyx_app.services.context import TenantContext
+from nyx_app.services.llm import budget as budgets
 from nyx_app.services.llm import catalog
 from nyx_app.services.llm.attempt import Attempt, AttemptStatus
 from nyx_app.services.llm.credentials import ResolvedProvider, mark_status, resolve_all, still_ok
 from nyx_app.services.llm.errors import BudgetExceeded, LlmUnavailable, NoProvider
 from nyx_app.services.llm.preferences import budget_and_chain
-from nyx_app.services.llm.spend import check_budget, month_spend
 from nyx_app.settings import get_settings
 
 log = logging.getLogger(__name__)
@@ -92,13 +92,12 @@ class LlmRequest:
 @dataclass(frozen=True, slots=True)
 class CallSetup:
     """What a call reads before it sends anything: the tenant's providers (keys decrypted), its
-    fallback chain and budget, and what it has spent this month (read only when there is a budget
-    to check it against; 0 otherwise)."""
+    fallback chain and budget. What the month has cost is read where each attempt reserves its
+    worst case against the budget (``budget.reserve``), not here."""
 
     providers: dict[str, ResolvedProvider]
     fallback_order: list[str]
     monthly_budget_usd: Decimal | None
-    spent: Decimal
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,6 +107,7 @@ class _Unrecorded:
     purpose: str
     target: _Target
     attempt: Attempt
+    reservation: budgets.Reservation | None = None
 
 
 @dataclass
@@ -146,6 +146,17 @@ class _Target:
     def ref(self) -> str:
         return f"{self.provider.name}/{self.model_id}"
 
+    @property
+    def price(self) -> tuple[Decimal, Decimal] | None:
+        """USD per million input and output tokens: what the tenant set for its endpoint's model,
+        else the catalog's; None when unknown."""
+        if self.model_id in self.provider.prices:
+            return self.provider.prices[self.model_id]
+        info = self.info
+        if info is None or info.input_per_mtok is None or info.output_per_mtok is None:
+            return None
+        return Decimal(str(info.input_per_mtok)), Decimal(str(info.output_per_mtok))
+
 
 def build_messages(request: LlmRequest, *, vision: bool = True) -> list[dict[str, Any]]:
     messages: list[dict[str, Any]] = [{"role": "system", "content": request.system}] if request.system else []
@@ -177,17 +188,23 @@ def _targets(request: LlmRequest, providers: dict[str, ResolvedProvider], chain:
     return targets
 
 
-def _estimate(target: _Target, messages: list[dict[str, Any]], max_tokens: int | None) -> Decimal:
-    """Upper-ish bound of a call's cost for the budget check (unknown prices count as free)."""
-    info = target.info
-    if info is None or info.input_per_mtok is None or info.output_per_mtok is None:
-        return Decimal(0)
+PER_MILLION = Decimal(1_000_000)
+
+
+def _worst_case(target: _Target, messages: list[dict[str, Any]], max_tokens: int) -> Decimal | None:
+    """A call's worst-case cost: its prompt's tokens counted, and all ``max_tokens`` of answer at
+    the model's price (None when the price is unknown)."""
+    price = target.price
+    if price is None:
+        return None
     tokens_in = adapter.count_tokens(catalog.litellm_model(target.provider.kind, target.model_id), messages)
-    tokens_out = max_tokens or get_settings().llm_budget_output_estimate
-    per_m = Decimal(1_000_000)
-    return (
-        Decimal(str(info.input_per_mtok)) * tokens_in / per_m + Decimal(str(info.output_per_mtok)) * tokens_out / per_m
-    )
+    return ((price[0] * tokens_in + price[1] * max_tokens) / PER_MILLION).quantize(COST_STEP)
+
+
+def _hold_seconds(request: LlmRequest, max_tokens: int) -> float:
+    """How long a reservation lasts: longer than the call can take (its timeout, plus the whole
+    answer at a slow 25 tokens a second, plus a minute); a dead worker's then lapses."""
+    return (request.timeout or get_settings().llm_timeout_seconds) + max_tokens / 25 + 60
 
 
 def _call_row(
@@ -220,6 +237,7 @@ async def _write_attempt(
     target: _Target,
     attempt: Attempt,
     retry_after: float | None = None,
+    reservation: budgets.Reservation | None = None,
 ) -> None:
     kind = ErrorKind(attempt.error_kind) if attempt.error_kind else None
     if kind is not None:
@@ -228,6 +246,7 @@ async def _write_attempt(
             attempt.attempt_no, call_id, kind.value, target.provider.name, target.model_id, attempt.error_message,
         )  # fmt: skip
     session.add(LlmCall(**_call_row(ctx, call_id, purpose, target, attempt)))
+    await budgets.settle(session, reservation)  # what it cost replaces what it held
     if attempt.status == AttemptStatus.OK and still_ok(target.provider):
         return  # the badge already says so: calls side by side need not queue on its row
     if attempt.status in (AttemptStatus.OK, AttemptStatus.FAILED):  # only what the provider itself said
@@ -241,9 +260,10 @@ async def _record(
     target: _Target,
     attempt: Attempt,
     retry_after: float | None = None,
+    reservation: budgets.Reservation | None = None,
 ) -> None:
     async with transaction(tenant_id=ctx.tenant_id, user_id=ctx.user_id) as session:
-        await _write_attempt(session, ctx, call_id, purpose, target, attempt, retry_after)
+        await _write_attempt(session, ctx, call_id, purpose, target, attempt, retry_after, reservation)
 
 
 async def record_success(session: AsyncSession, ctx: TenantContext, result: LlmResult) -> None:
@@ -252,7 +272,9 @@ async def record_success(session: AsyncSession, ctx: TenantContext, result: LlmR
     pending = result.unrecorded
     if pending is None:
         return
-    await _write_attempt(session, ctx, result.call_id, pending.purpose, pending.target, pending.attempt)
+    await _write_attempt(
+        session, ctx, result.call_id, pending.purpose, pending.target, pending.attempt, None, pending.reservation
+    )
 
     async def recorded() -> None:  # only once it has committed: else record_success_alone writes it
         result.unrecorded = None
@@ -263,16 +285,20 @@ async def record_success(session: AsyncSession, ctx: TenantContext, result: LlmR
 _INSERT_CALL = Compiled(insert(LlmCall))
 
 
-def success_insert(ctx: TenantContext, result: LlmResult) -> Bound | None:
-    """The accepted attempt of a ``complete(..., defer_success=True)`` call as one INSERT, for a
-    caller that sends its transaction at once (``db.pipeline.write_at_once``); after it commits,
-    ``recorded(result)``. None when there is nothing to write, or when recording it takes more
-    than its row (the provider's badge changes): then ``record_success`` in a session does it."""
+def success_insert(ctx: TenantContext, result: LlmResult) -> list[Bound] | None:
+    """The accepted attempt of a ``complete(..., defer_success=True)`` call as one INSERT (and the
+    deletion of its budget reservation, if any), for a caller that sends its transaction at once
+    (``db.pipeline.write_at_once``); after it commits, ``recorded(result)``. None when there is
+    nothing to write, or when recording it takes more than its row (the provider's badge
+    changes): then ``record_success`` in a session does it."""
     pending = result.unrecorded
     if pending is None or not still_ok(pending.target.provider):
         return None
     row = _call_row(ctx, result.call_id, pending.purpose, pending.target, pending.attempt)
-    return _INSERT_CALL.bind({**row, "id": uuid.uuid4(), "created_at": utcnow()})
+    return [
+        _INSERT_CALL.bind({**row, "id": uuid.uuid4(), "created_at": utcnow()}),
+        *budgets.settle_statement(pending.reservation),
+    ]
 
 
 def recorded(result: LlmResult) -> None:
@@ -290,9 +316,9 @@ async def record_success_alone(ctx: TenantContext, result: LlmResult) -> None:
 
 class SetupCache:
     """A caller making many calls in a row (a run's steps) reads the tenant's providers and
-    preferences once a second, not before every call; the month's spend (if there is a budget) is
-    read every time, so the budget check stays exact. ``forget`` after a failed attempt: a provider's new status (or its
-    retry-after) then reaches the very next call."""
+    preferences once a second, not before every call (the budget is checked against the month's
+    spend at each attempt, by its reservation). ``forget`` after a failed attempt: a provider's new
+    status (or its retry-after) then reaches the very next call."""
 
     def __init__(self, fresh_seconds: float = 1.0) -> None:
         self.fresh_seconds = fresh_seconds
@@ -303,13 +329,12 @@ class SetupCache:
         now = time.monotonic()
         if self._setup is None or now - self._read_at > self.fresh_seconds:
             self._setup, self._read_at = await prepare(session, ctx), now
-            return self._setup
-        return replace(self._setup, spent=await _spent(session, ctx, self._setup.monthly_budget_usd))
+        return self._setup
 
     def fresh(self) -> CallSetup | None:
-        """The set-up, if it can be used without reading anything (read less than a second ago,
-        and no budget whose spend must be read before every call); else None: ``get`` it."""
-        if self._setup is None or self._setup.monthly_budget_usd is not None:
+        """The set-up, if it can be used without reading anything (read less than a second ago);
+        else None: ``get`` it."""
+        if self._setup is None:
             return None
         return self._setup if time.monotonic() - self._read_at <= self.fresh_seconds else None
 
@@ -321,11 +346,7 @@ async def prepare(session: AsyncSession, ctx: TenantContext) -> CallSetup:
     """Read a call's set-up in the caller's transaction (``complete`` reads it itself if not given)."""
     providers = await resolve_all(session, ctx)
     budget, chain = await budget_and_chain(session, ctx)
-    return CallSetup(providers, chain, budget, await _spent(session, ctx, budget))
-
-
-async def _spent(session: AsyncSession, ctx: TenantContext, budget: Decimal | None) -> Decimal:
-    return await month_spend(session, ctx) if budget is not None else Decimal(0)
+    return CallSetup(providers, chain, budget)
 
 
 def _api_key(provider: ResolvedProvider) -> str:
@@ -348,7 +369,7 @@ async def _check_answer(done: Completion, validator: Callable[[str], Awaitable[N
 
 
 async def _attempt(
-    request: LlmRequest, target: _Target, messages: list[dict[str, Any]], no: int
+    request: LlmRequest, target: _Target, messages: list[dict[str, Any]], no: int, max_tokens: int | None
 ) -> tuple[Attempt, str, float | None]:
     """One provider call, classified: the attempt, the accepted answer ("" if none), the retry hint."""
     settings = get_settings()
@@ -363,7 +384,7 @@ async def _attempt(
             api_key=_api_key(target.provider),
             api_base=target.provider.api_base,
             timeout=request.timeout or settings.llm_timeout_seconds,
-            max_tokens=request.max_tokens,
+            max_tokens=max_tokens,
             temperature=request.temperature,
             on_delta=request.on_delta,
         )
@@ -376,10 +397,15 @@ async def _attempt(
             message += f" (retry after {retry_after:g} s)"
     latency = int((time.monotonic() - started) * 1000)
     # An empty or rejected answer was still paid for: keep its tokens and cost.
-    tokens_in, tokens_out, cost = (done.tokens_in, done.tokens_out, done.cost_usd) if done else (0, 0, 0.0)
+    tokens_in, tokens_out, cost = (
+        (done.tokens_in, done.tokens_out, Decimal(str(done.cost_usd))) if done else (0, 0, Decimal(0))
+    )
+    if done is not None and target.model_id in target.provider.prices:  # the tenant's price for its endpoint
+        price_in, price_out = target.provider.prices[target.model_id]
+        cost = (price_in * tokens_in + price_out * tokens_out) / PER_MILLION
     attempt = Attempt(
         no, target.provider.name, target.model_id, status, kind, message, tokens_in, tokens_out,
-        Decimal(str(cost)).quantize(COST_STEP), latency,
+        cost.quantize(COST_STEP), latency,
     )  # fmt: skip
     return attempt, done.text if done and status == AttemptStatus.OK else "", retry_after
 
@@ -426,7 +452,6 @@ async def complete(
     if setup is None:
         async with transaction(tenant_id=ctx.tenant_id, user_id=ctx.user_id) as session:
             setup = await prepare(session, ctx)
-    spent = setup.spent
     chain = request.fallbacks if request.fallbacks is not None else setup.fallback_order
     targets = _targets(request, setup.providers, chain)
     if not targets:
@@ -436,6 +461,9 @@ async def complete(
         )
     seeing, blind = build_messages(request), build_messages(request, vision=False)
     call_id, attempts, dead_accounts = uuid.uuid4(), list[Attempt](), set[str]()
+    budget = setup.monthly_budget_usd
+    # With a budget, every attempt has a known worst case: an answer length is always asked for.
+    max_tokens = request.max_tokens or (get_settings().llm_budget_output_estimate if budget is not None else None)
     for index, target in enumerate(targets):
         if target.provider.name in dead_accounts:
             continue
@@ -447,33 +475,40 @@ async def complete(
             continue
         # A model known to be blind gets the images' text instead; unknown models are sent images.
         messages = blind if target.info is not None and not target.info.vision else seeing
-        # Counting the prompt's tokens costs ~1 ms of CPU: only when there is a budget to check.
-        budget = setup.monthly_budget_usd
-        estimate = _estimate(target, messages, request.max_tokens) if budget is not None else Decimal(0)
-        try:
-            check_budget(budget, spent + sum(a.cost_usd for a in attempts), estimate, target.ref)
-        except BudgetExceeded as refusal:
-            if index == 0:
-                raise
-            refused = Attempt(len(attempts) + 1, target.provider.name, target.model_id, AttemptStatus.REFUSED,
-                              ErrorKind.BUDGET.value, refusal.message, 0, 0, Decimal(0), 0)  # fmt: skip
-            attempts.append(refused)
-            await _record(ctx, call_id, request.purpose, target, refused)
-            await _tell(request, refused)
-            continue
         tries = 0
         while True:
+            reservation = None
+            if budget is not None and max_tokens is not None:
+                # Counting the prompt's tokens costs ~1 ms of CPU: only when there is a budget.
+                try:
+                    reservation = await budgets.reserve(
+                        ctx,
+                        call_id,
+                        _worst_case(target, messages, max_tokens),
+                        budget,
+                        target.ref,
+                        hold_s=_hold_seconds(request, max_tokens),
+                    )
+                except BudgetExceeded as refusal:
+                    if index == 0 and tries == 0:
+                        raise
+                    refused = Attempt(len(attempts) + 1, target.provider.name, target.model_id, AttemptStatus.REFUSED,
+                                      ErrorKind.BUDGET.value, refusal.message, 0, 0, Decimal(0), 0)  # fmt: skip
+                    attempts.append(refused)
+                    await _record(ctx, call_id, request.purpose, target, refused)
+                    await _tell(request, refused)
+                    break
             if attempts and request.on_delta and request.on_restart:
                 await request.on_restart()
             tries += 1
             async with request.limiter(target.provider.name) if request.limiter else nullcontext():
-                attempt, output, retry_after = await _attempt(request, target, messages, len(attempts) + 1)
+                attempt, output, retry_after = await _attempt(request, target, messages, len(attempts) + 1, max_tokens)
             attempts.append(attempt)
             accepted = attempt.status == AttemptStatus.OK
             if accepted and defer_success:
-                unrecorded = _Unrecorded(request.purpose, target, attempt)
+                unrecorded = _Unrecorded(request.purpose, target, attempt, reservation)
                 return LlmResult(output, target.provider.name, target.model_id, call_id, attempts, unrecorded)
-            await _record(ctx, call_id, request.purpose, target, attempt, retry_after)
+            await _record(ctx, call_id, request.purpose, target, attempt, retry_after, reservation)
             await _tell(request, attempt)
             if accepted:
                 return LlmResult(output, target.provider.name, target.model_id, call_id, attempts)

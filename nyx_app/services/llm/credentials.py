@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import re
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from decimal import Decimal, InvalidOperation
+from typing import Any
 from urllib.parse import urlparse
 
 from sqlalchemy.exc import IntegrityError
@@ -89,6 +91,8 @@ class ResolvedProvider:
     retry_at: datetime | None = None
     # When it last answered, if its badge said OK (and no retry-after) as the call began.
     ok_at: datetime | None = None
+    # What the tenant set its endpoint's models to cost: USD per million input and output tokens.
+    prices: dict[str, tuple[Decimal, Decimal]] = field(default_factory=dict)
 
 
 def to_public(cred: ProviderCredential) -> ProviderPublic:
@@ -138,6 +142,50 @@ def parse_model_ids(raw: str) -> list[str]:
     if any(len(m) > MODEL_ID_MAX or " " in m for m in ids):
         raise InvalidInput(f"Model ids have no spaces and at most {MODEL_ID_MAX} characters.")
     return list(dict.fromkeys(check_text(m, "A model id") for m in ids))
+
+
+PRICE_MAX = Decimal(10_000)  # USD per million tokens: more is a typo
+PRICES_EXAMPLE = "llama3.1:8b = 0.20 / 0.60"
+
+
+def parse_model_prices(raw: str, models: list[str]) -> dict[str, dict[str, str]]:
+    """What the tenant pays for its endpoint's models, USD per million input / output tokens, one
+    model per line or comma: ``llama3.1:8b = 0.20 / 0.60``. Models left out have an unknown price."""
+    prices: dict[str, dict[str, str]] = {}
+    for entry in (raw or "").replace("\n", ",").split(","):
+        if not entry.strip():
+            continue
+        model, sep, pair = entry.rpartition("=")
+        model = model.strip()
+        amounts = pair.split("/")
+        if not sep or not model or len(amounts) != 2:
+            raise InvalidInput(f"Write each price as model = input / output per million tokens, e.g. {PRICES_EXAMPLE}.")
+        if model not in models:
+            raise InvalidInput(f"{model!r} is not one of this endpoint's models; list it under Models first.")
+        try:
+            price_in, price_out = (Decimal(a.strip().lstrip("$")) for a in amounts)
+        except InvalidOperation:
+            raise InvalidInput(f"The price of {model} is not a number, e.g. {PRICES_EXAMPLE}.") from None
+        if not all(p.is_finite() and 0 <= p <= PRICE_MAX for p in (price_in, price_out)):
+            raise InvalidInput(f"Prices are between $0 and ${PRICE_MAX:,} per million tokens.")
+        prices[model] = {"input": str(price_in), "output": str(price_out)}
+    return prices
+
+
+def stored_prices(stored: dict[str, Any]) -> dict[str, tuple[Decimal, Decimal]]:
+    """The prices as saved (``parse_model_prices``), for the call path; entries it cannot read are left out."""
+    prices = {}
+    for model, price in (stored or {}).items():
+        try:
+            prices[model] = (Decimal(str(price["input"])), Decimal(str(price["output"])))
+        except (KeyError, TypeError, InvalidOperation):
+            continue
+    return prices
+
+
+def prices_text(stored: dict[str, Any]) -> str:
+    """The prices as the form shows them again."""
+    return ", ".join(f"{m} = {p[0]} / {p[1]}" for m, p in stored_prices(stored).items())
 
 
 async def list_providers(session: AsyncSession, ctx: TenantContext) -> list[ProviderPublic]:
@@ -205,16 +253,24 @@ def _endpoint_name(raw: str) -> str:
 
 
 async def save_endpoint(
-    session: AsyncSession, ctx: TenantContext, name: str, base_url: str, model_ids: str, api_key: str = ""
+    session: AsyncSession,
+    ctx: TenantContext,
+    name: str,
+    base_url: str,
+    model_ids: str,
+    api_key: str = "",
+    prices: str = "",
 ) -> ProviderPublic:
-    """Add or update an OpenAI-compatible endpoint (Ollama, vLLM, LM Studio, a gateway). Every
-    field is checked before anything is refused (``InvalidFields``)."""
+    """Add or update an OpenAI-compatible endpoint (Ollama, vLLM, LM Studio, a gateway), with what
+    its models cost if the tenant knows (``parse_model_prices``; else their price is unknown).
+    Every field is checked before anything is refused (``InvalidFields``)."""
     _require_manager(ctx)
     problems = Problems()
     checked_name = problems.check("name", _endpoint_name, name)
     key = problems.check("api_key", _clean_key, api_key, required=False)
     base = await problems.check_async("base_url", normalise_base_url(base_url, required=True))
     models = problems.check("models", parse_model_ids, model_ids)
+    model_prices = problems.check("prices", parse_model_prices, prices, models or []) if models else {}
     cred = await _by_name(session, checked_name) if checked_name else None
     if cred is not None and cred.provider != catalog.OPENAI_COMPATIBLE:
         problems.add("name", f"{checked_name!r} is already used by another provider.")
@@ -224,6 +280,7 @@ async def save_endpoint(
         cred = ProviderCredential(tenant_id=ctx.tenant_id, provider=catalog.OPENAI_COMPATIBLE, name=checked_name)
     cred.base_url = base
     cred.models = models
+    cred.model_prices = model_prices or {}
     if key:  # an empty key field keeps the stored one (local servers often need none)
         cred.key_ciphertext, cred.key_last4 = encrypt_key(key), last4(key)
     _reset_status(cred)
@@ -270,8 +327,9 @@ def _resolve(cred: ProviderCredential) -> ResolvedProvider:
         key, problem = "", exc.message
     ok_at = cred.last_ok_at if cred.status == ProviderStatus.OK and cred.retry_at is None else None
     return ResolvedProvider(
-        cred.provider, cred.name, key, cred.base_url, tuple(cred.models), problem, cred.retry_at, ok_at
-    )
+        cred.provider, cred.name, key, cred.base_url, tuple(cred.models), problem, cred.retry_at, ok_at,
+        stored_prices(cred.model_prices),
+    )  # fmt: skip
 
 
 def still_ok(provider: ResolvedProvider) -> bool:

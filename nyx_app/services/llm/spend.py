@@ -1,4 +1,4 @@
-"""What the tenant spent on LLM calls, and the monthly budget check that runs before a call."""
+"""What the tenant spent on LLM calls (the budget check before a call is ``budget.py``)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,6 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from nyx_app.db.base import utcnow
 from nyx_app.models.llm import AttemptStatus, LlmCall, LlmSpendMonth
 from nyx_app.services.context import TenantContext
-from nyx_app.services.llm.errors import BudgetExceeded
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,13 +69,10 @@ async def spend_by_day(session: AsyncSession, ctx: TenantContext, days: int = 30
     return await _grouped(session, day, since)
 
 
-def check_budget(budget: Decimal | None, spent: Decimal, estimate: Decimal, model_ref: str) -> None:
-    """Refuse before sending when this call could take the month past the budget."""
-    if budget is None or spent + estimate <= budget:
-        return
-    left = max(budget - spent, Decimal(0))
-    raise BudgetExceeded(
-        f"Monthly LLM budget reached: this call to {model_ref} could cost up to ${estimate:.4f}, but only "
-        f"${left:.4f} of the ${budget:.2f} budget is left this month. Nothing was sent. "
-        "An owner or admin can raise the budget in Settings → Providers."
-    )
+def usd(amount: Decimal) -> str:
+    """An amount in words a person can read: $12.50, $0.0123, "less than $0.0001", never $0.0000."""
+    if amount == 0:
+        return "$0"
+    if abs(amount) < Decimal("0.0001"):
+        return "less than $0.0001"
+    return f"${amount:,.4f}" if abs(amount) < 1 else f"${amount:,.2f}"

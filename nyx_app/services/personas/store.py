@@ -33,6 +33,7 @@ from nyx_app.services.personas.avatar import avatar_data_uri
 from nyx_app.services.personas.specialization import specializations
 from nyx_app.services.personas.starters import STARTERS
 from nyx_app.services.personas.xp import progress
+from nyx_app.services.runs import deletions
 from nyx_app.services.validation import Problems, TextKind, optional_text, parse_id, required_text
 
 
@@ -208,10 +209,12 @@ async def duplicate_persona(session: AsyncSession, ctx: TenantContext, persona_i
 
 async def delete_persona(session: AsyncSession, ctx: TenantContext, persona_id: str | uuid.UUID) -> None:
     """Discussions keep the persona's name on what it said; workflow steps naming it are refused
-    until another persona is chosen. Members delete only the personas they made; owners and
-    admins any (the starter personas, which nobody made, too)."""
+    until another persona is chosen, and those of active runs not started yet fail in words. Members
+    delete only the personas they made; owners and admins any (the starter personas, which nobody
+    made, too)."""
     persona = await get_persona(session, ctx, persona_id)
     require(ctx, Action.PERSONA_DELETE, author_id=persona.created_by)
+    await deletions.persona_deleted(session, persona.id)
     keys = [k for k in (persona.portrait_key, persona.portrait_thumb_key) if k]
     await session.delete(persona)
     await session.flush()

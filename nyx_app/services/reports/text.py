@@ -105,6 +105,8 @@ def money(amount: Decimal | float | str | None) -> str:
     value = Decimal(str(amount))
     if value == 0:
         return "$0.00"
+    if abs(value) < Decimal("0.0001"):  # never "$0.0000" for something that cost money
+        return "< $0.0001"
     return f"${value:,.4f}" if value < 1 else f"${value:,.2f}"
 
 

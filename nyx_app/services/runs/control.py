@@ -66,7 +66,7 @@ async def start_workflow_run(session: AsyncSession, ctx: TenantContext, workflow
     try:
         definition = check(workflow.definition, reachable, await persona_ids(session))
     except DefinitionInvalid as invalid:
-        raise WorkflowInvalid(invalid.problems) from None
+        raise WorkflowInvalid(invalid.problems, "The saved workflow cannot start") from None
     project = await get_project(session, ctx, workflow.project_id)
     if any(s.kind == StepKind.LLM and not s.model for s in definition.steps) and project.llm_model not in reachable:
         raise InvalidInput(

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -18,6 +18,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from nyx_app.db.base import utcnow
+from nyx_app.db.queue import workers
 from nyx_app.integrations.llm import ErrorKind
 from nyx_app.models.project import Project
 from nyx_app.models.report import Report
@@ -30,6 +31,7 @@ from nyx_app.services.projects import get_project
 from nyx_app.services.runs.control import get_run
 from nyx_app.services.validation import parse_id
 from nyx_app.services.workflows.definition import OutputFormat, StepKind, WorkflowDefinition
+from nyx_app.settings import get_settings
 
 STEP_PREVIEW_CHARS = 4_000
 ITEM_PREVIEW_CHARS = 400
@@ -131,6 +133,9 @@ class RunView:
     coverage: list[Coverage]
     review_text: str = ""  # the full output under review, for the reviewer to edit
     project_name: str = ""  # for the page's breadcrumbs
+    # No worker runs this run now (its worker stopped beating, or none is alive to pick it up),
+    # since this moment; None while one does (or the run is not active).
+    waiting_since: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -306,6 +311,7 @@ async def run_view(
     if waiting is not None:
         review_text = await step_output(session, ctx, run.id, uuid.UUID(waiting.row_id))
     return RunView(
+        waiting_since=await waiting_for_worker(session, run),
         id=str(run.id),
         project_id=str(run.project_id),
         workflow_id=str(run.workflow_id or ""),
@@ -330,6 +336,22 @@ async def run_view(
         review_text=review_text,
         project_name=project_name,
     )
+
+
+async def waiting_for_worker(session: AsyncSession, run: Run) -> datetime | None:
+    """Since when nothing runs this active run: a running one whose heartbeat stopped (its worker
+    died or froze and no other has taken it over yet), or a queued one while no worker is alive."""
+    settings = get_settings()
+    if run.status == RunStatus.RUNNING.value:
+        silent = timedelta(seconds=max(3 * settings.run_heartbeat_seconds, settings.worker_stalled_seconds))
+        beat = run.heartbeat_at
+        return beat if beat is not None and beat < utcnow() - silent else None
+    if run.status != RunStatus.PENDING.value:
+        return None
+    seen = await workers(session, settings.worker_stalled_seconds)
+    if seen.alive:
+        return None
+    return max(moment for moment in (run.updated_at, seen.last_seen) if moment is not None)
 
 
 async def step_output(

@@ -12,11 +12,16 @@ import uuid
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from nyx_app.models.llm import ProviderCredential
 from nyx_app.services.context import TenantContext
 from nyx_app.services.engine import material
 from nyx_app.services.llm import catalog
+from nyx_app.services.llm.credentials import stored_prices
+from nyx_app.services.llm.preferences import budget_and_chain
+from nyx_app.services.llm.spend import month_spend
 from nyx_app.services.workflows import templates
 from nyx_app.services.workflows.definition import StepKind, WorkflowDefinition
 from nyx_app.services.workflows.store import get_workflow
@@ -44,6 +49,8 @@ class StepEstimate:
 @dataclass
 class Estimate:
     steps: list[StepEstimate] = field(default_factory=list)
+    budget: Decimal | None = None  # the monthly budget, if the workspace has one
+    left: Decimal | None = None  # what it has left this month
 
     @property
     def calls_min(self) -> int:
@@ -67,20 +74,31 @@ class Estimate:
 
     @property
     def unpriced(self) -> list[str]:
-        """Models whose price the catalog does not know (counted as free above)."""
+        """Models whose price is not known (left out of the costs above)."""
         return sorted({s.model for s in self.steps if s.cost_max is None and s.calls_max})
 
 
-def _price(model: str, tokens_in: int, tokens_out: int) -> Decimal | None:
-    info = catalog.find(model)
-    if info is None or info.input_per_mtok is None or info.output_per_mtok is None:
-        return None
-    per_m = Decimal(1_000_000)
-    return (Decimal(str(info.input_per_mtok)) * tokens_in + Decimal(str(info.output_per_mtok)) * tokens_out) / per_m
+Prices = dict[str, tuple[Decimal, Decimal]]  # model ref -> USD per million tokens in, out
+
+
+def _price(model: str, tokens_in: int, tokens_out: int, prices: Prices) -> Decimal | None:
+    if model in prices:  # what the tenant set for its endpoint's model
+        price_in, price_out = prices[model]
+    else:
+        info = catalog.find(model)
+        if info is None or info.input_per_mtok is None or info.output_per_mtok is None:
+            return None
+        price_in, price_out = Decimal(str(info.input_per_mtok)), Decimal(str(info.output_per_mtok))
+    return (price_in * tokens_in + price_out * tokens_out) / Decimal(1_000_000)
 
 
 def estimate_definition(
-    definition: WorkflowDefinition, project_model: str, notes_chars: int, memory_chars: int, images: int
+    definition: WorkflowDefinition,
+    project_model: str,
+    notes_chars: int,
+    memory_chars: int,
+    images: int,
+    prices: Prices | None = None,
 ) -> Estimate:
     answer_chars: dict[str, int] = {}  # per step: the size of its answer (all items for a fan-out)
     result = Estimate()
@@ -106,8 +124,8 @@ def estimate_definition(
         tokens_in = prompt_chars // CHARS_PER_TOKEN + (images * TOKENS_PER_IMAGE if step.images else 0)
         calls_min, calls_max = FAN_OUT_RANGE if step.for_each else (1, 1)
         low, high = (
-            _price(model, tokens_in * calls_min, answer_tokens * calls_min),
-            _price(model, tokens_in * calls_max, answer_tokens * calls_max),
+            _price(model, tokens_in * calls_min, answer_tokens * calls_min, prices or {}),
+            _price(model, tokens_in * calls_max, answer_tokens * calls_max, prices or {}),
         )
         result.steps.append(
             StepEstimate(
@@ -133,4 +151,12 @@ async def estimate(session: AsyncSession, ctx: TenantContext, workflow_id: str |
     except DefinitionInvalid:
         return Estimate()
     found = await material.gather(session, workflow.project_id)
-    return estimate_definition(definition, found.project_model, len(found.notes), len(found.memory), len(found.images))
+    endpoints = await session.execute(select(ProviderCredential.name, ProviderCredential.model_prices))
+    prices = {f"{name}/{model}": price for name, saved in endpoints for model, price in stored_prices(saved).items()}
+    result = estimate_definition(
+        definition, found.project_model, len(found.notes), len(found.memory), len(found.images), prices
+    )
+    result.budget, _ = await budget_and_chain(session, ctx)
+    if result.budget is not None:
+        result.left = result.budget - await month_spend(session, ctx)
+    return result

@@ -26,6 +26,7 @@ from nyx_app.services.llm.credentials import resolve_all
 from nyx_app.services.permissions import Action, require
 from nyx_app.services.personas.usage import persona_ids
 from nyx_app.services.projects import get_project
+from nyx_app.services.runs import deletions
 from nyx_app.services.validation import Problems, TextKind, optional_text, parse_id, required_text
 from nyx_app.services.workflows import builtin, schemas
 from nyx_app.services.workflows.definition import WorkflowDefinition
@@ -40,14 +41,12 @@ IMPORT_TOO_DEEP = f"That is not a workflow export: it is nested more than {IMPOR
 
 
 class WorkflowInvalid(ServiceError):
-    """The definition has problems; ``problems`` holds each with the step it concerns."""
+    """The definition has problems; ``problems`` holds each with the step it concerns. ``refused``
+    says what did not happen (saving, by default; starting a run of the saved version)."""
 
-    def __init__(self, found: list[Problem]) -> None:
+    def __init__(self, found: list[Problem], refused: str = "The workflow was not saved") -> None:
         count = len(found)
-        super().__init__(
-            f"The workflow was not saved: {count} problem{'s' if count != 1 else ''} "
-            "(marked at the steps they concern)."
-        )
+        super().__init__(f"{refused}: {count} problem{'s' if count != 1 else ''} (marked at the steps they concern).")
         self.problems = found
 
 
@@ -216,10 +215,11 @@ async def duplicate_workflow(session: AsyncSession, ctx: TenantContext, workflow
 
 
 async def delete_workflow(session: AsyncSession, ctx: TenantContext, workflow_id: str | uuid.UUID) -> None:
-    """Its runs stay in the history: each keeps the definition it ran with. Members delete only
-    the workflows they made; owners and admins any."""
+    """Its runs stay in the history: each keeps the definition it ran with (an active one goes on),
+    and no longer points at it. Members delete only the workflows they made; owners and admins any."""
     workflow = await get_workflow(session, ctx, workflow_id)
     require(ctx, Action.WORKFLOW_DELETE, author_id=workflow.created_by)
+    await deletions.workflow_deleted(session, workflow.id)
     await audit.record(
         session,
         ctx,

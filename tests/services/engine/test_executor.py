@@ -455,6 +455,8 @@ async def test_a_run_whose_project_is_deleted_mid_run_ends_without_a_trace(
         await projects.delete_project(s, ws.ctx, ws.project_id)
     await asyncio.wait_for(running, 10)
 
+    assert fake_llm.calls() == 1  # the call in flight; b, which waited for it, was never asked
+
     async with transaction(ws.ctx.tenant_id) as s:
         with pytest.raises(Exception, match="Run not found"):
             await views.run_view(s, ws.ctx, run_id)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import timedelta
 from decimal import Decimal
@@ -45,7 +46,7 @@ async def test_call_over_budget_is_refused_before_sending(tenants: TenantFactory
     await connect_providers(acct.ctx, fake_llm)
     async with transaction(tenant_id=acct.ctx.tenant_id) as session:
         await preferences.set_budget(session, acct.ctx, "0.01")
-    # Opus: 1024 assumed output tokens x $25/M = $0.0256 > $0.01.
+    # Opus: 4096 assumed output tokens x $25/M = $0.10 > $0.01.
     with pytest.raises(BudgetExceeded, match=r"Monthly LLM budget reached.*Nothing was sent"):
         await call.complete(acct.ctx, LlmRequest("hi", model="anthropic/claude-opus-4-6"))
     assert fake_llm.calls() == 0
@@ -58,10 +59,11 @@ async def test_budget_counts_what_was_already_spent(tenants: TenantFactory, fake
     acct = await tenants.create()
     await connect_providers(acct.ctx, fake_llm, "openai")
     # The fake counts 6000 input tokens: $0.012 at GPT-4.1's $2/M, more than the budget set next.
-    await call.complete(acct.ctx, LlmRequest("x " * 6000, model="openai/gpt-4.1", max_tokens=10))
+    first = await call.complete(acct.ctx, LlmRequest("x " * 6000, model="openai/gpt-4.1", max_tokens=10))
     async with transaction(tenant_id=acct.ctx.tenant_id) as session:
         await preferences.set_budget(session, acct.ctx, "0.01")
-    with pytest.raises(BudgetExceeded, match=r"only \$0\.0000 of the \$0\.01 budget is left"):
+    used = re.escape(f"{spend.usd(first.cost_usd)} of the $0.01 budget is used this month. Nothing was sent")
+    with pytest.raises(BudgetExceeded, match=used):
         await call.complete(acct.ctx, LlmRequest("tiny", model="openai/gpt-4.1-nano", max_tokens=1))
     assert fake_llm.calls() == 1
 

@@ -131,6 +131,7 @@ async def test_a_step_naming_an_unknown_or_deleted_persona_is_refused(tenants, f
 
     with pytest.raises(WorkflowInvalid) as invalid:
         await start(ws, wf)
+    assert invalid.value.message == "The saved workflow cannot start: 1 problem (marked at the steps they concern)."
     [problem] = invalid.value.problems
     assert (problem.step, problem.message) == (
         "a",

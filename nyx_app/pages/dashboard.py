@@ -43,6 +43,13 @@ class ProjectCard:
         )
 
 
+def created_message(model: str) -> str:
+    """Says which model the new project uses (the workspace's first reachable one), or what is missing."""
+    if model:
+        return f"Project created. It uses {model}, the workspace's first model (change it in its Settings)."
+    return "Project created. Add a provider in Providers before starting a workflow."
+
+
 class DashboardState(AuthState):
     projects: list[ProjectCard] = []
     loaded: bool = False
@@ -75,10 +82,10 @@ class DashboardState(AuthState):
     @user_action(form="new-project")
     async def create(self, form: dict[str, str]):
         name, description = form.get("name", ""), form.get("description", "")
-        await self._in_tenant(lambda s, c: projects.create_project(s, c, name, description))
+        project = await self._in_tenant(lambda s, c: projects.create_project(s, c, name, description))
         await self._reload()
         self.created += 1
-        return toasts.done("Project created")
+        return toasts.done(created_message(project.llm_model))
 
     @rx.event
     @user_action

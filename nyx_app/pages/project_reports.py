@@ -10,6 +10,7 @@ import reflex as rx
 from nyx_app.components.fields import form_error
 from nyx_app.components.forms import confirm_delete, save_cancel
 from nyx_app.components.page import empty_state
+from nyx_app.components.start_blockers import start_blockers
 from nyx_app.models.report import ReportKind
 from nyx_app.pages.project_reports_state import ReportsTabState, RunReportState
 from nyx_app.pages.report_rows import KindOption, ReportRow, RunChoice, WritingRow
@@ -99,8 +100,10 @@ def _generate() -> rx.Component:
                 "Generate",
                 on_click=S.generate,
                 loading=S.generating,
+                disabled=S.kind_blockers.length() > 0,  # type: ignore[attr-defined]
                 id="generate-report",
             ),
+            start_blockers(S.kind_blockers, id="report-blockers"),
             spacing="3",
             width="100%",
         ),

@@ -65,6 +65,10 @@ def _model_section() -> rx.Component:
                 rx.text(
                     "The model this project's LLM work tries first; the workspace's fallback order follows. Current: ",
                     rx.code(ProjectState.llm_model, id="project-model"),
+                    rx.cond(
+                        ProjectState.model_automatic,
+                        rx.text.span(" (automatic: the workspace's first model)", id="project-model-automatic"),
+                    ),
                     size="2",
                 ),
                 provider_model_picker(
@@ -75,6 +79,16 @@ def _model_section() -> rx.Component:
                     ProjectState.pick_model_provider,
                     ProjectState.pick_model,
                     id="project-model-picker",
+                ),
+                rx.cond(
+                    ~ProjectState.model_automatic,
+                    rx.button(
+                        "Use the workspace's first model automatically",
+                        size="1",
+                        variant="ghost",
+                        on_click=ProjectState.use_automatic_model,
+                        id="project-model-automatic-button",
+                    ),
                 ),
                 spacing="2",
                 width="100%",
@@ -93,6 +107,7 @@ def _model_section() -> rx.Component:
             ),
         ),
         max_width="720px",
+        id="project-model-section",
     )
 
 

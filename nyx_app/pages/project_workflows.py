@@ -16,10 +16,15 @@ from nyx_app import routes
 from nyx_app.components.forms import confirm_delete
 from nyx_app.components.layout import error_callout
 from nyx_app.components.page import empty_state
+from nyx_app.components.start_blockers import BlockerRow, blocker_rows, start_blockers
 from nyx_app.pages.run_rows import when
 from nyx_app.pages.workflow_start import start_run
+from nyx_app.services import projects
 from nyx_app.services.context import TenantContext
 from nyx_app.services.errors import InvalidInput
+from nyx_app.services.llm import choice
+from nyx_app.services.runs import readiness
+from nyx_app.services.runs.readiness import Readiness
 from nyx_app.services.workflows import builtin, store
 from nyx_app.services.workflows.store import WorkflowInvalid, WorkflowSummary
 from nyx_app.state.session import AuthState, user_action
@@ -36,6 +41,8 @@ class WorkflowRow:
     runs: int
     updated: str
     url: str
+    # Why Start is not possible now, each with a link to its fix (empty: it is possible).
+    blockers: list[BlockerRow] = dataclasses.field(default_factory=list)
 
 
 @dataclasses.dataclass
@@ -51,7 +58,7 @@ TEMPLATE_CARDS = [
 ]
 
 
-def _row(w: WorkflowSummary, project_id: str) -> WorkflowRow:
+def _row(w: WorkflowSummary, project_id: str, ready: Readiness | None) -> WorkflowRow:
     return WorkflowRow(
         str(w.id),
         w.name,
@@ -60,7 +67,17 @@ def _row(w: WorkflowSummary, project_id: str) -> WorkflowRow:
         w.runs,
         when(w.updated_at),
         routes.workflow_url(project_id, str(w.id)),
+        blocker_rows(ready, project_id, str(w.id)) if ready else [],
     )
+
+
+async def _read_tab(s: AsyncSession, c: TenantContext, pid: str) -> tuple[list[WorkflowRow], str]:
+    """The workflows, each with what stands in the way of starting it, and the model runs use."""
+    summaries = await store.list_workflows(s, c, pid)
+    project = await projects.get_project(s, c, pid)
+    ready = await readiness.project_workflows_readiness(s, c, project)
+    model = (await choice.project_model(s, project)).label
+    return [_row(w, pid, ready.get(str(w.id))) for w in summaries], model
 
 
 def export_filename(name: str) -> str:
@@ -71,6 +88,7 @@ def export_filename(name: str) -> str:
 class WorkflowsTabState(AuthState):
     loaded: bool = False
     workflows: list[WorkflowRow] = []
+    model_label: str = ""  # the model runs use when a step names none
     import_error: str = ""
     import_problems: list[str] = []
     # A refused start, shown at the row of the workflow it concerns.
@@ -83,7 +101,7 @@ class WorkflowsTabState(AuthState):
 
     async def _reload(self) -> None:
         pid = self._pid()
-        self.workflows = [_row(w, pid) for w in await self._in_tenant(lambda s, c: store.list_workflows(s, c, pid))]
+        self.workflows, self.model_label = await self._in_tenant(lambda s, c: _read_tab(s, c, pid))
         self.loaded = True
 
     @rx.event
@@ -206,6 +224,7 @@ def _workflow_card(w: WorkflowRow) -> rx.Component:
                     size="1",
                     on_click=WorkflowsTabState.start(w.id),
                     class_name="start-workflow",
+                    disabled=w.blockers.length() > 0,  # type: ignore[attr-defined]
                 ),
                 rx.button("Edit", size="1", variant="soft", on_click=rx.redirect(w.url), class_name="edit-workflow"),
                 rx.button(
@@ -232,6 +251,7 @@ def _workflow_card(w: WorkflowRow) -> rx.Component:
                 spacing="2",
                 flex_wrap="wrap",
             ),
+            start_blockers(w.blockers, class_name="start-blockers"),
             _start_refusal(w),
             spacing="2",
             width="100%",
@@ -349,6 +369,16 @@ def _import_section() -> rx.Component:
 def workflows_tab() -> rx.Component:
     return rx.vstack(
         error_callout(WorkflowsTabState.error, id="workflows-error"),
+        rx.cond(
+            WorkflowsTabState.model_label != "",
+            rx.text(
+                "Steps without a model of their own use ",
+                rx.code(WorkflowsTabState.model_label, id="workflows-model"),
+                ".",
+                size="2",
+                color_scheme="gray",
+            ),
+        ),
         rx.cond(
             WorkflowsTabState.workflows.length() > 0,  # type: ignore[attr-defined]
             rx.vstack(rx.foreach(WorkflowsTabState.workflows, _workflow_card), spacing="2", width="100%"),

@@ -20,6 +20,7 @@ from nyx_app.integrations.storage import StorageError, get_storage
 from nyx_app.models.memory import MemoryEntry
 from nyx_app.models.note_image import NoteImage
 from nyx_app.models.project import Project, ProjectNote
+from nyx_app.services.llm import choice
 from nyx_app.services.llm.call import ImageInput
 from nyx_app.settings import get_settings
 
@@ -88,7 +89,9 @@ async def gather(session: AsyncSession, project_id: uuid.UUID) -> Material:
             .limit(MEMORY_ENTRIES_MAX)
         )
     )
-    material = Material(project.name, project.description, project.llm_model, "", "")
+    # An "automatic" project uses the workspace's first reachable model (services/llm/choice.py).
+    model = (await choice.project_model(session, project)).ref
+    material = Material(project.name, project.description, model, "", "")
     blocks: list[str] = []
     for n_index, note in enumerate(notes, start=1):
         ref = f"N{n_index}"

@@ -19,6 +19,8 @@ REPORT_DOWNLOAD = "/api/reports/{report_id}/{fmt}"
 REPORT_DIAGRAMS_JS = "/api/report-assets/diagrams.js"
 REPORT_MERMAID_JS = "/api/report-assets/mermaid-{version}.js"
 PUBLIC_POST = "/posts/{public_id}"
+# One run step's (or fan-out item's) answer as a Markdown file (api/run_outputs.py).
+RUN_OUTPUT_DOWNLOAD = "/api/runs/{run_id}/outputs/{row_id}/markdown"
 
 LOGIN = "/login"
 REGISTER = "/register"
@@ -34,6 +36,7 @@ MEMORY = "/memory"
 MEMBERS = "/settings/members"
 ACCOUNT = "/settings/account"
 PROVIDERS = "/settings/providers"
+SPEND = "/spend"
 # Open to everyone: a published project's read-only page, and an invitation link.
 PUBLIC_PROJECT = "/public/[project_id]"
 INVITE = "/invite/[token]"
@@ -87,3 +90,7 @@ def report_download_url(report_id: str, fmt: str) -> str:
 def public_post_url(public_id: str) -> str:
     """Relative; pages show it with the app's public address in front."""
     return PUBLIC_POST.format(public_id=public_id)
+
+
+def run_output_download_url(run_id: str, row_id: str) -> str:
+    return RUN_OUTPUT_DOWNLOAD.format(run_id=run_id, row_id=row_id)

@@ -17,8 +17,9 @@ from nyx_app.pages.run_steps import step_card
 H = RunState.head
 
 
-def _fact(label: str, value: rx.Var[str], id: str) -> rx.Component:
-    return rx.text(rx.text.span(label, color_scheme="gray"), " ", rx.text.span(value, id=id), size="2")
+def _fact(label: str, value: rx.Var[str], id: str, ticking: rx.Var[str] | None = None) -> rx.Component:
+    extra = {"data-elapsed": ticking} if ticking is not None else {}
+    return rx.text(rx.text.span(label, color_scheme="gray"), " ", rx.text.span(value, id=id, **extra), size="2")
 
 
 def _cancel_button() -> rx.Component:
@@ -101,7 +102,7 @@ def _header() -> rx.Component:
         rx.hstack(
             _fact("started by", H.started_by, "run-started-by"),
             _fact("on", H.created, "run-created"),
-            _fact("duration", H.duration, "run-duration"),
+            _fact("duration", H.duration, "run-duration", H.ticking),
             _fact("tokens in", H.tokens_in, "run-tokens-in"),
             _fact("out", H.tokens_out, "run-tokens-out"),
             _fact("cost", H.cost, "run-cost"),
@@ -109,8 +110,15 @@ def _header() -> rx.Component:
             flex_wrap="wrap",
         ),
         rx.hstack(
-            rx.progress(value=H.percent, width="100%", max_width="28em", class_name="nyx-live-progress"),
-            rx.text(H.done, "/", H.total, " steps done", size="2", id="run-progress", white_space="nowrap"),
+            rx.progress(
+                value=H.percent,
+                width="100%",
+                max_width="28em",
+                class_name="nyx-live-progress",
+                aria_label="Run progress",
+            ),
+            rx.text(H.progress, size="2", id="run-progress"),
+            rx.cond(H.rest != "", rx.text("· ", H.rest, size="2", color_scheme="gray", id="run-rest")),
             align="center",
             width="100%",
             flex_wrap="wrap",

@@ -8,6 +8,7 @@ State is what the browser receives on every change, so it holds previews, never 
 from __future__ import annotations
 
 import dataclasses
+import json
 from collections.abc import Mapping
 from datetime import datetime
 from functools import lru_cache
@@ -18,9 +19,13 @@ from nyx_app.integrations import markdown
 from nyx_app.models.run import DISCUSSION_KINDS, REPORT_KINDS, RunKind, RunStatus, StepStatus
 
 # One way to say a time or a price, on pages and in reports alike.
-from nyx_app.services.reports.text import duration, money
-from nyx_app.services.runs.views import Coverage, ItemView, RunSummary, RunView, StepView
+from nyx_app.services.reports.text import duration, fence, money
+from nyx_app.services.runs import json_view
+from nyx_app.services.runs.progress import progress
+from nyx_app.services.runs.views import STEP_PREVIEW_CHARS, Coverage, ItemView, RunSummary, RunView, StepView
+from nyx_app.services.workflows.definition import OutputFormat
 
+STEP_RAW_CHARS = STEP_PREVIEW_CHARS  # the raw JSON shown under a table, before "Show full output"
 # A fan-out group with more items than this starts collapsed.
 OPEN_GROUP_MAX_ITEMS = 20
 
@@ -85,6 +90,9 @@ class Header:
     done: int = 0
     total: int = 0
     percent: int = 0
+    progress: str = ""  # "Step 3 of 5 · Implementation plan 9/13"
+    rest: str = ""  # "about 2 min left" (from the steps done so far), while it runs
+    ticking: str = ""  # seconds so far while active: the page's ticker counts on from it
     error: str = ""
     stopping: bool = False
     active: bool = False
@@ -128,6 +136,7 @@ class ItemRow:
     truncated: bool
     showing_full: bool
     sources: list[SourceRow]
+    download: str = ""  # the answer as a Markdown file (once there is one)
 
 
 @dataclasses.dataclass
@@ -161,6 +170,10 @@ class StepRow:
     expanded: bool = False
     item_rows: list[ItemRow] = dataclasses.field(default_factory=list)
     more_items: int = 0  # items the group has beyond those shown
+    ticking: str = ""  # seconds so far while it runs: the page's ticker counts on from it
+    # A finished JSON answer laid out as a table or list (``html`` then holds the raw JSON).
+    readable_html: str = ""
+    download: str = ""  # the answer as a Markdown file (once there is one)
 
 
 @dataclasses.dataclass
@@ -198,9 +211,22 @@ def kind_label(kind: str) -> str:
     return "workflow run" if kind == RunKind.WORKFLOW else kind.replace("_", " ")
 
 
+def _ticking(seconds: float | None, running: bool) -> str:
+    return f"{seconds:.1f}" if running and seconds is not None else ""
+
+
+def rest_label(seconds: float | None) -> str:
+    if seconds is None:
+        return ""
+    if seconds < 60:
+        return "less than a minute left" if seconds >= 5 else "almost done"
+    return f"about {round(seconds / 60)} min left"
+
+
 def header(view: RunView) -> Header:
     status = RunStatus(view.status) if view.status in RunStatus._value2member_map_ else None
     active = status is not None and not status.finished
+    shown = progress(view)
     return Header(
         title=view.title,
         status=view.status,
@@ -214,7 +240,10 @@ def header(view: RunView) -> Header:
         cost=money(view.cost_usd),
         done=view.done,
         total=view.total,
-        percent=int(100 * view.done / view.total) if view.total else 0,
+        percent=shown.percent,
+        progress=shown.label,
+        rest=rest_label(shown.rest_s),
+        ticking=_ticking(view.duration_s, status == RunStatus.RUNNING),
         error=view.error,
         stopping=view.cancel_requested and active,
         active=active,
@@ -239,7 +268,7 @@ def _sources(item: ItemView, project_id: str) -> list[SourceRow]:
     ]
 
 
-def _item(item: ItemView, project_id: str, fulls: Mapping[str, str]) -> ItemRow:
+def _item(item: ItemView, project_id: str, run_id: str, fulls: Mapping[str, str]) -> ItemRow:
     return ItemRow(
         row_id=item.row_id,
         number=item.index + 1,
@@ -255,7 +284,33 @@ def _item(item: ItemView, project_id: str, fulls: Mapping[str, str]) -> ItemRow:
         truncated=item.output_chars > len(item.preview),
         showing_full=item.row_id in fulls,
         sources=_sources(item, project_id),
+        download=_download(run_id, item.row_id, item.status, item.output_chars),
     )
+
+
+def _download(run_id: str, row_id: str, status: str, chars: int) -> str:
+    done = status == StepStatus.SUCCEEDED.value and chars > 0
+    return routes.run_output_download_url(run_id, row_id) if done else ""
+
+
+@lru_cache(maxsize=256)
+def _readable(text: str) -> str:
+    """A JSON answer as a table or list (Markdown through the one renderer); "" if it is not one."""
+    table = json_view.readable(text)
+    return markdown.render(table) if table else ""
+
+
+def _json_rows(step: StepView) -> tuple[str, str, bool]:
+    """For a finished JSON step: its readable HTML, its raw JSON as a code block, and whether that
+    block is cut short (the "raw" view); empty when it has no readable layout."""
+    if step.status != StepStatus.SUCCEEDED.value or step.output_chars > len(step.preview):
+        return "", "", False
+    readable = _readable(step.preview)
+    if not readable:
+        return "", "", False
+    pretty = json.dumps(json.loads(step.preview), indent=2, ensure_ascii=False)  # it parsed just above
+    raw = pretty[:STEP_RAW_CHARS]
+    return readable, _html(fence(raw, "json")), len(pretty) > len(raw)
 
 
 @lru_cache(maxsize=2048)
@@ -307,14 +362,20 @@ def step_row(
         can_retry=step.status == StepStatus.FAILED.value and view.status == RunStatus.FAILED.value,
         waiting_review=step.status == StepStatus.WAITING_REVIEW.value and step.kind == "review",
         fan_out=step.fan_out,
+        download=_download(view.id, step.row_id, step.status, step.output_chars),
+        ticking=_ticking(step.duration_s, step.status == StepStatus.RUNNING.value),
     )
+    if step.output_format != OutputFormat.TEXT.value and step.row_id not in fulls:
+        readable, raw, cut = _json_rows(step)
+        if readable:
+            row.readable_html, row.html, row.truncated = readable, raw, cut
     if step.fan_out:
         row.items_total, row.items_failed, row.items_running = step.items_total, step.items_failed, step.items_running
-        row.progress = f"{step.items_done}/{step.items_total}"
+        row.progress = f"{step.items_done}/{step.items_total}" if step.items_total else ""
         row.percent = int(100 * step.items_done / step.items_total) if step.items_total else 0
         row.expanded = is_expanded(step, chosen)
         if row.expanded:
-            row.item_rows = [_item(i, view.project_id, fulls) for i in step.items[:items_shown]]
+            row.item_rows = [_item(i, view.project_id, view.id, fulls) for i in step.items[:items_shown]]
             row.more_items = max(0, step.items_total - len(row.item_rows))
     return row
 

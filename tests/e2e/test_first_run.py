@@ -11,7 +11,7 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.e2e.helpers import create_note, create_project, open_project, register
+from tests.e2e.helpers import create_note, create_project, dashboard_ready, open_project, register
 from tests.fakes.flagship import flagship
 from tests.fakes.llm_server import FakeLLM, respond
 
@@ -84,8 +84,43 @@ def test_endpoint_only_workspace_reaches_a_finished_run_without_project_settings
     expect(page.locator("#step-enrich .step-model")).to_have_text(f"local/{ENDPOINT_MODEL}")
     assert fake.calls(ENDPOINT_MODEL) >= 5  # enrich, action points, 3 plans, synthesis, final
     _shots(page, "finished")
+    act_on_outputs(page)
 
     # A second project, made now that the endpoint exists, is stamped with it and says so.
     page.goto("/")
+    dashboard_ready(page)
     create_project(page, "Second")
     expect(page.get_by_text(f"It uses local/{ENDPOINT_MODEL}, the workspace's first model")).to_be_visible()
+
+
+def act_on_outputs(page: Page) -> None:
+    """The action points read as a table (the raw JSON one click away); every answer, plan and the
+    final prompt copies whole and downloads as Markdown."""
+    points = page.locator("#step-action_points")
+    expect(points.locator(".step-readable tbody tr")).to_have_count(3)
+    expect(points.locator(".step-readable th").nth(1)).to_have_text("Title")
+    expect(points.locator(".step-output")).not_to_be_visible()  # raw JSON folded away
+    points.locator(".raw-toggle").click()
+    expect(points.locator(".step-output")).to_contain_text('"title": "Action 1"')
+
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    page.locator("#step-final .copy-output").click()
+    expect(page.get_by_text("Copied to the clipboard")).to_be_visible()
+    assert page.evaluate("navigator.clipboard.readText()") == (
+        "Final implementation prompt: implement the action points in order."
+    )
+    plan = page.locator("#step-plan .fanout-item").nth(1)
+    plan.locator(".copy-output").click()
+    expect(page.get_by_text("Copied to the clipboard").first).to_be_visible()
+    page.wait_for_function("async () => (await navigator.clipboard.readText()).startsWith('Plan 2: Action 2')")
+
+    with page.expect_download() as got:
+        page.locator("#step-final .download-output").click()
+    download = got.value
+    assert download.suggested_filename == "image-to-implementation-final.md"
+    with open(download.path(), encoding="utf-8") as f:
+        assert f.read().startswith("# Final implementation prompt\n\nFinal implementation prompt: implement")
+    with page.expect_download() as got:
+        plan.locator(".download-output").click()
+    assert got.value.suggested_filename == "image-to-implementation-plan-2.md"
+    page.screenshot(path="test-artifacts/run-action-points-1440.png", full_page=True)

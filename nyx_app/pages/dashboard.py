@@ -233,7 +233,8 @@ def _welcome() -> rx.Component:
         empty_state(
             "rocket",
             "Welcome to nyxCore",
-            "Start with a sample project to see how things fit together, or create your own above.",
+            "Start with a sample project: notes, a finished workflow run, its report and a discussion, all "
+            "recorded (nothing is paid). Or create your own project above.",
             rx.button(
                 rx.icon("sparkles", size=16),
                 "Create a sample project",
@@ -246,7 +247,9 @@ def _welcome() -> rx.Component:
             part("folder-kanban", "Projects", "One per product, feature or repository you work on."),
             part("notebook-pen", "Notes", "Markdown notes with screenshots: decisions, findings, bug reports."),
             part("brain", "Memory Hub", "What the team learned, across projects, searchable by words and tags."),
-            part("workflow", "Workflows", "LLM pipelines that turn notes into action points and plans (coming soon)."),
+            part("workflow", "Workflows", "LLM pipelines that turn notes into action points and plans."),
+            part("messages-square", "Discussions", "Personas debate a question; the best approach becomes a plan."),
+            part("file-text", "Reports", "Overviews, run reports and summaries, as Markdown and PDF."),
             columns=rx.breakpoints(initial="1", sm="2"),
             spacing="4",
             width="100%",

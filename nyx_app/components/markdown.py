@@ -83,7 +83,15 @@ _STYLE: dict[str, Any] = {
     "& pre code": {"background": "none", "padding": "0", "font_size": "0.85em", "overflow_wrap": "normal"},
     # A wide table scrolls inside the card instead of stretching the page.
     "& table": {"display": "block", "max_width": "100%", "overflow_x": "auto", "border_collapse": "collapse"},
-    "& th, & td": {"border": _BORDER, "padding": "0.4em 0.75em", "vertical_align": "top"},
+    # Cells wrap between words only ("succeed/ed" and "$0.0/0" were cut mid-word): a table wider
+    # than its card scrolls (above) rather than breaking words.
+    "& th, & td": {
+        "border": _BORDER,
+        "padding": "0.4em 0.75em",
+        "vertical_align": "top",
+        "overflow_wrap": "normal",
+        "word_break": "normal",
+    },
     "& th": {"background": "var(--gray-a3)", "font_weight": "600", "text_align": "left"},
     "& tbody tr:nth-child(even)": {"background": "var(--gray-a2)"},
     "& img": {"max_width": "100%", "height": "auto", "border_radius": "var(--radius-2)"},

@@ -59,7 +59,7 @@ _PARSE_ERROR = re.compile(r"Parse error on line (\d+)")
 # own policy allows no script). Diagrams replace their code blocks; an image that did not load (all
 # outside images are refused) becomes its alt text instead of a broken-image icon; code is split
 # into one block per line so a long line wraps indented under its own start, keeping its spaces.
-_PREPARE_PAGE = """(svgs) => {
+_PREPARE_PAGE = """async (svgs) => {
   const blocks = document.querySelectorAll('pre > code.language-mermaid');
   blocks.forEach((code, i) => {
     const figure = document.createElement('figure');
@@ -67,8 +67,12 @@ _PREPARE_PAGE = """(svgs) => {
     figure.innerHTML = svgs[i];
     code.parentElement.replaceWith(figure);
   });
-  for (const img of document.querySelectorAll('main img')) {
-    if (img.complete && img.naturalWidth > 0) continue;
+  // The renderer marks images loading="lazy": on paper every one is wanted, and one below the first
+  // screen would not have loaded yet (it printed as "[image: …]"). Load them all, then look.
+  const images = [...document.querySelectorAll('main img')];
+  await Promise.all(images.map((img) => { img.loading = 'eager'; return img.decode().catch(() => null); }));
+  for (const img of images) {
+    if (img.naturalWidth > 0) continue;
     const alt = document.createElement('span');
     alt.className = 'missing-image';
     alt.textContent = img.alt ? `[image: ${img.alt}]` : '[image]';
@@ -87,7 +91,8 @@ _PREPARE_PAGE = """(svgs) => {
       return line;
     }));
   }
-  return document.fonts.ready.then(() => blocks.length);
+  await document.fonts.ready;
+  return blocks.length;
 }"""
 
 

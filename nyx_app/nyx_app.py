@@ -35,6 +35,10 @@ from nyx_app.pages.public_project import PublicProjectState, public_project_page
 from nyx_app.pages.report import ReportState, report_page
 from nyx_app.pages.run import run_page
 from nyx_app.pages.run_state import RunState
+from nyx_app.pages.spend.page import spend_page
+from nyx_app.pages.spend.state import SpendState
+from nyx_app.pages.trash.page import trash_page
+from nyx_app.pages.trash.state import TrashState
 from nyx_app.pages.workflow_editor import workflow_page
 from nyx_app.pages.workflow_editor_state import EditorState
 from nyx_app.state.session import AuthState
@@ -53,6 +57,8 @@ app = rx.App(
         rx.el.link(rel="icon", href="/icon.svg", type="image/svg+xml"),
         rx.el.link(rel="apple-touch-icon", href="/apple-touch-icon.png"),
         rx.el.meta(name="theme-color", content="#3e63dd"),
+        # Keyboard shortcuts (assets/nyx.js): from the app itself, as the policy allows.
+        rx.el.script(src="/nyx.js", defer=True),
     ],
 )
 app.register_lifespan_task(sweep_auth_throttle)
@@ -93,6 +99,8 @@ signed_in = [
     (discussion_page, routes.DISCUSSION, "Discussion", DiscussionState.load),
     (report_page, routes.REPORT, "Report", ReportState.load),
     (providers_page, routes.PROVIDERS, "Providers", ProvidersState.load),
+    (spend_page, routes.SPEND, "Spend", SpendState.load),
+    (trash_page, routes.TRASH, "Trash", TrashState.load),
     (account_page, routes.ACCOUNT, "Account", AccountState.load),
 ]
 for page, route, title, load in signed_in:

@@ -37,6 +37,7 @@ MEMBERS = "/settings/members"
 ACCOUNT = "/settings/account"
 PROVIDERS = "/settings/providers"
 SPEND = "/spend"
+TRASH = "/trash"
 # Open to everyone: a published project's read-only page, and an invitation link.
 PUBLIC_PROJECT = "/public/[project_id]"
 INVITE = "/invite/[token]"

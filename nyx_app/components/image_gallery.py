@@ -52,6 +52,7 @@ class ImageCard:
     description: str
     size_label: str
     order: int = 0  # its place in the gallery (sort_order)
+    file_name: str = ""  # as uploaded (cleaned), for the lightbox
 
 
 @dataclasses.dataclass
@@ -265,7 +266,7 @@ def image_card(
                     can_remove,
                     confirm_dialog(
                         "Remove image?",
-                        "The image and its description are deleted. This cannot be undone.",
+                        "The image goes to the trash for 30 days; Undo puts it back.",
                         on_remove(image.id),
                         trigger_class="image-remove",
                         confirm_class="confirm-remove-image",
@@ -281,6 +282,10 @@ def image_card(
         key=image.id,
         class_name="image-card",
         data_image_id=image.id,
+        # Dragged onto another card to take its place (assets/nyx.js); the arrows do it by keyboard.
+        draggable=True,
+        data_drag_id=image.id,
+        title="Drag to reorder",
     )
 
 
@@ -293,19 +298,54 @@ def lightbox(
     on_close: Any,
     on_step: Callable[[int], Any],
     on_key: Any,
+    file_name: rx.Var[str] | str = "",
+    zoomed: rx.Var[bool] | bool = False,
+    on_zoom: Any = None,
 ) -> rx.Component:
-    """One image at a time, large, with its description; previous and next by button or arrow key."""
+    """One image at a time, large, with its file name and description; previous and next by button
+    or arrow key; zoom to its own size (scrolling) and back; download."""
     step = {"size": "2", "variant": "soft", "color_scheme": "gray"}
+    zoom_button = (
+        rx.icon_button(
+            rx.cond(zoomed, rx.icon("zoom-out"), rx.icon("zoom-in")),
+            on_click=on_zoom,
+            aria_label=rx.cond(zoomed, "Fit to the window", "Zoom to full size"),
+            id="lightbox-zoom",
+            **step,
+        )
+        if on_zoom is not None
+        else rx.fragment()
+    )
     dialog = rx.dialog.root(
         rx.dialog.content(
-            rx.dialog.title(rx.cond(description != "", description, "Image"), size="3", class_name="lightbox-title"),
-            rx.image(
-                src=backend_url(src),
-                alt=rx.cond(description != "", description, "Note image"),
-                width="100%",
-                max_height="70vh",
-                object_fit="contain",
-                class_name="lightbox-image",
+            rx.dialog.title(
+                rx.cond(file_name != "", file_name, "Image"),
+                size="3",
+                class_name="lightbox-title",
+                overflow_wrap="anywhere",
+            ),
+            rx.dialog.description(
+                rx.cond(description != "", description, "No description yet."),
+                size="2",
+                color_scheme="gray",
+                class_name="lightbox-description",
+            ),
+            rx.box(
+                rx.image(
+                    src=backend_url(src),
+                    alt=rx.cond(description != "", description, "Note image"),
+                    width=rx.cond(zoomed, "auto", "100%"),
+                    max_width=rx.cond(zoomed, "none", "100%"),
+                    max_height=rx.cond(zoomed, "none", "70vh"),
+                    object_fit="contain",
+                    class_name="lightbox-image",
+                    on_click=on_zoom,
+                    cursor=rx.cond(zoomed, "zoom-out", "zoom-in") if on_zoom is not None else "default",
+                ),
+                max_height="72vh",
+                overflow="auto",
+                margin_top="0.5em",
+                id="lightbox-frame",
             ),
             rx.hstack(
                 rx.icon_button(
@@ -318,6 +358,16 @@ def lightbox(
                 rx.text(position, size="2", color_scheme="gray", id="lightbox-position"),
                 rx.icon_button(
                     rx.icon("chevron-right"), on_click=on_step(1), aria_label="Next", id="lightbox-next", **step
+                ),
+                zoom_button,
+                rx.el.a(
+                    rx.icon("download", size=14),
+                    "Download",
+                    href=backend_url(src),
+                    download=file_name,
+                    reload_document=True,
+                    class_name="nyx-inline-action",
+                    id="lightbox-download",
                 ),
                 rx.spacer(),
                 rx.dialog.close(rx.button("Close", variant="soft", id="lightbox-close")),

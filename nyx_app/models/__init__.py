@@ -11,6 +11,7 @@ from nyx_app.models.report import PublishedPost, Report
 from nyx_app.models.run import Run, StepRun
 from nyx_app.models.tenancy import AuthSession, Invitation, Membership, Role, Tenant, User
 from nyx_app.models.throttle import AuthThrottle
+from nyx_app.models.trash import TrashItem
 from nyx_app.models.workflow import Workflow, WorkflowInsight
 
 __all__ = [
@@ -35,6 +36,7 @@ __all__ = [
     "StepRun",
     "Tenant",
     "TenantLlmSettings",
+    "TrashItem",
     "User",
     "Workflow",
     "WorkflowInsight",

@@ -133,7 +133,7 @@ class DashboardState(AuthState):
 def _create_form() -> rx.Component:
     return rx.form(
         rx.box(
-            field("Name", "name", "new-project", placeholder="e.g. Checkout redesign"),
+            field("Name", "name", "new-project", placeholder="e.g. Checkout redesign", data_shortcut="create"),
             field("Description", "description", "new-project", placeholder="Optional: what is it about?"),
             rx.box(
                 rx.button(rx.icon("plus", size=16), "Create project", type="submit", id="create-project"),
@@ -263,7 +263,12 @@ def _welcome() -> rx.Component:
 @signed_in_page(section="projects")
 def dashboard_page() -> rx.Component:
     return rx.vstack(
-        page_header("Projects", description="Each project keeps its notes, images and settings."),
+        page_header(
+            "Projects",
+            rx.link(rx.button(rx.icon("chart-column", size=14), "Spend", variant="soft", size="2"), href=routes.SPEND),
+            rx.link(rx.button(rx.icon("trash-2", size=14), "Trash", variant="soft", size="2"), href=routes.TRASH),
+            description="Each project keeps its notes, images and settings.",
+        ),
         page_error(),
         section_card("New project", _create_form()),
         rx.cond(

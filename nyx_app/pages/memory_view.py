@@ -31,7 +31,14 @@ def _entry_form(form: str, entry: EntryView | None = None) -> list[rx.Component]
 
     project = rx.cond(entry.project_id != "", entry.project_id, NO_PROJECT) if entry is not None else NO_PROJECT
     return [
-        field("Title", "title", form, **default(entry.title if entry is not None else None)),
+        field(
+            "Title",
+            "title",
+            form,
+            **default(entry.title if entry is not None else None),
+            # "c" (assets/nyx.js) starts a new entry here.
+            **({"data_shortcut": "create"} if entry is None else {}),
+        ),
         field(
             "Content",
             "content",
@@ -86,7 +93,7 @@ def _entry_card(e: EntryView) -> rx.Component:
                     e.can_delete,
                     confirm_dialog(
                         "Delete this memory?",
-                        "The entry is deleted for the whole workspace. This cannot be undone.",
+                        "The entry goes to the workspace's trash for 30 days; Undo puts it back.",
                         MemoryState.delete(e.id),
                         trigger_class="delete-memory",
                         confirm_class="confirm-delete-memory",

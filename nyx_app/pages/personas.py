@@ -376,7 +376,13 @@ def personas_page() -> rx.Component:
     return rx.vstack(
         page_header(
             "Personas",
-            rx.button(rx.icon("plus", size=16), "New persona", on_click=PersonasState.open_new, id="new-persona"),
+            rx.button(
+                rx.icon("plus", size=16),
+                "New persona",
+                on_click=PersonasState.open_new,
+                id="new-persona",
+                data_shortcut="create",
+            ),
             description="The experts of this workspace. They speak in discussions and in workflow steps; every use "
             "earns experience.",
             id="personas-title",

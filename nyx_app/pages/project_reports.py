@@ -203,7 +203,7 @@ def _row(r: ReportRow) -> rx.Component:
                     r.may_delete,
                     confirm_delete(
                         "Delete report?",
-                        "The report, its PDF and any public link are deleted. This cannot be undone.",
+                        "The report goes to the trash for 30 days (its public link ends now); Undo puts it back.",
                         S.delete(r.id),
                         trigger_class="delete-report",
                         confirm_class="confirm-delete-report",

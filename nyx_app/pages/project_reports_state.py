@@ -34,7 +34,7 @@ from nyx_app.pages.report_rows import (
     report_row,
     writing_row,
 )
-from nyx_app.services import auth
+from nyx_app.services import auth, trash
 from nyx_app.services.context import TenantContext
 from nyx_app.services.errors import ServiceError
 from nyx_app.services.projects import get_project
@@ -42,6 +42,7 @@ from nyx_app.services.reports import built, store, writers
 from nyx_app.services.reports.store import reports_key
 from nyx_app.services.runs import readiness, views
 from nyx_app.state.session import AuthState, user_action
+from nyx_app.state.trash import moved
 
 MODEL_WRITTEN = (ReportKind.SUMMARY.value, ReportKind.DEVLOG.value)
 WATCH_FOR_S = 15 * 60
@@ -238,9 +239,9 @@ class ReportsTabState(AuthState):
     @rx.event
     @user_action
     async def delete(self, report_id: str):
-        await self._in_tenant(lambda s, c: store.delete_report(s, c, report_id))
+        binned = await self._in_tenant(lambda s, c: trash.trash_report(s, c, report_id))
         await self._reload()
-        return rx.toast.success("Report deleted")
+        return moved(binned)
 
 
 class RunReportState(AuthState):

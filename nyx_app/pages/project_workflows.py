@@ -19,7 +19,7 @@ from nyx_app.components.page import empty_state
 from nyx_app.components.start_blockers import BlockerRow, blocker_rows, start_blockers
 from nyx_app.pages.run_rows import when
 from nyx_app.pages.workflow_start import start_run
-from nyx_app.services import projects
+from nyx_app.services import projects, trash
 from nyx_app.services.context import TenantContext
 from nyx_app.services.errors import InvalidInput
 from nyx_app.services.llm import choice
@@ -28,6 +28,7 @@ from nyx_app.services.runs.readiness import Readiness
 from nyx_app.services.workflows import builtin, store
 from nyx_app.services.workflows.store import WorkflowInvalid, WorkflowSummary
 from nyx_app.state.session import AuthState, user_action
+from nyx_app.state.trash import moved
 
 IMPORT_UPLOAD_ID = "workflow-import-upload"
 
@@ -127,9 +128,9 @@ class WorkflowsTabState(AuthState):
     @rx.event
     @user_action
     async def delete(self, workflow_id: str):
-        await self._in_tenant(lambda s, c: store.delete_workflow(s, c, workflow_id))
+        binned = await self._in_tenant(lambda s, c: trash.trash_workflow(s, c, workflow_id))
         await self._reload()
-        return rx.toast.success("Workflow deleted; its runs stay in the history")
+        return moved(binned)
 
     @rx.event
     @user_action
@@ -243,7 +244,7 @@ def _workflow_card(w: WorkflowRow) -> rx.Component:
                 ),
                 confirm_delete(
                     "Delete workflow?",
-                    "The workflow is deleted. Its runs stay in the project's run history, each with the steps it ran.",
+                    "The workflow goes to the trash for 30 days. Its runs stay in the project's run history.",
                     WorkflowsTabState.delete(w.id),
                     trigger_class="delete-workflow",
                     confirm_class="confirm-delete-workflow",

@@ -29,7 +29,7 @@ from nyx_app.live.hub import hub
 from nyx_app.models.report import PdfStatus, ReportKind
 from nyx_app.pages.project_reports import download_link
 from nyx_app.pages.report_rows import KIND_COLORS, TocEntry, pdf_note, table_of_contents, when
-from nyx_app.services import auth
+from nyx_app.services import auth, trash
 from nyx_app.services.context import TenantContext
 from nyx_app.services.errors import NotFound, ServiceError
 from nyx_app.services.permissions import Action
@@ -38,6 +38,7 @@ from nyx_app.services.reports.store import ReportView, reports_key
 from nyx_app.services.reports.text import size
 from nyx_app.settings import get_settings
 from nyx_app.state.session import AuthState, user_action
+from nyx_app.state.trash import moved
 
 SAFETY_POLL_S = 10.0
 
@@ -218,8 +219,8 @@ class ReportState(AuthState):
     @user_action
     async def delete(self):
         report_id, back = self._report, self.project_reports_url
-        await self._in_tenant(lambda s, c: store.delete_report(s, c, report_id))
-        return [rx.redirect(back), rx.toast.success("Report deleted")]
+        binned = await self._in_tenant(lambda s, c: trash.trash_report(s, c, report_id))
+        return [rx.redirect(back), moved(binned)]
 
 
 H = ReportState.head
@@ -329,7 +330,7 @@ def _actions() -> rx.Component:
             H.may_delete,
             confirm_dialog(
                 "Delete report?",
-                "The report, its PDF and any public link are deleted. This cannot be undone.",
+                "The report goes to the trash for 30 days (its public link ends now); Undo puts it back.",
                 ReportState.delete,
                 trigger_class="delete-report",
                 confirm_class="confirm-delete-report",

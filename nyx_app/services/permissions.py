@@ -65,6 +65,7 @@ class Action(StrEnum):
     REPORT_DELETE = "report.delete"  # anyone's report
     REPORT_DELETE_OWN = "report.delete_own"  # a report the user generated
     REPORT_PUBLISH = "report.publish"
+    TRASH_EMPTY = "trash.empty"  # delete from the trash for good (restoring needs the kind's create right)
 
 
 OWNER, ADMIN, MEMBER = Role.OWNER, Role.ADMIN, Role.MEMBER
@@ -109,6 +110,7 @@ PERMISSIONS: dict[Action, frozenset[Role]] = {
     Action.REPORT_DELETE:         OWNERS_AND_ADMINS,
     Action.REPORT_DELETE_OWN:     EVERYONE,
     Action.REPORT_PUBLISH:        OWNERS_AND_ADMINS,
+    Action.TRASH_EMPTY:           OWNERS_AND_ADMINS,
 }
 
 # What a refusal says: "Only owners and admins can <this>."
@@ -148,6 +150,7 @@ DOING: dict[Action, str] = {
     Action.REPORT_DELETE:         "delete other people's reports",
     Action.REPORT_DELETE_OWN:     "delete reports",
     Action.REPORT_PUBLISH:        "publish reports",
+    Action.TRASH_EMPTY:           "delete things from the trash for good",
 }
 # fmt: on
 

@@ -136,5 +136,5 @@ def test_destructive_actions_ask_first_and_cancel_keeps_everything(page: Page) -
     expect(card).to_be_visible()
     card.locator(".delete-memory").click()
     page.locator(".confirm-delete-memory").click()
-    expect(page.get_by_text("Memory deleted")).to_be_visible()  # and says what happened
+    expect(page.get_by_text("Memory entry moved to the trash")).to_be_visible()  # and says what happened
     expect(page.locator("#no-memories")).to_be_visible()

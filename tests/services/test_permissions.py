@@ -59,6 +59,7 @@ EXPECTED: dict[Action, set[str]] = {
     Action.REPORT_DELETE:         {OWN, ADM},
     Action.REPORT_DELETE_OWN:     {OWN, ADM, MEM},
     Action.REPORT_PUBLISH:        {OWN, ADM},
+    Action.TRASH_EMPTY:           {OWN, ADM},
 }
 # fmt: on
 

@@ -44,10 +44,26 @@ ensure_bun() {
     mkdir -p .tools
     npm install --silent --no-audit --no-fund --prefix .tools "bun@$BUN_VERSION" >/dev/null
   fi
+  # Bun stands in for Node (the machine's Node 20 is older than Reflex wants): a `node` first on
+  # PATH that is bun, and answers `node --version` with the Node version bun implements. Reflex
+  # then finds a recent enough Node and prints no "out of date" warning at every start; what it
+  # runs runs on bun, as it did before (it added --bun for the old Node).
+  if [ ! -x .tools/shim/node ]; then
+    mkdir -p .tools/shim
+    cat > .tools/shim/node <<'SHIM'
+#!/usr/bin/env bash
+bun="$(dirname "$(readlink -f "$0")")/../node_modules/.bin/bun"
+if [ "${1:-}" = "--version" ] || [ "${1:-}" = "-v" ]; then
+  exec "$bun" -e 'process.stdout.write(process.version + "\n")'
+fi
+exec -a node "$bun" "$@"
+SHIM
+    chmod +x .tools/shim/node
+  fi
 }
 
 export_env() {
-  export PATH="$ROOT/.tools/node_modules/.bin:$ROOT/.venv/bin:$PATH"
+  export PATH="$ROOT/.tools/shim:$ROOT/.tools/node_modules/.bin:$ROOT/.venv/bin:$PATH"
   export REFLEX_USE_SYSTEM_BUN=1
   export REFLEX_TELEMETRY_ENABLED=false
   # Without this, every `import litellm` tries to download the price table from the internet.

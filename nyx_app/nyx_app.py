@@ -49,7 +49,9 @@ BUILT_PAGES = prerequisites.get_web_dir() / constants.Dirs.STATIC
 app = rx.App(
     # api first (it mounts Reflex's app under its routes), then the headers around all of it.
     api_transformer=[api, partial(SecurityHeaders, static_dir=BUILT_PAGES)],
-    toaster=rx.toast.provider(position="bottom-right", close_button=True),
+    # Bottom left: actions sit on the right of cards and page headers (Edit, Delete, Publish), and
+    # stacked toasts in the bottom-right corner covered them; at most three show at once.
+    toaster=rx.toast.provider(position="bottom-left", close_button=True, visible_toasts=3),
     # The app's few global rules (assets/nyx.css) and the product's icon (assets/, served at /).
     stylesheets=["/nyx.css"],
     head_components=[
@@ -104,4 +106,5 @@ signed_in = [
     (account_page, routes.ACCOUNT, "Account", AccountState.load),
 ]
 for page, route, title, load in signed_in:
-    app.add_page(page, route=route, title=f"{title} · nyxCore", on_load=load)
+    # The phone menu closes on every page load: a link followed, a reload, the browser's back.
+    app.add_page(page, route=route, title=f"{title} · nyxCore", on_load=[AuthState.close_nav, load])

@@ -11,6 +11,10 @@ BUN_VERSION="1.4.5"   # Reflex 0.10 needs Bun >= 1.4.4 (or Node >= 22.22); the m
 # self-contained file is kept, checked against this hash; never a CDN (the machine has no internet).
 MERMAID_VERSION="12.3.0"
 MERMAID_SHA256="336df803d87a38b70a01e736e666c8f7601d2ce42f5e47c8fafe5d721074b9a3"
+# axe-core: the accessibility checks of the browser tests (injected with Playwright). Only its one
+# file is kept, checked against this hash, like Mermaid's.
+AXE_VERSION="4.14.1"
+AXE_SHA256="29348999450cdf2849a8e70b7912fc2da85a849da39c0d0d5394f51d4a9ed95c"
 # Fonts for PDF reports (the machine has only DejaVu and Liberation): Noto Sans for text,
 # JetBrains Mono for code.
 PDF_FONTS=(fonts-noto-core fonts-jetbrains-mono)
@@ -110,6 +114,27 @@ ensure_mermaid() {
   mkdir -p "$dir"
   mv "$tmp/package/dist/mermaid.min.js" "$tmp/package/LICENSE" "$dir/"
   echo "$MERMAID_VERSION" > "$dir/VERSION"
+  rm -rf "$tmp"
+}
+
+ensure_axe() {
+  local dir=.tools/axe
+  if [ -f "$dir/axe.min.js" ] && [ "$(cat "$dir/VERSION" 2>/dev/null)" = "$AXE_VERSION" ]; then
+    return 0
+  fi
+  log "installing axe-core $AXE_VERSION (accessibility checks of the browser tests) from npm into $dir"
+  local tmp
+  tmp="$(mktemp -d)"
+  (cd "$tmp" && npm pack --silent "axe-core@$AXE_VERSION" >/dev/null \
+    && tar -xzf "axe-core-$AXE_VERSION.tgz" package/axe.min.js package/LICENSE)
+  if ! echo "$AXE_SHA256  $tmp/package/axe.min.js" | sha256sum --check --quiet - >/dev/null; then
+    rm -rf "$tmp"
+    log "axe.min.js does not match AXE_SHA256; not installed"
+    return 1
+  fi
+  mkdir -p "$dir"
+  mv "$tmp/package/axe.min.js" "$tmp/package/LICENSE" "$dir/"
+  echo "$AXE_VERSION" > "$dir/VERSION"
   rm -rf "$tmp"
 }
 

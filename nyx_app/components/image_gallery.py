@@ -34,6 +34,16 @@ _BACKEND_ORIGIN = rx.Var(
 )
 
 
+def named_upload(label: str, *children: Any, **props: Any) -> rx.Component:
+    """``rx.upload`` whose file input has a name for assistive technology (react-dropzone's input
+    gets only what ``getInputProps`` gives it, which is no label)."""
+    upload = rx.upload(*children, **props)
+    zone = upload.children[0]
+    file_input = zone.children[0]
+    file_input.custom_attrs["aria-label"] = label
+    return upload
+
+
 def backend_url(path: rx.Var[str] | str) -> rx.Var[str]:
     path_var = rx.Var.create(path)
     return rx.Var(
@@ -126,7 +136,7 @@ def split_progress(sizes: list[int], fraction: float) -> list[int]:
 def _pending(p: PendingFile) -> rx.Component:
     return rx.hstack(
         rx.text(p.name, size="1", width="14em", overflow="hidden", text_overflow="ellipsis", white_space="nowrap"),
-        rx.progress(value=p.percent, max=100, width="100%"),
+        rx.progress(value=p.percent, max=100, width="100%", aria_label=rx.Var.create("Uploading ") + p.name),
         rx.text(rx.cond(p.percent < 100, f"{p.percent}%", "checking…"), size="1", white_space="nowrap"),
         width="100%",
         align="center",
@@ -145,7 +155,8 @@ def drop_zone(
     max_bytes: rx.Var[int] | int,
 ) -> rx.Component:
     return rx.vstack(
-        rx.upload(
+        named_upload(
+            "Choose images to add",
             rx.vstack(
                 rx.icon("image-up", size=28, color="var(--gray-9)"),
                 rx.text("Drop images here, or click to choose", size="2", weight="medium"),

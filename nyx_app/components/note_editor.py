@@ -17,7 +17,7 @@ from typing import Any
 import reflex as rx
 from reflex.event import EventSpec
 
-from nyx_app.components.image_gallery import ACCEPT
+from nyx_app.components.image_gallery import ACCEPT, named_upload
 from nyx_app.components.markdown import markdown_view
 from nyx_app.models.project import NOTE_CONTENT_MAX, NOTE_TITLE_MAX
 
@@ -52,7 +52,8 @@ def paste_uploader(on_drop: Any, on_refused: Any, *, max_files: Any, max_bytes: 
     """Hidden: the editor's script hands pasted and dropped images to its file input, so they get
     the drop zone's limits and pipeline."""
     return rx.box(
-        rx.upload(
+        named_upload(
+            "Images pasted into the note",
             rx.fragment(),
             id=PASTE_UPLOAD_ID,
             multiple=True,

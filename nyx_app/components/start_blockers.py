@@ -45,7 +45,20 @@ def blocker_rows(ready: Readiness, project_id: str, workflow_id: str = "", *, he
 def _row(row: BlockerRow) -> rx.Component:
     return rx.text(
         row.message,
-        rx.cond(row.fix_url != "", rx.fragment(" ", rx.link(row.fix_label, href=row.fix_url, class_name="fix-link"))),
+        rx.cond(
+            row.fix_url != "",
+            rx.fragment(
+                " ",
+                rx.link(
+                    row.fix_label,
+                    href=row.fix_url,
+                    class_name="fix-link",
+                    high_contrast=True,
+                    weight="medium",
+                    underline="always",
+                ),
+            ),
+        ),
         size="2",
         class_name="start-blocker",
     )
@@ -63,6 +76,7 @@ def start_blockers(rows: rx.Var[list[BlockerRow]], **props: object) -> rx.Compon
             ),
             icon="info",
             color_scheme="amber",
+            high_contrast=True,  # amber text on amber is below AA at this size
             size="1",
             width="100%",
             **props,

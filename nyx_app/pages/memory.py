@@ -96,6 +96,11 @@ class MemoryState(AuthState):
     # Bumped after a successful create: the form is keyed by it, so React remounts it empty in the
     # same update that shows the result (clearing inputs afterwards could wipe new typing).
     created: int = 0
+    form_open: bool = False  # on a phone: the new-entry form shown (it is always shown on a desktop)
+
+    @rx.event
+    def toggle_form(self):
+        self.form_open = not self.form_open
 
     @rx.var
     def count_label(self) -> str:

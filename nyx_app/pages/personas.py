@@ -9,6 +9,7 @@ import reflex as rx
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from nyx_app.components.fields import field, field_error, form_error
+from nyx_app.components.image_gallery import named_upload
 from nyx_app.components.layout import error_callout, signed_in_page
 from nyx_app.components.page import empty_state, page_header
 from nyx_app.components.persona_card import PersonaCard, persona_card, portrait, to_card
@@ -195,7 +196,8 @@ def _portrait_section() -> rx.Component:
         rx.hstack(
             portrait(PersonasState.editing_portrait, PersonasState.editing_avatar, PersonasState.f_name, size="72px"),
             rx.vstack(
-                rx.upload(
+                named_upload(
+                    "Choose a portrait",
                     rx.button(
                         rx.icon("image-up", size=14),
                         rx.cond(PersonasState.uploading, "Uploading…", "Upload portrait"),

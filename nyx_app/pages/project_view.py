@@ -155,6 +155,7 @@ def _header() -> rx.Component:
             spacing="2",
             align="center",
             wrap="wrap",
+            class_name="nyx-phone-hidden",  # in Settings; on a phone the tabs come first
         ),
         spacing="3",
         width="100%",
@@ -182,7 +183,9 @@ def project_page() -> rx.Component:
                         rx.tabs.trigger("Discussions", value="discussions", id="tab-discussions"),
                         rx.tabs.trigger("Reports", value="reports", id="tab-reports"),
                         rx.tabs.trigger("Settings", value="settings", id="tab-settings"),
-                        class_name="nyx-scroll-x",  # five tabs scroll sideways inside the list on a phone
+                        # Six tabs scroll sideways inside the list on a phone, fading at the edge
+                        # that has more (assets/nyx.css) so the hidden ones are seen to be there.
+                        class_name="nyx-scroll-x nyx-tabs-scroll",
                     ),
                     rx.tabs.content(rx.box(notes_tab(), padding_top="1em"), value="notes"),
                     rx.tabs.content(rx.box(workflows_tab(), padding_top="1em"), value="workflows"),

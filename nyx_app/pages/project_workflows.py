@@ -14,6 +14,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from nyx_app import routes
 from nyx_app.components.forms import confirm_delete
+from nyx_app.components.image_gallery import named_upload
 from nyx_app.components.layout import error_callout
 from nyx_app.components.page import empty_state
 from nyx_app.components.start_blockers import BlockerRow, blocker_rows, start_blockers
@@ -42,6 +43,7 @@ class WorkflowRow:
     runs: int
     updated: str
     url: str
+    meta: str = ""  # "5 steps · 1 run · updated …"
     # Why Start is not possible now, each with a link to its fix (empty: it is possible).
     blockers: list[BlockerRow] = dataclasses.field(default_factory=list)
 
@@ -68,8 +70,13 @@ def _row(w: WorkflowSummary, project_id: str, ready: Readiness | None) -> Workfl
         w.runs,
         when(w.updated_at),
         routes.workflow_url(project_id, str(w.id)),
-        blocker_rows(ready, project_id, str(w.id)) if ready else [],
+        meta=f"{plural(w.steps, 'step')} · {plural(w.runs, 'run')} · updated {when(w.updated_at)}",
+        blockers=blocker_rows(ready, project_id, str(w.id)) if ready else [],
     )
+
+
+def plural(count: int, noun: str) -> str:
+    return f"{count:,} {noun}{'' if count == 1 else 's'}"
 
 
 async def _read_tab(s: AsyncSession, c: TenantContext, pid: str) -> tuple[list[WorkflowRow], str]:
@@ -213,7 +220,7 @@ def _workflow_card(w: WorkflowRow) -> rx.Component:
         rx.vstack(
             rx.hstack(
                 rx.link(rx.heading(w.name, size="4"), href=w.url, class_name="workflow-link"),
-                rx.text(w.steps, " steps · ", w.runs, " runs · updated ", w.updated, size="1", color_scheme="gray"),
+                rx.text(w.meta, size="1", color_scheme="gray", class_name="workflow-meta"),
                 align="center",
                 flex_wrap="wrap",
             ),
@@ -335,7 +342,8 @@ def _import_section() -> rx.Component:
             reset_on_submit=True,
             width="100%",
         ),
-        rx.upload(
+        named_upload(
+            "Choose an exported workflow file",
             rx.hstack(rx.icon("file-up", size=16), rx.text("Choose or drop a .json file", size="2"), align="center"),
             id=IMPORT_UPLOAD_ID,
             multiple=False,

@@ -290,13 +290,41 @@ def _publishing() -> rx.Component:
                     rx.text("Not published: only this workspace can read it.", size="2"),
                 ),
                 rx.cond(
-                    H.may_publish,
+                    H.published,
                     rx.button(
-                        rx.cond(H.published, "Unpublish", "Publish"),
+                        rx.icon("copy", size=12),
+                        "Copy link",
                         size="1",
                         variant="soft",
-                        on_click=ReportState.toggle_published,
-                        id="toggle-post-published",
+                        on_click=[rx.set_clipboard(H.public_url), rx.toast.success("Link copied", duration=3000)],
+                        id="copy-post-link",
+                    ),
+                ),
+                rx.cond(
+                    H.may_publish,
+                    # A post goes public only after a word on what that means, as a project does.
+                    rx.cond(
+                        H.published,
+                        confirm_dialog(
+                            "Unpublish this post?",
+                            "Its public address stops working at once and answers “not found”.",
+                            ReportState.toggle_published,
+                            trigger_label="Unpublish",
+                            danger=False,
+                            trigger_id="toggle-post-published",
+                            confirm_class="confirm-unpublish-post",
+                        ),
+                        confirm_dialog(
+                            "Publish this post?",
+                            "Anyone with its address can read it, without logging in: the post's text, "
+                            "its author's name and the project's name; nothing else of this workspace. "
+                            "Unpublish at any time.",
+                            ReportState.toggle_published,
+                            trigger_label="Publish",
+                            danger=False,
+                            trigger_id="toggle-post-published",
+                            confirm_class="confirm-publish-post",
+                        ),
                     ),
                 ),
                 align="center",

@@ -72,6 +72,7 @@ def _coverage(c: CoverageRow) -> rx.Component:
         ),
         icon=rx.cond(c.complete, "circle-check", "circle-alert"),  # type: ignore[arg-type]
         color_scheme=rx.cond(c.complete, "green", "amber"),  # type: ignore[arg-type]
+        high_contrast=True,
         size="1",
         class_name="coverage",
         id=f"coverage-{c.step}",
@@ -96,7 +97,9 @@ def _header() -> rx.Component:
                 ("Runs", H.project_url),
                 (H.title, ""),
             ],
-            badges=[rx.badge(H.status_label, color_scheme=H.status_color, size="3", id="run-status")],  # type: ignore[arg-type]
+            badges=[
+                rx.badge(H.status_label, color_scheme=H.status_color, size="3", high_contrast=True, id="run-status")  # type: ignore[arg-type]
+            ],
             id="run-title",
         ),
         rx.hstack(

@@ -44,6 +44,7 @@ def output_view(html: rx.Var[str], class_name: str, max_height: rx.Var[str] | st
         class_name=class_name,
         max_height=max_height,
         overflow_y="auto",
+        tab_index=0,  # it scrolls: a keyboard must reach it
         padding="0.6em",
         border_radius="var(--radius-2)",
         background="var(--gray-a2)",
@@ -91,6 +92,7 @@ def _readable(step: StepRow) -> rx.Component:
             class_name="step-readable nyx-table-scroll",
             max_height="36em",
             overflow="auto",
+            tab_index=0,
             width="100%",
         ),
         rx.el.details(

@@ -126,8 +126,20 @@ def _step_row(ctx: TenantContext, run: Run, key: str, output: str, seconds: floa
 
 async def _workflow_run(session: AsyncSession, ctx: TenantContext, project: Project) -> Run:
     workflow: Workflow = await store.create_workflow(session, ctx, project.id, template=FLAGSHIP)
-    definition = WorkflowDefinition.model_validate(workflow.definition)
     sources = (await material.gather(session, project.id)).sources
+    return await recorded_run(session, ctx, project, workflow, sources)
+
+
+async def recorded_run(
+    session: AsyncSession,
+    ctx: TenantContext,
+    project: Project,
+    workflow: Workflow,
+    sources: dict[str, Any],
+    title: str = RUN_TITLE,
+) -> Run:
+    """A finished flagship run of ``workflow`` written as recorded rows (also the benchmarks' runs)."""
+    definition = WorkflowDefinition.model_validate(workflow.definition)
     finished = utcnow()
     started = finished - timedelta(seconds=sum(SECONDS.values()) + PLAN_SECONDS)
     run = Run(
@@ -135,7 +147,7 @@ async def _workflow_run(session: AsyncSession, ctx: TenantContext, project: Proj
         project_id=project.id,
         kind=RunKind.WORKFLOW.value,
         workflow_id=workflow.id,
-        title=RUN_TITLE,
+        title=title,
         definition=definition.model_dump(mode="json"),
         inputs={"template": FLAGSHIP, "sample": True, "sources": sources},
         status=RunStatus.SUCCEEDED.value,
@@ -163,7 +175,7 @@ async def _workflow_run(session: AsyncSession, ctx: TenantContext, project: Proj
     return run
 
 
-async def _discussion(session: AsyncSession, ctx: TenantContext, project: Project) -> Discussion | None:
+async def recorded_discussion(session: AsyncSession, ctx: TenantContext, project: Project) -> Discussion | None:
     """Two starter personas answer one question (nothing when the workspace has fewer than two)."""
     personas = list(await session.exec(select(Persona).order_by(col(Persona.created_at), col(Persona.name)).limit(2)))
     if len(personas) < 2:
@@ -220,4 +232,4 @@ async def add_story(session: AsyncSession, ctx: TenantContext, project: Project)
     """The finished run, its report and a discussion, in the caller's transaction."""
     run = await _workflow_run(session, ctx, project)
     await built.make_run_report(session, ctx, run.id, project.id)
-    await _discussion(session, ctx, project)
+    await recorded_discussion(session, ctx, project)

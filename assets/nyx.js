@@ -33,7 +33,8 @@
       return;
     }
     if (e.defaultPrevented || e.ctrlKey || e.metaKey || e.altKey || typing(e.target)) return;
-    if (document.querySelector('[role="dialog"], [role="alertdialog"]') && e.key !== '?') return;
+    // Not while a dialog is open (one closing, data-state="closed", no longer counts).
+    if (document.querySelector('[role="dialog"][data-state="open"], [role="alertdialog"][data-state="open"]')) return;
     const now = Date.now();
     if (pendingG && now - pendingG < 1200) {
       pendingG = 0;

@@ -78,6 +78,7 @@ def test_shortcuts_toolbar_ctrl_s_drag_and_lightbox(page: Page) -> None:
     page.locator("body").press("?")
     expect(page.locator("#shortcuts-list")).to_contain_text("go to the Memory Hub")
     page.keyboard.press("Escape")
+    expect(page.locator("#shortcuts-list")).to_have_count(0)
     page.locator("body").press("g")
     page.locator("body").press("m")
     expect(page).to_have_url(re.compile(r"/memory$"))

@@ -6,9 +6,6 @@ Loaded when the tab is shown (Radix mounts a tab's content only while it is sele
 
 from __future__ import annotations
 
-import dataclasses
-import re
-
 import reflex as rx
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -17,80 +14,18 @@ from nyx_app.components.forms import confirm_delete
 from nyx_app.components.image_gallery import named_upload
 from nyx_app.components.layout import error_callout
 from nyx_app.components.page import empty_state
-from nyx_app.components.start_blockers import BlockerRow, blocker_rows, start_blockers
-from nyx_app.pages.run_rows import when
+from nyx_app.components.start_blockers import start_blockers
 from nyx_app.pages.workflow_start import start_run
-from nyx_app.services import projects, trash
+from nyx_app.pages.workflows.rows import TEMPLATE_CARDS, TemplateCard, WorkflowRow, export_filename, read_tab
+from nyx_app.services import trash
 from nyx_app.services.context import TenantContext
 from nyx_app.services.errors import InvalidInput
-from nyx_app.services.llm import choice
-from nyx_app.services.runs import readiness
-from nyx_app.services.runs.readiness import Readiness
-from nyx_app.services.workflows import builtin, store
-from nyx_app.services.workflows.store import WorkflowInvalid, WorkflowSummary
+from nyx_app.services.workflows import store
+from nyx_app.services.workflows.store import WorkflowInvalid
 from nyx_app.state.session import AuthState, user_action
 from nyx_app.state.trash import moved
 
 IMPORT_UPLOAD_ID = "workflow-import-upload"
-
-
-@dataclasses.dataclass
-class WorkflowRow:
-    id: str
-    name: str
-    description: str
-    steps: int
-    runs: int
-    updated: str
-    url: str
-    meta: str = ""  # "5 steps · 1 run · updated …"
-    # Why Start is not possible now, each with a link to its fix (empty: it is possible).
-    blockers: list[BlockerRow] = dataclasses.field(default_factory=list)
-
-
-@dataclasses.dataclass
-class TemplateCard:
-    key: str
-    name: str
-    description: str
-    steps: int
-
-
-TEMPLATE_CARDS = [
-    TemplateCard(t.key, t.name, t.description, len(t.definition["steps"])) for t in builtin.TEMPLATES.values()
-]
-
-
-def _row(w: WorkflowSummary, project_id: str, ready: Readiness | None) -> WorkflowRow:
-    return WorkflowRow(
-        str(w.id),
-        w.name,
-        w.description,
-        w.steps,
-        w.runs,
-        when(w.updated_at),
-        routes.workflow_url(project_id, str(w.id)),
-        meta=f"{plural(w.steps, 'step')} · {plural(w.runs, 'run')} · updated {when(w.updated_at)}",
-        blockers=blocker_rows(ready, project_id, str(w.id)) if ready else [],
-    )
-
-
-def plural(count: int, noun: str) -> str:
-    return f"{count:,} {noun}{'' if count == 1 else 's'}"
-
-
-async def _read_tab(s: AsyncSession, c: TenantContext, pid: str) -> tuple[list[WorkflowRow], str]:
-    """The workflows, each with what stands in the way of starting it, and the model runs use."""
-    summaries = await store.list_workflows(s, c, pid)
-    project = await projects.get_project(s, c, pid)
-    ready = await readiness.project_workflows_readiness(s, c, project)
-    model = (await choice.project_model(s, project)).label
-    return [_row(w, pid, ready.get(str(w.id))) for w in summaries], model
-
-
-def export_filename(name: str) -> str:
-    slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-") or "workflow"
-    return f"{slug[:60]}.workflow.json"
 
 
 class WorkflowsTabState(AuthState):
@@ -109,7 +44,7 @@ class WorkflowsTabState(AuthState):
 
     async def _reload(self) -> None:
         pid = self._pid()
-        self.workflows, self.model_label = await self._in_tenant(lambda s, c: _read_tab(s, c, pid))
+        self.workflows, self.model_label = await self._in_tenant(lambda s, c: read_tab(s, c, pid))
         self.loaded = True
 
     @rx.event

@@ -29,6 +29,7 @@ from nyx_app.live.hub import hub
 from nyx_app.models.report import PdfStatus, ReportKind
 from nyx_app.pages.project_reports import download_link
 from nyx_app.pages.report_rows import KIND_COLORS, TocEntry, pdf_note, table_of_contents, when
+from nyx_app.pages.reports.publishing import publishing_panel
 from nyx_app.services import auth, trash
 from nyx_app.services.context import TenantContext
 from nyx_app.services.errors import NotFound, ServiceError
@@ -268,77 +269,6 @@ def _toc() -> rx.Component:
     )
 
 
-def _publishing() -> rx.Component:
-    return rx.cond(
-        H.is_post,
-        rx.callout(
-            rx.hstack(
-                rx.cond(
-                    H.published,
-                    rx.text(
-                        "Published: anyone with this address can read the post, without logging in. ",
-                        rx.el.a(
-                            H.public_url,
-                            href=H.public_url,
-                            target="_blank",
-                            rel="noopener",
-                            reload_document=True,
-                            id="public-url",
-                        ),
-                        size="2",
-                    ),
-                    rx.text("Not published: only this workspace can read it.", size="2"),
-                ),
-                rx.cond(
-                    H.published,
-                    rx.button(
-                        rx.icon("copy", size=12),
-                        "Copy link",
-                        size="1",
-                        variant="soft",
-                        on_click=[rx.set_clipboard(H.public_url), rx.toast.success("Link copied", duration=3000)],
-                        id="copy-post-link",
-                    ),
-                ),
-                rx.cond(
-                    H.may_publish,
-                    # A post goes public only after a word on what that means, as a project does.
-                    rx.cond(
-                        H.published,
-                        confirm_dialog(
-                            "Unpublish this post?",
-                            "Its public address stops working at once and answers “not found”.",
-                            ReportState.toggle_published,
-                            trigger_label="Unpublish",
-                            danger=False,
-                            trigger_id="toggle-post-published",
-                            confirm_class="confirm-unpublish-post",
-                        ),
-                        confirm_dialog(
-                            "Publish this post?",
-                            "Anyone with its address can read it, without logging in: the post's text, "
-                            "its author's name and the project's name; nothing else of this workspace. "
-                            "Unpublish at any time.",
-                            ReportState.toggle_published,
-                            trigger_label="Publish",
-                            danger=False,
-                            trigger_id="toggle-post-published",
-                            confirm_class="confirm-publish-post",
-                        ),
-                    ),
-                ),
-                align="center",
-                flex_wrap="wrap",
-                spacing="3",
-            ),
-            icon=rx.cond(H.published, "globe", "lock"),  # type: ignore[arg-type]
-            color_scheme=rx.cond(H.published, "green", "gray"),  # type: ignore[arg-type]
-            size="1",
-            width="100%",
-        ),
-    )
-
-
 def _actions() -> rx.Component:
     return rx.hstack(
         download_link("Markdown", H.markdown_url, "file-text", id="download-markdown"),
@@ -409,7 +339,7 @@ def _header() -> rx.Component:
         rx.cond(ReportState.renaming, _rename_form()),
         rx.text(H.created, " · ", H.author, " · ", H.size, size="2", color_scheme="gray", id="report-meta"),
         _actions(),
-        _publishing(),
+        publishing_panel(H, ReportState.toggle_published),
         error_callout(ReportState.error),
         spacing="3",
         width="100%",

@@ -8,24 +8,20 @@ State is what the browser receives on every change, so it holds previews, never 
 from __future__ import annotations
 
 import dataclasses
-import json
 from collections.abc import Mapping
 from datetime import datetime
-from functools import lru_cache
 
 from nyx_app import routes
 from nyx_app.api.images import image_url
-from nyx_app.integrations import markdown
 from nyx_app.models.run import DISCUSSION_KINDS, REPORT_KINDS, RunKind, RunStatus, StepStatus
+from nyx_app.pages.runs.outputs import download_url, html, json_rows
 
 # One way to say a time or a price, on pages and in reports alike.
-from nyx_app.services.reports.text import duration, fence, money
-from nyx_app.services.runs import json_view
+from nyx_app.services.reports.text import duration, money
 from nyx_app.services.runs.progress import progress
-from nyx_app.services.runs.views import STEP_PREVIEW_CHARS, Coverage, ItemView, RunSummary, RunView, StepView
+from nyx_app.services.runs.views import Coverage, ItemView, RunSummary, RunView, StepView
 from nyx_app.services.workflows.definition import OutputFormat
 
-STEP_RAW_CHARS = STEP_PREVIEW_CHARS  # the raw JSON shown under a table, before "Show full output"
 # A fan-out group with more items than this starts collapsed.
 OPEN_GROUP_MAX_ITEMS = 20
 
@@ -280,44 +276,12 @@ def _item(item: ItemView, project_id: str, run_id: str, fulls: Mapping[str, str]
         tokens=tokens(item.tokens),
         cost=money(item.cost_usd),
         error=item.error,
-        html=_html(fulls.get(item.row_id) or item.preview),
+        html=html(fulls.get(item.row_id) or item.preview),
         truncated=item.output_chars > len(item.preview),
         showing_full=item.row_id in fulls,
         sources=_sources(item, project_id),
-        download=_download(run_id, item.row_id, item.status, item.output_chars),
+        download=download_url(run_id, item.row_id, item.status, item.output_chars),
     )
-
-
-def _download(run_id: str, row_id: str, status: str, chars: int) -> str:
-    done = status == StepStatus.SUCCEEDED.value and chars > 0
-    return routes.run_output_download_url(run_id, row_id) if done else ""
-
-
-@lru_cache(maxsize=256)
-def _readable(text: str) -> str:
-    """A JSON answer as a table or list (Markdown through the one renderer); "" if it is not one."""
-    table = json_view.readable(text)
-    return markdown.render(table) if table else ""
-
-
-def _json_rows(step: StepView) -> tuple[str, str, bool]:
-    """For a finished JSON step: its readable HTML, its raw JSON as a code block, and whether that
-    block is cut short (the "raw" view); empty when it has no readable layout."""
-    if step.status != StepStatus.SUCCEEDED.value or step.output_chars > len(step.preview):
-        return "", "", False
-    readable = _readable(step.preview)
-    if not readable:
-        return "", "", False
-    pretty = json.dumps(json.loads(step.preview), indent=2, ensure_ascii=False)  # it parsed just above
-    raw = pretty[:STEP_RAW_CHARS]
-    return readable, _html(fence(raw, "json")), len(pretty) > len(raw)
-
-
-@lru_cache(maxsize=2048)
-def _html(text: str) -> str:
-    """Model output is hostile text: only the one renderer turns it into HTML. Cached: a watched
-    run is re-read many times a second and most previews have not changed since the last read."""
-    return markdown.render(text) if text else ""
 
 
 def _ref(provider: str, model: str) -> str:
@@ -354,7 +318,7 @@ def step_row(
             for a in step.attempts
             if a.status != "ok"
         ],
-        html=_html(fulls.get(step.row_id) or step.preview),
+        html=html(fulls.get(step.row_id) or step.preview),
         truncated=step.output_chars > len(step.preview),
         showing_full=step.row_id in fulls,
         context_note=step.context_note,
@@ -362,11 +326,11 @@ def step_row(
         can_retry=step.status == StepStatus.FAILED.value and view.status == RunStatus.FAILED.value,
         waiting_review=step.status == StepStatus.WAITING_REVIEW.value and step.kind == "review",
         fan_out=step.fan_out,
-        download=_download(view.id, step.row_id, step.status, step.output_chars),
+        download=download_url(view.id, step.row_id, step.status, step.output_chars),
         ticking=_ticking(step.duration_s, step.status == StepStatus.RUNNING.value),
     )
     if step.output_format != OutputFormat.TEXT.value and step.row_id not in fulls:
-        readable, raw, cut = _json_rows(step)
+        readable, raw, cut = json_rows(step)
         if readable:
             row.readable_html, row.html, row.truncated = readable, raw, cut
     if step.fan_out:

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func
+from sqlalchemy import delete
 from sqlmodel import SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -268,7 +268,3 @@ async def purge_expired(now: datetime | None = None) -> int:
             expired = list(await session.exec(select(TrashItem).where(col(TrashItem.deleted_at) < cutoff)))
             removed += await _remove(session, expired)
     return removed
-
-
-async def count(session: AsyncSession) -> int:
-    return int((await session.exec(select(func.count()).select_from(TrashItem))).one())

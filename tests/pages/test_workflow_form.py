@@ -73,12 +73,12 @@ def test_a_workflow_row_says_its_counts_in_words_and_keeps_its_reasons() -> None
     import uuid
     from datetime import UTC, datetime
 
-    from nyx_app.pages.project_workflows import _row
+    from nyx_app.pages.workflows.rows import workflow_row
     from nyx_app.services.llm.choice import ModelChoice
     from nyx_app.services.runs.readiness import NO_PROVIDER, Readiness
     from nyx_app.services.workflows.store import WorkflowSummary
 
     summary = WorkflowSummary(uuid.uuid4(), "Flow", "", 1, "", datetime(2026, 5, 1, tzinfo=UTC), 1)
-    row = _row(summary, "p1", Readiness(ModelChoice("", True), [NO_PROVIDER]))
+    row = workflow_row(summary, "p1", Readiness(ModelChoice("", True), [NO_PROVIDER]))
     assert row.meta == "1 step · 1 run · updated 2026-05-01 00:00 UTC"
     assert [b.fix_url for b in row.blockers] == ["/settings/providers"]

@@ -132,7 +132,6 @@ class ItemRow:
     truncated: bool
     showing_full: bool
     sources: list[SourceRow]
-    download: str = ""  # the answer as a Markdown file (once there is one)
 
 
 @dataclasses.dataclass
@@ -170,6 +169,7 @@ class StepRow:
     # A finished JSON answer laid out as a table or list (``html`` then holds the raw JSON).
     readable_html: str = ""
     download: str = ""  # the answer as a Markdown file (once there is one)
+    run_id: str = ""  # for its items' downloads, made in the page (no URL per item in each update)
 
 
 @dataclasses.dataclass
@@ -280,7 +280,6 @@ def _item(item: ItemView, project_id: str, run_id: str, fulls: Mapping[str, str]
         truncated=item.output_chars > len(item.preview),
         showing_full=item.row_id in fulls,
         sources=_sources(item, project_id),
-        download=download_url(run_id, item.row_id, item.status, item.output_chars),
     )
 
 
@@ -327,6 +326,7 @@ def step_row(
         waiting_review=step.status == StepStatus.WAITING_REVIEW.value and step.kind == "review",
         fan_out=step.fan_out,
         download=download_url(view.id, step.row_id, step.status, step.output_chars),
+        run_id=view.id,
         ticking=_ticking(step.duration_s, step.status == StepStatus.RUNNING.value),
     )
     if step.output_format != OutputFormat.TEXT.value and step.row_id not in fulls:

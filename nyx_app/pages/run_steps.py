@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import reflex as rx
 
+from nyx_app import routes
 from nyx_app.components.image_gallery import backend_url
 from nyx_app.components.layout import error_callout
 from nyx_app.components.markdown import markdown_view
@@ -151,8 +152,19 @@ def _source(src: SourceRow) -> rx.Component:
     )
 
 
+_BEFORE_RUN, _AFTER_RUN = routes.RUN_OUTPUT_DOWNLOAD.split("{run_id}")
+_BEFORE_ROW, _AFTER_ROW = _AFTER_RUN.split("{row_id}")
+
+
+def item_download(run_id: rx.Var[str], item: rx.Var[ItemRow]) -> rx.Var[str]:
+    """A finished item's Markdown download, built in the page from ids it already has: an update
+    of a watched run carries no URL per item."""
+    url = rx.Var.create(_BEFORE_RUN) + run_id + _BEFORE_ROW + item.row_id + _AFTER_ROW
+    return rx.cond(item.status == "succeeded", url, "")  # type: ignore[return-value]
+
+
 @rx.memo
-def item_card(item: rx.Var[ItemRow]) -> rx.Component:
+def item_card(item: rx.Var[ItemRow], run_id: rx.Var[str]) -> rx.Component:
     return rx.vstack(
         _meta(
             _badge(item.status_label, item.status_color, "item-status"),
@@ -179,7 +191,7 @@ def item_card(item: rx.Var[ItemRow]) -> rx.Component:
         ),
         rx.hstack(
             _full_toggle(item.row_id, item.truncated, item.showing_full),
-            output_actions(item.row_id, item.download, "answer"),
+            output_actions(item.row_id, item_download(run_id, item), "answer"),
             spacing="3",
             align="center",
         ),
@@ -228,7 +240,7 @@ def _group(step: StepRow) -> rx.Component:
         rx.cond(
             step.expanded,
             rx.vstack(
-                rx.foreach(step.item_rows, lambda item: item_card(item=item)),
+                rx.foreach(step.item_rows, lambda item: item_card(item=item, run_id=step.run_id)),
                 rx.cond(
                     step.more_items > 0,
                     rx.button(

@@ -138,21 +138,22 @@ def measure_pages(page: Page, frames: Frames, urls: dict[str, str], loads: int, 
             "render_max_s": max(renders),
             "ws_kb": statistics.median(sizes),
         }
+        axe_note = ""
         if axe:
-            found = blocking_and_all(page)
-            out[name]["axe_blocking"], out[name]["axe_all"] = found
-        axe_note = f", axe: {out[name]['axe_blocking']} serious/critical of {out[name]['axe_all']}" if axe else ""
+            out[name]["axe_blocking"], out[name]["axe_all"], rules = blocking_and_all(page)
+            axe_note = f", axe: {out[name]['axe_blocking']} serious/critical of {out[name]['axe_all']} {rules}"
         took = f"{out[name]['render_s']:.2f} s (max {max(renders):.2f})"
         print(f"  {name}: {took}, {out[name]['ws_kb']:.0f} KB{axe_note}")
     return out
 
 
-def blocking_and_all(page: Page) -> tuple[int, int]:
-    """axe-core violations of the page as loaded: (serious or critical, all), counted by rule."""
+def blocking_and_all(page: Page) -> tuple[int, int, list[str]]:
+    """axe-core violations of the page as loaded: (serious or critical, all, their rules), counted
+    by rule."""
     from tests.e2e.axe import BLOCKING, violations
 
     found = violations(page)
-    return sum(1 for v in found if v.impact in BLOCKING), len(found)
+    return sum(1 for v in found if v.impact in BLOCKING), len(found), [f"{v.impact} {v.id}" for v in found]
 
 
 _WATCH_CARDS = """() => {

@@ -132,5 +132,5 @@ async def estimate(session: AsyncSession, ctx: TenantContext, workflow_id: str |
         definition = parse_definition(workflow.definition)
     except DefinitionInvalid:
         return Estimate()
-    found = await material.gather(session, workflow.project_id)
-    return estimate_definition(definition, found.project_model, len(found.notes), len(found.memory), len(found.images))
+    found = await material.sizes(session, workflow.project_id)
+    return estimate_definition(definition, found.model, found.notes_chars, found.memory_chars, found.images)

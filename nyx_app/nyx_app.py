@@ -42,6 +42,10 @@ from nyx_app.pages.public_project import PublicProjectState, public_project_page
 from nyx_app.pages.report import ReportState, report_page
 from nyx_app.pages.run import run_page
 from nyx_app.pages.run_state import RunState
+from nyx_app.pages.spend.page import spend_page
+from nyx_app.pages.spend.state import SpendState
+from nyx_app.pages.trash.page import trash_page
+from nyx_app.pages.trash.state import TrashState
 from nyx_app.pages.webhooks.page import WebhooksState, webhooks_page
 from nyx_app.pages.workflow_editor import workflow_page
 from nyx_app.pages.workflow_editor_state import EditorState
@@ -53,7 +57,9 @@ BUILT_PAGES = prerequisites.get_web_dir() / constants.Dirs.STATIC
 app = rx.App(
     # api first (it mounts Reflex's app under its routes), then the headers around all of it.
     api_transformer=[api, partial(SecurityHeaders, static_dir=BUILT_PAGES)],
-    toaster=rx.toast.provider(position="bottom-right", close_button=True),
+    # Bottom left: actions sit on the right of cards and page headers (Edit, Delete, Publish), and
+    # stacked toasts in the bottom-right corner covered them; at most three show at once.
+    toaster=rx.toast.provider(position="bottom-left", close_button=True, visible_toasts=3),
     # The app's few global rules (assets/nyx.css), code colours (integrations/code_highlight.py)
     # and the product's icon (assets/, served at /).
     stylesheets=["/nyx.css", "/code_highlight.css"],
@@ -64,6 +70,8 @@ app = rx.App(
         rx.el.meta(name="theme-color", content="#3e63dd"),
         # Draws the Mermaid diagrams of any Markdown the page shows (api/diagram_assets.py).
         rx.el.script(src=routes.DIAGRAMS_JS, defer=True),
+        # Keyboard shortcuts (assets/nyx.js): from the app itself, as the policy allows.
+        rx.el.script(src="/nyx.js", defer=True),
     ],
 )
 app.register_lifespan_task(sweep_auth_throttle)
@@ -113,6 +121,8 @@ signed_in = [
     (discussion_page, routes.DISCUSSION, "Discussion", DiscussionState.load),
     (report_page, routes.REPORT, "Report", ReportState.load),
     (providers_page, routes.PROVIDERS, "Providers", ProvidersState.load),
+    (spend_page, routes.SPEND, "Spend", SpendState.load),
+    (trash_page, routes.TRASH, "Trash", TrashState.load),
     (account_page, routes.ACCOUNT, "Account", AccountState.load),
     (search_settings_page, routes.SEARCH_SETTINGS, "Search", SearchSettingsState.load),
     (api_tokens_page, routes.API_TOKENS, "API tokens", TokensState.load),
@@ -120,4 +130,5 @@ signed_in = [
     (webhooks_page, routes.WEBHOOKS, "Webhooks", WebhooksState.load),
 ]
 for page, route, title, load in signed_in:
-    app.add_page(page, route=route, title=f"{title} · nyxCore", on_load=load)
+    # The phone menu closes on every page load: a link followed, a reload, the browser's back.
+    app.add_page(page, route=route, title=f"{title} · nyxCore", on_load=[AuthState.close_nav, load])

@@ -27,6 +27,8 @@ REPORT_DOWNLOAD = "/api/reports/{report_id}/{fmt}"
 DIAGRAMS_JS = "/api/assets/diagrams.js"
 MERMAID_JS = "/api/assets/mermaid-{version}.js"
 PUBLIC_POST = "/posts/{public_id}"
+# One run step's (or fan-out item's) answer as a Markdown file (api/run_outputs.py).
+RUN_OUTPUT_DOWNLOAD = "/api/runs/{run_id}/outputs/{row_id}/markdown"
 
 # The public API (api/v1/, FastAPI behind a token gate), its docs page, and the MCP endpoint.
 API_V1 = "/api/v1"
@@ -55,6 +57,8 @@ SEARCH_SETTINGS = "/settings/search"
 API_TOKENS = "/settings/api-tokens"
 AUDIT = "/settings/audit"
 WEBHOOKS = "/settings/webhooks"
+SPEND = "/spend"
+TRASH = "/trash"
 # Open to everyone: a published project's read-only page, and an invitation link.
 PUBLIC_PROJECT = "/public/[project_id]"
 INVITE = "/invite/[token]"
@@ -148,3 +152,7 @@ def login_url(next_path: str = "") -> str:
     """The login page; after logging in the browser goes on to ``next_path`` (when it is safe)."""
     wanted = safe_next(next_path)
     return f"{LOGIN}?{urlencode({'next': wanted})}" if wanted and wanted != DASHBOARD else LOGIN
+
+
+def run_output_download_url(run_id: str, row_id: str) -> str:
+    return RUN_OUTPUT_DOWNLOAD.format(run_id=run_id, row_id=row_id)

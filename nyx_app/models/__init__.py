@@ -14,6 +14,7 @@ from nyx_app.models.report import PublishedPost, Report
 from nyx_app.models.run import Run, StepRun
 from nyx_app.models.tenancy import AuthSession, Invitation, Membership, PasswordReset, Role, Tenant, User
 from nyx_app.models.throttle import AuthThrottle
+from nyx_app.models.trash import TrashItem
 from nyx_app.models.webhook import Webhook, WebhookDelivery
 from nyx_app.models.workflow import Workflow, WorkflowInsight
 
@@ -47,6 +48,7 @@ __all__ = [
     "StepRun",
     "Tenant",
     "TenantLlmSettings",
+    "TrashItem",
     "User",
     "Webhook",
     "WebhookDelivery",

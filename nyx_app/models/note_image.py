@@ -10,6 +10,7 @@ from sqlmodel import Field, SQLModel
 from nyx_app.db.base import IdMixin, TenantMixin, TimestampMixin
 
 IMAGE_DESCRIPTION_MAX = 2000
+IMAGE_NAME_MAX = 200
 
 
 class NoteImage(IdMixin, TenantMixin, TimestampMixin, table=True):
@@ -35,6 +36,8 @@ class NoteImage(IdMixin, TenantMixin, TimestampMixin, table=True):
     sha256: str = Field(max_length=64)
     description: str = Field(default="", max_length=IMAGE_DESCRIPTION_MAX)
     sort_order: int = 0
+    # The name it was uploaded with (cleaned by display_name), shown in the lightbox; never a key.
+    file_name: str = Field(default="", max_length=IMAGE_NAME_MAX)
 
 
 class NoteImagePublic(SQLModel):
@@ -48,3 +51,4 @@ class NoteImagePublic(SQLModel):
     bytes: int
     description: str
     sort_order: int
+    file_name: str = ""

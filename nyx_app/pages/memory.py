@@ -11,19 +11,21 @@ from __future__ import annotations
 import dataclasses
 import uuid
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 import reflex as rx
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from nyx_app.integrations import markdown
 from nyx_app.models.knowledge import KnowledgeKind
-from nyx_app.services import memory
+from nyx_app.services import memory, trash
 from nyx_app.services.context import TenantContext
 from nyx_app.services.knowledge.search import ranked_ids
 from nyx_app.services.memory import HubView, Marks, SearchPage
 from nyx_app.services.permissions import Action
 from nyx_app.state import toasts
 from nyx_app.state.session import AuthState, user_action
+from nyx_app.state.trash import moved
 
 NO_PROJECT = "none"
 
@@ -99,6 +101,11 @@ class MemoryState(AuthState):
     # Bumped after a successful create: the form is keyed by it, so React remounts it empty in the
     # same update that shows the result (clearing inputs afterwards could wipe new typing).
     created: int = 0
+    form_open: bool = False  # on a phone: the new-entry form shown (it is always shown on a desktop)
+
+    @rx.event
+    def toggle_form(self):
+        self.form_open = not self.form_open
 
     @rx.var
     def count_label(self) -> str:
@@ -128,21 +135,24 @@ class MemoryState(AuthState):
 
     async def _hub(
         self, query: str, tag: str, change: Callable[[AsyncSession, TenantContext], Awaitable[object]] | None = None
-    ) -> None:
+    ) -> Any:
         """An optional change and the re-read in one transaction: if the page cannot show the
         result, nothing was saved either (no half-done save reported as an error). A query also
-        asks the hybrid search (meaning and words, the header's search scoped to memory)."""
+        asks the hybrid search (meaning and words, the header's search scoped to memory). Returns
+        what the change returned."""
         ranked = await self._ranked(query)
+        changed: list[object] = []
 
         async def run(s: AsyncSession, c: TenantContext) -> Shown:
             if change is not None:
-                await change(s, c)
+                changed.append(await change(s, c))
             view = await memory.hub(s, c, query, tag=tag, ranked=ranked)
             return view, [_entry(h, view.results.marks, c) for h in view.results.hits]
 
         self._show(await self._in_tenant(run))
         # Kept only once the search worked: a refused one leaves the page as it was.
         self.query, self.tag = query, tag
+        return changed[0] if changed else None
 
     async def _ranked(self, query: str) -> tuple[uuid.UUID, ...]:
         if not query.strip():
@@ -214,8 +224,8 @@ class MemoryState(AuthState):
     @rx.event
     @user_action
     async def delete(self, entry_id: str):
-        await self._hub(self.query, self.tag, lambda s, c: memory.delete_entry(s, c, entry_id))
-        return toasts.done("Memory deleted")
+        binned = await self._hub(self.query, self.tag, lambda s, c: trash.trash_memory(s, c, entry_id))
+        return moved(binned)
 
 
 def _entry_fields(form: dict[str, str]) -> dict[str, str | None]:

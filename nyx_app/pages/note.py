@@ -23,12 +23,13 @@ from nyx_app.components.note_editor import install_script, note_editor
 from nyx_app.components.page import not_found_view, page_header
 from nyx_app.integrations import markdown
 from nyx_app.pages.note_gallery import NoteGalleryState, editor_uploader, gallery_section
-from nyx_app.services import note_drafts, note_pages, notes
+from nyx_app.services import note_drafts, note_pages, notes, trash
 from nyx_app.services.errors import Conflict, NotFound
 from nyx_app.services.note_drafts import Draft
 from nyx_app.services.notes import NoteDetail
 from nyx_app.state import toasts
 from nyx_app.state.session import AuthState, user_action
+from nyx_app.state.trash import moved
 
 
 class NoteState(AuthState):
@@ -201,9 +202,9 @@ class NoteState(AuthState):
     @user_action
     async def delete_note(self):
         note_id, back = self._note_id, self.project_link
-        await self._in_tenant(lambda s, c: notes.delete_note(s, c, note_id))
+        binned = await self._in_tenant(lambda s, c: trash.trash_note(s, c, note_id))
         self._close_editor()
-        return [toasts.done("Note deleted"), rx.redirect(back)]
+        return [moved(binned), rx.redirect(back)]
 
 
 def _stale_notice() -> rx.Component:
@@ -325,7 +326,7 @@ def _note() -> rx.Component:
                 NoteState.may_delete,
                 confirm_dialog(
                     "Delete note?",
-                    "The note and its images are deleted. This cannot be undone.",
+                    "The note and its images go to the trash for 30 days; Undo puts them back.",
                     NoteState.delete_note,
                     trigger_class="delete-note",
                     confirm_class="confirm-delete-note",

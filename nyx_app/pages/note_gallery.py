@@ -40,12 +40,13 @@ from nyx_app.components.note_editor import (
 )
 from nyx_app.integrations.images import ACCEPTED_LABEL, display_name
 from nyx_app.models.note_image import NoteImagePublic
-from nyx_app.services import auth, image_intake, note_images
+from nyx_app.services import auth, image_intake, note_images, trash
 from nyx_app.services.context import TenantContext
 from nyx_app.services.errors import ServiceError
 from nyx_app.services.note_images import FileResult
 from nyx_app.settings import get_settings
 from nyx_app.state.session import UNEXPECTED, AuthState, user_action
+from nyx_app.state.trash import moved
 
 log = logging.getLogger(__name__)
 
@@ -63,7 +64,20 @@ def _card(image: NoteImagePublic) -> ImageCard:
         description=image.description,
         size_label=_size_label(image),
         order=image.sort_order,
+        file_name=image.file_name or f"image {image.sort_order + 1}",
     )
+
+
+def dropped_order(ids: list[str], value: str) -> list[str] | None:
+    """The order after dragging one image onto another ("dragged>target"): it takes the target's
+    place, the others shift. None when the value names images that are not (or no longer) here."""
+    dragged, _, target = value.partition(">")
+    if dragged not in ids or target not in ids or dragged == target:
+        return None
+    order = [i for i in ids if i != dragged]
+    at = ids.index(target)
+    order.insert(at, dragged)
+    return order
 
 
 class NoteGalleryState(AuthState):
@@ -77,6 +91,7 @@ class NoteGalleryState(AuthState):
     max_bytes: int = 0
     # The lightbox: the index of the image shown, -1 when closed.
     viewing: int = -1
+    zoomed: bool = False  # the lightbox shows the image at its own size (scrolling), not fitted
     # The note this page shows, fixed at load; every event looks it up again under RLS.
     _note_id: str = ""
 
@@ -193,11 +208,26 @@ class NoteGalleryState(AuthState):
 
     @rx.event
     @user_action
+    async def drop_move(self, value: str):
+        """An image dragged onto another (assets/nyx.js fills the hidden input with "dragged>target")."""
+        order = dropped_order([i.id for i in self.images], value)
+        if order is None:
+            return
+        note_id = self._note_id
+        moved = await self._in_tenant(lambda s, c: note_images.reorder(s, c, note_id, order))
+        self.images = [_card(i) for i in moved]
+
+    @rx.event
+    def toggle_zoom(self):
+        self.zoomed = not self.zoomed
+
+    @rx.event
+    @user_action
     async def remove(self, image_id: str):
-        await self._in_tenant(lambda s, c: note_images.remove_image(s, c, image_id))
+        binned = await self._in_tenant(lambda s, c: trash.trash_image(s, c, image_id))
         await self._reload()
         self.viewing = -1
-        return rx.toast.success("Image removed")
+        return moved(binned)
 
     # --- the lightbox --------------------------------------------------------------------------
 
@@ -208,12 +238,17 @@ class NoteGalleryState(AuthState):
         return ImageCard("", "", "", "", "")
 
     @rx.var
+    def viewed_name(self) -> str:
+        return self.viewed.file_name
+
+    @rx.var
     def viewed_position(self) -> str:
         return f"{self.viewing + 1} of {len(self.images)}" if self.viewing >= 0 else ""
 
     @rx.event
     def open_image(self, index: int):
         self.viewing = index if 0 <= index < len(self.images) else -1
+        self.zoomed = False
 
     @rx.event
     def lightbox_changed(self, is_open: bool):
@@ -223,6 +258,7 @@ class NoteGalleryState(AuthState):
     def _step(self, step: int) -> None:
         if self.images and self.viewing >= 0:
             self.viewing = (self.viewing + step) % len(self.images)
+            self.zoomed = False
 
     @rx.event
     def step_image(self, step: int):
@@ -263,6 +299,7 @@ def _gallery() -> rx.Component:
             spacing="3",
             width="100%",
             id="image-gallery",
+            data_reorder="image-reorder-input",
         ),
         rx.text("No images yet.", size="2", color_scheme="gray", id="no-images"),
     )
@@ -312,6 +349,18 @@ def gallery_section() -> rx.Component:
             on_close=S.lightbox_changed,
             on_step=S.step_image,
             on_key=S.lightbox_key,
+            file_name=S.viewed_name,
+            zoomed=S.zoomed,
+            on_zoom=S.toggle_zoom,
+        ),
+        # Drag and drop (assets/nyx.js) reports "dragged>target" here; the arrows stay for keyboards.
+        rx.el.input(
+            type="text",
+            id="image-reorder-input",
+            on_change=S.drop_move,
+            tab_index=-1,
+            aria_hidden="true",
+            display="none",
         ),
         spacing="4",
         width="100%",

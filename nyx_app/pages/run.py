@@ -17,8 +17,9 @@ from nyx_app.pages.run_steps import step_card
 H = RunState.head
 
 
-def _fact(label: str, value: rx.Var[str], id: str) -> rx.Component:
-    return rx.text(rx.text.span(label, color_scheme="gray"), " ", rx.text.span(value, id=id), size="2")
+def _fact(label: str, value: rx.Var[str], id: str, ticking: rx.Var[str] | None = None) -> rx.Component:
+    extra = {"data-elapsed": ticking} if ticking is not None else {}
+    return rx.text(rx.text.span(label, color_scheme="gray"), " ", rx.text.span(value, id=id, **extra), size="2")
 
 
 def _cancel_button() -> rx.Component:
@@ -71,6 +72,7 @@ def _coverage(c: CoverageRow) -> rx.Component:
         ),
         icon=rx.cond(c.complete, "circle-check", "circle-alert"),  # type: ignore[arg-type]
         color_scheme=rx.cond(c.complete, "green", "amber"),  # type: ignore[arg-type]
+        high_contrast=True,
         size="1",
         class_name="coverage",
         id=f"coverage-{c.step}",
@@ -95,13 +97,15 @@ def _header() -> rx.Component:
                 ("Runs", H.project_url),
                 (H.title, ""),
             ],
-            badges=[rx.badge(H.status_label, color_scheme=H.status_color, size="3", id="run-status")],  # type: ignore[arg-type]
+            badges=[
+                rx.badge(H.status_label, color_scheme=H.status_color, size="3", high_contrast=True, id="run-status")  # type: ignore[arg-type]
+            ],
             id="run-title",
         ),
         rx.hstack(
             _fact("started by", H.started_by, "run-started-by"),
             _fact("on", H.created, "run-created"),
-            _fact("duration", H.duration, "run-duration"),
+            _fact("duration", H.duration, "run-duration", H.ticking),
             _fact("tokens in", H.tokens_in, "run-tokens-in"),
             _fact("out", H.tokens_out, "run-tokens-out"),
             _fact("cost", H.cost, "run-cost"),
@@ -109,8 +113,15 @@ def _header() -> rx.Component:
             flex_wrap="wrap",
         ),
         rx.hstack(
-            rx.progress(value=H.percent, width="100%", max_width="28em", class_name="nyx-live-progress"),
-            rx.text(H.done, "/", H.total, " steps done", size="2", id="run-progress", white_space="nowrap"),
+            rx.progress(
+                value=H.percent,
+                width="100%",
+                max_width="28em",
+                class_name="nyx-live-progress",
+                aria_label="Run progress",
+            ),
+            rx.text(H.progress, size="2", id="run-progress"),
+            rx.cond(H.rest != "", rx.text("· ", H.rest, size="2", color_scheme="gray", id="run-rest")),
             align="center",
             width="100%",
             flex_wrap="wrap",

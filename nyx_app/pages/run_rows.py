@@ -11,16 +11,17 @@ import dataclasses
 from collections.abc import Mapping
 from datetime import datetime
 from decimal import Decimal
-from functools import lru_cache
 
 from nyx_app import routes
 from nyx_app.api.images import image_url
-from nyx_app.integrations import markdown
 from nyx_app.models.run import DISCUSSION_KINDS, REPORT_KINDS, RunKind, RunStatus, StepStatus
+from nyx_app.pages.runs.outputs import download_url, html, json_rows
 
 # One way to say a time or a price, on pages and in reports alike.
 from nyx_app.services.reports.text import duration, money
+from nyx_app.services.runs.progress import progress
 from nyx_app.services.runs.views import Coverage, ItemView, RunSummary, RunView, StepView
+from nyx_app.services.workflows.definition import OutputFormat
 
 # A fan-out group with more items than this starts collapsed.
 OPEN_GROUP_MAX_ITEMS = 20
@@ -86,6 +87,9 @@ class Header:
     done: int = 0
     total: int = 0
     percent: int = 0
+    progress: str = ""  # "Step 3 of 5 · Implementation plan 9/13"
+    rest: str = ""  # "about 2 min left" (from the steps done so far), while it runs
+    ticking: str = ""  # seconds so far while active: the page's ticker counts on from it
     error: str = ""
     stopping: bool = False
     active: bool = False
@@ -163,6 +167,11 @@ class StepRow:
     expanded: bool = False
     item_rows: list[ItemRow] = dataclasses.field(default_factory=list)
     more_items: int = 0  # items the group has beyond those shown
+    ticking: str = ""  # seconds so far while it runs: the page's ticker counts on from it
+    # A finished JSON answer laid out as a table or list (``html`` then holds the raw JSON).
+    readable_html: str = ""
+    download: str = ""  # the answer as a Markdown file (once there is one)
+    run_id: str = ""  # for its items' downloads, made in the page (no URL per item in each update)
 
 
 @dataclasses.dataclass
@@ -200,9 +209,22 @@ def kind_label(kind: str) -> str:
     return "workflow run" if kind == RunKind.WORKFLOW else kind.replace("_", " ")
 
 
+def _ticking(seconds: float | None, running: bool) -> str:
+    return f"{seconds:.1f}" if running and seconds is not None else ""
+
+
+def rest_label(seconds: float | None) -> str:
+    if seconds is None:
+        return ""
+    if seconds < 60:
+        return "less than a minute left" if seconds >= 5 else "almost done"
+    return f"about {round(seconds / 60)} min left"
+
+
 def header(view: RunView) -> Header:
     status = RunStatus(view.status) if view.status in RunStatus._value2member_map_ else None
     active = status is not None and not status.finished
+    shown = progress(view)
     return Header(
         title=view.title,
         status=view.status,
@@ -216,7 +238,10 @@ def header(view: RunView) -> Header:
         cost=money(view.cost_usd) + (" + unknown" if _unpriced(view) else ""),
         done=view.done,
         total=view.total,
-        percent=int(100 * view.done / view.total) if view.total else 0,
+        percent=shown.percent,
+        progress=shown.label,
+        rest=rest_label(shown.rest_s),
+        ticking=_ticking(view.duration_s, status == RunStatus.RUNNING),
         error=view.error,
         stopping=view.cancel_requested and active,
         active=active,
@@ -262,7 +287,7 @@ def _sources(item: ItemView, project_id: str) -> list[SourceRow]:
     ]
 
 
-def _item(item: ItemView, project_id: str, fulls: Mapping[str, str]) -> ItemRow:
+def _item(item: ItemView, project_id: str, run_id: str, fulls: Mapping[str, str]) -> ItemRow:
     return ItemRow(
         row_id=item.row_id,
         number=item.index + 1,
@@ -274,18 +299,11 @@ def _item(item: ItemView, project_id: str, fulls: Mapping[str, str]) -> ItemRow:
         tokens=tokens(item.tokens),
         cost=paid(item.cost_usd, item.tokens),
         error=item.error,
-        html=_html(fulls.get(item.row_id) or item.preview),
+        html=html(fulls.get(item.row_id) or item.preview),
         truncated=item.output_chars > len(item.preview),
         showing_full=item.row_id in fulls,
         sources=_sources(item, project_id),
     )
-
-
-@lru_cache(maxsize=2048)
-def _html(text: str) -> str:
-    """Model output is hostile text: only the one renderer turns it into HTML. Cached: a watched
-    run is re-read many times a second and most previews have not changed since the last read."""
-    return markdown.render(text) if text else ""
 
 
 def _ref(provider: str, model: str) -> str:
@@ -322,7 +340,7 @@ def step_row(
             for a in step.attempts
             if a.status != "ok"
         ],
-        html=_html(fulls.get(step.row_id) or step.preview),
+        html=html(fulls.get(step.row_id) or step.preview),
         truncated=step.output_chars > len(step.preview),
         showing_full=step.row_id in fulls,
         context_note=step.context_note,
@@ -330,14 +348,21 @@ def step_row(
         can_retry=step.status == StepStatus.FAILED.value and view.status == RunStatus.FAILED.value,
         waiting_review=step.status == StepStatus.WAITING_REVIEW.value and step.kind == "review",
         fan_out=step.fan_out,
+        download=download_url(view.id, step.row_id, step.status, step.output_chars),
+        run_id=view.id,
+        ticking=_ticking(step.duration_s, step.status == StepStatus.RUNNING.value),
     )
+    if step.output_format != OutputFormat.TEXT.value and step.row_id not in fulls:
+        readable, raw, cut = json_rows(step)
+        if readable:
+            row.readable_html, row.html, row.truncated = readable, raw, cut
     if step.fan_out:
         row.items_total, row.items_failed, row.items_running = step.items_total, step.items_failed, step.items_running
-        row.progress = f"{step.items_done}/{step.items_total}"
+        row.progress = f"{step.items_done}/{step.items_total}" if step.items_total else ""
         row.percent = int(100 * step.items_done / step.items_total) if step.items_total else 0
         row.expanded = is_expanded(step, chosen)
         if row.expanded:
-            row.item_rows = [_item(i, view.project_id, fulls) for i in step.items[:items_shown]]
+            row.item_rows = [_item(i, view.project_id, view.id, fulls) for i in step.items[:items_shown]]
             row.more_items = max(0, step.items_total - len(row.item_rows))
     return row
 

@@ -15,6 +15,7 @@ import asyncio
 import contextlib
 import logging
 import time
+from pathlib import Path
 from typing import Any
 
 import reflex as rx
@@ -29,7 +30,8 @@ from nyx_app.pages import run_rows
 from nyx_app.pages.run_rows import CoverageRow, Header, StepRow
 from nyx_app.services.context import TenantContext
 from nyx_app.services.errors import NotFound, ServiceError
-from nyx_app.services.runs import control, views
+from nyx_app.services.runs import control, outputs, views
+from nyx_app.state import toasts
 from nyx_app.state.session import SESSION_ENDED, AuthState, user_action
 
 log = logging.getLogger(__name__)
@@ -46,6 +48,8 @@ MIN_INTERVAL_S = 0.03
 SETTLE_S = 0.01
 ITEMS_STEP = views.ITEMS_PAGE
 FULL_OUTPUTS_MAX = 5  # full outputs the page keeps loaded at once
+# Counts running steps' and the run's elapsed time on between updates (no server round trip).
+TICKER_JS = (Path(__file__).parent / "runs" / "ticker.js").read_text()
 
 # A browser that lost its network gets no socket error for a while, just silence: the run page
 # says so (the browser tells online/offline apart; #offline-hint is in run.py).
@@ -178,7 +182,7 @@ class RunState(AuthState):
             # The same answer for a made-up id, another tenant's run and another project's URL.
             self.found, self.loaded = False, True
             return None
-        return [RunState.watch, rx.call_script(OFFLINE_HINT)]
+        return [rx.call_script(TICKER_JS), RunState.watch, rx.call_script(OFFLINE_HINT)]
 
     @rx.event(background=True)
     async def watch(self):
@@ -243,6 +247,14 @@ class RunState(AuthState):
     async def hide_full(self, row_id: str):
         self._full_rows = [r for r in self._full_rows if r != row_id]
         await self._refresh()
+
+    @rx.event
+    @user_action
+    async def copy_output(self, row_id: str):
+        """The whole answer onto the clipboard, read now: state holds previews only."""
+        run_id = self._run
+        found = await self._in_tenant(lambda s, c: outputs.output_file(s, c, run_id, row_id))
+        return [rx.set_clipboard(found.text), toasts.done("Copied to the clipboard")]
 
     # -- commands ------------------------------------------------------------------------------
     async def _command(self, action: Any, where: str = "action") -> None:

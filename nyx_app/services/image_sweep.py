@@ -14,6 +14,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from sqlalchemy import func
 from sqlmodel import col, or_, select
 
 from nyx_app.db.base import utcnow
@@ -23,6 +24,7 @@ from nyx_app.integrations.storage import Storage, StoredObject
 from nyx_app.models.note_image import NoteImage
 from nyx_app.models.persona import Persona
 from nyx_app.models.report import Report
+from nyx_app.models.trash import TrashItem
 
 SWEEP_GRACE = timedelta(hours=1)
 
@@ -47,7 +49,10 @@ async def _referenced(tenant_id: uuid.UUID, keys: list[str]) -> set[str]:
             )
         )
         pdfs = await session.exec(select(Report.pdf_key).where(col(Report.pdf_key).in_(keys)))
-        return {key for pair in [*rows, *portraits] for key in pair} | set(pdfs)
+        # Files of what is in the trash are kept for a restore until the trash is emptied or purged.
+        trashed = await session.exec(select(func.unnest(col(TrashItem.file_keys))))
+        wanted = set(keys)
+        return {key for pair in [*rows, *portraits] for key in pair} | set(pdfs) | (set(trashed) & wanted)
 
 
 async def sweep_orphan_objects(

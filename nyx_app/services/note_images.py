@@ -23,7 +23,7 @@ from nyx_app.db.session import after_commit, after_rollback
 from nyx_app.integrations import storage as storage_backend
 from nyx_app.integrations.images import ImageRejected, ProcessedImage, display_name, process_off_loop
 from nyx_app.integrations.storage import Storage, StorageError, new_key, thumb_key_for
-from nyx_app.models.note_image import IMAGE_DESCRIPTION_MAX, NoteImage, NoteImagePublic
+from nyx_app.models.note_image import IMAGE_DESCRIPTION_MAX, IMAGE_NAME_MAX, NoteImage, NoteImagePublic
 from nyx_app.models.project import ProjectNote
 from nyx_app.services.context import TenantContext
 from nyx_app.services.errors import Conflict, InvalidInput, NotFound
@@ -205,6 +205,7 @@ async def save_images(
             bytes=len(image.data),
             sha256=image.sha256,
             sort_order=next_order + (i if first_order is not None else len(rows)),
+            file_name=checked[i].name[:IMAGE_NAME_MAX],
         )
         session.add(row)
         rows.append((i, row))
@@ -303,14 +304,21 @@ async def move_image(
 
 
 async def remove_image(
-    session: AsyncSession, ctx: TenantContext, image_id: str | uuid.UUID, *, storage: Storage | None = None
+    session: AsyncSession,
+    ctx: TenantContext,
+    image_id: str | uuid.UUID,
+    *,
+    storage: Storage | None = None,
+    keep_files: bool = False,
 ) -> None:
+    """``keep_files``: the trash keeps them for a restore."""
     image = await get_image(session, ctx, image_id)
     # Images carry no author of their own: they belong to their note, and so does the "own" rule.
     require(ctx, Action.IMAGE_DELETE, author_id=(await _note(session, image.note_id)).created_by)
     await session.delete(image)
     await session.flush()
-    remove_objects_after_commit(session, [image.image_key, image.thumb_key], storage)
+    if not keep_files:
+        remove_objects_after_commit(session, [image.image_key, image.thumb_key], storage)
 
 
 async def remove_objects_of(

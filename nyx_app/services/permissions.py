@@ -74,6 +74,7 @@ class Action(StrEnum):
     AUDIT_READ = "audit.read"  # read and export the audit log
     WORKSPACE_TOKENS_MANAGE = "workspace_tokens.manage"  # API tokens of the workspace (not personal ones)
     WEBHOOKS_MANAGE = "webhooks.manage"
+    TRASH_EMPTY = "trash.empty"  # delete from the trash for good (restoring needs the kind's create right)
 
 
 OWNER, ADMIN, MEMBER = Role.OWNER, Role.ADMIN, Role.MEMBER
@@ -125,6 +126,7 @@ PERMISSIONS: dict[Action, frozenset[Role]] = {
     Action.AUDIT_READ:            OWNERS_AND_ADMINS,
     Action.WORKSPACE_TOKENS_MANAGE: OWNERS_AND_ADMINS,
     Action.WEBHOOKS_MANAGE:       OWNERS_AND_ADMINS,
+    Action.TRASH_EMPTY:           OWNERS_AND_ADMINS,
 }
 
 # What a refusal says: "Only owners and admins can <this>."
@@ -171,6 +173,7 @@ DOING: dict[Action, str] = {
     Action.AUDIT_READ:            "read the audit log",
     Action.WORKSPACE_TOKENS_MANAGE: "manage the workspace's API tokens",
     Action.WEBHOOKS_MANAGE:       "manage webhooks",
+    Action.TRASH_EMPTY:           "delete things from the trash for good",
 }
 # fmt: on
 

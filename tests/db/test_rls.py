@@ -31,7 +31,7 @@ from nyx_app.models.report import PublishedPost, Report, ReportKind
 from nyx_app.models.run import Run, StepRun
 from nyx_app.models.webhook import WebhookDelivery
 from nyx_app.models.workflow import WorkflowInsight
-from nyx_app.services import api_limits, api_tokens, invitations, memory, note_drafts, notes, projects
+from nyx_app.services import api_limits, api_tokens, invitations, memory, note_drafts, notes, projects, trash
 from nyx_app.services.knowledge import embedding_model
 from nyx_app.services.llm import credentials, preferences
 from nyx_app.services.personas.store import PersonaInput, create_persona
@@ -104,6 +104,8 @@ async def seed_every_tenant_table(a: Account) -> None:
             )
         )
         await invitations.create_invitation(s, a.ctx, "member")
+        binned = await notes.create_note(s, a.ctx, project.id, "Secret deleted note", "classified")
+        await trash.trash_note(s, a.ctx, binned.id)
         await credentials.save_key(s, a.ctx, "openai", "sk-secret-of-tenant-a")
         wf = await store.create_workflow(s, a.ctx, project.id, template="image-to-implementation")
         run = Run(tenant_id=a.ctx.tenant_id, project_id=project.id, workflow_id=wf.id, title="Secret run")

@@ -111,9 +111,9 @@ def test_flagship_live_in_two_tabs_through_a_reload(page: Page, fake: FakeLLM) -
     second.close()
 
     expect(page.locator("#coverage-plan")).to_contain_text("13/13 action points have an implementation plan")
-    expect(page.locator("#run-progress")).to_have_text("17/17 steps done")
+    expect(page.locator("#run-progress")).to_have_text("All 5 steps done")
     expect(page.locator("#step-enrich .step-model")).to_have_text("anthropic/claude-sonnet-4-6")
-    expect(page.locator("#step-plan .group-progress")).to_have_text("13/13")
+    expect(page.locator("#step-plan .group-progress")).to_have_text("Items 13/13")
     items = page.locator("#step-plan .fanout-item")
     expect(items).to_have_count(13)
     first = items.first
@@ -200,11 +200,11 @@ def test_cancel_a_slow_run_then_resume_and_retry_a_failed_step(page: Page, fake:
     run_url = start_from_template(page, "")  # blank: one step, "draft"
     expect(status(page, "draft")).to_have_text("running", timeout=RUN_TIMEOUT)
 
-    # Starting it again is refused, with a way to the run that is going on.
+    # Starting it again is not offered: the row says why, with a way to the run that is going on.
     page.goto(run_url.split("/runs/")[0] + "?tab=workflows")
-    page.locator(".workflow-row .start-workflow").click()
-    expect(page.locator(".workflow-row .start-error")).to_contain_text("already running")
-    page.locator(".workflow-row .active-run").click()
+    expect(page.locator(".workflow-row .start-workflow")).to_be_disabled()
+    expect(page.locator(".workflow-row .start-blockers")).to_contain_text("already running")
+    page.locator(".workflow-row .fix-link", has_text="Open the active run").click()
     expect(page).to_have_url(run_url)
 
     page.click("#cancel-run")

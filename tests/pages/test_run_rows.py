@@ -74,7 +74,8 @@ def view(steps: list[StepView], status: str = "running", **extra: object) -> Run
 
 
 def test_header_in_words_with_progress_and_what_the_user_may_do() -> None:
-    head = run_rows.header(view([]))
+    steps = [step("a", duration_s=4.0), step("b", "running", duration_s=1.0), step("c", "queued", duration_s=None)]
+    head = run_rows.header(view(steps))
     assert (head.status_label, head.status_color) == ("running", "blue")
     assert (head.created, head.duration, head.tokens_out, head.cost) == (
         "2026-05-01 14:03 UTC",
@@ -82,7 +83,10 @@ def test_header_in_words_with_progress_and_what_the_user_may_do() -> None:
         "2,000",
         "$1.50",
     )
-    assert (head.done, head.total, head.percent) == (9, 17, 52)
+    # Counted in workflow steps; the rest estimated from the one done (4 s each: 3 + 4 s).
+    assert (head.progress, head.percent, head.rest) == ("Step 2 of 3 · B", 33, "less than a minute left")
+    assert head.ticking == "75.0"  # the page's ticker counts on from here while it runs
+    assert run_rows.rest_label(600) == "about 10 min left" and run_rows.rest_label(30) == "less than a minute left"
     assert head.active and not head.resumable and not head.stopping
     assert head.project_url == f"/projects/{PROJECT}?tab=runs"
     assert head.workflow_url == f"/projects/{PROJECT}/workflows/wf-1"

@@ -70,6 +70,7 @@ EXPECTED: dict[Action, set[str]] = {
     Action.AUDIT_READ:            {OWN, ADM},
     Action.WORKSPACE_TOKENS_MANAGE: {OWN, ADM},
     Action.WEBHOOKS_MANAGE:       {OWN, ADM},
+    Action.TRASH_EMPTY:           {OWN, ADM},
 }
 # fmt: on
 

@@ -34,6 +34,8 @@ from nyx_app.services.workflows.definition import OutputFormat, StepKind, Workfl
 from nyx_app.settings import get_settings
 
 STEP_PREVIEW_CHARS = 4_000
+# A JSON answer (action points) is read whole up to this size, so the page can lay it out as a table.
+JSON_READ_CHARS = 20_000
 ITEM_PREVIEW_CHARS = 400
 ITEMS_PAGE = 50
 HISTORY_LIMIT = 100
@@ -91,6 +93,7 @@ class StepView:
     context_note: str
     review_note: str
     fan_out: bool
+    output_format: str = OutputFormat.TEXT.value  # json_list / json_object: ``preview`` is whole (see above)
     items_total: int = 0
     items_done: int = 0
     items_failed: int = 0
@@ -215,7 +218,13 @@ async def run_view(
     run = await get_run(session, ctx, run_id)
     starter = await session.get(User, run.started_by) if run.started_by else None
     project_name = (await session.exec(select(Project.name).where(Project.id == run.project_id))).first() or ""
-    preview_len = case((col(StepRun.item_index) == NO_ITEM, STEP_PREVIEW_CHARS), else_=ITEM_PREVIEW_CHARS)
+    definition = WorkflowDefinition.model_validate(run.definition)
+    json_keys = [s.key for s in definition.steps if s.output != OutputFormat.TEXT and not s.for_each]
+    preview_len = case(
+        ((col(StepRun.item_index) == NO_ITEM) & col(StepRun.key).in_(json_keys), JSON_READ_CHARS),
+        (col(StepRun.item_index) == NO_ITEM, STEP_PREVIEW_CHARS),
+        else_=ITEM_PREVIEW_CHARS,
+    )
     rows = (
         await session.execute(
             select(  # type: ignore[call-overload]
@@ -227,7 +236,6 @@ async def run_view(
             .order_by(col(StepRun.key), col(StepRun.item_index))
         )
     ).all()
-    definition = WorkflowDefinition.model_validate(run.definition)
     sources: dict[str, dict[str, str]] = run.inputs.get("sources", {})
     parents = {r.key: r for r in rows if r.item_index == NO_ITEM}
     items: dict[str, list[Any]] = {}
@@ -259,6 +267,7 @@ async def run_view(
             context_note=p.context_note,
             review_note=p.review_note,
             fan_out=bool(step.for_each),
+            output_format=step.output.value,
         )
         if step.for_each:
             view.items_total = len(mine)

@@ -43,7 +43,8 @@ def test_template_estimate_problems_at_their_step_and_nothing_saved(page: Page) 
     expect(page.locator(".step-card")).to_have_count(5)
     # The fan-out over a list not made yet counts as a range (3 to 20 plans).
     expect(page.locator("#estimate-calls")).to_have_text("7\u201324 LLM calls")
-    expect(page.locator("#estimate-cost")).to_contain_text("$")
+    # No provider yet, so no model: the cost is unknown, never "$0.00".
+    expect(page.locator("#estimate-cost")).to_have_text("cost unknown")
     expect(page.get_by_text("{{item_index}}").first).to_be_visible()  # the variables are explained
 
     # A prompt naming a step that does not exist: the problem shows at that step as the user pauses.

@@ -2,6 +2,12 @@
 
 from nyx_app.models.discussion import Discussion, DiscussionMessage
 from nyx_app.models.knowledge import KnowledgeEmbedding, KnowledgeItem, KnowledgeSetting
+from nyx_app.models.library import (
+    ConsolidationPattern,
+    NoteEnrichment,
+    PolicyDocument,
+    PolicyPassage,
+)
 from nyx_app.models.llm import LlmCall, ProviderCredential, TenantLlmSettings
 from nyx_app.models.memory import MemoryEntry
 from nyx_app.models.note_draft import NoteDraft
@@ -17,6 +23,7 @@ from nyx_app.models.workflow import Workflow, WorkflowInsight
 __all__ = [
     "AuthSession",
     "AuthThrottle",
+    "ConsolidationPattern",
     "Discussion",
     "DiscussionMessage",
     "Invitation",
@@ -27,9 +34,12 @@ __all__ = [
     "Membership",
     "MemoryEntry",
     "NoteDraft",
+    "NoteEnrichment",
     "NoteImage",
     "PasswordReset",
     "Persona",
+    "PolicyDocument",
+    "PolicyPassage",
     "Project",
     "ProjectNote",
     "ProviderCredential",

@@ -70,6 +70,11 @@ class Action(StrEnum):
     REPORT_DELETE = "report.delete"  # anyone's report
     REPORT_DELETE_OWN = "report.delete_own"  # a report the user generated
     REPORT_PUBLISH = "report.publish"
+    INSIGHT_EDIT = "insight.edit"  # edit or delete anyone's workflow insight or pattern
+    INSIGHT_EDIT_OWN = "insight.edit_own"  # one the user approved or wrote
+    POLICY_UPLOAD = "policy.upload"
+    POLICY_DELETE = "policy.delete"  # anyone's policy document
+    POLICY_DELETE_OWN = "policy.delete_own"  # a document the user uploaded
 
 
 OWNER, ADMIN, MEMBER = Role.OWNER, Role.ADMIN, Role.MEMBER
@@ -118,6 +123,11 @@ PERMISSIONS: dict[Action, frozenset[Role]] = {
     Action.REPORT_DELETE:         OWNERS_AND_ADMINS,
     Action.REPORT_DELETE_OWN:     EVERYONE,
     Action.REPORT_PUBLISH:        OWNERS_AND_ADMINS,
+    Action.INSIGHT_EDIT:          OWNERS_AND_ADMINS,
+    Action.INSIGHT_EDIT_OWN:      EVERYONE,
+    Action.POLICY_UPLOAD:         EVERYONE,
+    Action.POLICY_DELETE:         OWNERS_AND_ADMINS,
+    Action.POLICY_DELETE_OWN:     EVERYONE,
 }
 
 # What a refusal says: "Only owners and admins can <this>."
@@ -161,6 +171,11 @@ DOING: dict[Action, str] = {
     Action.REPORT_DELETE:         "delete other people's reports",
     Action.REPORT_DELETE_OWN:     "delete reports",
     Action.REPORT_PUBLISH:        "publish reports",
+    Action.INSIGHT_EDIT:          "edit or delete other people's insights and patterns",
+    Action.INSIGHT_EDIT_OWN:      "edit or delete insights and patterns",
+    Action.POLICY_UPLOAD:         "upload policy documents",
+    Action.POLICY_DELETE:         "delete other people's policy documents",
+    Action.POLICY_DELETE_OWN:     "delete policy documents",
 }
 # fmt: on
 
@@ -172,6 +187,8 @@ OWN_VARIANT: dict[Action, Action] = {
     Action.REPORT_DELETE: Action.REPORT_DELETE_OWN,
     Action.WORKFLOW_DELETE: Action.WORKFLOW_DELETE_OWN,
     Action.PERSONA_DELETE: Action.PERSONA_DELETE_OWN,
+    Action.INSIGHT_EDIT: Action.INSIGHT_EDIT_OWN,
+    Action.POLICY_DELETE: Action.POLICY_DELETE_OWN,
 }
 
 _ROLE_WORDS = {OWNER: "owners", ADMIN: "admins", MEMBER: "members"}

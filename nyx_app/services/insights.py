@@ -87,7 +87,7 @@ async def insights_page(
     """The project's insights (``ranked``: only those, in that order; None: the newest) and patterns."""
     project = await get_project(session, ctx, project_id)
     query = (
-        select(WorkflowInsight, Run.title, Run.definition, User.name)  # type: ignore[call-overload]
+        select(WorkflowInsight, Run.title, Run.definition, User.name)
         .join(Run, col(Run.id) == col(WorkflowInsight.run_id))
         .outerjoin(User, col(User.id) == col(WorkflowInsight.created_by))
         .where(WorkflowInsight.project_id == project.id)
@@ -140,7 +140,7 @@ async def delete_insight(session: AsyncSession, ctx: TenantContext, insight_id: 
 
 async def patterns_of(session: AsyncSession, ctx: TenantContext, project_id: uuid.UUID) -> list[PatternView]:
     rows = await session.execute(
-        select(ConsolidationPattern, User.name)  # type: ignore[call-overload]
+        select(ConsolidationPattern, User.name)
         .outerjoin(User, col(User.id) == col(ConsolidationPattern.created_by))
         .where(ConsolidationPattern.project_id == project_id)
         .order_by(col(ConsolidationPattern.updated_at).desc())

@@ -15,6 +15,7 @@ from nyx_app.jobs.queue import proc_app
 from nyx_app.live.hub import hub
 from nyx_app.services.engine.executor import execute
 from nyx_app.services.engine.sweeper import cancel_requested
+from nyx_app.services.image_descriptions import DESCRIBE_QUEUE, DESCRIBE_TASK, describe_pending
 from nyx_app.services.knowledge.indexer import embed_pending
 from nyx_app.services.reports.pdf import make_pdf
 from nyx_app.services.reports.store import PDF_QUEUE, PDF_TASK
@@ -63,3 +64,10 @@ async def knowledge_embed_task(tenant_id: str) -> None:
     """Embed what the tenant's model has no current vector of (services/knowledge/indexer.py).
     Queued by the trigger on knowledge_item (coalesced per tenant) and by a model switch."""
     await embed_pending(uuid.UUID(tenant_id))
+
+
+@proc_app.task(name=DESCRIBE_TASK, queue=DESCRIBE_QUEUE)
+async def describe_images_task(tenant_id: str, user_id: str) -> None:
+    """Describe images saved without a description, a batch at a time, through the LLM call path
+    (services/image_descriptions.py). Queued when images are saved (one per tenant at a time)."""
+    await describe_pending(uuid.UUID(tenant_id), uuid.UUID(user_id))

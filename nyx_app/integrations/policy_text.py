@@ -49,7 +49,8 @@ def extract_pdf(data: bytes, max_pages: int, max_chars: int) -> Extracted:
         if reader.is_encrypted and not reader.decrypt(""):
             return Extracted(False, [], "This PDF is password-protected. Upload it without a password.")
         # What the page tree claims, read before it is walked (a bomb claims millions of pages).
-        declared = reader.trailer["/Root"]["/Pages"].get("/Count", 0)
+        pages_node = reader.root_object.get("/Pages")
+        declared = pages_node.get_object().get("/Count", 0) if pages_node is not None else 0
         if isinstance(declared, int) and declared > max_pages:
             return Extracted(False, [], f"This PDF has {declared:,} pages; at most {max_pages:,} are read. Split it.")
         count = len(reader.pages)

@@ -20,6 +20,9 @@ from nyx_app.pages.auth_pages import LoginState, login_page, register_page
 from nyx_app.pages.dashboard import DashboardState, dashboard_page
 from nyx_app.pages.discussion import DiscussionState, discussion_page
 from nyx_app.pages.invite import InviteState, invite_page
+from nyx_app.pages.knowledge.enrichment import EnrichmentState, enrichment_page
+from nyx_app.pages.knowledge.insights import InsightsState, insights_page
+from nyx_app.pages.knowledge.policies import PoliciesState, policies_page
 from nyx_app.pages.knowledge.settings import SearchSettingsState, search_settings_page
 from nyx_app.pages.members import MembersState
 from nyx_app.pages.members_view import members_page
@@ -105,6 +108,9 @@ signed_in = [
     (providers_page, routes.PROVIDERS, "Providers", ProvidersState.load),
     (account_page, routes.ACCOUNT, "Account", AccountState.load),
     (search_settings_page, routes.SEARCH_SETTINGS, "Search", SearchSettingsState.load),
+    (insights_page, routes.INSIGHTS, "Insights", InsightsState.load),
+    (enrichment_page, routes.ENRICHMENT, "Enrich", EnrichmentState.load),
+    (policies_page, routes.POLICIES, "Policy library", PoliciesState.load),
 ]
 for page, route, title, load in signed_in:
     app.add_page(page, route=route, title=f"{title} · nyxCore", on_load=load)

@@ -113,15 +113,19 @@ def _title(title: str, filename: str) -> str:
     return (stem or "Policy")[:POLICY_TITLE_MAX]
 
 
-async def read_upload(filename: str, data: bytes, framework: str, title: str = "") -> ReadUpload:
+async def read_upload(
+    filename: str, data: bytes, framework: str, title: str = "", *, size: int | None = None
+) -> ReadUpload:
     """Check and read an upload (no database): its text extracted under limits and split into
-    passages. Raises InvalidInput in words for anything that cannot become a policy document."""
+    passages. Raises InvalidInput in words for anything that cannot become a policy document.
+    ``size``: the upload's whole size when the caller read only the first ``policy_max_bytes`` + 1."""
     settings = get_settings()
     chosen = _framework(framework)
     name = display_name(filename)[:POLICY_FILENAME_MAX] or "policy"
-    if len(data) > settings.policy_max_bytes:
+    whole = max(size or 0, len(data))
+    if whole > settings.policy_max_bytes:
         mb = settings.policy_max_bytes / 1_048_576
-        raise InvalidInput(f"{name} is {len(data) / 1_048_576:.1f} MB; policy documents may be at most {mb:g} MB.")
+        raise InvalidInput(f"{name} is {whole / 1_048_576:.1f} MB; policy documents may be at most {mb:g} MB.")
     if not data:
         raise InvalidInput(f"{name} is empty.")
     markdown = name.lower().endswith(MARKDOWN_SUFFIXES)

@@ -87,7 +87,7 @@ async def progress(session: AsyncSession, ctx: TenantContext) -> EmbeddingStatus
 
 
 async def retry_item(session: AsyncSession, ctx: TenantContext, kind: str, item_id: str) -> bool:
-    """"Try again" on one failed item: a fresh round of attempts and the job queued. False when
+    """ "Try again" on one failed item: a fresh round of attempts and the job queued. False when
     there is no such failed item (embedded meanwhile, deleted, or another tenant's)."""
     require(ctx, Action.PROVIDER_KEYS_MANAGE)
     item = parse_id(item_id, "Item")

@@ -233,6 +233,7 @@ class EnrichmentView:
     project_id: str
     run_id: str
     note_title: str
+    project_name: str
     status: str  # EnrichmentStatus, "failed" when the run failed or was cancelled
     run_status: str
     run_error: str
@@ -258,6 +259,7 @@ async def view(session: AsyncSession, ctx: TenantContext, enrichment_id: str | u
     note = await notes.get_note(session, ctx, row.note_id)
     if run is None:
         raise NotFound("Enrichment not found.")
+    project = await get_project(session, ctx, note.project_id)
     step = (await session.exec(select(StepRun).where(StepRun.run_id == run.id, StepRun.key == STEP_KEY))).first()
     status = row.status
     if status == EnrichmentStatus.RUNNING.value and run.status in (RunStatus.FAILED.value, RunStatus.CANCELLED.value):
@@ -273,7 +275,7 @@ async def view(session: AsyncSession, ctx: TenantContext, enrichment_id: str | u
     proposal = row.proposal
     return EnrichmentView(
         id=str(row.id), note_id=str(note.id), project_id=str(note.project_id), run_id=str(run.id),
-        note_title=note.title, status=status, run_status=run.status, run_error=run.error,
+        note_title=note.title, project_name=project.name, status=status, run_status=run.status, run_error=run.error,
         streamed=(step.output if step is not None and not proposal else "")[:20_000], proposal=proposal,
         current_content=note.content, note_changed=note.version != row.base_version,
         groups=groups, diff=diff_lines(note.content, proposal) if proposal else [],
@@ -281,12 +283,18 @@ async def view(session: AsyncSession, ctx: TenantContext, enrichment_id: str | u
 
 
 async def latest_for_note(session: AsyncSession, ctx: TenantContext, note_id: uuid.UUID) -> NoteEnrichment | None:
-    """The note's newest enrichment that still waits for the user (running or proposed)."""
-    open_ = [EnrichmentStatus.RUNNING.value, EnrichmentStatus.PROPOSED.value]
+    """The note's newest enrichment that still waits for the user: proposed, or running (a run
+    that failed or was cancelled no longer counts: "Enrich" starts a new one)."""
+    stopped = [RunStatus.FAILED.value, RunStatus.CANCELLED.value]
     return (
         await session.exec(
             select(NoteEnrichment)
-            .where(NoteEnrichment.note_id == note_id, col(NoteEnrichment.status).in_(open_))
+            .join(Run, col(Run.id) == col(NoteEnrichment.run_id))
+            .where(
+                NoteEnrichment.note_id == note_id,
+                (col(NoteEnrichment.status) == EnrichmentStatus.PROPOSED.value)
+                | ((col(NoteEnrichment.status) == EnrichmentStatus.RUNNING.value) & col(Run.status).not_in(stopped)),
+            )
             .order_by(col(NoteEnrichment.created_at).desc())
             .limit(1)
         )

@@ -96,6 +96,7 @@ def test_enrich_a_note_from_what_the_workspace_knows_and_accept_it(page: Page, f
     expect(page.locator(".memory-card", has_text="Failed login policy").first).to_be_visible()
 
     page.goto(project_url)
+    page.click("#tab-notes")
     create_note(page, "Login lockout", "Lock the login after repeated failed passwords.")
     note_url = page.url
     wait_embedded(page)
@@ -132,6 +133,9 @@ def test_enrich_a_note_from_what_the_workspace_knows_and_accept_it(page: Page, f
     page.click("#project-insights")
     page.fill("#insight-query", "strangers locking owners out of accounts")
     page.click("#insight-search")
+    expect(page.locator("#insight-count")).to_have_text(
+        "1 of 1 insights match “strangers locking owners out of accounts”"
+    )
     expect(page.locator(".insight")).to_have_count(1)
     expect(page.locator(".insight-run")).to_be_visible()
     page.screenshot(path="test-artifacts/insights-page.png", full_page=True)

@@ -95,6 +95,7 @@ class EnrichmentState(AuthState):
     found: bool = True
     loaded: bool = False
     note_title: str = ""
+    project_name: str = ""
     note_url: str = ""
     project_url: str = ""
     run_url: str = ""
@@ -116,6 +117,7 @@ class EnrichmentState(AuthState):
 
     def _show(self, view: enrichment.EnrichmentView) -> None:
         self.note_title, self.status, self.run_error = view.note_title, view.status, view.run_error
+        self.project_name = view.project_name
         self.status_text = STATUS_TEXT.get(view.status, view.status)
         self.note_url = routes.note_url(view.project_id, view.note_id)
         self.project_url = routes.project_url(view.project_id)
@@ -301,7 +303,7 @@ def _content() -> rx.Component:
             ),
             crumbs=[
                 ("Projects", routes.DASHBOARD),
-                ("Project", S.project_url),
+                (S.project_name, S.project_url),
                 (S.note_title, S.note_url),
                 ("Enrich", ""),
             ],

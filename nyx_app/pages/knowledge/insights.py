@@ -198,7 +198,12 @@ def _insight_card(row: InsightRow) -> rx.Component:
         rx.vstack(
             rx.cond(S.editing_id == row.id, _edit_form(row), markdown_view(row.html, class_name="insight-text")),
             rx.hstack(
-                rx.link(rx.icon("play", size=12), row.run_title, href=row.run_url, size="2", class_name="insight-run"),
+                rx.link(
+                    rx.hstack(rx.icon("play", size=12), rx.text(row.run_title), spacing="1", align="center"),
+                    href=row.run_url,
+                    size="2",
+                    class_name="insight-run",
+                ),
                 rx.badge("step: ", row.step, variant="soft", size="1"),
                 rx.text("approved by ", row.author, " · ", row.date, size="1", color_scheme="gray"),
                 rx.spacer(),

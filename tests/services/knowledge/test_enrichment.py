@@ -17,7 +17,7 @@ from nyx_app.services.runs import control
 from nyx_app.services.workflows.builtin import ANALYSE_REVIEW
 from tests.factories import TenantFactory
 from tests.fakes.flagship import flagship
-from tests.fakes.llm_server import FakeLLM, respond
+from tests.fakes.llm_server import FakeLLM, fault, respond
 from tests.runs_helpers import MODEL, Workspace, run_to_end, start, workflow, workspace
 from tests.services.knowledge.helpers import embed_all, memory_entry
 
@@ -164,3 +164,24 @@ async def test_a_discarded_proposal_leaves_the_note_as_it_was(tenants: TenantFac
     async with transaction(ws.ctx.tenant_id, ws.ctx.user_id) as s:
         assert (await notes.get_note(s, ws.ctx, note_id)).content == NOTE[1]
         assert (await enrichment.view(s, ws.ctx, enrichment_id)).status == EnrichmentStatus.DISCARDED
+
+
+async def test_the_note_page_offers_an_open_enrichment_until_it_is_decided_or_its_run_failed(
+    tenants: TenantFactory, fake_llm: FakeLLM
+) -> None:
+    ws = await workspace(tenants, fake_llm)
+    note_id = await _note(ws)
+    fake_llm.script(MODEL, then=fault("auth"))
+    async with transaction(ws.ctx.tenant_id, ws.ctx.user_id) as s:
+        failing = await enrichment.start(s, ws.ctx, note_id)
+        assert (await enrichment.latest_for_note(s, ws.ctx, note_id)).id == failing.id  # running
+    assert (await run_to_end(ws, failing.run_id)).status == "failed"
+    async with transaction(ws.ctx.tenant_id, ws.ctx.user_id) as s:
+        assert await enrichment.latest_for_note(s, ws.ctx, note_id) is None  # "Enrich" again
+        assert (await enrichment.view(s, ws.ctx, failing.id)).status == EnrichmentStatus.FAILED
+    proposed = await _enrich(ws, note_id, fake_llm)
+    async with transaction(ws.ctx.tenant_id, ws.ctx.user_id) as s:
+        assert (await enrichment.latest_for_note(s, ws.ctx, note_id)).id == proposed
+        await enrichment.discard(s, ws.ctx, proposed)
+    async with transaction(ws.ctx.tenant_id, ws.ctx.user_id) as s:
+        assert await enrichment.latest_for_note(s, ws.ctx, note_id) is None

@@ -24,6 +24,9 @@ from nyx_app.pages.auth_pages import LoginState, login_page, register_page
 from nyx_app.pages.dashboard import DashboardState, dashboard_page
 from nyx_app.pages.discussion import DiscussionState, discussion_page
 from nyx_app.pages.invite import InviteState, invite_page
+from nyx_app.pages.knowledge.enrichment import EnrichmentState, enrichment_page
+from nyx_app.pages.knowledge.insights import InsightsState, insights_page
+from nyx_app.pages.knowledge.policies import PoliciesState, policies_page
 from nyx_app.pages.knowledge.settings import SearchSettingsState, search_settings_page
 from nyx_app.pages.members import MembersState
 from nyx_app.pages.members_view import members_page
@@ -128,6 +131,9 @@ signed_in = [
     (api_tokens_page, routes.API_TOKENS, "API tokens", TokensState.load),
     (audit_page, routes.AUDIT, "Audit log", AuditState.load),
     (webhooks_page, routes.WEBHOOKS, "Webhooks", WebhooksState.load),
+    (insights_page, routes.INSIGHTS, "Insights", InsightsState.load),
+    (enrichment_page, routes.ENRICHMENT, "Enrich", EnrichmentState.load),
+    (policies_page, routes.POLICIES, "Policy library", PoliciesState.load),
 ]
 for page, route, title, load in signed_in:
     # The phone menu closes on every page load: a link followed, a reload, the browser's back.

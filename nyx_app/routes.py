@@ -59,6 +59,11 @@ AUDIT = "/settings/audit"
 WEBHOOKS = "/settings/webhooks"
 SPEND = "/spend"
 TRASH = "/trash"
+# Knowledge (pages/knowledge): a project's workflow insights and patterns, a note's enrichment, the
+# workspace's policy library.
+INSIGHTS = "/projects/[project_id]/insights"
+ENRICHMENT = "/projects/[project_id]/notes/[note_id]/enrichments/[enrichment_id]"
+POLICIES = "/settings/policies"
 # Open to everyone: a published project's read-only page, and an invitation link.
 PUBLIC_PROJECT = "/public/[project_id]"
 INVITE = "/invite/[token]"
@@ -98,6 +103,35 @@ def invite_url(token: str) -> str:
 def public_image_url(project_id: str, image_id: str, *, thumb: bool = False) -> str:
     path = PUBLIC_THUMB_API if thumb else PUBLIC_IMAGE_API
     return path.format(project_id=project_id, image_id=image_id)
+
+
+def insights_url(project_id: str) -> str:
+    return f"/projects/{project_id}/insights"
+
+
+def enrichment_url(project_id: str, note_id: str, enrichment_id: str) -> str:
+    return f"/projects/{project_id}/notes/{note_id}/enrichments/{enrichment_id}"
+
+
+def knowledge_url(kind: str, item_id: str, parent_id: str = "", project_id: str = "") -> str:
+    """Where a search hit or a retrieved passage opens: its own page, or its parent's."""
+    if kind == "note" and project_id:
+        return note_url(project_id, item_id)
+    if kind == "run_output" and project_id:
+        return run_url(project_id, item_id)
+    if kind == "insight" and project_id and parent_id:
+        return run_url(project_id, parent_id)
+    if kind == "report" and project_id:
+        return report_url(project_id, item_id)
+    if kind == "memory":
+        return f"{MEMORY}?entry={item_id}"
+    if kind == "image_description" and project_id and parent_id:
+        return note_url(project_id, parent_id)
+    if kind == "policy_passage":
+        return f"{POLICIES}?document={parent_id}" if parent_id else POLICIES
+    if kind == "pattern" and project_id:
+        return insights_url(project_id)
+    return project_url(project_id) if project_id else DASHBOARD
 
 
 def report_url(project_id: str, report_id: str) -> str:

@@ -223,6 +223,13 @@ class Settings(BaseSettings):
             return tuple(float(part) for part in value.split(",") if part.strip())
         return value
 
+    # Policy library (services/policies.py): uploads are read in a child process with these limits.
+    policy_max_bytes: int = 10 * 1024 * 1024  # per uploaded file
+    policy_max_pages: int = 500  # of a PDF
+    policy_max_chars: int = 2_000_000  # of extracted text
+    policy_extract_seconds: float = 30.0  # then the reading process is killed
+    policy_extract_memory_mb: int = 768
+
     @field_validator("trusted_proxies", mode="before")
     @classmethod
     def _split_proxies(cls, value: object) -> object:

@@ -63,6 +63,7 @@ class ImageCard:
     size_label: str
     order: int = 0  # its place in the gallery (sort_order)
     file_name: str = ""  # as uploaded (cleaned), for the lightbox
+    by_ai: bool = False  # the description was written by a model (services/image_descriptions.py)
 
 
 @dataclasses.dataclass
@@ -217,6 +218,7 @@ def image_card(
     on_remove: Callable[[str], Any],
     on_open: Callable[[rx.Var[int]], Any],
     can_remove: rx.Var[bool] | bool = True,
+    on_focus_description: Callable[[str], Any] | None = None,
 ) -> rx.Component:
     return rx.card(
         rx.vstack(
@@ -246,10 +248,23 @@ def image_card(
                 default_value=image.description,
                 placeholder="Describe this image…",
                 on_blur=lambda value: on_describe(image.id, value),
+                # Focusing an empty box claims it from the background describer (note_gallery.py).
+                **({"on_focus": on_focus_description(image.id)} if on_focus_description else {}),
                 rows="2",
                 max_length=IMAGE_DESCRIPTION_MAX,
                 width="100%",
                 class_name="image-description",
+                # A description written by a model arrives live: the box is made anew with it.
+                key=image.id + rx.cond(image.by_ai, ":ai", ""),
+            ),
+            rx.cond(
+                image.by_ai,
+                rx.text(
+                    "described by AI; edit to replace",
+                    size="1",
+                    color_scheme="gray",
+                    class_name="image-described-by-ai",
+                ),
             ),
             rx.hstack(
                 rx.icon_button(

@@ -4,6 +4,12 @@ from nyx_app.models.api import ApiIdempotency, ApiRateWindow, ApiToken
 from nyx_app.models.audit import AuditEvent
 from nyx_app.models.discussion import Discussion, DiscussionMessage
 from nyx_app.models.knowledge import KnowledgeEmbedding, KnowledgeItem, KnowledgeSetting
+from nyx_app.models.library import (
+    ConsolidationPattern,
+    NoteEnrichment,
+    PolicyDocument,
+    PolicyPassage,
+)
 from nyx_app.models.llm import LlmCall, ProviderCredential, TenantLlmSettings
 from nyx_app.models.memory import MemoryEntry
 from nyx_app.models.note_draft import NoteDraft
@@ -25,6 +31,7 @@ __all__ = [
     "AuditEvent",
     "AuthSession",
     "AuthThrottle",
+    "ConsolidationPattern",
     "Discussion",
     "DiscussionMessage",
     "Invitation",
@@ -35,9 +42,12 @@ __all__ = [
     "Membership",
     "MemoryEntry",
     "NoteDraft",
+    "NoteEnrichment",
     "NoteImage",
     "PasswordReset",
     "Persona",
+    "PolicyDocument",
+    "PolicyPassage",
     "Project",
     "ProjectNote",
     "ProviderCredential",

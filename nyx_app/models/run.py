@@ -35,6 +35,8 @@ class RunKind(StrEnum):
     # Reports a model writes (services/reports/writers.py); the finisher saves the report.
     REPORT_SUMMARY = "report_summary"
     REPORT_DEVLOG = "report_devlog"
+    # "Enrich" on a note (services/enrichment): the finisher turns the answer into a proposal.
+    NOTE_ENRICHMENT = "note_enrichment"
 
 
 DISCUSSION_KINDS = (RunKind.DISCUSSION, RunKind.DISCUSSION_SYNTHESIS, RunKind.DISCUSSION_PLAN)

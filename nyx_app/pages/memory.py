@@ -20,6 +20,7 @@ from nyx_app.integrations import markdown
 from nyx_app.models.knowledge import KnowledgeKind
 from nyx_app.services import memory, trash
 from nyx_app.services.context import TenantContext
+from nyx_app.services.errors import InvalidInput, NotFound
 from nyx_app.services.knowledge.search import ranked_ids
 from nyx_app.services.memory import HubView, Marks, SearchPage
 from nyx_app.services.permissions import Action
@@ -96,6 +97,8 @@ class MemoryState(AuthState):
     has_more: bool = False
     loaded: bool = False
     editing_id: str = ""
+    # The entry a link opened (``/memory?entry=<id>``, from a search hit): shown first, whole.
+    focus_id: str = ""
     # The hybrid search's ranking of the current query, for "Show more" (backend only).
     _ranked_ids: list[str] = []
     # Bumped after a successful create: the form is keyed by it, so React remounts it empty in the
@@ -165,8 +168,23 @@ class MemoryState(AuthState):
     @rx.event
     @user_action
     async def load(self):
-        self.editing_id, self.loaded = "", False
+        self.editing_id, self.loaded, self.focus_id = "", False, ""
         await self._hub("", "")
+        wanted = str(self.router.url.query_parameters.get("entry", "") or "")
+        if wanted:
+            return await self._focus(wanted)
+        return None
+
+    async def _focus(self, entry_id: str):  # type: ignore[no-untyped-def]
+        """Open the linked entry: first in the list, whole, scrolled to."""
+        try:
+            view = await self._in_tenant(lambda s, c: _focused(s, c, entry_id))
+        except (NotFound, InvalidInput):
+            self.error = "That memory entry does not exist (any more), or it is not in this workspace."
+            return None
+        self.entries = [view, *[e for e in self.entries if e.id != view.id]]
+        self.focus_id = view.id
+        return rx.scroll_to(f"memory-{view.id}")
 
     @rx.event
     @user_action(form="search")
@@ -226,6 +244,10 @@ class MemoryState(AuthState):
     async def delete(self, entry_id: str):
         binned = await self._hub(self.query, self.tag, lambda s, c: trash.trash_memory(s, c, entry_id))
         return moved(binned)
+
+
+async def _focused(s: AsyncSession, c: TenantContext, entry_id: str) -> EntryView:
+    return _entry(await memory.entry_hit(s, c, entry_id), None, c)
 
 
 def _entry_fields(form: dict[str, str]) -> dict[str, str | None]:

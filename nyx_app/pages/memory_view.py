@@ -114,6 +114,7 @@ def _entry_card(e: EntryView) -> rx.Component:
                 rx.el.details(
                     rx.el.summary(rx.text("Show the whole entry", size="1", as_="span"), cursor="pointer"),
                     markdown_view(e.html, class_name="memory-content", padding_top="0.5em"),
+                    open=MemoryState.focus_id == e.id,
                 ),
                 width="100%",
                 spacing="2",
@@ -138,7 +139,12 @@ def _entry_card(e: EntryView) -> rx.Component:
         ),
         on_submit=MemoryState.save_edit,
     )
-    return rx.card(rx.cond(MemoryState.editing_id == e.id, editor, view), width="100%", class_name="memory-card")
+    return rx.card(
+        rx.cond(MemoryState.editing_id == e.id, editor, view),
+        width="100%",
+        class_name=rx.cond(MemoryState.focus_id == e.id, "memory-card memory-focused", "memory-card"),
+        id="memory-" + e.id,
+    )
 
 
 def _search() -> rx.Component:

@@ -123,6 +123,11 @@ def _header() -> rx.Component:
     return rx.vstack(
         page_header(
             ProjectState.name,
+            rx.link(
+                rx.button(rx.icon("lightbulb", size=14), "Insights", variant="soft"),
+                href="/projects/" + ProjectState.pid + "/insights",
+                id="project-insights",
+            ),
             _publish_control(),
             crumbs=[("Projects", routes.DASHBOARD), (ProjectState.name, "")],
             badges=[published_badge(ProjectState.published)],

@@ -10,7 +10,7 @@ from nyx_app.components.confirm import confirm_dialog
 from nyx_app.components.layout import error_callout, signed_in_page
 from nyx_app.components.page import not_found_view, page_header
 from nyx_app.pages.project_reports import run_report_button
-from nyx_app.pages.run_rows import CoverageRow
+from nyx_app.pages.run_rows import CoverageRow, RetrievedRow
 from nyx_app.pages.run_state import RunState
 from nyx_app.pages.run_steps import step_card
 
@@ -79,6 +79,37 @@ def _coverage(c: CoverageRow) -> rx.Component:
     )
 
 
+def _retrieved_row(r: RetrievedRow) -> rx.Component:
+    return rx.hstack(
+        rx.badge(r.ref, variant="outline", size="1"),
+        rx.text(r.source, size="1", color_scheme="gray"),
+        rx.link(r.title, href=r.href, size="2", class_name="retrieved-title"),
+        rx.badge("matched by ", r.why, size="1", variant="soft"),
+        spacing="2",
+        align="center",
+        wrap="wrap",
+        class_name="retrieved-passage",
+    )
+
+
+def _retrieved() -> rx.Component:
+    """What the prompts took from the workspace ({{insights}}, {{policies}} …), so outputs that
+    cite [I1] or [P2] can be traced to the passage."""
+    return rx.cond(
+        H.retrieval,
+        rx.el.details(
+            rx.el.summary(rx.text("Retrieved for this run (", H.retrieved.length(), ")", size="2", as_="span")),  # type: ignore[attr-defined]
+            rx.cond(
+                H.retrieved.length() > 0,  # type: ignore[attr-defined]
+                rx.vstack(rx.foreach(H.retrieved, _retrieved_row), spacing="1", padding_top="0.5em"),
+                rx.text("Nothing relevant was found in the workspace.", size="2", color_scheme="gray"),
+            ),
+            open=True,
+            id="run-retrieved",
+        ),
+    )
+
+
 def _header() -> rx.Component:
     return rx.vstack(
         page_header(
@@ -135,6 +166,7 @@ def _header() -> rx.Component:
             rx.callout(H.waiting, icon="hourglass", color_scheme="amber", size="1", id="run-waiting"),
         ),
         _actions(),
+        _retrieved(),
         rx.foreach(RunState.coverage, _coverage),
         spacing="3",
         width="100%",

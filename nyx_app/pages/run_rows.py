@@ -73,6 +73,37 @@ def _step_label(status: str) -> str:
 
 
 @dataclasses.dataclass
+class RetrievedRow:
+    """A passage the run's prompts took from the workspace, as the page lists it."""
+
+    source: str  # "Workflow insight", "Policy passage" …
+    ref: str
+    title: str
+    why: str
+    href: str
+
+
+SOURCE_LABELS = {
+    "memory": "Memory entry",
+    "insights": "Workflow insight",
+    "policies": "Policy passage",
+    "code_patterns": "Code pattern",
+    "patterns": "Consolidation pattern",
+}
+WHY_WORDS = {"both": "words and meaning", "words": "words", "meaning": "meaning"}
+
+
+def retrieved_rows(view: RunView) -> list[RetrievedRow]:
+    return [
+        RetrievedRow(
+            SOURCE_LABELS.get(r.source, r.source), r.ref, r.title or "(untitled)", WHY_WORDS.get(r.why, r.why),
+            routes.knowledge_url(r.kind, r.item_id, r.parent_id, r.project_id or view.project_id),
+        )
+        for r in view.retrieved
+    ]  # fmt: skip
+
+
+@dataclasses.dataclass
 class Header:
     title: str = ""
     status: str = ""
@@ -100,6 +131,10 @@ class Header:
     project_name: str = ""
     workflow_url: str = ""
     waiting: str = ""  # "" while a worker runs it
+    # What the prompts retrieved ({{insights}} …); "retrieval" says whether they asked at all.
+    retrieved: list[RetrievedRow] = dataclasses.field(default_factory=list)
+    retrieval: bool = False
+    kind: str = ""
 
 
 @dataclasses.dataclass
@@ -252,6 +287,9 @@ def header(view: RunView) -> Header:
         project_name=view.project_name,
         workflow_url=routes.workflow_url(view.project_id, view.workflow_id) if view.workflow_id else "",
         waiting=waiting(view.waiting_since),
+        retrieved=retrieved_rows(view),
+        retrieval=view.retrieval_used,
+        kind=view.kind,
     )
 
 

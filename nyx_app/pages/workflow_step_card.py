@@ -12,7 +12,9 @@ from nyx_app.pages.workflow_form import NO_FAN_OUT, StepForm
 
 VARIABLES_HINT = (
     "Variables: {{steps.KEY.output}} (a step's answer), {{steps.KEY.items}} (the items of a JSON list step), "
-    "{{project.name}}, {{notes}}, {{memory}}; in a step that runs for each item also {{item}} and {{item_index}}. "
+    "{{project.name}}, {{notes}}; from the workspace, most relevant first and cited by [ref]: {{insights}}, "
+    "{{memory}}, {{policies}}, {{code_patterns}}, {{patterns}}; in a step that runs for each item also {{item}} "
+    "and {{item_index}}. "
     "A prompt that names no {{steps.…}} receives the outputs of the steps it depends on automatically."
 )
 

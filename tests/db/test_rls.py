@@ -25,6 +25,7 @@ from nyx_app.db.session import public_transaction, transaction
 from nyx_app.db.urls import app_url
 from nyx_app.models.discussion import Discussion, DiscussionMessage, MessageKind
 from nyx_app.models.knowledge import KnowledgeEmbedding
+from nyx_app.models.library import ConsolidationPattern, NoteEnrichment, PolicyDocument, PolicyPassage
 from nyx_app.models.llm import LlmCall, LlmReservation
 from nyx_app.models.note_image import NoteImage
 from nyx_app.models.report import PublishedPost, Report, ReportKind
@@ -117,6 +118,23 @@ async def seed_every_tenant_table(a: Account) -> None:
                 tenant_id=a.ctx.tenant_id, project_id=project.id, run_id=run.id, step_key="review", text="x"
             )
         )
+        s.add(
+            NoteEnrichment(
+                tenant_id=a.ctx.tenant_id, note_id=note.id, run_id=run.id, base_version=1, proposal="classified"
+            )
+        )
+        s.add(
+            ConsolidationPattern(
+                tenant_id=a.ctx.tenant_id, project_id=project.id, title="Secret pattern", text="classified"
+            )
+        )
+        policy = PolicyDocument(
+            tenant_id=a.ctx.tenant_id, title="Secret policy", framework="internal", filename="p.md",
+            content_type="text/markdown", file_key=f"{a.ctx.tenant_id}/policies/x.md", bytes=1, sha256="0" * 64,
+        )  # fmt: skip
+        s.add(policy)
+        await s.flush()
+        s.add(PolicyPassage(tenant_id=a.ctx.tenant_id, document_id=policy.id, seq=1, text="classified"))
         persona = await create_persona(s, a.ctx, PersonaInput("Secret expert", description="classified security"))
         discussion = Discussion(
             tenant_id=a.ctx.tenant_id,

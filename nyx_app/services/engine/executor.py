@@ -39,7 +39,7 @@ from nyx_app.integrations import llm as adapter
 from nyx_app.models.run import NO_ITEM, Run, RunStatus, StepRun, StepStatus
 from nyx_app.models.tenancy import Role
 from nyx_app.services.context import TenantContext
-from nyx_app.services.engine import autocontext, finishers, material
+from nyx_app.services.engine import autocontext, finishers, knowledge, material
 from nyx_app.services.engine import events as ev
 from nyx_app.services.engine.handover import Carried, Handover
 from nyx_app.services.engine.limits import provider_gate
@@ -104,6 +104,8 @@ class RunExecutor:
         self._gate = asyncio.Semaphore(get_settings().run_max_parallel_steps)
         self._failed: list[str] = []
         self.personas: dict[str, persona_usage.RunPersona] = {}
+        # {{insights}}, {{policies}} …: retrieved once per run (engine/knowledge.py).
+        self.knowledge: dict[str, templates.Retrieved] = {}
         self._setups = SetupCache()
         # What each step waits for, worked out once: the scheduler asks after every finished step.
         self._needs: dict[str, list[str]] = {}
@@ -186,6 +188,7 @@ class RunExecutor:
             rows = list(await session.exec(select(StepRun).where(StepRun.run_id == run.id)))
             self.rows = {(r.key, r.item_index): r for r in rows}
             cancel = run.cancel_requested
+            inputs, project_id = dict(run.inputs), run.project_id
             run.status = RunStatus.RUNNING.value
             run.started_at = run.started_at or run.created_at
             session.add(run)
@@ -194,8 +197,24 @@ class RunExecutor:
                 raise RuntimeError(f"run {self.run_id} has no row for step {step.key}")
         if cancel:
             self.stop.set()
+        await self._retrieve(inputs, project_id)
         await self.recorder.heartbeat()
         return None
+
+    async def _retrieve(self, inputs: dict[str, Any], project_id: uuid.UUID) -> None:
+        """What the templates take from the workspace: kept on the run at its first start."""
+        assert self.material is not None and self.ctx is not None
+        names = knowledge.wanted(self.definition)
+        if not names:
+            return
+        record = inputs.get("retrieved")
+        if not isinstance(record, dict) or any(n not in record for n in names):
+            query = knowledge.query_of(inputs, self.material.project_name, self.material.notes)
+            record = await knowledge.retrieve(self.ctx, project_id, query, names)
+            await knowledge.save(self.ctx, self.run_id, record)
+        # A run with a query of its own (an enrichment) cites what it found, never "the latest".
+        fallback = knowledge.NONE_FOUND if inputs.get("retrieval_query") else self.material.memory
+        self.knowledge = knowledge.variables(record, fallback)
 
     async def _heartbeat(self) -> None:
         interval = get_settings().run_heartbeat_seconds
@@ -369,7 +388,7 @@ class RunExecutor:
             for s in self.definition.steps
             if self._status(self.parent(s.key)) == StepStatus.SUCCEEDED
         }
-        variables = {**self.material.variables(), "steps": templates.Record(steps)}
+        variables = {**self.material.variables(), **self.knowledge, "steps": templates.Record(steps)}
         if row.item_index != NO_ITEM:
             variables.update(item=templates.wrap(row.item), item_index=row.item_index + 1)
         return variables

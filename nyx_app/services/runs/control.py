@@ -167,8 +167,9 @@ async def resume_run(session: AsyncSession, ctx: TenantContext, run_id: str | uu
     if run.status not in (RunStatus.FAILED.value, RunStatus.CANCELLED.value):
         raise Conflict("Only a failed or cancelled run can be resumed.")
     await check_can_start(
-        session, RunKind(run.kind), run.project_id, run.workflow_id, discussion_id=run.inputs.get("discussion_id")
-    )
+        session, RunKind(run.kind), run.project_id, run.workflow_id,
+        discussion_id=run.inputs.get("discussion_id"), note_id=run.inputs.get("note_id"),
+    )  # fmt: skip
     return await _requeue(
         session, ctx, run, [r for r in await _rows(session, run) if StepStatus(r.status) in RETRYABLE]
     )
@@ -185,8 +186,9 @@ async def retry_step(session: AsyncSession, ctx: TenantContext, run_id: str | uu
     if not target:
         raise NotFound("That step has not failed, or does not exist.")
     await check_can_start(
-        session, RunKind(run.kind), run.project_id, run.workflow_id, discussion_id=run.inputs.get("discussion_id")
-    )
+        session, RunKind(run.kind), run.project_id, run.workflow_id,
+        discussion_id=run.inputs.get("discussion_id"), note_id=run.inputs.get("note_id"),
+    )  # fmt: skip
     skipped = [r for r in rows if r.status == StepStatus.SKIPPED.value]
     return await _requeue(session, ctx, run, target + skipped)
 

@@ -29,6 +29,7 @@ class Scope(StrEnum):
     # One active run per discussion, whatever it does (a round, a synthesis, a plan): each reads
     # the transcript the one before writes. The discussion's id is in the run's inputs.
     DISCUSSION = "discussion"
+    NOTE = "note"  # one active run of this kind per note (enrichment); the note's id is in its inputs
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +44,7 @@ RULES: dict[RunKind, RunRule] = {
     **{kind: RunRule(Scope.DISCUSSION) for kind in DISCUSSION_KINDS},
     # One executive summary (or dev-log post) being written per project at a time.
     **{kind: RunRule(Scope.PROJECT) for kind in REPORT_KINDS},
+    RunKind.NOTE_ENRICHMENT: RunRule(Scope.NOTE),
 }
 
 
@@ -62,6 +64,7 @@ async def check_can_start(
     rule: RunRule | None = None,
     *,
     discussion_id: uuid.UUID | str | None = None,
+    note_id: uuid.UUID | str | None = None,
 ) -> None:
     """Raise Conflict if a run of this scope is active (or finished within the cool-down)."""
     rule = rule or RULES[kind]
@@ -72,6 +75,9 @@ async def check_can_start(
             col(Run.inputs)["discussion_id"].astext == str(discussion_id),
         )
         lock = f"run-start:discussion:{discussion_id}"
+    elif rule.scope == Scope.NOTE:
+        scoped = scoped.where(Run.kind == kind.value, col(Run.inputs)["note_id"].astext == str(note_id))
+        lock = f"run-start:note:{note_id}"
     else:
         scoped = scoped.where(Run.kind == kind.value)
         if rule.scope == Scope.WORKFLOW:
@@ -82,6 +88,8 @@ async def check_can_start(
     if active is not None:
         if rule.scope == Scope.DISCUSSION:
             raise Conflict("This discussion is still answering. Wait until it has finished, or stop it first.")
+        if rule.scope == Scope.NOTE:
+            raise Conflict("This note is being enriched already. Open that enrichment, or cancel its run first.")
         if kind in _BUSY:
             raise Conflict(_BUSY[kind])
         what = "This workflow" if rule.scope == Scope.WORKFLOW else "A run of this kind"

@@ -112,6 +112,35 @@ class Coverage:
     missing: list[str]
 
 
+@dataclass(frozen=True, slots=True)
+class RetrievedView:
+    """A passage the run's prompts took from the workspace (engine/knowledge.py)."""
+
+    source: str  # insights | memory | policies | code_patterns | patterns
+    ref: str  # I1, P2 …
+    kind: str
+    item_id: str
+    parent_id: str
+    project_id: str
+    title: str
+    why: str  # words | meaning | both
+
+
+def retrieved_views(retrieved: Any) -> list[RetrievedView]:
+    if not isinstance(retrieved, dict):
+        return []
+    return [
+        RetrievedView(
+            str(name), str(p.get("ref", "")), str(p.get("kind", "")), str(p.get("item_id", "")),
+            str(p.get("parent_id", "")), str(p.get("project_id", "")), str(p.get("title", "")), str(p.get("why", "")),
+        )
+        for name, passages in retrieved.items()
+        if isinstance(passages, list)
+        for p in passages
+        if isinstance(p, dict)
+    ]  # fmt: skip
+
+
 @dataclass
 class RunView:
     id: str
@@ -139,6 +168,10 @@ class RunView:
     # No worker runs this run now (its worker stopped beating, or none is alive to pick it up),
     # since this moment; None while one does (or the run is not active).
     waiting_since: datetime | None = None
+    kind: str = RunKind.WORKFLOW.value
+    # What its prompts retrieved ({{insights}} …), and whether it retrieved at all.
+    retrieved: list[RetrievedView] = field(default_factory=list)
+    retrieval_used: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -344,6 +377,9 @@ async def run_view(
         coverage=coverage,
         review_text=review_text,
         project_name=project_name,
+        kind=run.kind,
+        retrieved=retrieved_views(run.inputs.get("retrieved")),
+        retrieval_used=isinstance(run.inputs.get("retrieved"), dict),
     )
 
 

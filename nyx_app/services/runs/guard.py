@@ -45,6 +45,8 @@ RULES: dict[RunKind, RunRule] = {
     # One executive summary (or dev-log post) being written per project at a time.
     **{kind: RunRule(Scope.PROJECT) for kind in REPORT_KINDS},
     RunKind.NOTE_ENRICHMENT: RunRule(Scope.NOTE),
+    # One sync of a project's repository at a time (they share its git directory).
+    RunKind.CODE_SYNC: RunRule(Scope.PROJECT),
 }
 
 
@@ -53,6 +55,7 @@ _BUSY = {
     "Open its run from the Reports tab to watch it, or cancel it first.",
     RunKind.REPORT_DEVLOG: "A dev-log post of this project is already being written. "
     "Open its run from the Reports tab to watch it, or cancel it first.",
+    RunKind.CODE_SYNC: "This project's repository is being synced already. Watch it on the Sources tab, or cancel it.",
 }
 
 

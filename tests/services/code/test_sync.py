@@ -14,9 +14,14 @@ from nyx_app.models.run import Run, RunStatus, StepRun
 from nyx_app.services.code import paths, sources
 from nyx_app.services.engine.executor import execute
 from nyx_app.services.errors import Conflict, InvalidFields, NotFound
+from nyx_app.services.workflows.definition import StepDef, StepKind, WorkflowDefinition
+from nyx_app.services.workflows.validate import problems
 from tests.factories import Account, TenantFactory
+from tests.fakes.dns import FakeDNS, fake_dns
 from tests.fakes.git_server import GitServer, Repo
 from tests.services.code.conftest import new_project
+
+__all__ = ["fake_dns"]
 
 
 def sample_repo(server: GitServer, name: str = "app") -> Repo:
@@ -227,3 +232,25 @@ async def test_deleting_the_project_removes_its_clone(tenants: TenantFactory, gi
     async with transaction(acct.ctx.tenant_id, acct.ctx.user_id) as s:
         await projects.delete_project(s, acct.ctx, project_id)
     assert not paths.project_dir(acct.ctx.tenant_id, project_id).exists()
+
+
+async def test_git_is_pinned_to_the_checked_address_and_a_rebinding_name_is_refused(
+    tenants: TenantFactory, git_server: GitServer, fake_dns: FakeDNS
+) -> None:
+    sample_repo(git_server)
+    port = git_server.url.rsplit(":", 1)[1]
+    acct, project_id = await new_project(tenants)
+    # No real resolver knows this name: git reaches the server only through the pinned address.
+    fake_dns.add("git.example", "127.0.0.1")
+    run = await import_and_sync(acct, project_id, f"http://git.example:{port}/app.git")
+    assert run.status == RunStatus.SUCCEEDED.value, run.error
+    # Public when saved, private when synced: refused at sync time, in words.
+    fake_dns.play("rebind.example", ["127.0.0.1"], ["10.1.2.3"])
+    run = await import_and_sync(acct, project_id, f"http://rebind.example:{port}/app.git")
+    assert run.status == RunStatus.FAILED.value and "private address (10.1.2.3)" in run.error, run.error
+
+
+def test_a_workflow_a_person_writes_cannot_name_a_built_in_step() -> None:
+    definition = WorkflowDefinition(steps=[StepDef(key="sync", kind=StepKind.TOOL, tool="code_sync")])
+    messages = [p.message for p in problems(definition)]
+    assert any("built into the app" in m for m in messages)

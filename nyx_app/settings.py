@@ -180,6 +180,11 @@ class Settings(BaseSettings):
     git_max_files: int = 50_000  # files in the synced commit
     git_max_file_kb: int = 1024  # larger files are listed as skipped ("oversized")
     git_timeout_seconds: float = 600.0  # one git command (clone or fetch)
+    # The repository map (services/code/repo_map.py): tree-sitter runs in limited child processes.
+    code_map_workers: int = 1
+    code_map_memory_mb: int = 1024  # address space of each (RLIMIT_AS)
+    code_map_batch_seconds: float = 60.0  # per batch of files; a batch past it fails the sync in words
+    code_map_tokens: int = 2048  # the map's default token budget ({{repo_map}}, the Sources page)
 
     # Runs (the workflow engine) and their workers.
     run_max_parallel_steps: int = 16  # LLM calls of one run at once

@@ -16,6 +16,7 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 import sqlmodel
+from sqlalchemy.dialects import postgresql
 
 from alembic import op
 from nyx_app.db.rls import disable_tenant_rls, enable_tenant_rls
@@ -67,6 +68,7 @@ def upgrade() -> None:
         sa.Column("size", sa.Integer(), nullable=False),
         sa.Column("lines", sa.Integer(), nullable=False),
         sa.Column("skipped", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+        sa.Column("symbols", postgresql.JSONB(astext_type=sa.Text()), nullable=False),
         sa.ForeignKeyConstraint(
             ["tenant_id", "source_id"], ["code_source.tenant_id", "code_source.id"], ondelete="CASCADE"
         ),

@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import DateTime, ForeignKeyConstraint, UniqueConstraint
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field
 
-from nyx_app.db.base import IdMixin, TenantMixin, TimestampMixin
+from nyx_app.db.base import IdMixin, TenantMixin, TimestampMixin, empty_dict
 
 SOURCE_URL_MAX = 500
 BRANCH_MAX = 200
@@ -63,3 +65,6 @@ class SourceFile(IdMixin, TenantMixin, table=True):
     size: int = 0
     lines: int = 0
     skipped: str = Field(default="", max_length=200)  # why it is not read ("" = read)
+    # What tree-sitter found (integrations/code_tags.py): {"defs": [[name, kind, line, text]],
+    # "refs": {name: count}}; the repository map ranks and renders them (services/code/repo_map.py).
+    symbols: dict[str, Any] = Field(default_factory=empty_dict, sa_type=JSONB)

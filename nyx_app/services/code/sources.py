@@ -9,6 +9,7 @@ restart, fencing and the one-at-a-time guard come from there.
 
 from __future__ import annotations
 
+import re
 import uuid
 from dataclasses import dataclass
 
@@ -203,3 +204,20 @@ async def read_file(session: AsyncSession, ctx: TenantContext, project_id: str |
     async for _sha, content in git.read_blobs(git_dir, [row.blob_sha]):
         return content.decode("utf-8", "replace")
     raise NotFound("That file is not in the synced repository.")
+
+
+# The highlighter's names (integrations/code_highlight.py) for the languages a sync detects.
+HIGHLIGHT = {
+    "Python": "python", "TypeScript": "ts", "JavaScript": "js", "Go": "go", "Java": "java", "Rust": "rust",
+    "Ruby": "ruby", "PHP": "php", "C#": "csharp", "Kotlin": "kotlin", "Swift": "swift", "Scala": "scala",
+    "Shell": "bash", "SQL": "sql", "HTML": "html", "CSS": "css", "SCSS": "scss", "JSON": "json", "YAML": "yaml",
+    "TOML": "toml", "XML": "xml", "Dockerfile": "dockerfile", "Makefile": "make",
+}  # fmt: skip
+
+
+def as_markdown(text: str, language: str) -> str:
+    """A file as one fenced block for the one Markdown renderer (which colours it, within budget):
+    the fence is longer than any run of backticks in the file, so the file cannot end it."""
+    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
+    fence = "`" * max(3, longest + 1)
+    return f"{fence}{HIGHLIGHT.get(language, '')}\n{text}\n{fence}\n"

@@ -22,9 +22,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from nyx_app.db.base import utcnow
 from nyx_app.db.session import transaction
-from nyx_app.integrations import git
+from nyx_app.integrations import code_tags, git
 from nyx_app.models.code import FILE_PATH_MAX, CodeSource, SourceFile
-from nyx_app.services.code import paths, scan
+from nyx_app.services.code import parsing, paths, scan
 from nyx_app.services.engine.tools import ToolCall, ToolFailed, ToolResult
 from nyx_app.services.llm.crypto import KeyUnreadable, decrypt_key
 from nyx_app.settings import get_settings
@@ -38,6 +38,7 @@ class Known:
     language: str
     lines: int
     skipped: str
+    symbols: dict[str, Any]
 
 
 def clear_stale_locks(git_dir: Path) -> None:
@@ -55,7 +56,7 @@ async def _load(call: ToolCall) -> tuple[CodeSource, dict[str, Known]]:
         if source is None or source.project_id != call.project_id:
             raise ToolFailed("This project no longer has a repository to sync.")
         rows = await session.exec(select(SourceFile).where(SourceFile.source_id == source_id))
-        known = {r.path: Known(r.blob_sha, r.language, r.lines, r.skipped) for r in rows}
+        known = {r.path: Known(r.blob_sha, r.language, r.lines, r.skipped, r.symbols) for r in rows}
         session.expunge(source)
     return source, known
 
@@ -121,24 +122,33 @@ async def _files(
         path = path[:FILE_PATH_MAX]
         why = why or scan.by_path(path, entry.mode, entry.size, max_bytes)
         row = {"path": path, "blob_sha": entry.sha, "language": scan.language_of(path),
-               "size": max(entry.size, 0), "lines": 0, "skipped": why}  # fmt: skip
+               "size": max(entry.size, 0), "lines": 0, "skipped": why, "symbols": {}}  # fmt: skip
         rows[path] = row
         before = known.get(path)
         if why:
             continue
         if before is not None and before.sha == entry.sha:
-            row["lines"], row["skipped"] = before.lines, before.skipped
+            row["lines"], row["skipped"], row["symbols"] = before.lines, before.skipped, before.symbols
             continue
         pending.setdefault(entry.sha, []).append((path, entry.mode))
     done = 0
+    to_parse: list[tuple[str, str, bytes]] = []
     async for sha, content in git.read_blobs(git_dir, list(pending)):
         for path, mode in pending[sha]:
             row = rows[path]
             row["skipped"] = scan.by_content(path, mode, content)
             row["lines"] = 0 if row["skipped"] else scan.count_lines(content)
+            if not row["skipped"] and row["language"] in code_tags.SUPPORTED:
+                to_parse.append((row["language"], path, content))
         done += 1
         if done % PROGRESS_EVERY == 0:
             await call.progress(f"Read {done:,} of {len(pending):,} changed files")
+    if to_parse:
+        await call.progress(f"Reading the symbols of {len(to_parse):,} files (tree-sitter)")
+        for (_lang, path, _content), symbols in zip(
+            to_parse, await parsing.extract(to_parse, gate=call.ctx.tenant_id), strict=True
+        ):
+            rows[path]["symbols"] = symbols
     return list(rows.values()), len(pending)
 
 

@@ -3,6 +3,7 @@ executor's part of running one."""
 
 from __future__ import annotations
 
+import logging
 import uuid
 from typing import Any
 
@@ -10,9 +11,11 @@ from nyx_app.models.run import StepRun, StepStatus
 from nyx_app.services.code.sync import sync_tool
 from nyx_app.services.context import TenantContext
 from nyx_app.services.engine import events as ev
-from nyx_app.services.engine.record import Recorder
+from nyx_app.services.engine.record import LeaseLost, Recorder
 from nyx_app.services.engine.tools import Tool, ToolCall, ToolFailed
 from nyx_app.services.workflows.definition import StepDef
+
+log = logging.getLogger(__name__)
 
 TOOLS: dict[str, Tool] = {
     # "Sync" on a project's Sources tab: fetch the repository and list its files.
@@ -32,11 +35,11 @@ async def run_tool_step(
 ) -> str:
     """Run the step's tool; the failure message ("" on success). The row is updated in memory."""
     await recorder.apply(ev.StepStarted(row.id, "app", f"tool/{step.tool}"))
-    log: list[str] = []
+    lines: list[str] = []
 
     async def progress(line: str) -> None:
-        log.append(line)
-        await recorder.apply(ev.OutputDelta(row.id, "\n".join(log[-PROGRESS_LINES:])))
+        lines.append(line)
+        await recorder.apply(ev.OutputDelta(row.id, "\n".join(lines[-PROGRESS_LINES:])))
 
     tool = TOOLS.get(step.tool)
     try:
@@ -44,10 +47,19 @@ async def run_tool_step(
             raise ToolFailed(f"This app has no built-in step named '{step.tool}'.")
         result = await tool(ToolCall(ctx, recorder.run_id, project_id, inputs, progress))
     except ToolFailed as failed:
-        await recorder.apply(ev.StepFailed(row.id, failed.message))
-        row.status, row.error = StepStatus.FAILED.value, failed.message
-        return failed.message
-    async with recorder.applying(ev.StepSucceeded(row.id, result.output, result.data, "app", f"tool/{step.tool}")) as s:
-        await result.write(s)
-    row.status, row.output, row.output_data = StepStatus.SUCCEEDED.value, result.output, result.data
-    return ""
+        message = failed.message
+    except LeaseLost:
+        raise
+    except Exception:  # a disk full, a bug: the step fails in words, the details go to the log
+        log.exception("tool %s of run %s failed", step.tool, recorder.run_id)
+        message = "The step failed unexpectedly (the details are in the server's log); try again."
+    else:
+        async with recorder.applying(
+            ev.StepSucceeded(row.id, result.output, result.data, "app", f"tool/{step.tool}")
+        ) as session:
+            await result.write(session)
+        row.status, row.output, row.output_data = StepStatus.SUCCEEDED.value, result.output, result.data
+        return ""
+    await recorder.apply(ev.StepFailed(row.id, message))
+    row.status, row.error = StepStatus.FAILED.value, message
+    return message

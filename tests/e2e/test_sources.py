@@ -1,0 +1,53 @@
+"""Code sources in Chromium: import a repository served by a real git host on loopback, watch the
+sync finish live, see the files (skipped ones with the reason) and open one, highlighted."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.e2e.helpers import create_project, open_project, register
+from tests.fakes.git_server import GitServer
+from tests.services.code.test_sync import sample_repo
+
+pytestmark = pytest.mark.e2e
+SYNC_TIMEOUT = 60_000
+
+
+@pytest.fixture(scope="module")
+def git_host(tmp_path_factory: pytest.TempPathFactory) -> Iterator[GitServer]:
+    root: Path = tmp_path_factory.mktemp("served")
+    with GitServer(root).running() as server:
+        sample_repo(server)
+        yield server
+
+
+def test_import_a_repository_watch_the_sync_and_open_a_file(page: Page, git_host: GitServer) -> None:
+    register(page, "Sam Sources", "Sam's team")
+    create_project(page, "Code project")
+    open_project(page, "Code project")
+    page.click("#project-sources")
+    expect(page.locator("#sources-title")).to_contain_text("Sources")
+    page.fill("#source-url", git_host.repo_url("app"))
+    page.click("#source-save")
+    expect(page.locator("#source-summary")).to_contain_text(
+        "5 files", timeout=SYNC_TIMEOUT
+    )  # big.py is under the default limit
+    expect(page.locator("#source-progress")).to_contain_text("Synced main")
+    files = page.locator("#source-files")
+    expect(files).to_contain_text("symlink pointing outside the repository (refused)")
+    expect(files).to_contain_text("binary")
+    expect(page.locator("#source-map")).to_contain_text("src/app/main.py:")  # the repository map
+    page.locator(".source-file", has_text="src/app/main.py").click()
+    viewer = page.locator("#source-viewer")
+    expect(viewer).to_contain_text("def main():")
+    expect(viewer.locator("span.tok-k").first).to_have_text("def")  # coloured by the one highlighter
+
+    page.fill("#source-url", "http://10.0.0.5/repo.git")
+    page.click("#source-save")
+    # Refused next to the field, in words; the synced list stays as it was.
+    expect(page.locator("#source-url-error")).to_contain_text("private address (10.0.0.5)")
+    expect(page.locator("#source-summary")).to_contain_text("5 files")

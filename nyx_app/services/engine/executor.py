@@ -39,7 +39,7 @@ from nyx_app.integrations import llm as adapter
 from nyx_app.models.run import NO_ITEM, Run, RunStatus, StepRun, StepStatus
 from nyx_app.models.tenancy import Role
 from nyx_app.services.context import TenantContext
-from nyx_app.services.engine import autocontext, finishers, knowledge, material, toolbox
+from nyx_app.services.engine import autocontext, code_context, finishers, knowledge, material, toolbox
 from nyx_app.services.engine import events as ev
 from nyx_app.services.engine.handover import Carried, Handover
 from nyx_app.services.engine.limits import provider_gate
@@ -107,7 +107,7 @@ class RunExecutor:
         self._failed: list[str] = []
         self.personas: dict[str, persona_usage.RunPersona] = {}
         # {{insights}}, {{policies}} …: retrieved once per run (engine/knowledge.py).
-        self.knowledge: dict[str, templates.Retrieved] = {}
+        self.knowledge: dict[str, templates.Retrieved | str] = {}
         self._setups = SetupCache()
         # What each step waits for, worked out once: the scheduler asks after every finished step.
         self._needs: dict[str, list[str]] = {}
@@ -207,8 +207,10 @@ class RunExecutor:
     async def _retrieve(self, inputs: dict[str, Any], project_id: uuid.UUID) -> None:
         """What the templates take from the workspace: kept on the run at its first start."""
         assert self.material is not None and self.ctx is not None
+        code = await code_context.variables(self.ctx, project_id, inputs, code_context.wanted(self.definition))
         names = knowledge.wanted(self.definition)
         if not names:
+            self.knowledge = dict(code)
             return
         record = inputs.get("retrieved")
         if not isinstance(record, dict) or any(n not in record for n in names):
@@ -217,7 +219,7 @@ class RunExecutor:
             await knowledge.save(self.ctx, self.run_id, record)
         # A run with a query of its own (an enrichment) cites what it found, never "the latest".
         fallback = knowledge.NONE_FOUND if inputs.get("retrieval_query") else self.material.memory
-        self.knowledge = knowledge.variables(record, fallback)
+        self.knowledge = {**knowledge.variables(record, fallback), **code}
 
     async def _heartbeat(self) -> None:
         interval = get_settings().run_heartbeat_seconds

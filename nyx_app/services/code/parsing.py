@@ -4,8 +4,8 @@ worker process. Files go in batches (one pickled call each) to keep the per-call
 
 from __future__ import annotations
 
+import json
 import threading
-from typing import Any
 
 from nyx_app.integrations import code_tags
 from nyx_app.integrations.limited_pool import LimitedPool, LimitExceeded
@@ -51,12 +51,12 @@ def batches(files: list[tuple[str, str, bytes]]) -> list[list[tuple[str, str, by
     return [b for b in out if b]
 
 
-async def extract(files: list[tuple[str, str, bytes]], gate: object = None) -> list[dict[str, Any]]:
-    """Symbols of each (language, path, content), in order. A batch past its limits is parsed again
+async def extract(files: list[tuple[str, str, bytes]], gate: object = None) -> list[str]:
+    """Symbols of each (language, path, content) as JSON text, in order. A batch past its limits is parsed again
     file by file (each with ``FILE_SECONDS``): the file that is too much gets no symbols and says
     why (``{"error": …}``); the others keep theirs."""
     seconds = get_settings().code_map_batch_seconds
-    found: list[dict[str, Any]] = []
+    found: list[str] = []
     for batch in batches(files):
         try:
             found += await pool().run(code_tags.extract_many, batch, seconds=seconds, gate=gate)
@@ -67,5 +67,6 @@ async def extract(files: list[tuple[str, str, bytes]], gate: object = None) -> l
             try:
                 found += await pool().run(code_tags.extract_many, [item], seconds=FILE_SECONDS, gate=gate)
             except LimitExceeded as exceeded:
-                found.append({"defs": [], "refs": {}, "error": f"its symbols were not read: parsing {exceeded}"})
+                problem = {"defs": [], "refs": {}, "error": f"its symbols were not read: parsing {exceeded}"}
+                found.append(json.dumps(problem))
     return found

@@ -123,7 +123,7 @@ def fit(
 ) -> tuple[str, int, int]:
     """The largest prefix of ``ranked`` whose rendering fits ``budget`` tokens (binary search):
     (text, its tokens, definitions shown)."""
-    low, high = 0, len(ranked)
+    low, high = 0, min(len(ranked), max(budget, 0))  # every definition shown costs at least a token
     best = ("", 0, 0)
     while low <= high:
         middle = (low + high) // 2

@@ -16,7 +16,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import delete, insert, update
+from sqlalchemy import Text, bindparam, cast, delete, insert, update
+from sqlalchemy import select as sa_select
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -30,6 +32,8 @@ from nyx_app.services.llm.crypto import KeyUnreadable, decrypt_key
 from nyx_app.settings import get_settings
 
 PROGRESS_EVERY = 500
+EMPTY_SYMBOLS = "{}"  # JSON text, as the parser's answers are
+DELETE_CHUNK = 5_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,7 +42,6 @@ class Known:
     language: str
     lines: int
     skipped: str
-    symbols: dict[str, Any]
 
 
 def clear_stale_locks(git_dir: Path) -> None:
@@ -55,8 +58,11 @@ async def _load(call: ToolCall) -> tuple[CodeSource, dict[str, Known]]:
         source = await session.get(CodeSource, source_id)
         if source is None or source.project_id != call.project_id:
             raise ToolFailed("This project no longer has a repository to sync.")
-        rows = await session.exec(select(SourceFile).where(SourceFile.source_id == source_id))
-        known = {r.path: Known(r.blob_sha, r.language, r.lines, r.skipped, r.symbols) for r in rows}
+        # Not the symbols: a file whose blob did not change keeps its row as it is.
+        columns = [col(c) for c in (SourceFile.path, SourceFile.blob_sha, SourceFile.language, SourceFile.skipped)]
+        read = sa_select(*columns, col(SourceFile.lines)).where(col(SourceFile.source_id) == source_id)
+        rows = (await session.execute(read)).all()
+        known = {path: Known(sha, language, lines, skipped) for path, sha, language, skipped, lines in rows}
         session.expunge(source)
     return source, known
 
@@ -99,8 +105,12 @@ async def sync_tool(call: ToolCall) -> ToolResult:
     data = {"commit": commit, "branch": branch, "files": len(read), "skipped": len(rows) - len(read),
             "lines": lines, "reread": reread}  # fmt: skip
 
+    # Only what changed is written: new or changed files, and files gone from the list.
+    changed = [r for r in rows if _changed(known.get(r["path"]), r)]
+    gone = set(known) - {r["path"] for r in rows}
+
     async def write(session: AsyncSession) -> None:
-        await _write(session, call, source.id, rows, data)
+        await _write(session, call, source.id, changed, gone, data)
 
     return ToolResult(summary, data, write)
 
@@ -122,13 +132,13 @@ async def _files(
         path = path[:FILE_PATH_MAX]
         why = why or scan.by_path(path, entry.mode, entry.size, max_bytes)
         row = {"path": path, "blob_sha": entry.sha, "language": scan.language_of(path),
-               "size": max(entry.size, 0), "lines": 0, "skipped": why, "symbols": {}}  # fmt: skip
+               "size": max(entry.size, 0), "lines": 0, "skipped": why, "symbols": EMPTY_SYMBOLS}  # fmt: skip
         rows[path] = row
         before = known.get(path)
         if why:
             continue
         if before is not None and before.sha == entry.sha:
-            row["lines"], row["skipped"], row["symbols"] = before.lines, before.skipped, before.symbols
+            row["lines"], row["skipped"] = before.lines, before.skipped
             continue
         pending.setdefault(entry.sha, []).append((path, entry.mode))
     done = 0
@@ -152,19 +162,47 @@ async def _files(
     return list(rows.values()), len(pending)
 
 
+def _changed(before: Known | None, row: dict[str, Any]) -> bool:
+    return before is None or (before.sha, before.skipped, before.language) != (
+        row["blob_sha"],
+        row["skipped"],
+        row["language"],
+    )
+
+
 async def _write(
-    session: AsyncSession, call: ToolCall, source_id: uuid.UUID, rows: list[dict[str, Any]], data: dict[str, Any]
+    session: AsyncSession,
+    call: ToolCall,
+    source_id: uuid.UUID,
+    rows: list[dict[str, Any]],
+    gone: set[str],
+    data: dict[str, Any],
 ) -> None:
-    """The new list replaces the old one, with the source's summary, in the step's transaction."""
+    """The list becomes the new one (changed rows replaced, gone ones removed), with the source's
+    summary, in the step's transaction."""
     source = (await session.exec(select(CodeSource).where(CodeSource.id == source_id).with_for_update())).first()
     if source is None:  # removed meanwhile: nothing to list
         return
-    await session.execute(delete(SourceFile).where(col(SourceFile.source_id) == source_id))
+    stale = [r["path"] for r in rows] + sorted(gone)
+    for start in range(0, len(stale), DELETE_CHUNK):
+        await session.execute(
+            delete(SourceFile).where(
+                col(SourceFile.source_id) == source_id, col(SourceFile.path).in_(stale[start : start + DELETE_CHUNK])
+            )
+        )
     if rows:
         tenant = call.ctx.tenant_id
-        await session.execute(
-            insert(SourceFile), [{"id": uuid.uuid4(), "tenant_id": tenant, "source_id": source_id, **r} for r in rows]
-        )
+        # Core, not the ORM's bulk path; the symbols arrive as JSON text from the parser's process
+        # and go to the JSONB column as such (no decoding and encoding again in this process).
+        table = SourceFile.__table__  # type: ignore[attr-defined]
+        statement = insert(table).values(symbols=cast(bindparam("symbols_json", type_=Text), JSONB))
+        params = [
+            {"id": uuid.uuid4(), "tenant_id": tenant, "source_id": source_id, "path": r["path"],
+             "blob_sha": r["blob_sha"], "language": r["language"], "size": r["size"], "lines": r["lines"],
+             "skipped": r["skipped"], "symbols_json": r["symbols"]}
+            for r in rows
+        ]  # fmt: skip
+        await session.execute(statement, params)
     await session.execute(
         update(CodeSource)
         .where(col(CodeSource.id) == source_id)

@@ -76,26 +76,38 @@ def rank(files: Iterable[MapFile], chosen: Collection[str] = ()) -> list[tuple[f
     for f in files:
         for d in f.defs:
             defined[str(d[0])].add(f.path)
-    graph = nx.MultiDiGraph()
-    graph.add_nodes_from(f.path for f in files)
+    # One weighted edge per (referring file, defining file); what each name adds is kept beside it,
+    # so a file's rank can flow to the definitions it uses (aider keeps one edge per name).
+    weights: dict[tuple[str, str], float] = defaultdict(float)
+    names: dict[tuple[str, str], list[tuple[str, float]]] = defaultdict(list)
     for f in files:
         for name, count in f.refs.items():
-            definers = defined.get(name, set())
-            for target in definers - {f.path}:
-                graph.add_edge(f.path, target, weight=math.sqrt(count) * _name_weight(name, len(definers)), name=name)
+            definers = defined.get(name)
+            if not definers:
+                continue
+            weight = math.sqrt(count) * _name_weight(name, len(definers))
+            for target in definers:
+                if target != f.path:
+                    weights[(f.path, target)] += weight
+                    names[(f.path, target)].append((name, weight))
     if not files:
         return []
+    graph = nx.DiGraph()
+    graph.add_nodes_from(f.path for f in files)
+    graph.add_weighted_edges_from((a, b, w) for (a, b), w in weights.items())
     personal = {p: 1.0 for p in chosen if p in graph} or None
     try:
         file_rank = nx.pagerank(graph, weight="weight", personalization=personal)
     except nx.PowerIterationFailedConvergence:
         file_rank = {f.path: 1.0 / len(files) for f in files}
+    out_total: dict[str, float] = defaultdict(float)
+    for (source, _target), weight in weights.items():
+        out_total[source] += weight
     used: dict[tuple[str, str], float] = defaultdict(float)
-    for source in graph.nodes:
-        edges = list(graph.out_edges(source, data=True))
-        total = sum(data["weight"] for _s, _t, data in edges) or 1.0
-        for _s, target, data in edges:
-            used[(target, data["name"])] += file_rank[source] * data["weight"] / total
+    for (source, target), contributions in names.items():
+        share = file_rank[source] / out_total[source]
+        for name, weight in contributions:
+            used[(target, name)] += share * weight
     ranked = [
         # A definition nobody refers to still ranks by its file, far below any that is used.
         (used.get((f.path, str(d[0])), 0.0) + file_rank.get(f.path, 0.0) * 1e-3, f.path, d)

@@ -2,7 +2,7 @@
 
 from nyx_app.models.api import ApiIdempotency, ApiRateWindow, ApiToken
 from nyx_app.models.audit import AuditEvent
-from nyx_app.models.code import CodeSource, SourceFile
+from nyx_app.models.code import CodePattern, CodeSource, SourceFile
 from nyx_app.models.discussion import Discussion, DiscussionMessage
 from nyx_app.models.knowledge import KnowledgeEmbedding, KnowledgeItem, KnowledgeSetting
 from nyx_app.models.library import (
@@ -32,6 +32,7 @@ __all__ = [
     "AuditEvent",
     "AuthSession",
     "AuthThrottle",
+    "CodePattern",
     "CodeSource",
     "ConsolidationPattern",
     "Discussion",

@@ -11,18 +11,20 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import DateTime, ForeignKeyConstraint, UniqueConstraint
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field
 
-from nyx_app.db.base import IdMixin, TenantMixin, TimestampMixin, empty_dict
+from nyx_app.db.base import IdMixin, TenantMixin, TimestampMixin, empty_dict, empty_list
 
 SOURCE_URL_MAX = 500
 BRANCH_MAX = 200
 SCAN_PATH_MAX = 500
 FILE_PATH_MAX = 1000
+PATTERN_TITLE_MAX = 200
 
 
 class CodeSource(IdMixin, TenantMixin, TimestampMixin, table=True):
@@ -68,3 +70,28 @@ class SourceFile(IdMixin, TenantMixin, table=True):
     # What tree-sitter found (integrations/code_tags.py): {"defs": [[name, kind, line, text]],
     # "refs": {name: count}}; the repository map ranks and renders them (services/code/repo_map.py).
     symbols: dict[str, Any] = Field(default_factory=empty_dict, sa_type=JSONB)
+
+
+class PatternCategory(StrEnum):
+    ARCHITECTURE = "architecture"
+    CONVENTION = "convention"
+    RISK = "risk"
+
+
+class CodePattern(IdMixin, TenantMixin, TimestampMixin, table=True):
+    """A finding of a code analysis run (architecture, convention or risk) with the files it
+    concerns; searchable as knowledge kind ``code_pattern`` (``{{code_patterns}}``, enrichment)."""
+
+    __tablename__ = "code_pattern"
+    __table_args__ = (
+        ForeignKeyConstraint(["tenant_id", "project_id"], ["project.tenant_id", "project.id"], ondelete="CASCADE"),
+        ForeignKeyConstraint(["tenant_id", "run_id"], ["run.tenant_id", "run.id"], ondelete="CASCADE"),
+        UniqueConstraint("tenant_id", "id", name="uq_code_pattern_tenant_id_id"),
+    )
+
+    project_id: uuid.UUID = Field(index=True)
+    run_id: uuid.UUID = Field(index=True)
+    category: str = Field(max_length=20)
+    title: str = Field(max_length=PATTERN_TITLE_MAX)
+    text: str = ""
+    files: list[str] = Field(default_factory=empty_list, sa_type=JSONB)

@@ -39,6 +39,8 @@ class RunKind(StrEnum):
     NOTE_ENRICHMENT = "note_enrichment"
     # "Sync" on a project's Sources tab (services/code): fetch the repository, list its files.
     CODE_SYNC = "code_sync"
+    # "Analyse code" (services/code/analysis.py): the finisher stores the code patterns.
+    CODE_ANALYSIS = "code_analysis"
 
 
 DISCUSSION_KINDS = (RunKind.DISCUSSION, RunKind.DISCUSSION_SYNTHESIS, RunKind.DISCUSSION_PLAN)

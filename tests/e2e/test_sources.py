@@ -3,6 +3,7 @@ sync finish live, see the files (skipped ones with the reason) and open one, hig
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -11,10 +12,12 @@ from playwright.sync_api import Page, expect
 
 from tests.e2e.helpers import create_project, open_project, register
 from tests.fakes.git_server import GitServer
+from tests.fakes.llm_server import FakeLLM, respond
 from tests.services.code.test_sync import sample_repo
 
 pytestmark = pytest.mark.e2e
 SYNC_TIMEOUT = 60_000
+MODEL = "claude-sonnet-4-6"
 
 
 @pytest.fixture(scope="module")
@@ -25,8 +28,21 @@ def git_host(tmp_path_factory: pytest.TempPathFactory) -> Iterator[GitServer]:
         yield server
 
 
-def test_import_a_repository_watch_the_sync_and_open_a_file(page: Page, git_host: GitServer) -> None:
+@pytest.fixture(scope="module")
+def fake() -> Iterator[FakeLLM]:
+    server = FakeLLM().start()
+    yield server
+    server.stop()
+
+
+def test_import_a_repository_watch_the_sync_and_open_a_file(page: Page, git_host: GitServer, fake: FakeLLM) -> None:
     register(page, "Sam Sources", "Sam's team")
+    page.goto("/settings/providers")
+    page.fill("#api-key", "sk-ant-api03-sources-test-0042")
+    page.fill("#key-base-url", fake.anthropic_base)
+    page.click("#save-key")
+    expect(page.locator(".provider-row[data-provider='anthropic'] .key-hint")).to_have_text("…0042")
+    page.goto("/")
     create_project(page, "Code project")
     open_project(page, "Code project")
     page.click("#project-sources")
@@ -48,6 +64,14 @@ def test_import_a_repository_watch_the_sync_and_open_a_file(page: Page, git_host
 
     page.fill("#source-url", "http://10.0.0.5/repo.git")
     page.click("#source-save")
+    # A code analysis against the fake model: its patterns appear on the page.
+    answer = [{"category": "risk", "title": "Vendored code", "text": "node_modules is committed.", "files": []}]
+    fake.script(MODEL, then=respond(lambda prompt: json.dumps(answer)))
+    page.click("#source-analyse")
+    expect(page.locator("#run-status")).to_have_text("succeeded", timeout=SYNC_TIMEOUT)
+    page.go_back()
+    expect(page.locator("#code-patterns")).to_contain_text("Vendored code", timeout=SYNC_TIMEOUT)
+
     # Refused next to the field, in words; the synced list stays as it was.
     expect(page.locator("#source-url-error")).to_contain_text("private address (10.0.0.5)")
     expect(page.locator("#source-summary")).to_contain_text("5 files")

@@ -22,7 +22,7 @@ from nyx_app.db.session import transaction
 from nyx_app.integrations import markdown
 from nyx_app.live.hub import hub
 from nyx_app.live.sessions import sessions
-from nyx_app.services.code import repo_map, sources
+from nyx_app.services.code import analysis, repo_map, sources
 from nyx_app.services.context import TenantContext
 from nyx_app.services.errors import NotFound
 from nyx_app.services.projects import get_project
@@ -44,10 +44,19 @@ class FileItem:
 
 
 @dataclasses.dataclass
+class PatternItem:
+    category: str
+    title: str
+    text: str
+    files: str
+
+
+@dataclasses.dataclass
 class Loaded:
     project_name: str
     view: sources.SourceView | None
     map: repo_map.RepoMap | None = None
+    patterns: list[analysis.PatternView] = dataclasses.field(default_factory=list)
 
 
 async def _load(s: AsyncSession, c: TenantContext, pid: str) -> Loaded:
@@ -55,7 +64,8 @@ async def _load(s: AsyncSession, c: TenantContext, pid: str) -> Loaded:
     project = await get_project(s, c, pid)
     view = await sources.view(s, c, project.id)
     idle = view is not None and view.last_run_status not in ACTIVE
-    return Loaded(project.name, view, await repo_map.repo_map(s, c, project.id) if idle else None)
+    built = await repo_map.repo_map(s, c, project.id) if idle else None
+    return Loaded(project.name, view, built, await analysis.patterns(s, c, project.id))
 
 
 class SourcesState(AuthState):
@@ -75,6 +85,7 @@ class SourcesState(AuthState):
     progress: str = ""
     files: list[FileItem] = []
     map_html: str = ""
+    patterns: list[PatternItem] = []
     map_note: str = ""
     open_path: str = ""
     open_html: str = ""
@@ -91,6 +102,7 @@ class SourcesState(AuthState):
         self.project_name, view = loaded.project_name, loaded.view
         self.project_link = routes.project_url(self._pid)
         self.has_source, self.found, self.loaded = view is not None, True, True
+        self.patterns = [PatternItem(p.category, p.title, p.text, ", ".join(p.files)) for p in loaded.patterns]
         if view is None:
             return
         if loaded.map is not None:
@@ -195,6 +207,13 @@ class SourcesState(AuthState):
 
     @rx.event
     @user_action
+    async def analyse(self):
+        pid = self._pid
+        run = await self._in_tenant(lambda s, c: analysis.start(s, c, pid))
+        return [toasts.done("The code analysis has started."), rx.redirect(routes.run_url(pid, str(run.id)))]
+
+    @rx.event
+    @user_action
     async def open_file(self, path: str):
         pid = self._pid
         files = {f.path: f for f in self.files}
@@ -295,6 +314,31 @@ def _sync_status() -> rx.Component:
     )
 
 
+def _pattern(p: PatternItem) -> rx.Component:
+    return rx.vstack(
+        rx.hstack(rx.badge(p.category, size="1"), rx.text(p.title, weight="bold", size="2"), spacing="2"),
+        rx.text(p.text, size="2"),
+        rx.cond(p.files != "", rx.text("Files: ", p.files, size="1", color_scheme="gray")),
+        spacing="1",
+        class_name="code-pattern",
+    )
+
+
+def _analysis() -> rx.Component:
+    return section_card(
+        "Code patterns",
+        rx.button(
+            rx.icon("scan-search", size=14), "Analyse code", on_click=S.analyse, variant="soft", id="source-analyse"
+        ),
+        rx.cond(
+            S.patterns.length() > 0,  # type: ignore[attr-defined]
+            rx.vstack(rx.foreach(S.patterns, _pattern), spacing="3", id="code-patterns"),
+            rx.text("None yet: an analysis reads the repository map and names them.", size="2", color_scheme="gray"),
+        ),
+        description="Architecture, conventions and risks found by a code analysis; searchable, used by enrichment.",
+    )
+
+
 def _viewer() -> rx.Component:
     return rx.cond(
         S.open_path != "",
@@ -323,6 +367,7 @@ def _content() -> rx.Component:
         section_card("Repository", _form(), id="source-settings"),
         rx.cond(S.has_source, section_card("Sync", _sync_status(), id="source-sync-card")),
         _viewer(),
+        rx.cond(S.commit != "", _analysis()),
         rx.cond(
             S.map_html != "",
             section_card("Repository map", markdown_view(S.map_html, id="source-map"), description=S.map_note),

@@ -173,15 +173,19 @@ async def run(
     timeout: float | None = None,
     watch_size: bool = False,
     stdin: bytes | None = None,
+    index_file: Path | None = None,
 ) -> bytes:
     """Run one git command against ``git_dir``; its stdout. Raises GitError with git's words."""
     settings = get_settings()
     limit = settings.git_max_clone_mb * 1024 * 1024
+    env = environment(remote, token)
+    if index_file is not None:  # a throw-away index: the clone stays bare and untouched
+        env["GIT_INDEX_FILE"] = str(index_file)
     proc = await asyncio.create_subprocess_exec(
         GIT, f"--git-dir={git_dir}", *args,
         stdin=asyncio.subprocess.PIPE if stdin is not None else asyncio.subprocess.DEVNULL,
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-        env=environment(remote, token), cwd=git_dir, start_new_session=True,
+        env=env, cwd=git_dir, start_new_session=True,
     )  # fmt: skip
     too_big = False
 

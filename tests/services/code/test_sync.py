@@ -3,6 +3,7 @@ smart HTTP on loopback (tests/fakes/git_server.py), synced by the engine's code_
 
 from __future__ import annotations
 
+import subprocess
 import uuid
 
 import pytest
@@ -11,14 +12,14 @@ from sqlmodel import select
 from nyx_app.db.session import transaction
 from nyx_app.models.code import CodeSource, SourceFile
 from nyx_app.models.run import Run, RunStatus, StepRun
-from nyx_app.services.code import paths, sources
+from nyx_app.services.code import patches, paths, sources
 from nyx_app.services.engine.executor import execute
 from nyx_app.services.errors import Conflict, InvalidFields, NotFound
 from nyx_app.services.workflows.definition import StepDef, StepKind, WorkflowDefinition
 from nyx_app.services.workflows.validate import problems
 from tests.factories import Account, TenantFactory
 from tests.fakes.dns import FakeDNS, fake_dns
-from tests.fakes.git_server import GitServer, Repo
+from tests.fakes.git_server import GIT_ENV, GitServer, Repo
 from tests.services.code.conftest import new_project
 
 __all__ = ["fake_dns"]
@@ -254,3 +255,30 @@ def test_a_workflow_a_person_writes_cannot_name_a_built_in_step() -> None:
     definition = WorkflowDefinition(steps=[StepDef(key="sync", kind=StepKind.TOOL, tool="code_sync")])
     messages = [p.message for p in problems(definition)]
     assert any("built into the app" in m for m in messages)
+
+
+async def test_a_patch_from_search_replace_edits_passes_git_apply_check_and_a_mismatch_is_refused(
+    tenants: TenantFactory, git_server: GitServer
+) -> None:
+    repo = sample_repo(git_server)
+    acct, project_id = await new_project(tenants)
+    await import_and_sync(acct, project_id, git_server.repo_url("app"))
+    async with transaction(acct.ctx.tenant_id) as s:
+        patch = await patches.build_patch(
+            s, acct.ctx, project_id, "src/app/main.py", [patches.Edit("    return 1\n", "    return 42\n")]
+        )
+        with pytest.raises(patches.EditMismatch, match="the text to replace is not in the file"):
+            await patches.build_patch(s, acct.ctx, project_id, "src/app/main.py", [patches.Edit("nope", "x")])
+    assert patch.startswith("--- a/src/app/main.py\n+++ b/src/app/main.py\n")
+    assert "-    return 1\n+    return 42\n" in patch
+    # The same patch applies to a real checkout of the synced commit.
+    subprocess.run(["git", "apply", "-"], input=patch.encode(), cwd=repo.work, env=GIT_ENV, check=True)
+    assert (repo.work / "src/app/main.py").read_text().startswith("def main():\n    return 42\n")
+    # A patch made for other text is refused by git itself, in words.
+    stale = patch.replace("-    return 1\n", "-    return 7\n")
+    git_dir = paths.git_dir(acct.ctx.tenant_id, project_id)
+    async with transaction(acct.ctx.tenant_id) as s:
+        source = await sources.get_source(s, acct.ctx, project_id)
+    assert source is not None
+    with pytest.raises(patches.EditMismatch, match="does not apply to the synced commit"):
+        await patches.check_applies(git_dir, source.commit_sha, stale)

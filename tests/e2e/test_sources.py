@@ -49,9 +49,8 @@ def test_import_a_repository_watch_the_sync_and_open_a_file(page: Page, git_host
     expect(page.locator("#sources-title")).to_contain_text("Sources")
     page.fill("#source-url", git_host.repo_url("app"))
     page.click("#source-save")
-    expect(page.locator("#source-summary")).to_contain_text(
-        "5 files", timeout=SYNC_TIMEOUT
-    )  # big.py is under the default limit
+    # 5 read files: big.py is under the app's default size limit.
+    expect(page.locator("#source-summary")).to_contain_text("5 files", timeout=SYNC_TIMEOUT)
     expect(page.locator("#source-progress")).to_contain_text("Synced main")
     files = page.locator("#source-files")
     expect(files).to_contain_text("symlink pointing outside the repository (refused)")
@@ -62,8 +61,6 @@ def test_import_a_repository_watch_the_sync_and_open_a_file(page: Page, git_host
     expect(viewer).to_contain_text("def main():")
     expect(viewer.locator("span.tok-k").first).to_have_text("def")  # coloured by the one highlighter
 
-    page.fill("#source-url", "http://10.0.0.5/repo.git")
-    page.click("#source-save")
     # A code analysis against the fake model: its patterns appear on the page.
     answer = [{"category": "risk", "title": "Vendored code", "text": "node_modules is committed.", "files": []}]
     fake.script(MODEL, then=respond(lambda prompt: json.dumps(answer)))
@@ -73,5 +70,7 @@ def test_import_a_repository_watch_the_sync_and_open_a_file(page: Page, git_host
     expect(page.locator("#code-patterns")).to_contain_text("Vendored code", timeout=SYNC_TIMEOUT)
 
     # Refused next to the field, in words; the synced list stays as it was.
+    page.fill("#source-url", "http://10.0.0.5/repo.git")
+    page.click("#source-save")
     expect(page.locator("#source-url-error")).to_contain_text("private address (10.0.0.5)")
     expect(page.locator("#source-summary")).to_contain_text("5 files")

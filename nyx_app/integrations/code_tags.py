@@ -33,6 +33,7 @@ GRAMMARS: dict[str, tuple[str, str, tuple[str, ...]]] = {
 SUPPORTED = frozenset({"Python", "JavaScript", "TypeScript", "Go", "Java", "Rust"})
 LINE_CHARS = 160
 MAX_DEFS = 400  # per file
+SAME_NAME_DEFS = 2  # a name assigned 20,000 times in one file is listed twice, not 400 times
 MAX_REF_NAMES = 2000  # per file
 
 
@@ -68,6 +69,7 @@ def extract(language: str, path: str, content: bytes) -> dict[str, Any]:
     lines = content.split(b"\n")
     defs: dict[tuple[str, int], list[Any]] = {}
     refs: dict[str, int] = {}
+    seen: dict[str, int] = {}
     for query in _queries(name):
         for _pattern, captures in ts.QueryCursor(query).matches(tree.root_node):
             nodes = captures.get("name")
@@ -78,10 +80,13 @@ def extract(language: str, path: str, content: bytes) -> dict[str, Any]:
             if not ident:
                 continue
             role = next((k for k in captures if k.startswith(("definition.", "reference."))), "")
-            if role.startswith("definition.") and len(defs) < MAX_DEFS:
+            if role.startswith("definition."):
                 row = node.start_point[0]
+                if (ident, row) in defs or len(defs) >= MAX_DEFS or seen.get(ident, 0) >= SAME_NAME_DEFS:
+                    continue
+                seen[ident] = seen.get(ident, 0) + 1
                 text = lines[row].decode("utf-8", "replace").strip()[:LINE_CHARS] if row < len(lines) else ""
-                defs.setdefault((ident, row), [ident, role.removeprefix("definition."), row + 1, text])
+                defs[(ident, row)] = [ident, role.removeprefix("definition."), row + 1, text]
             elif role.startswith("reference.") and (ident in refs or len(refs) < MAX_REF_NAMES):
                 refs[ident] = refs.get(ident, 0) + 1
     return {"defs": sorted(defs.values(), key=lambda d: d[2]), "refs": refs}

@@ -245,7 +245,11 @@ def _form() -> rx.Component:
                 "token",
                 FORM,
                 type="password",
-                hint=rx.cond(S.has_source, S.token_hint, "For a private repository; stored encrypted."),
+                hint=rx.text(
+                    rx.cond(S.has_source, S.token_hint, "For a private repository; stored encrypted."),
+                    size="1",
+                    color_scheme="gray",
+                ),
                 placeholder="Leave empty to keep the current one",
             ),
             form_error(FORM),

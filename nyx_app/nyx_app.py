@@ -45,6 +45,7 @@ from nyx_app.pages.public_project import PublicProjectState, public_project_page
 from nyx_app.pages.report import ReportState, report_page
 from nyx_app.pages.run import run_page
 from nyx_app.pages.run_state import RunState
+from nyx_app.pages.sources.page import SourcesState, sources_page
 from nyx_app.pages.spend.page import spend_page
 from nyx_app.pages.spend.state import SpendState
 from nyx_app.pages.trash.page import trash_page
@@ -132,6 +133,7 @@ signed_in = [
     (audit_page, routes.AUDIT, "Audit log", AuditState.load),
     (webhooks_page, routes.WEBHOOKS, "Webhooks", WebhooksState.load),
     (insights_page, routes.INSIGHTS, "Insights", InsightsState.load),
+    (sources_page, routes.SOURCES, "Sources", SourcesState.load),
     (enrichment_page, routes.ENRICHMENT, "Enrich", EnrichmentState.load),
     (policies_page, routes.POLICIES, "Policy library", PoliciesState.load),
 ]

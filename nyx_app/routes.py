@@ -62,6 +62,8 @@ TRASH = "/trash"
 # Knowledge (pages/knowledge): a project's workflow insights and patterns, a note's enrichment, the
 # workspace's policy library.
 INSIGHTS = "/projects/[project_id]/insights"
+# Code sources (pages/sources): the project's imported repository, its syncs and files.
+SOURCES = "/projects/[project_id]/sources"
 ENRICHMENT = "/projects/[project_id]/notes/[note_id]/enrichments/[enrichment_id]"
 POLICIES = "/settings/policies"
 # Open to everyone: a published project's read-only page, and an invitation link.

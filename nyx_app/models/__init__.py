@@ -2,6 +2,7 @@
 
 from nyx_app.models.api import ApiIdempotency, ApiRateWindow, ApiToken
 from nyx_app.models.audit import AuditEvent
+from nyx_app.models.code import CodePattern, CodeSource, SourceFile
 from nyx_app.models.discussion import Discussion, DiscussionMessage
 from nyx_app.models.knowledge import KnowledgeEmbedding, KnowledgeItem, KnowledgeSetting
 from nyx_app.models.library import (
@@ -31,6 +32,8 @@ __all__ = [
     "AuditEvent",
     "AuthSession",
     "AuthThrottle",
+    "CodePattern",
+    "CodeSource",
     "ConsolidationPattern",
     "Discussion",
     "DiscussionMessage",
@@ -55,6 +58,7 @@ __all__ = [
     "Report",
     "Role",
     "Run",
+    "SourceFile",
     "StepRun",
     "Tenant",
     "TenantLlmSettings",

@@ -37,6 +37,10 @@ class RunKind(StrEnum):
     REPORT_DEVLOG = "report_devlog"
     # "Enrich" on a note (services/enrichment): the finisher turns the answer into a proposal.
     NOTE_ENRICHMENT = "note_enrichment"
+    # "Sync" on a project's Sources tab (services/code): fetch the repository, list its files.
+    CODE_SYNC = "code_sync"
+    # "Analyse code" (services/code/analysis.py): the finisher stores the code patterns.
+    CODE_ANALYSIS = "code_analysis"
 
 
 DISCUSSION_KINDS = (RunKind.DISCUSSION, RunKind.DISCUSSION_SYNTHESIS, RunKind.DISCUSSION_PLAN)

@@ -23,6 +23,7 @@ from nyx_app.db.base import utcnow
 from nyx_app.db.engine import owner_engine
 from nyx_app.db.session import public_transaction, transaction
 from nyx_app.db.urls import app_url
+from nyx_app.models.code import CodePattern, CodeSource, SourceFile
 from nyx_app.models.discussion import Discussion, DiscussionMessage, MessageKind
 from nyx_app.models.knowledge import KnowledgeEmbedding
 from nyx_app.models.library import ConsolidationPattern, NoteEnrichment, PolicyDocument, PolicyPassage
@@ -135,6 +136,12 @@ async def seed_every_tenant_table(a: Account) -> None:
         s.add(policy)
         await s.flush()
         s.add(PolicyPassage(tenant_id=a.ctx.tenant_id, document_id=policy.id, seq=1, text="classified"))
+        source = CodeSource(tenant_id=a.ctx.tenant_id, project_id=project.id, url="https://example.com/secret.git")
+        s.add(source)
+        await s.flush()
+        s.add(SourceFile(tenant_id=a.ctx.tenant_id, source_id=source.id, path="secret.py", lines=1))
+        s.add(CodePattern(tenant_id=a.ctx.tenant_id, project_id=project.id, run_id=run.id, category="risk",
+                          title="Secret pattern", text="classified"))  # fmt: skip
         persona = await create_persona(s, a.ctx, PersonaInput("Secret expert", description="classified security"))
         discussion = Discussion(
             tenant_id=a.ctx.tenant_id,

@@ -39,7 +39,7 @@ from nyx_app.integrations import llm as adapter
 from nyx_app.models.run import NO_ITEM, Run, RunStatus, StepRun, StepStatus
 from nyx_app.models.tenancy import Role
 from nyx_app.services.context import TenantContext
-from nyx_app.services.engine import autocontext, finishers, knowledge, material
+from nyx_app.services.engine import autocontext, code_context, finishers, knowledge, material, toolbox
 from nyx_app.services.engine import events as ev
 from nyx_app.services.engine.handover import Carried, Handover
 from nyx_app.services.engine.limits import provider_gate
@@ -100,12 +100,14 @@ class RunExecutor:
         self.definition = WorkflowDefinition()
         self.material: material.Material | None = None
         self.ctx: TenantContext | None = None
+        self.project_id: uuid.UUID | None = None
+        self.inputs: dict[str, Any] = {}
         self._image_cache: tuple[list[ImageInput], str] | None = None
         self._gate = asyncio.Semaphore(get_settings().run_max_parallel_steps)
         self._failed: list[str] = []
         self.personas: dict[str, persona_usage.RunPersona] = {}
         # {{insights}}, {{policies}} …: retrieved once per run (engine/knowledge.py).
-        self.knowledge: dict[str, templates.Retrieved] = {}
+        self.knowledge: dict[str, templates.Retrieved | str] = {}
         self._setups = SetupCache()
         # What each step waits for, worked out once: the scheduler asks after every finished step.
         self._needs: dict[str, list[str]] = {}
@@ -189,6 +191,7 @@ class RunExecutor:
             self.rows = {(r.key, r.item_index): r for r in rows}
             cancel = run.cancel_requested
             inputs, project_id = dict(run.inputs), run.project_id
+            self.inputs, self.project_id = inputs, project_id
             run.status = RunStatus.RUNNING.value
             run.started_at = run.started_at or run.created_at
             session.add(run)
@@ -204,8 +207,10 @@ class RunExecutor:
     async def _retrieve(self, inputs: dict[str, Any], project_id: uuid.UUID) -> None:
         """What the templates take from the workspace: kept on the run at its first start."""
         assert self.material is not None and self.ctx is not None
+        code = await code_context.variables(self.ctx, project_id, inputs, code_context.wanted(self.definition))
         names = knowledge.wanted(self.definition)
         if not names:
+            self.knowledge = dict(code)
             return
         record = inputs.get("retrieved")
         if not isinstance(record, dict) or any(n not in record for n in names):
@@ -214,7 +219,7 @@ class RunExecutor:
             await knowledge.save(self.ctx, self.run_id, record)
         # A run with a query of its own (an enrichment) cites what it found, never "the latest".
         fallback = knowledge.NONE_FOUND if inputs.get("retrieval_query") else self.material.memory
-        self.knowledge = knowledge.variables(record, fallback)
+        self.knowledge = {**knowledge.variables(record, fallback), **code}
 
     async def _heartbeat(self) -> None:
         interval = get_settings().run_heartbeat_seconds
@@ -354,7 +359,18 @@ class RunExecutor:
     def _start(self, step: StepDef, row: StepRun, tasks: dict[asyncio.Task[None], StepRun]) -> None:
         row.status = StepStatus.RUNNING.value  # in memory: claimed; the row says so once a slot is free
         carried = self._handover.starting(step)
-        tasks[asyncio.create_task(self._run_llm_step(step, row, carried))] = row
+        work = self._run_tool_step if step.kind == StepKind.TOOL else self._run_llm_step
+        tasks[asyncio.create_task(work(step, row, carried))] = row
+
+    async def _run_tool_step(self, step: StepDef, row: StepRun, carried: Carried) -> None:
+        """Built-in work (engine/toolbox.py): it streams progress and writes its rows with its end."""
+        assert self.ctx is not None and self.project_id is not None
+        await self.recorder.write_successes(carried.take(), self.ctx.user_id)
+        error = await toolbox.run_tool_step(
+            self.recorder, self.ctx, step, row, project_id=self.project_id, inputs=self.inputs
+        )
+        if error:
+            self._failed.append(f"Step '{step.title}' failed: {error}")
 
     def _outcome(self) -> tuple[RunStatus, str]:
         statuses = [self._status(self.parent(s.key)) for s in self.definition.steps]

@@ -36,9 +36,32 @@ def _cancel_button() -> rx.Component:
     )
 
 
+def _pause_menu() -> rx.Component:
+    """Pause: the steps in progress finish first, or their calls stop now (they run again on resume)."""
+    return rx.dropdown_menu.root(
+        rx.dropdown_menu.trigger(
+            rx.button(rx.icon("pause", size=14), "Pause", variant="soft", id="pause-run", type="button")
+        ),
+        rx.dropdown_menu.content(
+            rx.dropdown_menu.item(
+                "Let the steps in progress finish", on_select=RunState.pause("finish"), id="pause-finish"
+            ),
+            rx.dropdown_menu.item(
+                "Stop them now (they run again on resume)", on_select=RunState.pause("now"), id="pause-now"
+            ),
+        ),
+    )
+
+
 def _actions() -> rx.Component:
     return rx.vstack(
+        rx.cond(
+            H.paused != "",
+            rx.callout(H.paused, icon="pause", color_scheme="iris", size="1", id="run-paused"),
+        ),
+        rx.cond(H.pausing != "", rx.text(H.pausing, size="2", color_scheme="iris", id="run-pausing")),
         rx.hstack(
+            rx.cond(H.can_pause, _pause_menu()),
             rx.cond(H.active & ~H.stopping, _cancel_button()),
             rx.cond(
                 H.stopping,
@@ -50,7 +73,12 @@ def _actions() -> rx.Component:
                 H.resumable,
                 rx.hstack(
                     rx.button(rx.icon("play", size=14), "Resume", on_click=RunState.resume, id="resume-run"),
-                    rx.text("Finished steps are kept, not paid again.", size="1", color_scheme="gray"),
+                    rx.text(
+                        "Finished steps are kept, not paid again. The run goes on with the workflow as it was "
+                        "when the run started, whatever was edited since.",
+                        size="1",
+                        color_scheme="gray",
+                    ),
                     align="center",
                     flex_wrap="wrap",
                 ),

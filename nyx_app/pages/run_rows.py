@@ -14,7 +14,7 @@ from decimal import Decimal
 
 from nyx_app import routes
 from nyx_app.api.images import image_url
-from nyx_app.models.run import DISCUSSION_KINDS, REPORT_KINDS, RunKind, RunStatus, StepStatus
+from nyx_app.models.run import DISCUSSION_KINDS, REPORT_KINDS, PauseMode, RunKind, RunStatus, StepStatus
 from nyx_app.pages.runs.outputs import download_url, html, json_rows
 
 # One way to say a time or a price, on pages and in reports alike.
@@ -30,6 +30,7 @@ RUN_LABELS = {
     RunStatus.PENDING: "queued",
     RunStatus.RUNNING: "running",
     RunStatus.WAITING: "waiting for review",
+    RunStatus.PAUSED: "paused",
     RunStatus.SUCCEEDED: "succeeded",
     RunStatus.FAILED: "failed",
     RunStatus.CANCELLED: "cancelled",
@@ -49,6 +50,7 @@ COLORS = {
     "running": "blue",
     "waiting": "amber",
     "waiting_review": "amber",
+    "paused": "iris",
     "succeeded": "green",
     "failed": "red",
     "skipped": "gray",
@@ -100,6 +102,11 @@ class Header:
     project_name: str = ""
     workflow_url: str = ""
     waiting: str = ""  # "" while a worker runs it
+    can_pause: bool = False
+    pausing: str = ""  # "Pausing: …" until the run's worker has paused it
+    paused: str = ""  # "Paused by Ann at 2026-12-07 21:40 UTC."
+    rerun_of_url: str = ""  # the run this one re-ran, and from which step
+    rerun_note: str = ""
 
 
 @dataclasses.dataclass
@@ -245,14 +252,29 @@ def header(view: RunView) -> Header:
         error=view.error,
         stopping=view.cancel_requested and active,
         active=active,
-        resumable=status in (RunStatus.FAILED, RunStatus.CANCELLED),
+        resumable=status in (RunStatus.FAILED, RunStatus.CANCELLED, RunStatus.PAUSED),
         failed=status == RunStatus.FAILED,
         project_url=routes.project_url(view.project_id, tab="runs"),
         project_home=routes.project_url(view.project_id),
         project_name=view.project_name,
         workflow_url=routes.workflow_url(view.project_id, view.workflow_id) if view.workflow_id else "",
         waiting=waiting(view.waiting_since),
+        can_pause=status in (RunStatus.PENDING, RunStatus.RUNNING)
+        and not view.pause_requested
+        and not view.cancel_requested,
+        pausing=_pausing(view.pause_requested) if status == RunStatus.RUNNING else "",
+        paused=f"Paused by {view.paused_by} at {when(view.paused_at)}." if status == RunStatus.PAUSED else "",
+        rerun_of_url=routes.run_url(view.project_id, view.rerun_of) if view.rerun_of else "",
+        rerun_note=f"Re-run of an earlier run from step “{view.rerun_from}”" if view.rerun_of else "",
     )
+
+
+def _pausing(requested: str) -> str:
+    if requested == PauseMode.NOW.value:
+        return "Pausing: the calls in progress are being stopped."
+    if requested == PauseMode.FINISH.value:
+        return "Pausing: the steps in progress finish first; nothing new starts."
+    return ""
 
 
 def paid(cost: Decimal, tokens: int) -> str:

@@ -30,7 +30,7 @@ from nyx_app.pages import run_rows
 from nyx_app.pages.run_rows import CoverageRow, Header, StepRow
 from nyx_app.services.context import TenantContext
 from nyx_app.services.errors import NotFound, ServiceError
-from nyx_app.services.runs import control, outputs, views
+from nyx_app.services.runs import control, outputs, pausing, views
 from nyx_app.state import toasts
 from nyx_app.state.session import SESSION_ENDED, AuthState, user_action
 
@@ -281,6 +281,12 @@ class RunState(AuthState):
     async def resume(self):
         run_id = self._run
         await self._command(lambda s, c: control.resume_run(s, c, run_id))
+
+    @rx.event
+    @user_action
+    async def pause(self, mode: str):
+        run_id = self._run
+        await self._command(lambda s, c: pausing.pause_run(s, c, run_id, mode))
 
     @rx.event
     @user_action

@@ -235,6 +235,15 @@ class Recorder:
                     func.coalesce(func.sum(StepRun.cost_usd), 0),
                 ).where(col(StepRun.run_id) == self.run_id)
                 tokens_in, tokens_out, cost = (await session.execute(totals)).one()
+                paused: dict[str, Any] = {}
+                if event.status == RunStatus.PAUSED:
+                    # Steps whose calls a pause stopped start again on resume; what they streamed goes.
+                    await session.execute(
+                        update(StepRun)
+                        .where(col(StepRun.run_id) == self.run_id, col(StepRun.status) == StepStatus.RUNNING.value)
+                        .values(status=StepStatus.QUEUED.value, output="", error="")
+                    )
+                    paused["paused_at"] = func.now()
                 await self._touch_run(
                     session,
                     status=event.status.value,
@@ -243,6 +252,8 @@ class Recorder:
                     tokens_in=tokens_in,
                     tokens_out=tokens_out,
                     cost_usd=cost,
+                    pause_requested="",  # done, or moot: the run ended or waits for a review
+                    **paused,
                 )
 
     async def _finish(

@@ -139,6 +139,11 @@ class RunView:
     # No worker runs this run now (its worker stopped beating, or none is alive to pick it up),
     # since this moment; None while one does (or the run is not active).
     waiting_since: datetime | None = None
+    pause_requested: str = ""  # a PauseMode the run's worker has not acted on yet
+    paused_by: str = ""  # while paused: who paused it, and when
+    paused_at: datetime | None = None
+    rerun_of: str = ""  # the run this one re-ran from step ``rerun_from`` ("" if none)
+    rerun_from: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -331,7 +336,9 @@ async def run_view(
         created_at=run.created_at,
         started_at=run.started_at,
         finished_at=run.finished_at,
-        duration_s=_duration(run.started_at, run.finished_at) if run.status != RunStatus.PENDING.value else None,
+        duration_s=_duration(run.started_at, run.paused_at if run.status == RunStatus.PAUSED.value else run.finished_at)
+        if run.status != RunStatus.PENDING.value
+        else None,
         # Summed from the steps: the run row gets its totals only when it ends.
         tokens_in=sum(r.tokens_in for r in rows),
         tokens_out=sum(r.tokens_out for r in rows),
@@ -344,7 +351,17 @@ async def run_view(
         coverage=coverage,
         review_text=review_text,
         project_name=project_name,
+        pause_requested=run.pause_requested,
+        paused_by=await _name(session, run.paused_by) if run.status == RunStatus.PAUSED.value else "",
+        paused_at=run.paused_at if run.status == RunStatus.PAUSED.value else None,
+        rerun_of=str(run.rerun_of or ""),
+        rerun_from=run.rerun_from,
     )
+
+
+async def _name(session: AsyncSession, user_id: uuid.UUID | None) -> str:
+    user = await session.get(User, user_id) if user_id else None
+    return user.name if user else "someone"
 
 
 async def waiting_for_worker(session: AsyncSession, run: Run) -> datetime | None:

@@ -42,6 +42,8 @@ from nyx_app.pages.public_project import PublicProjectState, public_project_page
 from nyx_app.pages.report import ReportState, report_page
 from nyx_app.pages.run import run_page
 from nyx_app.pages.run_state import RunState
+from nyx_app.pages.runs.compare import compare_page
+from nyx_app.pages.runs.compare_state import CompareState
 from nyx_app.pages.spend.page import spend_page
 from nyx_app.pages.spend.state import SpendState
 from nyx_app.pages.trash.page import trash_page
@@ -117,6 +119,7 @@ signed_in = [
     (members_page, routes.MEMBERS, "Members", MembersState.load),
     (workflow_page, routes.WORKFLOW, "Workflow", EditorState.load),
     (run_page, routes.RUN, "Run", RunState.load),
+    (compare_page, routes.RUN_COMPARE, "Compare runs", CompareState.load),
     (personas_page, routes.PERSONAS, "Personas", PersonasState.load),
     (discussion_page, routes.DISCUSSION, "Discussion", DiscussionState.load),
     (report_page, routes.REPORT, "Report", ReportState.load),

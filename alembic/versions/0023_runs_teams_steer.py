@@ -11,7 +11,8 @@ and waiting runs). ``paused_by``/``paused_at`` say who and when. The partial ind
 counts paused runs too: a paused run still holds its workflow (one active run per workflow).
 
 Re-run. ``run.rerun_of`` is the run a re-run was made from (no foreign key: the run page says when
-the earlier run is gone) and ``rerun_from`` the step it began at.
+the earlier run is gone) and ``rerun_from`` the step it began at; ``step_run.reused_from`` marks a
+step copied, answer and all, from the earlier run (it cost the re-run nothing).
 """
 
 from collections.abc import Sequence
@@ -38,6 +39,7 @@ def upgrade() -> None:
     op.add_column(
         "run", sa.Column("rerun_from", sqlmodel.sql.sqltypes.AutoString(length=60), server_default="", nullable=False)
     )
+    op.add_column("step_run", sa.Column("reused_from", sa.Uuid(), nullable=True))
     op.create_foreign_key("run_paused_by_fkey", "run", "app_user", ["paused_by"], ["id"], ondelete="SET NULL")
     op.drop_index("ix_run_active", table_name="run")
     op.create_index(
@@ -76,6 +78,7 @@ def downgrade() -> None:
         postgresql_where=sa.text("status IN ('pending','running','waiting')"),
     )
     op.drop_constraint("run_paused_by_fkey", "run", type_="foreignkey")
+    op.drop_column("step_run", "reused_from")
     op.drop_column("run", "rerun_from")
     op.drop_column("run", "rerun_of")
     op.drop_column("run", "paused_at")

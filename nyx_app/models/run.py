@@ -153,6 +153,9 @@ class StepRun(IdMixin, TenantMixin, table=True):
     call_ids: list[uuid.UUID] = Field(default_factory=empty_list, sa_type=ARRAY(Uuid()))
     # What auto-context had to leave out to fit the model's context window, in words.
     context_note: str = Field(default="")
+    # A re-run's copy of an earlier run's finished step (services/runs/reruns.py): that row's id.
+    # Its answer was not asked for again and costs this run nothing.
+    reused_from: uuid.UUID | None = Field(default=None)
     review_note: str = Field(default="")
     reviewed_by: uuid.UUID | None = Field(default=None, foreign_key="app_user.id", ondelete="SET NULL")
     tokens_in: int = 0

@@ -53,8 +53,64 @@ def _pause_menu() -> rx.Component:
     )
 
 
+def _rerun_dialog() -> rx.Component:
+    """Re-run from a step: its prompt and model as this run had them, to edit."""
+    return rx.dialog.root(
+        rx.dialog.content(
+            rx.dialog.title("Re-run from “", RunState.rerun_title, "”"),
+            rx.dialog.description(
+                "Steps before this one keep their answers (not asked or paid again); this step and every "
+                "step after it run again. The new run uses this run's workflow as it was, with your change.",
+                size="2",
+            ),
+            rx.form(
+                rx.vstack(
+                    rx.text("Prompt", as_="label", html_for="rerun-prompt", size="2", weight="medium"),
+                    rx.text_area(
+                        name="prompt", default_value=RunState.rerun_prompt, id="rerun-prompt", rows="8", width="100%"
+                    ),
+                    rx.text("Model (empty: the project's model)", as_="label", html_for="rerun-model", size="2"),
+                    rx.input(name="model", default_value=RunState.rerun_model, id="rerun-model", width="100%"),
+                    error_callout(RunState.rerun_error, id="rerun-error"),
+                    rx.hstack(
+                        rx.dialog.close(rx.button("Cancel", variant="soft", color_scheme="gray", type="button")),
+                        rx.button(rx.icon("play", size=14), "Re-run from here", type="submit", id="rerun-submit"),
+                        justify="end",
+                        width="100%",
+                    ),
+                    spacing="2",
+                    width="100%",
+                ),
+                on_submit=RunState.rerun,
+                key=RunState.rerun_key,  # a new step: a new form with its own defaults
+            ),
+        ),
+        open=RunState.rerun_key != "",
+        on_open_change=RunState.close_rerun,
+    )
+
+
+def _lineage() -> rx.Component:
+    return rx.cond(
+        H.rerun_of_url != "",
+        rx.hstack(
+            rx.link(H.rerun_note, href=H.rerun_of_url, id="rerun-of", size="2"),
+            rx.link(
+                rx.button(rx.icon("columns-2", size=14), "Compare step by step", variant="soft", size="1"),
+                href=H.compare_url,
+                id="compare-with-earlier",
+            ),
+            align="center",
+            spacing="3",
+            flex_wrap="wrap",
+        ),
+    )
+
+
 def _actions() -> rx.Component:
     return rx.vstack(
+        _lineage(),
+        _rerun_dialog(),
         rx.cond(
             H.paused != "",
             rx.callout(H.paused, icon="pause", color_scheme="iris", size="1", id="run-paused"),

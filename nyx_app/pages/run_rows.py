@@ -107,6 +107,7 @@ class Header:
     paused: str = ""  # "Paused by Ann at 2026-12-07 21:40 UTC."
     rerun_of_url: str = ""  # the run this one re-ran, and from which step
     rerun_note: str = ""
+    compare_url: str = ""  # this run beside the one it re-ran
 
 
 @dataclasses.dataclass
@@ -179,6 +180,8 @@ class StepRow:
     readable_html: str = ""
     download: str = ""  # the answer as a Markdown file (once there is one)
     run_id: str = ""  # for its items' downloads, made in the page (no URL per item in each update)
+    can_rerun: bool = False  # the run has finished: this step can run again with changes
+    reused: bool = False  # a re-run's copy of the earlier run's answer (not asked for again)
 
 
 @dataclasses.dataclass
@@ -266,6 +269,7 @@ def header(view: RunView) -> Header:
         paused=f"Paused by {view.paused_by} at {when(view.paused_at)}." if status == RunStatus.PAUSED else "",
         rerun_of_url=routes.run_url(view.project_id, view.rerun_of) if view.rerun_of else "",
         rerun_note=f"Re-run of an earlier run from step “{view.rerun_from}”" if view.rerun_of else "",
+        compare_url=routes.run_compare_url(view.project_id, view.rerun_of, view.id) if view.rerun_of else "",
     )
 
 
@@ -373,6 +377,10 @@ def step_row(
         download=download_url(view.id, step.row_id, step.status, step.output_chars),
         run_id=view.id,
         ticking=_ticking(step.duration_s, step.status == StepStatus.RUNNING.value),
+        can_rerun=step.kind == "llm"
+        and view.kind == RunKind.WORKFLOW.value
+        and view.status in (RunStatus.SUCCEEDED.value, RunStatus.FAILED.value, RunStatus.CANCELLED.value),
+        reused=step.reused,
     )
     if step.output_format != OutputFormat.TEXT.value and step.row_id not in fulls:
         readable, raw, cut = json_rows(step)

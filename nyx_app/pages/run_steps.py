@@ -319,6 +319,10 @@ def step_card_body(step: rx.Var[StepRow]) -> rx.Component:
                 rx.heading(step.name, size="3", class_name="step-name"),
                 rx.code(step.key, size="1"),
                 rx.cond(step.kind == "review", rx.badge("review", variant="outline", size="1")),
+                rx.cond(
+                    step.reused,
+                    rx.badge("reused from the earlier run", variant="outline", size="1", class_name="step-reused"),
+                ),
             ),
             _meta(
                 rx.cond(step.model != "", _fact("model", step.model, "step-model")),
@@ -348,6 +352,17 @@ def step_card_body(step: rx.Var[StepRow]) -> rx.Component:
                     size="1",
                     on_click=RunState.retry(step.key),
                     class_name="retry-step",
+                ),
+            ),
+            rx.cond(
+                step.can_rerun,
+                rx.button(
+                    rx.icon("git-branch", size=14),
+                    "Re-run from here",
+                    size="1",
+                    variant="soft",
+                    on_click=RunState.open_rerun(step.key),
+                    class_name="rerun-step",
                 ),
             ),
             rx.cond(

@@ -93,6 +93,7 @@ class StepView:
     context_note: str
     review_note: str
     fan_out: bool
+    reused: bool = False  # a re-run's copy of an earlier run's answer (services/runs/reruns.py)
     output_format: str = OutputFormat.TEXT.value  # json_list / json_object: ``preview`` is whole (see above)
     items_total: int = 0
     items_done: int = 0
@@ -144,6 +145,7 @@ class RunView:
     paused_at: datetime | None = None
     rerun_of: str = ""  # the run this one re-ran from step ``rerun_from`` ("" if none)
     rerun_from: str = ""
+    kind: str = RunKind.WORKFLOW.value
 
 
 @dataclass(frozen=True, slots=True)
@@ -209,6 +211,7 @@ _COLUMNS = (
     StepRun.attempts,
     StepRun.context_note,
     StepRun.review_note,
+    StepRun.reused_from,
     StepRun.tokens_in,
     StepRun.tokens_out,
     StepRun.cost_usd,
@@ -272,6 +275,7 @@ async def run_view(
             context_note=p.context_note,
             review_note=p.review_note,
             fan_out=bool(step.for_each),
+            reused=p.reused_from is not None,
             output_format=step.output.value,
         )
         if step.for_each:
@@ -356,6 +360,7 @@ async def run_view(
         paused_at=run.paused_at if run.status == RunStatus.PAUSED.value else None,
         rerun_of=str(run.rerun_of or ""),
         rerun_from=run.rerun_from,
+        kind=run.kind,
     )
 
 

@@ -8,6 +8,7 @@ from nyx_app.models.llm import LlmCall, ProviderCredential, TenantLlmSettings
 from nyx_app.models.memory import MemoryEntry
 from nyx_app.models.note_draft import NoteDraft
 from nyx_app.models.note_image import NoteImage
+from nyx_app.models.notification import Notification, NotificationSetting
 from nyx_app.models.persona import Persona
 from nyx_app.models.project import Project, ProjectNote
 from nyx_app.models.report import PublishedPost, Report
@@ -36,6 +37,8 @@ __all__ = [
     "MemoryEntry",
     "NoteDraft",
     "NoteImage",
+    "Notification",
+    "NotificationSetting",
     "PasswordReset",
     "Persona",
     "Project",

@@ -30,6 +30,7 @@ from nyx_app.db.notify import RUNS_CHANNEL, notify
 from nyx_app.db.pipeline import Bound, HeldConnection
 from nyx_app.db.session import transaction
 from nyx_app.models.run import Run, RunStatus, StepRun, StepStatus
+from nyx_app.services import notifications
 from nyx_app.services.engine import events as ev
 from nyx_app.services.engine.statements import (
     STARTED,
@@ -255,6 +256,8 @@ class Recorder:
                     pause_requested="",  # done, or moot: the run ended or waits for a review
                     **paused,
                 )
+                # Who started it is told, in the transaction that ends it (only if it lands).
+                await notifications.run_changed(session, self.run_id, event.status)
 
     async def _finish(
         self, session: AsyncSession, row_id: uuid.UUID, status: StepStatus, event: Any, *, error: str

@@ -51,6 +51,7 @@ from nyx_app.pages.trash.state import TrashState
 from nyx_app.pages.webhooks.page import WebhooksState, webhooks_page
 from nyx_app.pages.workflow_editor import workflow_page
 from nyx_app.pages.workflow_editor_state import EditorState
+from nyx_app.state.notifications import BellState
 from nyx_app.state.session import AuthState
 
 # The built pages, whose inline scripts the Content-Security-Policy allows by hash.
@@ -134,4 +135,4 @@ signed_in = [
 ]
 for page, route, title, load in signed_in:
     # The phone menu closes on every page load: a link followed, a reload, the browser's back.
-    app.add_page(page, route=route, title=f"{title} · nyxCore", on_load=[AuthState.close_nav, load])
+    app.add_page(page, route=route, title=f"{title} · nyxCore", on_load=[AuthState.close_nav, load, BellState.load])

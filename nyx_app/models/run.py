@@ -35,6 +35,8 @@ class RunKind(StrEnum):
     # Reports a model writes (services/reports/writers.py); the finisher saves the report.
     REPORT_SUMMARY = "report_summary"
     REPORT_DEVLOG = "report_devlog"
+    # 2 to 4 models answering one step side by side (services/runs/model_compare.py).
+    MODEL_COMPARE = "model_compare"
 
 
 DISCUSSION_KINDS = (RunKind.DISCUSSION, RunKind.DISCUSSION_SYNTHESIS, RunKind.DISCUSSION_PLAN)

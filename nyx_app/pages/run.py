@@ -90,6 +90,45 @@ def _rerun_dialog() -> rx.Component:
     )
 
 
+def _compare_dialog() -> rx.Component:
+    """Compare models on a step: 2 to 4 models, one a line, told before starting what is refused."""
+    return rx.dialog.root(
+        rx.dialog.content(
+            rx.dialog.title("Compare models on this step"),
+            rx.dialog.description(
+                "Each model answers the same input; the steps before keep their answers (not asked again). "
+                "A model the workspace cannot reach, or a budget too small for all of them, is refused before "
+                "anything starts.",
+                size="2",
+            ),
+            rx.form(
+                rx.vstack(
+                    rx.text("Models, one a line (provider/model)", as_="label", html_for="compare-models", size="2"),
+                    rx.text_area(
+                        name="models",
+                        id="compare-models",
+                        rows="4",
+                        width="100%",
+                        placeholder="anthropic/claude-sonnet-4-6\nopenai/gpt-4.1",
+                    ),
+                    error_callout(RunState.compare_error, id="compare-error"),
+                    rx.hstack(
+                        rx.dialog.close(rx.button("Cancel", variant="soft", color_scheme="gray", type="button")),
+                        rx.button(rx.icon("play", size=14), "Compare", type="submit", id="compare-submit"),
+                        justify="end",
+                        width="100%",
+                    ),
+                    spacing="2",
+                    width="100%",
+                ),
+                on_submit=RunState.compare_models,
+            ),
+        ),
+        open=RunState.compare_key != "",
+        on_open_change=RunState.close_compare,
+    )
+
+
 def _lineage() -> rx.Component:
     return rx.cond(
         H.rerun_of_url != "",
@@ -110,7 +149,9 @@ def _lineage() -> rx.Component:
 def _actions() -> rx.Component:
     return rx.vstack(
         _lineage(),
+        rx.cond(H.winner != "", rx.callout(H.winner, icon="trophy", color_scheme="green", size="1", id="winner")),
         _rerun_dialog(),
+        _compare_dialog(),
         rx.cond(
             H.paused != "",
             rx.callout(H.paused, icon="pause", color_scheme="iris", size="1", id="run-paused"),
@@ -262,7 +303,17 @@ def _run() -> rx.Component:
             rx.vstack(
                 _header(),
                 error_callout(RunState.error),
-                rx.vstack(rx.foreach(RunState.steps, step_card), spacing="3", width="100%", id="run-steps"),
+                rx.cond(
+                    H.comparing,  # a comparison of models: the answers side by side
+                    rx.grid(
+                        rx.foreach(RunState.steps, step_card),
+                        columns=rx.breakpoints(initial="1", md="2"),
+                        spacing="3",
+                        width="100%",
+                        id="run-steps",
+                    ),
+                    rx.vstack(rx.foreach(RunState.steps, step_card), spacing="3", width="100%", id="run-steps"),
+                ),
                 spacing="4",
                 width="100%",
             ),

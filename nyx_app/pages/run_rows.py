@@ -108,6 +108,8 @@ class Header:
     rerun_of_url: str = ""  # the run this one re-ran, and from which step
     rerun_note: str = ""
     compare_url: str = ""  # this run beside the one it re-ran
+    comparing: bool = False  # a comparison of models: its answers side by side
+    winner: str = ""  # "Winner: anthropic/…" once picked
 
 
 @dataclasses.dataclass
@@ -182,6 +184,8 @@ class StepRow:
     run_id: str = ""  # for its items' downloads, made in the page (no URL per item in each update)
     can_rerun: bool = False  # the run has finished: this step can run again with changes
     reused: bool = False  # a re-run's copy of the earlier run's answer (not asked for again)
+    can_pick: bool = False  # a comparison's answer that may be picked as the winner
+    can_compare: bool = False  # the run has finished: this step's models can be compared
 
 
 @dataclasses.dataclass
@@ -216,6 +220,8 @@ def kind_label(kind: str) -> str:
         return "discussion"
     if kind in REPORT_KINDS:
         return "report"
+    if kind == RunKind.MODEL_COMPARE:
+        return "model comparison"
     return "workflow run" if kind == RunKind.WORKFLOW else kind.replace("_", " ")
 
 
@@ -269,6 +275,8 @@ def header(view: RunView) -> Header:
         paused=f"Paused by {view.paused_by} at {when(view.paused_at)}." if status == RunStatus.PAUSED else "",
         rerun_of_url=routes.run_url(view.project_id, view.rerun_of) if view.rerun_of else "",
         rerun_note=f"Re-run of an earlier run from step “{view.rerun_from}”" if view.rerun_of else "",
+        comparing=view.kind == RunKind.MODEL_COMPARE.value,
+        winner=f"Winner: {view.compare_winner}" if view.compare_winner else "",
         compare_url=routes.run_compare_url(view.project_id, view.rerun_of, view.id) if view.rerun_of else "",
     )
 
@@ -381,6 +389,14 @@ def step_row(
         and view.kind == RunKind.WORKFLOW.value
         and view.status in (RunStatus.SUCCEEDED.value, RunStatus.FAILED.value, RunStatus.CANCELLED.value),
         reused=step.reused,
+        can_pick=view.kind == RunKind.MODEL_COMPARE.value
+        and "__" in step.key
+        and step.status == StepStatus.SUCCEEDED.value
+        and RunStatus(view.status).finished,
+        can_compare=step.kind == "llm"
+        and not step.fan_out
+        and view.kind == RunKind.WORKFLOW.value
+        and view.status in (RunStatus.SUCCEEDED.value, RunStatus.FAILED.value, RunStatus.CANCELLED.value),
     )
     if step.output_format != OutputFormat.TEXT.value and step.row_id not in fulls:
         readable, raw, cut = json_rows(step)

@@ -31,7 +31,7 @@ from nyx_app.pages import run_rows
 from nyx_app.pages.run_rows import CoverageRow, Header, StepRow
 from nyx_app.services.context import TenantContext
 from nyx_app.services.errors import NotFound, ServiceError
-from nyx_app.services.runs import control, outputs, pausing, reruns, views
+from nyx_app.services.runs import control, model_compare, outputs, pausing, reruns, views
 from nyx_app.state import toasts
 from nyx_app.state.session import SESSION_ENDED, AuthState, user_action
 
@@ -134,6 +134,9 @@ class RunState(AuthState):
     rerun_prompt: str = ""
     rerun_model: str = ""
     rerun_error: str = ""
+    # Compare models on a step: the step chosen ("" while closed), the models typed.
+    compare_key: str = ""
+    compare_error: str = ""
     _run: str = ""
     _project: str = ""
     _review_key: str = ""
@@ -326,6 +329,42 @@ class RunState(AuthState):
             return None
         self.rerun_key = ""
         return rx.redirect(routes.run_url(project_id, new_id))
+
+    @rx.event
+    def open_compare(self, key: str):
+        self.compare_key, self.compare_error = key, ""
+
+    @rx.event
+    def close_compare(self, open_: bool = False):
+        if not open_:
+            self.compare_key = self.compare_error = ""
+
+    @rx.event
+    @user_action
+    async def compare_models(self, form: dict[str, str]):
+        """Start the comparison (2 to 4 models, one a line) and open its page."""
+        run_id, key, project_id = self._run, self.compare_key, self._project
+        models = [line for line in form.get("models", "").splitlines() if line.strip()]
+
+        async def start(s: AsyncSession, c: TenantContext) -> str:
+            return str((await model_compare.start_comparison(s, c, run_id, key, models)).id)
+
+        try:
+            new_id = await self._in_tenant(start)
+        except ServiceError as exc:
+            self.compare_error = exc.message
+            return None
+        self.compare_key = ""
+        return rx.redirect(routes.run_url(project_id, new_id))
+
+    @rx.event
+    @user_action
+    async def pick_winner(self, key: str, apply: bool):
+        run_id = self._run
+        await self._command(lambda s, c: model_compare.pick_winner(s, c, run_id, key, apply))
+        if self.action_error:
+            return None
+        return toasts.done("The winner is saved" + (" and is now the step's model." if apply else "."))
 
     @rx.event
     @user_action

@@ -354,6 +354,40 @@ def step_card_body(step: rx.Var[StepRow]) -> rx.Component:
                     class_name="retry-step",
                 ),
             ),
+            rx.hstack(
+                rx.cond(
+                    step.can_compare,
+                    rx.button(
+                        rx.icon("columns-3", size=14),
+                        "Compare models",
+                        size="1",
+                        variant="soft",
+                        on_click=RunState.open_compare(step.key),
+                        class_name="compare-models",
+                    ),
+                ),
+                rx.cond(
+                    step.can_pick,
+                    rx.hstack(
+                        rx.button(
+                            rx.icon("trophy", size=14),
+                            "Pick this model",
+                            size="1",
+                            on_click=RunState.pick_winner(step.key, False),
+                            class_name="pick-winner",
+                        ),
+                        rx.button(
+                            "Pick and use it in the workflow",
+                            size="1",
+                            variant="soft",
+                            on_click=RunState.pick_winner(step.key, True),
+                            class_name="pick-winner-apply",
+                        ),
+                        spacing="2",
+                    ),
+                ),
+                spacing="2",
+            ),
             rx.cond(
                 step.can_rerun,
                 rx.button(

@@ -38,7 +38,7 @@ from sqlmodel import col, select
 from nyx_app.db import lease
 from nyx_app.db.session import transaction
 from nyx_app.integrations import llm as adapter
-from nyx_app.models.run import NO_ITEM, PauseMode, Run, RunStatus, StepRun, StepStatus
+from nyx_app.models.run import NO_ITEM, PauseMode, Run, RunKind, RunStatus, StepRun, StepStatus
 from nyx_app.models.tenancy import Role
 from nyx_app.services.context import TenantContext
 from nyx_app.services.engine import autocontext, finishers, material
@@ -98,6 +98,8 @@ class RunExecutor:
         self.stop = stop or asyncio.Event()
         # A pause asked for (PauseMode, "" for none); ``_steer`` wakes the scheduler when it changes.
         self.pausing = ""
+        # A comparison of models asks each model alone: no fallback to another (model_compare.py).
+        self.pinned = False
         self._steer = asyncio.Event()
         self.recorder = Recorder(tenant_id, run_id)
         self.recorder.on_lost = self.stop.set  # refused: stop everything (calls in flight are cancelled)
@@ -174,6 +176,7 @@ class RunExecutor:
                 return RunStatus.FAILED
             self.ctx = TenantContext(self.tenant_id, run.started_by, Role.MEMBER)
             self.definition = WorkflowDefinition.model_validate(run.definition)
+            self.pinned = run.kind == RunKind.MODEL_COMPARE.value
             self._needs = {step.key: needs(step) for step in self.definition.steps}
             try:
                 self.material = await material.gather(session, run.project_id)
@@ -516,6 +519,7 @@ class RunExecutor:
             purpose=f"run · {step.title}"[:60],
             limiter=provider_gate(self.tenant_id),
             on_attempt=on_attempt,
+            fallbacks=[] if self.pinned else None,
         )
         try:
             result = await complete(self.ctx, request, setup=setup, defer_success=True)

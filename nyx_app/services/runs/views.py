@@ -146,6 +146,7 @@ class RunView:
     rerun_of: str = ""  # the run this one re-ran from step ``rerun_from`` ("" if none)
     rerun_from: str = ""
     kind: str = RunKind.WORKFLOW.value
+    compare_winner: str = ""  # a comparison of models: the model picked as the winner
 
 
 @dataclass(frozen=True, slots=True)
@@ -361,6 +362,7 @@ async def run_view(
         rerun_of=str(run.rerun_of or ""),
         rerun_from=run.rerun_from,
         kind=run.kind,
+        compare_winner=str((run.inputs.get("compare") or {}).get("winner") or ""),
     )
 
 

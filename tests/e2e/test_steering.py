@@ -84,3 +84,27 @@ def test_rerun_from_a_step_with_an_edited_prompt_and_compare_the_runs(page: Page
     page.locator("#pair-draft summary").click()
     expect(page.locator("#pair-draft .diff-add")).not_to_have_count(0)
     page.screenshot(path="test-artifacts/run-compare.png", full_page=True)
+
+
+def test_compare_two_models_on_a_step_and_pick_the_winner(page: Page, fake: FakeLLM) -> None:
+    workspace(page, fake, "Cleo", "Comparisons")
+    fake.script(MODEL, then=respond(lambda p: f"Sonnet 4.6 says: {p[:40]}"))
+    fake.script("claude-sonnet-4-5", then=respond(lambda p: f"Sonnet 4.5 says: {p[:40]}"))
+    start_from_template(page, "")
+    expect(page.locator("#run-status")).to_have_text("succeeded", timeout=RUN_TIMEOUT)
+
+    page.click("#step-draft .compare-models")
+    page.fill("#compare-models", "anthropic/claude-sonnet-4-6\nopenai/gpt-4.1")
+    page.click("#compare-submit")
+    expect(page.locator("#compare-error")).to_contain_text("cannot reach openai/gpt-4.1")  # told before starting
+    page.fill("#compare-models", "anthropic/claude-sonnet-4-6\nanthropic/claude-sonnet-4-5")
+    page.click("#compare-submit")
+    page.wait_for_url(re.compile(r"/runs/"))
+    expect(page.locator("#run-status")).to_have_text("succeeded", timeout=RUN_TIMEOUT)
+    expect(page.locator("#step-draft__1 .step-output")).to_contain_text("Sonnet 4.6 says")
+    expect(page.locator("#step-draft__2 .step-output")).to_contain_text("Sonnet 4.5 says")
+    page.screenshot(path="test-artifacts/model-comparison.png", full_page=True)
+
+    page.click("#step-draft__2 .pick-winner-apply")
+    expect(page.locator("#winner")).to_have_text("Winner: anthropic/claude-sonnet-4-5")
+    # That it became the step's model in the workflow is checked in tests/services/runs/test_model_compare.py.

@@ -59,6 +59,11 @@ async def test_pause_restart_the_worker_resume_and_nothing_is_paid_twice(
         async with transaction(ws.ctx.tenant_id, ws.ctx.user_id) as s:
             await pausing.pause_run(s, ws.ctx, run_id, "finish")
         if how == "paused_then_restarted":
+
+            async def heard() -> bool:  # the worker learnt of the pause (NOTIFY) before B answers
+                return "pause asked (finish)" in first.output()
+
+            await until(heard, timeout=60)
             release.set()  # B finishes; C is not started
             paused = await until(await status_is(RunStatus.PAUSED))
             assert first.proc.poll() is None  # the worker lives on, free

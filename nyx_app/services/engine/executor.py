@@ -212,6 +212,7 @@ class RunExecutor:
         if mode in PauseMode._value2member_map_ and self.pausing != PauseMode.NOW.value and mode != self.pausing:
             self.pausing = mode
             self._steer.set()
+            log.info("run %s: pause asked (%s); nothing new starts", self.run_id, mode)
 
     async def _heartbeat(self) -> None:
         interval = get_settings().run_heartbeat_seconds

@@ -15,6 +15,7 @@ from nyx_app.models.llm import LlmCall, ProviderCredential, TenantLlmSettings
 from nyx_app.models.memory import MemoryEntry
 from nyx_app.models.note_draft import NoteDraft
 from nyx_app.models.note_image import NoteImage
+from nyx_app.models.notification import Notification, NotificationSetting
 from nyx_app.models.persona import Persona
 from nyx_app.models.project import Project, ProjectNote
 from nyx_app.models.report import PublishedPost, Report
@@ -47,6 +48,8 @@ __all__ = [
     "NoteDraft",
     "NoteEnrichment",
     "NoteImage",
+    "Notification",
+    "NotificationSetting",
     "PasswordReset",
     "Persona",
     "PolicyDocument",

@@ -41,6 +41,7 @@ class RunRule:
 
 RULES: dict[RunKind, RunRule] = {
     RunKind.WORKFLOW: RunRule(Scope.WORKFLOW),
+    RunKind.MODEL_COMPARE: RunRule(Scope.WORKFLOW),  # one comparison per workflow at a time
     **{kind: RunRule(Scope.DISCUSSION) for kind in DISCUSSION_KINDS},
     # One executive summary (or dev-log post) being written per project at a time.
     **{kind: RunRule(Scope.PROJECT) for kind in REPORT_KINDS},

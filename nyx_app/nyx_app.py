@@ -45,6 +45,9 @@ from nyx_app.pages.public_project import PublicProjectState, public_project_page
 from nyx_app.pages.report import ReportState, report_page
 from nyx_app.pages.run import run_page
 from nyx_app.pages.run_state import RunState
+from nyx_app.pages.runs.compare import compare_page
+from nyx_app.pages.runs.compare_state import CompareState
+from nyx_app.pages.sources.page import SourcesState, sources_page
 from nyx_app.pages.spend.page import spend_page
 from nyx_app.pages.spend.state import SpendState
 from nyx_app.pages.trash.page import trash_page
@@ -52,6 +55,7 @@ from nyx_app.pages.trash.state import TrashState
 from nyx_app.pages.webhooks.page import WebhooksState, webhooks_page
 from nyx_app.pages.workflow_editor import workflow_page
 from nyx_app.pages.workflow_editor_state import EditorState
+from nyx_app.state.notifications import BellState
 from nyx_app.state.session import AuthState
 
 # The built pages, whose inline scripts the Content-Security-Policy allows by hash.
@@ -120,6 +124,7 @@ signed_in = [
     (members_page, routes.MEMBERS, "Members", MembersState.load),
     (workflow_page, routes.WORKFLOW, "Workflow", EditorState.load),
     (run_page, routes.RUN, "Run", RunState.load),
+    (compare_page, routes.RUN_COMPARE, "Compare runs", CompareState.load),
     (personas_page, routes.PERSONAS, "Personas", PersonasState.load),
     (discussion_page, routes.DISCUSSION, "Discussion", DiscussionState.load),
     (report_page, routes.REPORT, "Report", ReportState.load),
@@ -132,9 +137,10 @@ signed_in = [
     (audit_page, routes.AUDIT, "Audit log", AuditState.load),
     (webhooks_page, routes.WEBHOOKS, "Webhooks", WebhooksState.load),
     (insights_page, routes.INSIGHTS, "Insights", InsightsState.load),
+    (sources_page, routes.SOURCES, "Sources", SourcesState.load),
     (enrichment_page, routes.ENRICHMENT, "Enrich", EnrichmentState.load),
     (policies_page, routes.POLICIES, "Policy library", PoliciesState.load),
 ]
 for page, route, title, load in signed_in:
     # The phone menu closes on every page load: a link followed, a reload, the browser's back.
-    app.add_page(page, route=route, title=f"{title} · nyxCore", on_load=[AuthState.close_nav, load])
+    app.add_page(page, route=route, title=f"{title} · nyxCore", on_load=[AuthState.close_nav, load, BellState.load])

@@ -46,6 +46,8 @@ PROJECT = "/projects/[project_id]"
 NOTE = "/projects/[project_id]/notes/[note_id]"
 WORKFLOW = "/projects/[project_id]/workflows/[workflow_id]"
 RUN = "/projects/[project_id]/runs/[run_id]"
+# Two runs of a project step by step (a re-run beside the run it came from).
+RUN_COMPARE = "/projects/[project_id]/runs/[run_id]/compare/[other_run_id]"
 DISCUSSION = "/projects/[project_id]/discussions/[discussion_id]"
 REPORT = "/projects/[project_id]/reports/[report_id]"
 PERSONAS = "/personas"
@@ -62,6 +64,8 @@ TRASH = "/trash"
 # Knowledge (pages/knowledge): a project's workflow insights and patterns, a note's enrichment, the
 # workspace's policy library.
 INSIGHTS = "/projects/[project_id]/insights"
+# Code sources (pages/sources): the project's imported repository, its syncs and files.
+SOURCES = "/projects/[project_id]/sources"
 ENRICHMENT = "/projects/[project_id]/notes/[note_id]/enrichments/[enrichment_id]"
 POLICIES = "/settings/policies"
 # Open to everyone: a published project's read-only page, and an invitation link.
@@ -86,6 +90,10 @@ def workflow_url(project_id: str, workflow_id: str) -> str:
 
 def run_url(project_id: str, run_id: str) -> str:
     return f"/projects/{project_id}/runs/{run_id}"
+
+
+def run_compare_url(project_id: str, run_id: str, other_run_id: str) -> str:
+    return f"/projects/{project_id}/runs/{run_id}/compare/{other_run_id}"
 
 
 def discussion_url(project_id: str, discussion_id: str) -> str:

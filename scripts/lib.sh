@@ -187,6 +187,8 @@ ensure_pdf_renderer() {
 
 setup_common() {
   ensure_python_env
+  # git: code sources fetch repositories with Debian's git CLI (nyx_app/integrations/git.py).
+  ensure_apt git
   ensure_bun
   ensure_swagger_ui
   export_env

@@ -2,6 +2,7 @@
 
 from nyx_app.models.api import ApiIdempotency, ApiRateWindow, ApiToken
 from nyx_app.models.audit import AuditEvent
+from nyx_app.models.code import CodePattern, CodeSource, SourceFile
 from nyx_app.models.discussion import Discussion, DiscussionMessage
 from nyx_app.models.knowledge import KnowledgeEmbedding, KnowledgeItem, KnowledgeSetting
 from nyx_app.models.library import (
@@ -14,6 +15,7 @@ from nyx_app.models.llm import LlmCall, ProviderCredential, TenantLlmSettings
 from nyx_app.models.memory import MemoryEntry
 from nyx_app.models.note_draft import NoteDraft
 from nyx_app.models.note_image import NoteImage
+from nyx_app.models.notification import Notification, NotificationSetting
 from nyx_app.models.persona import Persona
 from nyx_app.models.project import Project, ProjectNote
 from nyx_app.models.report import PublishedPost, Report
@@ -31,6 +33,8 @@ __all__ = [
     "AuditEvent",
     "AuthSession",
     "AuthThrottle",
+    "CodePattern",
+    "CodeSource",
     "ConsolidationPattern",
     "Discussion",
     "DiscussionMessage",
@@ -44,6 +48,8 @@ __all__ = [
     "NoteDraft",
     "NoteEnrichment",
     "NoteImage",
+    "Notification",
+    "NotificationSetting",
     "PasswordReset",
     "Persona",
     "PolicyDocument",
@@ -55,6 +61,7 @@ __all__ = [
     "Report",
     "Role",
     "Run",
+    "SourceFile",
     "StepRun",
     "Tenant",
     "TenantLlmSettings",

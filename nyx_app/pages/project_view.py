@@ -128,6 +128,11 @@ def _header() -> rx.Component:
                 href="/projects/" + ProjectState.pid + "/insights",
                 id="project-insights",
             ),
+            rx.link(
+                rx.button(rx.icon("git-branch", size=14), "Sources", variant="soft"),
+                href="/projects/" + ProjectState.pid + "/sources",
+                id="project-sources",
+            ),
             _publish_control(),
             crumbs=[("Projects", routes.DASHBOARD), (ProjectState.name, "")],
             badges=[published_badge(ProjectState.published)],

@@ -22,6 +22,7 @@ from nyx_app.services.context import TenantContext
 from nyx_app.services.errors import InvalidInput
 from nyx_app.services.workflows import store
 from nyx_app.services.workflows.store import WorkflowInvalid
+from nyx_app.state.notifications import ASK_PERMISSION_JS
 from nyx_app.state.session import AuthState, user_action
 from nyx_app.state.trash import moved
 
@@ -125,8 +126,8 @@ class WorkflowsTabState(AuthState):
         pid = self._pid()
         self.start_for, self.start_error, self.start_active_url = workflow_id, "", ""
         outcome = await self._in_tenant(lambda s, c: start_run(s, c, pid, workflow_id))
-        if outcome.run_url:
-            return rx.redirect(outcome.run_url)
+        if outcome.run_url:  # the browser may tell of the run's end: asked once, at the first start
+            return [rx.call_script(ASK_PERMISSION_JS), rx.redirect(outcome.run_url)]
         self.start_error, self.start_active_url = outcome.error, outcome.active_url
         return None
 

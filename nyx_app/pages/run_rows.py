@@ -14,7 +14,7 @@ from decimal import Decimal
 
 from nyx_app import routes
 from nyx_app.api.images import image_url
-from nyx_app.models.run import DISCUSSION_KINDS, REPORT_KINDS, RunKind, RunStatus, StepStatus
+from nyx_app.models.run import DISCUSSION_KINDS, REPORT_KINDS, PauseMode, RunKind, RunStatus, StepStatus
 from nyx_app.pages.runs.outputs import download_url, html, json_rows
 
 # One way to say a time or a price, on pages and in reports alike.
@@ -30,6 +30,7 @@ RUN_LABELS = {
     RunStatus.PENDING: "queued",
     RunStatus.RUNNING: "running",
     RunStatus.WAITING: "waiting for review",
+    RunStatus.PAUSED: "paused",
     RunStatus.SUCCEEDED: "succeeded",
     RunStatus.FAILED: "failed",
     RunStatus.CANCELLED: "cancelled",
@@ -49,6 +50,7 @@ COLORS = {
     "running": "blue",
     "waiting": "amber",
     "waiting_review": "amber",
+    "paused": "iris",
     "succeeded": "green",
     "failed": "red",
     "skipped": "gray",
@@ -135,6 +137,14 @@ class Header:
     retrieved: list[RetrievedRow] = dataclasses.field(default_factory=list)
     retrieval: bool = False
     kind: str = ""
+    can_pause: bool = False
+    pausing: str = ""  # "Pausing: …" until the run's worker has paused it
+    paused: str = ""  # "Paused by Ann at 2026-12-07 21:40 UTC."
+    rerun_of_url: str = ""  # the run this one re-ran, and from which step
+    rerun_note: str = ""
+    compare_url: str = ""  # this run beside the one it re-ran
+    comparing: bool = False  # a comparison of models: its answers side by side
+    winner: str = ""  # "Winner: anthropic/…" once picked
 
 
 @dataclasses.dataclass
@@ -207,6 +217,10 @@ class StepRow:
     readable_html: str = ""
     download: str = ""  # the answer as a Markdown file (once there is one)
     run_id: str = ""  # for its items' downloads, made in the page (no URL per item in each update)
+    can_rerun: bool = False  # the run has finished: this step can run again with changes
+    reused: bool = False  # a re-run's copy of the earlier run's answer (not asked for again)
+    can_pick: bool = False  # a comparison's answer that may be picked as the winner
+    can_compare: bool = False  # the run has finished: this step's models can be compared
 
 
 @dataclasses.dataclass
@@ -241,6 +255,8 @@ def kind_label(kind: str) -> str:
         return "discussion"
     if kind in REPORT_KINDS:
         return "report"
+    if kind == RunKind.MODEL_COMPARE:
+        return "model comparison"
     return "workflow run" if kind == RunKind.WORKFLOW else kind.replace("_", " ")
 
 
@@ -280,7 +296,7 @@ def header(view: RunView) -> Header:
         error=view.error,
         stopping=view.cancel_requested and active,
         active=active,
-        resumable=status in (RunStatus.FAILED, RunStatus.CANCELLED),
+        resumable=status in (RunStatus.FAILED, RunStatus.CANCELLED, RunStatus.PAUSED),
         failed=status == RunStatus.FAILED,
         project_url=routes.project_url(view.project_id, tab="runs"),
         project_home=routes.project_url(view.project_id),
@@ -290,7 +306,25 @@ def header(view: RunView) -> Header:
         retrieved=retrieved_rows(view),
         retrieval=view.retrieval_used,
         kind=view.kind,
+        can_pause=status in (RunStatus.PENDING, RunStatus.RUNNING)
+        and not view.pause_requested
+        and not view.cancel_requested,
+        pausing=_pausing(view.pause_requested) if status == RunStatus.RUNNING else "",
+        paused=f"Paused by {view.paused_by} at {when(view.paused_at)}." if status == RunStatus.PAUSED else "",
+        rerun_of_url=routes.run_url(view.project_id, view.rerun_of) if view.rerun_of else "",
+        rerun_note=f"Re-run of an earlier run from step “{view.rerun_from}”" if view.rerun_of else "",
+        comparing=view.kind == RunKind.MODEL_COMPARE.value,
+        winner=f"Winner: {view.compare_winner}" if view.compare_winner else "",
+        compare_url=routes.run_compare_url(view.project_id, view.rerun_of, view.id) if view.rerun_of else "",
     )
+
+
+def _pausing(requested: str) -> str:
+    if requested == PauseMode.NOW.value:
+        return "Pausing: the calls in progress are being stopped."
+    if requested == PauseMode.FINISH.value:
+        return "Pausing: the steps in progress finish first; nothing new starts."
+    return ""
 
 
 def paid(cost: Decimal, tokens: int) -> str:
@@ -389,6 +423,18 @@ def step_row(
         download=download_url(view.id, step.row_id, step.status, step.output_chars),
         run_id=view.id,
         ticking=_ticking(step.duration_s, step.status == StepStatus.RUNNING.value),
+        can_rerun=step.kind == "llm"
+        and view.kind == RunKind.WORKFLOW.value
+        and view.status in (RunStatus.SUCCEEDED.value, RunStatus.FAILED.value, RunStatus.CANCELLED.value),
+        reused=step.reused,
+        can_pick=view.kind == RunKind.MODEL_COMPARE.value
+        and "__" in step.key
+        and step.status == StepStatus.SUCCEEDED.value
+        and RunStatus(view.status).finished,
+        can_compare=step.kind == "llm"
+        and not step.fan_out
+        and view.kind == RunKind.WORKFLOW.value
+        and view.status in (RunStatus.SUCCEEDED.value, RunStatus.FAILED.value, RunStatus.CANCELLED.value),
     )
     if step.output_format != OutputFormat.TEXT.value and step.row_id not in fulls:
         readable, raw, cut = json_rows(step)

@@ -319,6 +319,10 @@ def step_card_body(step: rx.Var[StepRow]) -> rx.Component:
                 rx.heading(step.name, size="3", class_name="step-name"),
                 rx.code(step.key, size="1"),
                 rx.cond(step.kind == "review", rx.badge("review", variant="outline", size="1")),
+                rx.cond(
+                    step.reused,
+                    rx.badge("reused from the earlier run", variant="outline", size="1", class_name="step-reused"),
+                ),
             ),
             _meta(
                 rx.cond(step.model != "", _fact("model", step.model, "step-model")),
@@ -348,6 +352,51 @@ def step_card_body(step: rx.Var[StepRow]) -> rx.Component:
                     size="1",
                     on_click=RunState.retry(step.key),
                     class_name="retry-step",
+                ),
+            ),
+            rx.hstack(
+                rx.cond(
+                    step.can_compare,
+                    rx.button(
+                        rx.icon("columns-3", size=14),
+                        "Compare models",
+                        size="1",
+                        variant="soft",
+                        on_click=RunState.open_compare(step.key),
+                        class_name="compare-models",
+                    ),
+                ),
+                rx.cond(
+                    step.can_pick,
+                    rx.hstack(
+                        rx.button(
+                            rx.icon("trophy", size=14),
+                            "Pick this model",
+                            size="1",
+                            on_click=RunState.pick_winner(step.key, False),
+                            class_name="pick-winner",
+                        ),
+                        rx.button(
+                            "Pick and use it in the workflow",
+                            size="1",
+                            variant="soft",
+                            on_click=RunState.pick_winner(step.key, True),
+                            class_name="pick-winner-apply",
+                        ),
+                        spacing="2",
+                    ),
+                ),
+                spacing="2",
+            ),
+            rx.cond(
+                step.can_rerun,
+                rx.button(
+                    rx.icon("git-branch", size=14),
+                    "Re-run from here",
+                    size="1",
+                    variant="soft",
+                    on_click=RunState.open_rerun(step.key),
+                    class_name="rerun-step",
                 ),
             ),
             rx.cond(

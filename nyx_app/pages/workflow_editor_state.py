@@ -42,6 +42,7 @@ from nyx_app.services.workflows.definition import OutputFormat
 from nyx_app.services.workflows.estimate import Estimate
 from nyx_app.services.workflows.store import WorkflowInvalid
 from nyx_app.services.workflows.validate import Problem
+from nyx_app.state.notifications import ASK_PERMISSION_JS
 from nyx_app.state.session import AuthState, user_action
 
 
@@ -323,8 +324,8 @@ class EditorState(AuthState):
         self.dirty = False
         if dirty:
             self.saved_name = self.name.strip()
-        if outcome.run_url:
-            return rx.redirect(outcome.run_url)
+        if outcome.run_url:  # the browser may tell of the run's end: asked once, at the first start
+            return [rx.call_script(ASK_PERMISSION_JS), rx.redirect(outcome.run_url)]
         if outcome.problems:
             self._show_problems(outcome.problems)
         self.start_error, self.start_active_url = outcome.error, outcome.active_url

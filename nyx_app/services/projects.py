@@ -18,6 +18,7 @@ from nyx_app.models.project import (
     Project,
 )
 from nyx_app.services import audit, note_images
+from nyx_app.services.code import paths
 from nyx_app.services.context import TenantContext
 from nyx_app.services.errors import InvalidFields, InvalidInput, NotFound
 from nyx_app.services.llm import catalog, choice
@@ -165,6 +166,7 @@ async def delete_project(session: AsyncSession, ctx: TenantContext, project_id: 
     )
     await deletions.project_deleted(session, project.id)  # its runs stop (they go with it)
     await note_images.remove_objects_of(session, project_id=project.id)
+    paths.remove_clone_after_commit(session, ctx.tenant_id, project.id)  # its imported repository
     await session.delete(project)
     await session.flush()
 

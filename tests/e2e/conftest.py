@@ -76,6 +76,8 @@ def app_env(mail_server: tuple[Inbox, int]) -> dict[str, str]:
     env.update(NYX_DATABASE_NAME=E2E_DATABASE, NYX_ENVIRONMENT="test", REFLEX_TELEMETRY_ENABLED="false")
     # The app may call the fake LLM server on loopback, and nothing else inside (net_guard).
     env.update(NYX_LLM_ALLOWED_HOSTS="127.0.0.1")
+    # Code sources: the fake git host (tests/fakes/git_server.py) speaks plain http on loopback.
+    env.update(NYX_GIT_PROTOCOLS="https,http")
     # Every browser test registers from 127.0.0.1; the real limit (10 an hour) is tested elsewhere.
     env.update(NYX_THROTTLE_REGISTRATIONS_PER_ADDRESS="100000")
     # Small pages of memory-hub results, so "Show more" is reached with a handful of entries.

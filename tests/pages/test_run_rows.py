@@ -97,6 +97,19 @@ def test_header_in_words_with_progress_and_what_the_user_may_do() -> None:
     assert run_rows.header(view([], status="pending", duration_s=None)).duration == "\u2013"
 
 
+def test_a_run_says_who_paused_it_and_when_and_what_a_pause_waits_for() -> None:
+    assert run_rows.header(view([])).can_pause
+    asked = run_rows.header(view([], pause_requested="finish"))
+    assert not asked.can_pause and asked.pausing.startswith("Pausing: the steps in progress finish first")
+    now = run_rows.header(view([], pause_requested="now"))
+    assert now.pausing == "Pausing: the calls in progress are being stopped."
+    moment = datetime(2026, 5, 1, 14, 9, tzinfo=UTC)
+    paused = run_rows.header(view([], status="paused", paused_by="Ada", paused_at=moment))
+    assert (paused.status_label, paused.paused) == ("paused", "Paused by Ada at 2026-05-01 14:09 UTC.")
+    assert paused.resumable and paused.active and not paused.can_pause and paused.pausing == ""
+    assert not run_rows.header(view([], status="succeeded")).can_pause
+
+
 def test_a_failed_step_lists_every_failed_attempt_and_can_be_retried_once_the_run_failed() -> None:
     attempts = [
         AttemptView("anthropic", "claude-sonnet-4-6", "failed", "out of credit", "credit balance is too low"),
@@ -116,7 +129,7 @@ def test_labels_for_every_step_status() -> None:
     labels = {
         s: run_rows.step_row(step("a", s), view([]), {}, {}, 50).status_label
         for s in run_rows.COLORS
-        if s not in ("pending", "waiting")
+        if s not in ("pending", "waiting", "paused")  # run statuses only
     }
     assert labels == {
         "queued": "queued",

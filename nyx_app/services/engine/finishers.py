@@ -17,6 +17,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from nyx_app.db.session import transaction
 from nyx_app.models.run import Run, RunKind, RunStatus
+from nyx_app.services.code.analysis import save_patterns
 from nyx_app.services.discussions.plan_note import save_plan_note
 from nyx_app.services.enrichment import save_proposal
 from nyx_app.services.reports.writers import save_written_report
@@ -33,6 +34,8 @@ FINISHERS: dict[RunKind, Finisher] = {
     RunKind.REPORT_DEVLOG: save_written_report,
     # "Enrich" on a note: the answer becomes the proposal the user accepts, edits or discards.
     RunKind.NOTE_ENRICHMENT: save_proposal,
+    # "Analyse code": the answer becomes the project's code patterns (searchable).
+    RunKind.CODE_ANALYSIS: save_patterns,
 }
 
 

@@ -24,7 +24,7 @@ from nyx_app.services.errors import Conflict, InvalidInput, NotFound
 from nyx_app.services.permissions import Action, require
 from nyx_app.services.personas.usage import persona_ids
 from nyx_app.services.projects import get_project
-from nyx_app.services.runs import readiness
+from nyx_app.services.runs import pausing, readiness
 from nyx_app.services.runs.guard import check_can_start
 from nyx_app.services.validation import TextKind, optional_text, parse_id, required_text
 from nyx_app.services.workflows.definition import StepKind, WorkflowDefinition
@@ -127,7 +127,7 @@ async def cancel_run(session: AsyncSession, ctx: TenantContext, run_id: str | uu
     if status.finished:
         raise Conflict(f"This run has already {status.value}.")
     run.cancel_requested = True
-    if status in (RunStatus.PENDING, RunStatus.WAITING):
+    if status in (RunStatus.PENDING, RunStatus.WAITING, RunStatus.PAUSED):
         run.status, run.error, run.finished_at = RunStatus.CANCELLED.value, "Cancelled by a user.", utcnow()
         await session.execute(
             update(StepRun)
@@ -161,9 +161,12 @@ async def _rows(session: AsyncSession, run: Run) -> list[StepRun]:
 
 
 async def resume_run(session: AsyncSession, ctx: TenantContext, run_id: str | uuid.UUID) -> Run:
-    """Go on from where a failed or cancelled run stopped: finished steps are kept, not paid again."""
+    """Go on from where a paused, failed or cancelled run stopped: finished steps are kept, not paid
+    again."""
     require(ctx, Action.RUN_START)
     run = await get_run(session, ctx, run_id)
+    if run.status == RunStatus.PAUSED.value:  # it still holds its workflow: no guard to pass again
+        return await pausing.resume_paused(session, ctx, run)
     if run.status not in (RunStatus.FAILED.value, RunStatus.CANCELLED.value):
         raise Conflict("Only a failed or cancelled run can be resumed.")
     await check_can_start(

@@ -41,10 +41,15 @@ class RunRule:
 
 RULES: dict[RunKind, RunRule] = {
     RunKind.WORKFLOW: RunRule(Scope.WORKFLOW),
+    RunKind.MODEL_COMPARE: RunRule(Scope.WORKFLOW),  # one comparison per workflow at a time
     **{kind: RunRule(Scope.DISCUSSION) for kind in DISCUSSION_KINDS},
     # One executive summary (or dev-log post) being written per project at a time.
     **{kind: RunRule(Scope.PROJECT) for kind in REPORT_KINDS},
     RunKind.NOTE_ENRICHMENT: RunRule(Scope.NOTE),
+    # One sync of a project's repository at a time (they share its git directory).
+    RunKind.CODE_SYNC: RunRule(Scope.PROJECT),
+    # No second code analysis while one runs or one finished less than 3 minutes ago.
+    RunKind.CODE_ANALYSIS: RunRule(Scope.PROJECT, cooldown=timedelta(minutes=3)),
 }
 
 
@@ -53,6 +58,14 @@ _BUSY = {
     "Open its run from the Reports tab to watch it, or cancel it first.",
     RunKind.REPORT_DEVLOG: "A dev-log post of this project is already being written. "
     "Open its run from the Reports tab to watch it, or cancel it first.",
+    RunKind.CODE_SYNC: "This project's repository is being synced already. Watch it on the Sources tab, or cancel it.",
+    RunKind.CODE_ANALYSIS: "A code analysis of this project is running. Open its run from the Sources page to "
+    "watch it, or cancel it first.",
+}
+# Said when the last run of the scope finished within the cool-down (default: "wait a moment").
+_RECENT = {
+    RunKind.CODE_ANALYSIS: "The last code analysis of this project finished less than {minutes} minutes ago: "
+    "its code patterns are on the Sources page. Start another after that.",
 }
 
 
@@ -98,6 +111,7 @@ async def check_can_start(
         recent = (await session.exec(scoped.where(col(Run.finished_at) > func.now() - rule.cooldown).limit(1))).first()
         if recent is not None:
             minutes = int(rule.cooldown.total_seconds() // 60)
-            raise Conflict(
-                f"A run of this kind finished less than {minutes} minutes ago; wait a moment before starting another."
+            default = (
+                "A run of this kind finished less than {minutes} minutes ago; wait a moment before starting another."
             )
+            raise Conflict(_RECENT.get(kind, default).format(minutes=minutes))

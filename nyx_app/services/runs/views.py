@@ -93,6 +93,7 @@ class StepView:
     context_note: str
     review_note: str
     fan_out: bool
+    reused: bool = False  # a re-run's copy of an earlier run's answer (services/runs/reruns.py)
     output_format: str = OutputFormat.TEXT.value  # json_list / json_object: ``preview`` is whole (see above)
     items_total: int = 0
     items_done: int = 0
@@ -172,6 +173,12 @@ class RunView:
     # What its prompts retrieved ({{insights}} …), and whether it retrieved at all.
     retrieved: list[RetrievedView] = field(default_factory=list)
     retrieval_used: bool = False
+    pause_requested: str = ""  # a PauseMode the run's worker has not acted on yet
+    paused_by: str = ""  # while paused: who paused it, and when
+    paused_at: datetime | None = None
+    rerun_of: str = ""  # the run this one re-ran from step ``rerun_from`` ("" if none)
+    rerun_from: str = ""
+    compare_winner: str = ""  # a comparison of models: the model picked as the winner
 
 
 @dataclass(frozen=True, slots=True)
@@ -237,6 +244,7 @@ _COLUMNS = (
     StepRun.attempts,
     StepRun.context_note,
     StepRun.review_note,
+    StepRun.reused_from,
     StepRun.tokens_in,
     StepRun.tokens_out,
     StepRun.cost_usd,
@@ -300,6 +308,7 @@ async def run_view(
             context_note=p.context_note,
             review_note=p.review_note,
             fan_out=bool(step.for_each),
+            reused=p.reused_from is not None,
             output_format=step.output.value,
         )
         if step.for_each:
@@ -364,7 +373,9 @@ async def run_view(
         created_at=run.created_at,
         started_at=run.started_at,
         finished_at=run.finished_at,
-        duration_s=_duration(run.started_at, run.finished_at) if run.status != RunStatus.PENDING.value else None,
+        duration_s=_duration(run.started_at, run.paused_at if run.status == RunStatus.PAUSED.value else run.finished_at)
+        if run.status != RunStatus.PENDING.value
+        else None,
         # Summed from the steps: the run row gets its totals only when it ends.
         tokens_in=sum(r.tokens_in for r in rows),
         tokens_out=sum(r.tokens_out for r in rows),
@@ -380,7 +391,18 @@ async def run_view(
         kind=run.kind,
         retrieved=retrieved_views(run.inputs.get("retrieved")),
         retrieval_used=isinstance(run.inputs.get("retrieved"), dict),
+        pause_requested=run.pause_requested,
+        paused_by=await _name(session, run.paused_by) if run.status == RunStatus.PAUSED.value else "",
+        paused_at=run.paused_at if run.status == RunStatus.PAUSED.value else None,
+        rerun_of=str(run.rerun_of or ""),
+        rerun_from=run.rerun_from,
+        compare_winner=str((run.inputs.get("compare") or {}).get("winner") or ""),
     )
+
+
+async def _name(session: AsyncSession, user_id: uuid.UUID | None) -> str:
+    user = await session.get(User, user_id) if user_id else None
+    return user.name if user else "someone"
 
 
 async def waiting_for_worker(session: AsyncSession, run: Run) -> datetime | None:

@@ -16,7 +16,8 @@ Variables: ``{{steps.KEY.output}}`` (text), ``{{steps.KEY.items}}`` (a JSON list
 ``{{item_index}}`` (counting from 1). Retrieved from the workspace for this run's material
 (services/engine/knowledge.py), each a ``Retrieved`` value that prints as cited passages
 ([I1] …) and has ``.items`` (ref, kind, title, text, why) and ``.count``: ``{{memory}}``,
-``{{insights}}``, ``{{policies}}``, ``{{code_patterns}}``, ``{{patterns}}``.
+``{{insights}}``, ``{{policies}}``, ``{{code_patterns}}``, ``{{patterns}}``. From the project's synced
+repository: ``{{repo_map}}`` (its ranked map) and ``{{files}}`` (the files a run chose).
 """
 
 from __future__ import annotations
@@ -39,7 +40,9 @@ from nyx_app.services.workflows.template_env import Budget, BudgetExceeded
 _NO_FIELD = re.compile(r"'[\w. ]+ object' has no attribute '([^']*)'")
 TOO_DEEP = "it is nested too deeply (brackets, blocks or macros inside each other); simplify it."
 KNOWLEDGE_NAMES = frozenset({"memory", "insights", "policies", "code_patterns", "patterns"})
-GLOBAL_NAMES = frozenset({"steps", "project", "notes"}) | KNOWLEDGE_NAMES
+# From the project's synced repository (services/engine/code_context.py).
+CODE_NAMES = frozenset({"repo_map", "files"})
+GLOBAL_NAMES = frozenset({"steps", "project", "notes"}) | KNOWLEDGE_NAMES | CODE_NAMES
 ITEM_NAMES = frozenset({"item", "item_index"})
 STEP_FIELDS = frozenset({"output", "items", "data"})
 

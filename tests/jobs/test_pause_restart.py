@@ -33,7 +33,7 @@ CHAIN = steps(
 async def test_pause_restart_the_worker_resume_and_nothing_is_paid_twice(
     tenants: TenantFactory, fake_llm: FakeLLM, how: str
 ) -> None:
-    ws = await workspace(tenants, fake_llm)
+    ws = await workspace(tenants, fake_llm, images=0)  # no describe job beside the run
     release = threading.Event()
 
     def model(prompt: str) -> str:

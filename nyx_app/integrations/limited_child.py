@@ -14,9 +14,27 @@ import os
 import pickle
 import resource
 import sys
+import threading
+import time
 from typing import IO
 
 READY = b"R"
+PARENT_CHECK_SECONDS = 0.5
+
+
+def _end_with_parent() -> None:
+    """A thread that ends this process once its parent is gone. The parent enforces each task's
+    deadline; a parent killed mid-task (SIGKILL, OOM) would leave a hostile loop running forever.
+    Polling ``getppid`` rather than PR_SET_PDEATHSIG: the parent starts children from short-lived
+    threads, and PDEATHSIG fires when the starting *thread* ends."""
+    parent = os.getppid()
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(PARENT_CHECK_SECONDS)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="end-with-parent", daemon=True).start()
 
 
 def _read(stream: IO[bytes], size: int) -> bytes | None:
@@ -26,6 +44,7 @@ def _read(stream: IO[bytes], size: int) -> bytes | None:
 
 def main(argv: list[str]) -> None:
     memory_mb, nice, modules = int(argv[0]), int(argv[1]), argv[2:]
+    _end_with_parent()  # before the address-space limit: a thread's stack is reserved up front
     if nice:
         os.nice(nice)
     out = os.fdopen(os.dup(1), "wb")

@@ -27,7 +27,7 @@ from nyx_app.models.run import Run
 from nyx_app.services.code import fixes, paths
 from nyx_app.services.code.sources import get_source
 from nyx_app.services.context import TenantContext
-from nyx_app.services.errors import InvalidInput
+from nyx_app.services.errors import InvalidFields, InvalidInput
 from nyx_app.services.llm.crypto import KeyUnreadable, decrypt_key
 from nyx_app.services.permissions import Action, require
 from nyx_app.settings import get_settings
@@ -40,9 +40,11 @@ TITLE_MAX = 200
 def check_branch(raw: str) -> str:
     branch = raw.strip()
     if not BRANCH_RE.match(branch) or ".." in branch or "//" in branch or branch.endswith((".lock", "/", ".")):
-        raise InvalidInput(
-            "A branch name uses letters, digits and . _ / - only (like nyx/autofix-1), "
-            "without '..', '//' or a trailing '/', '.' or '.lock'."
+        raise InvalidFields(
+            {
+                "branch": "A branch name uses letters, digits and . _ / - only (like nyx/autofix-1), "
+                "without '..', '//' or a trailing '/', '.' or '.lock'."
+            }
         )
     return branch
 

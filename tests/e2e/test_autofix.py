@@ -69,7 +69,8 @@ def test_autofix_select_issues_see_the_diff_and_download_a_patch_that_applies(
     items = page.locator(".fix-item")
     expect(items).to_have_count(3)
     diff = page.locator(".fix-diff").first
-    expect(diff).to_contain_text("+    if b == 0:")
+    expect(diff).to_contain_text("+    if b == 0:  # <img src=x onerror=alert(1)>")  # a diff's HTML is text
+    expect(diff.locator("img")).to_have_count(0)
     expect(items.first).to_contain_text("Guard <b>zero</b>.")  # the model's rationale, as text
     expect(page.locator(".fix-error")).to_contain_text("is not a file the sync read under the scan path")
     ARTIFACTS.mkdir(exist_ok=True)

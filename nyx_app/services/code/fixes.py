@@ -231,7 +231,11 @@ async def fix_tool(call: ToolCall) -> ToolResult:
         if run is None or review is None or source is None:
             raise ToolFailed("This project no longer has the repository this run read.")
         spec = mode_of(run)
-        selected = review.output_data if isinstance(review.output_data, list) else []
+        selected = review.output_data if isinstance(review.output_data, list) else None
+        if selected is None:  # approved on the run page, not selected: every issue found
+            detect = await _row(session, call.run_id, DETECT)
+            found = detect.output_data if detect is not None and isinstance(detect.output_data, list) else []
+            selected = [{**i, "id": n} for n, i in enumerate(found[:MAX_SELECTED]) if isinstance(i, dict)]
         wanted = {str(i.get("file")) for i in selected if isinstance(i, dict)}
         readable = set(
             (

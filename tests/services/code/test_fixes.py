@@ -14,10 +14,12 @@ import pytest
 from sqlmodel import select
 
 from nyx_app.db.session import transaction
+from nyx_app.integrations import markdown
 from nyx_app.models.run import NO_ITEM, Run, RunStatus, StepRun
 from nyx_app.services.code import fixes, publish, sources
 from nyx_app.services.code.fix_modes import FixMode
 from nyx_app.services.errors import Conflict, InvalidInput, NotFound
+from nyx_app.services.runs import control
 from nyx_app.settings import get_settings
 from tests.factories import TenantFactory
 from tests.fakes.fixtures import _fake_llm_server, fake_llm
@@ -46,7 +48,12 @@ def model_answer(prompt: str) -> str:
     if "Find defects" in prompt:
         return json.dumps(ISSUES)
     if "Division by zero" in prompt:
-        edits = [{"search": "    return a / b\n", "replace": "    if b == 0:\n        return None\n    return a / b\n"}]
+        edits = [
+            {
+                "search": "    return a / b\n",
+                "replace": "    if b == 0:  # <img src=x onerror=alert(1)>\n        return None\n    return a / b\n",
+            }
+        ]
         return json.dumps({"rationale": "Guard <b>zero</b>.", "edits": edits})
     if "Greeting needs a retry" in prompt:
         search = "return 'Hello ' + name" if "could not be applied" in prompt else "return 'Hi ' + name"
@@ -129,6 +136,8 @@ async def test_autofix_selects_fixes_pushes_and_opens_a_pull_request(
         ).one()
     by_title = {i["title"]: i for i in found.items}
     assert "+    if b == 0:" in by_title["Division by zero"]["patch"]
+    shown = markdown.render(sources.as_markdown(by_title["Division by zero"]["patch"], "diff"))  # as the page does
+    assert "<img" not in shown and "&lt;img src=x onerror=alert(1)&gt;" in shown
     assert by_title["Division by zero"]["rationale"] == "Guard <b>zero</b>."
     assert "return f'Hello {name}'" in by_title["Greeting needs a retry"]["patch"]  # the second try fitted
     assert any("could not be applied: Edit 1 of src/greet.py" in p for p in fake_llm.prompts(MODEL))
@@ -185,9 +194,11 @@ async def test_hostile_detection_fails_the_step_in_words_and_a_wrong_token_is_ne
     async with transaction(ws.ctx.tenant_id, ws.ctx.user_id) as s:
         run = await fixes.start(s, ws.ctx, ws.project_id, FixMode.AUTOFIX)
     await run_to_end(ws, run.id)
-    async with transaction(ws.ctx.tenant_id, ws.ctx.user_id) as s:
-        await fixes.select_issues(s, ws.ctx, run.id, [0])
+    async with transaction(ws.ctx.tenant_id, ws.ctx.user_id) as s:  # approved on the run page: every issue
+        await control.approve_review(s, ws.ctx, run.id, fixes.SELECT, "All of them.")
     assert (await run_to_end(ws, run.id)).status == RunStatus.SUCCEEDED.value
+    async with transaction(ws.ctx.tenant_id, ws.ctx.user_id) as s:
+        assert len((await fixes.view(s, ws.ctx, run.id)).items) == len(ISSUES)
     secret = "wrong-SECRET-token-9876"
     async with transaction(ws.ctx.tenant_id, ws.ctx.user_id) as s:
         await sources.save_source(s, ws.ctx, ws.project_id, url=f"{git_server.url}/private-acme/app.git", token=secret)

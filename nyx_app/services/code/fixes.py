@@ -13,6 +13,7 @@ scan path is reported, not read. Live progress, cancel, restart and costs come f
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 import uuid
@@ -36,6 +37,7 @@ from nyx_app.services.code import fix_modes, patches, paths
 from nyx_app.services.code.fix_modes import FixMode, Mode
 from nyx_app.services.code.sources import get_source
 from nyx_app.services.context import TenantContext
+from nyx_app.services.engine.limits import provider_gate
 from nyx_app.services.engine.tools import ToolCall, ToolFailed, ToolResult
 from nyx_app.services.errors import Conflict, InvalidInput, NotFound, ServiceError
 from nyx_app.services.llm.call import LlmRequest, complete
@@ -53,6 +55,8 @@ DETECT, SELECT, FIX = "detect", "select", "fix"
 CHOSEN_FILES = 20
 MAX_SELECTED = 20
 TRIES = 2  # the first answer, and one more told why its edits did not fit
+FIX_FILE_CHARS = 60_000  # a larger file is not sent whole to the model: reported instead
+FIXES_AT_ONCE = 4  # fixes asked for at once (each also holds a slot of the provider's gate)
 
 
 async def start(
@@ -188,11 +192,15 @@ async def _fix_one(
     except (git.GitError, UnicodeDecodeError):
         item["error"] = f"{path} could not be read at commit {commit[:12]}."
         return item
+    if len(text) > FIX_FILE_CHARS:
+        item["error"] = f"{path} has more than {FIX_FILE_CHARS:,} characters: too long to fix in one answer."
+        return item
     mismatch = ""
     for _ in range(TRIES):
         request = LlmRequest(
             fix_modes.fix_prompt(spec, issue, text, _fence(text), mismatch), model=str(call.inputs.get("model")),
             system=fix_modes.FIX_SYSTEM, validator=_edits_validator, purpose=f"run · {spec.name} fix"[:60],
+            limiter=provider_gate(call.ctx.tenant_id),
         )  # fmt: skip
         try:
             result = await complete(call.ctx, request)
@@ -246,12 +254,17 @@ async def fix_tool(call: ToolCall) -> ToolResult:
                 )
             ).all()
         )
-    spent, items = Spent(), []
-    for number, issue in enumerate(selected, 1):
-        await call.progress(f"{number}/{len(selected)}: {issue.get('title', '')} ({issue.get('file', '')})")
-        item = await _fix_one(call, spec, issue, commit, readable, spent)
-        await call.progress(f"  {'patch checked with git' if item['patch'] else item['error']}")
-        items.append(item)
+    spent, gate = Spent(), asyncio.Semaphore(FIXES_AT_ONCE)
+
+    async def one(number: int, issue: dict[str, Any]) -> dict[str, Any]:
+        async with gate:
+            item = await _fix_one(call, spec, issue, commit, readable, spent)
+        outcome = "patch checked with git" if item["patch"] else item["error"]
+        await call.progress(f"{number}/{len(selected)} {issue.get('title', '')} ({issue.get('file', '')}): {outcome}")
+        return item
+
+    await call.progress(f"Writing the fixes of {len(selected)} {spec.noun}s")
+    items = list(await asyncio.gather(*(one(n, i) for n, i in enumerate(selected, 1))))
     combined = await _combine(paths.git_dir(call.ctx.tenant_id, call.project_id), commit, items)
     made = sum(1 for i in items if i["patch"])
     summary = f"{made} of {len(items)} {spec.noun}s have a patch that applies to {commit[:12]}."

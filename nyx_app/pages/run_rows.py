@@ -314,7 +314,7 @@ def header(view: RunView) -> Header:
         paused=f"Paused by {view.paused_by} at {when(view.paused_at)}." if status == RunStatus.PAUSED else "",
         rerun_of_url=routes.run_url(view.project_id, view.rerun_of) if view.rerun_of else "",
         fixes_url=routes.fixes_url(view.project_id, view.id)
-        if view.kind in (RunKind.CODE_AUTOFIX.value, RunKind.CODE_REFACTOR.value)
+        if view.kind in (RunKind.CODE_AUTOFIX.value, RunKind.CODE_REFACTOR.value, RunKind.CODE_DOCS.value)
         else "",
         rerun_note=f"Re-run of an earlier run from step “{view.rerun_from}”" if view.rerun_of else "",
         comparing=view.kind == RunKind.MODEL_COMPARE.value,

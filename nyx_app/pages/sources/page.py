@@ -22,7 +22,7 @@ from nyx_app.db.session import transaction
 from nyx_app.integrations import markdown
 from nyx_app.live.hub import hub
 from nyx_app.live.sessions import sessions
-from nyx_app.services.code import analysis, fixes, repo_map, sources
+from nyx_app.services.code import analysis, docs, fixes, repo_map, sources
 from nyx_app.services.code.fix_modes import FixMode
 from nyx_app.services.context import TenantContext
 from nyx_app.services.errors import NotFound
@@ -217,9 +217,12 @@ class SourcesState(AuthState):
     @user_action
     async def start_fixes(self, mode: str):
         pid = self._pid
-        if mode not in FixMode._value2member_map_:
+        if mode == "docs":
+            run = await self._in_tenant(lambda s, c: docs.start(s, c, pid))
+        elif mode in FixMode._value2member_map_:
+            run = await self._in_tenant(lambda s, c: fixes.start(s, c, pid, FixMode(mode)))
+        else:
             return None
-        run = await self._in_tenant(lambda s, c: fixes.start(s, c, pid, FixMode(mode)))
         return rx.redirect(routes.fixes_url(pid, str(run.id)))
 
     @rx.event
@@ -349,7 +352,11 @@ def _analysis() -> rx.Component:
                 rx.button(
                     rx.icon(icon, size=14), label, on_click=S.start_fixes(mode), variant="soft", id=f"source-{mode}"
                 )
-                for mode, label, icon in (("autofix", "Auto-fix", "wrench"), ("refactor", "Refactor", "shapes"))
+                for mode, label, icon in (
+                    ("autofix", "Auto-fix", "wrench"),
+                    ("refactor", "Refactor", "shapes"),
+                    ("docs", "Docs", "book-open"),
+                )
             ),
             spacing="2",
             wrap="wrap",

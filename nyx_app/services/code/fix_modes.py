@@ -71,7 +71,9 @@ change and why (the rationale)}.""",
     "Carry out the refactoring below without changing behaviour.",
 )  # fmt: skip
 MODES = {FixMode.AUTOFIX: AUTOFIX, FixMode.REFACTOR: REFACTOR}
-BY_KIND = {m.kind.value: m for m in MODES.values()}
+# A docs run (services/code/docs.py) has no issues to select; its patch is shown the same way.
+DOCS = Mode(RunKind.CODE_DOCS, "Docs", "document", ("docs",), "", "")
+BY_KIND = {m.kind.value: m for m in (*MODES.values(), DOCS)}
 
 
 def detect_prompt(mode: Mode) -> str:

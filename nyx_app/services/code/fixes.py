@@ -59,22 +59,27 @@ FIX_FILE_CHARS = 60_000  # a larger file is not sent whole to the model: reporte
 FIXES_AT_ONCE = 4  # fixes asked for at once (each also holds a slot of the provider's gate)
 
 
-async def start(
-    session: AsyncSession,
-    ctx: TenantContext,
-    project_id: str | uuid.UUID,
-    mode: FixMode,
-    files: list[str] | None = None,
-) -> Run:
-    """An auto-fix (or refactor) run of the synced commit, over ``files`` (default: the first
-    read files of the scan path)."""
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    project_id: uuid.UUID
+    model: str
+    commit: str
+    files: list[str]
+    reachable: set[str]
+
+
+async def prepare(
+    session: AsyncSession, ctx: TenantContext, project_id: str | uuid.UUID, spec: Mode, files: list[str] | None
+) -> Prepared:
+    """What a code run of the synced commit needs, checked: the commit, the model, the files
+    (``files``, or the first read files of the scan path)."""
     require(ctx, Action.RUN_START)
-    spec = fix_modes.MODES[FixMode(mode)]
     project = await get_project(session, ctx, project_id)
     source = await get_source(session, ctx, project.id)
     if source is None or not source.commit_sha:
         raise InvalidInput(f"Sync the project's repository first (Sources page): {spec.name} reads its files.")
-    if project.llm_model not in await reachable_models(session, ctx):
+    reachable = set(await reachable_models(session, ctx))
+    if project.llm_model not in reachable:
         raise InvalidInput(
             f"This project's model ({project.llm_model}) is not available to the workspace: add its provider in "
             "Settings → Providers, or choose another model in the project's settings."
@@ -86,25 +91,46 @@ async def start(
             raise InvalidInput(f"Not a readable file of the synced repository: {', '.join(missing[:5])}.")
     else:
         chosen = list((await session.exec(readable.order_by(col(SourceFile.path)).limit(CHOSEN_FILES))).all())
-    steps = [
+    return Prepared(project.id, project.llm_model, source.commit_sha, chosen, reachable)
+
+
+async def create(
+    session: AsyncSession, ctx: TenantContext, spec: Mode, ready: Prepared, steps: list[dict[str, Any]], tool: StepDef
+) -> Run:
+    """The run: its model steps checked like a workflow's, then its built-in ``tool`` step (a
+    person's workflow may not name built-ins), behind the one-per-project guard."""
+    try:
+        definition = check({"steps": steps}, ready.reachable)
+    except DefinitionInvalid as invalid:
+        raise InvalidInput(" ".join(dict.fromkeys(p.message for p in invalid.problems))) from None
+    definition.steps.append(tool)
+    await check_can_start(session, spec.kind, ready.project_id, None)
+    return await control.create_run(
+        session, ctx, project_id=ready.project_id, kind=spec.kind, title=f"{spec.name} at {ready.commit[:12]}",
+        definition=definition,
+        inputs={"commit": ready.commit, "files": ready.files, "model": ready.model, "mode": spec.kind.value},
+    )  # fmt: skip
+
+
+async def start(
+    session: AsyncSession,
+    ctx: TenantContext,
+    project_id: str | uuid.UUID,
+    mode: FixMode,
+    files: list[str] | None = None,
+) -> Run:
+    """An auto-fix (or refactor) run of the synced commit."""
+    spec = fix_modes.MODES[FixMode(mode)]
+    ready = await prepare(session, ctx, project_id, spec, files)
+    steps: list[dict[str, Any]] = [
         {"key": DETECT, "name": f"Find the {spec.noun}s", "prompt": fix_modes.detect_prompt(spec),
          "output": "json_list", "output_schema": fix_modes.issue_schema(spec),
          "system": "You are a senior engineer reviewing a codebase you have just been given."},
         {"key": SELECT, "name": f"Select the {spec.noun}s to fix", "kind": "review", "depends_on": [DETECT]},
     ]  # fmt: skip
-    try:
-        definition = check({"steps": steps}, await reachable_models(session, ctx))
-    except DefinitionInvalid as invalid:
-        raise InvalidInput(" ".join(dict.fromkeys(p.message for p in invalid.problems))) from None
-    # The tool step is added after the check: a person's workflow may not name built-ins.
-    name = "Write the fixes as patches" if spec.kind.value == "code_autofix" else "Write the refactorings as patches"
-    definition.steps.append(StepDef(key=FIX, name=name, kind=StepKind.TOOL, tool="code_fix", depends_on=[SELECT]))
-    await check_can_start(session, spec.kind, project.id, None)
-    return await control.create_run(
-        session, ctx, project_id=project.id, kind=spec.kind, title=f"{spec.name} at {source.commit_sha[:12]}",
-        definition=definition,
-        inputs={"commit": source.commit_sha, "files": chosen, "model": project.llm_model, "mode": spec.kind.value},
-    )  # fmt: skip
+    tool = StepDef(key=FIX, name=f"Write the {spec.noun}s as patches", kind=StepKind.TOOL, tool="code_fix",
+                   depends_on=[SELECT])  # fmt: skip
+    return await create(session, ctx, spec, ready, steps, tool)
 
 
 def mode_of(run: Run) -> Mode:

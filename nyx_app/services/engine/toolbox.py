@@ -8,6 +8,7 @@ import uuid
 from typing import Any
 
 from nyx_app.models.run import StepRun, StepStatus
+from nyx_app.services.code.docs import docs_tool
 from nyx_app.services.code.fixes import fix_tool
 from nyx_app.services.code.sync import sync_tool
 from nyx_app.services.context import TenantContext
@@ -23,6 +24,8 @@ TOOLS: dict[str, Tool] = {
     "code_sync": sync_tool,
     # The fixes of an auto-fix or refactor run: per selected issue, a patch checked with git.
     "code_fix": fix_tool,
+    # A docs run's README section as a patch.
+    "code_docs": docs_tool,
 }
 PROGRESS_LINES = 200
 

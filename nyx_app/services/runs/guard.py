@@ -53,6 +53,7 @@ RULES: dict[RunKind, RunRule] = {
     # One auto-fix (and one refactor) of a project at a time: the user selects among its issues.
     RunKind.CODE_AUTOFIX: RunRule(Scope.PROJECT),
     RunKind.CODE_REFACTOR: RunRule(Scope.PROJECT),
+    RunKind.CODE_DOCS: RunRule(Scope.PROJECT),
 }
 
 
@@ -66,6 +67,7 @@ _BUSY = {
     "watch it, or cancel it first.",
     RunKind.CODE_AUTOFIX: "An auto-fix of this project is under way: open it from the Sources page, or cancel it.",
     RunKind.CODE_REFACTOR: "A refactor run of this project is under way: open it from the Sources page, or cancel it.",
+    RunKind.CODE_DOCS: "Documentation of this project is being written: open its run from the Sources page.",
 }
 # Said when the last run of the scope finished within the cool-down (default: "wait a moment").
 _RECENT = {

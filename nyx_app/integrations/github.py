@@ -61,8 +61,11 @@ async def open_pull_request(
     except httpx.HTTPError as error:
         raise GitHubError(f"GitHub could not be reached ({type(error).__name__}).") from None
     if response.status_code == 201:
-        data = response.json()
-        return PullRequest(int(data.get("number") or 0), str(data.get("html_url") or ""))
+        try:
+            data = response.json()
+            return PullRequest(int(data.get("number") or 0), str(data.get("html_url") or ""))
+        except (ValueError, TypeError, AttributeError):
+            raise GitHubError("GitHub answered in an unexpected way; look for the pull request on GitHub.") from None
     said = _said(response)
     if response.status_code in (401, 403):
         raise GitHubError(f"GitHub refused the token ({response.status_code}): it needs write access to pull requests.")

@@ -47,6 +47,7 @@ from nyx_app.pages.run import run_page
 from nyx_app.pages.run_state import RunState
 from nyx_app.pages.runs.compare import compare_page
 from nyx_app.pages.runs.compare_state import CompareState
+from nyx_app.pages.sources.fixes import FixesState, fixes_page
 from nyx_app.pages.sources.page import SourcesState, sources_page
 from nyx_app.pages.spend.page import spend_page
 from nyx_app.pages.spend.state import SpendState
@@ -138,6 +139,7 @@ signed_in = [
     (webhooks_page, routes.WEBHOOKS, "Webhooks", WebhooksState.load),
     (insights_page, routes.INSIGHTS, "Insights", InsightsState.load),
     (sources_page, routes.SOURCES, "Sources", SourcesState.load),
+    (fixes_page, routes.FIXES, "Auto-fix", FixesState.load),
     (enrichment_page, routes.ENRICHMENT, "Enrich", EnrichmentState.load),
     (policies_page, routes.POLICIES, "Policy library", PoliciesState.load),
 ]

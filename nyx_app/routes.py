@@ -66,6 +66,8 @@ TRASH = "/trash"
 INSIGHTS = "/projects/[project_id]/insights"
 # Code sources (pages/sources): the project's imported repository, its syncs and files.
 SOURCES = "/projects/[project_id]/sources"
+# An auto-fix or refactor run: select its issues, read the diffs, download, push, pull request.
+FIXES = "/projects/[project_id]/fixes/[run_id]"
 ENRICHMENT = "/projects/[project_id]/notes/[note_id]/enrichments/[enrichment_id]"
 POLICIES = "/settings/policies"
 # Open to everyone: a published project's read-only page, and an invitation link.
@@ -90,6 +92,14 @@ def workflow_url(project_id: str, workflow_id: str) -> str:
 
 def run_url(project_id: str, run_id: str) -> str:
     return f"/projects/{project_id}/runs/{run_id}"
+
+
+def sources_url(project_id: str) -> str:
+    return f"/projects/{project_id}/sources"
+
+
+def fixes_url(project_id: str, run_id: str) -> str:
+    return f"/projects/{project_id}/fixes/{run_id}"
 
 
 def run_compare_url(project_id: str, run_id: str, other_run_id: str) -> str:

@@ -180,6 +180,10 @@ class Settings(BaseSettings):
     git_max_files: int = 50_000  # files in the synced commit
     git_max_file_kb: int = 1024  # larger files are listed as skipped ("oversized")
     git_timeout_seconds: float = 600.0  # one git command (clone or fetch)
+    # Pull requests of auto-fix runs (integrations/github.py): a repository on this host gets one
+    # through this REST API (GitHub Enterprise: its host and https://HOST/api/v3). Operator only.
+    github_host: str = "github.com"
+    github_api_url: str = "https://api.github.com"
     # The repository map (services/code/repo_map.py): tree-sitter runs in limited child processes.
     code_map_workers: int = 1
     code_map_memory_mb: int = 1024  # address space of each (RLIMIT_AS)

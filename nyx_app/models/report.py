@@ -34,6 +34,7 @@ class ReportKind(StrEnum):
     RUN = "run"  # built from one run's rows
     SUMMARY = "summary"  # an executive summary a model writes (a run)
     DEVLOG = "devlog"  # a dev-log post a model writes (a run); can be published
+    DOCS = "docs"  # a docs run's README section and module overviews (services/code/docs.py)
 
     @property
     def label(self) -> str:
@@ -45,6 +46,7 @@ KIND_LABELS = {
     ReportKind.RUN: "Run report",
     ReportKind.SUMMARY: "Executive summary",
     ReportKind.DEVLOG: "Dev-log post",
+    ReportKind.DOCS: "Code documentation",
 }
 
 

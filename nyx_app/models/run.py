@@ -41,6 +41,11 @@ class RunKind(StrEnum):
     CODE_SYNC = "code_sync"
     # "Analyse code" (services/code/analysis.py): the finisher stores the code patterns.
     CODE_ANALYSIS = "code_analysis"
+    # "Auto-fix" and "Refactor" (services/code/fixes.py): detect, the user selects, checked patches.
+    CODE_AUTOFIX = "code_autofix"
+    CODE_REFACTOR = "code_refactor"
+    # "Docs" (services/code/docs.py): a README section and module overviews, as a report and a patch.
+    CODE_DOCS = "code_docs"
     # 2 to 4 models answering one step side by side (services/runs/model_compare.py).
     MODEL_COMPARE = "model_compare"
 

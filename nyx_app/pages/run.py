@@ -247,6 +247,14 @@ def _header() -> rx.Component:
                     id="run-workflow-link",
                 ),
             ),
+            rx.cond(
+                H.fixes_url != "",
+                rx.link(
+                    rx.button(rx.icon("wrench", size=14), "Select issues, see the fixes", variant="soft", size="2"),
+                    href=H.fixes_url,
+                    id="run-fixes-link",
+                ),
+            ),
             crumbs=[
                 ("Projects", routes.DASHBOARD),
                 (H.project_name, H.project_home),

@@ -141,6 +141,7 @@ class Header:
     pausing: str = ""  # "Pausing: …" until the run's worker has paused it
     paused: str = ""  # "Paused by Ann at 2026-12-07 21:40 UTC."
     rerun_of_url: str = ""  # the run this one re-ran, and from which step
+    fixes_url: str = ""  # an auto-fix or refactor run: its page (select issues, diffs, patch)
     rerun_note: str = ""
     compare_url: str = ""  # this run beside the one it re-ran
     comparing: bool = False  # a comparison of models: its answers side by side
@@ -312,6 +313,9 @@ def header(view: RunView) -> Header:
         pausing=_pausing(view.pause_requested) if status == RunStatus.RUNNING else "",
         paused=f"Paused by {view.paused_by} at {when(view.paused_at)}." if status == RunStatus.PAUSED else "",
         rerun_of_url=routes.run_url(view.project_id, view.rerun_of) if view.rerun_of else "",
+        fixes_url=routes.fixes_url(view.project_id, view.id)
+        if view.kind in (RunKind.CODE_AUTOFIX.value, RunKind.CODE_REFACTOR.value, RunKind.CODE_DOCS.value)
+        else "",
         rerun_note=f"Re-run of an earlier run from step “{view.rerun_from}”" if view.rerun_of else "",
         comparing=view.kind == RunKind.MODEL_COMPARE.value,
         winner=f"Winner: {view.compare_winner}" if view.compare_winner else "",

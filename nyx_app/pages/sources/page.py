@@ -22,7 +22,8 @@ from nyx_app.db.session import transaction
 from nyx_app.integrations import markdown
 from nyx_app.live.hub import hub
 from nyx_app.live.sessions import sessions
-from nyx_app.services.code import analysis, repo_map, sources
+from nyx_app.services.code import analysis, docs, fixes, repo_map, sources
+from nyx_app.services.code.fix_modes import FixMode
 from nyx_app.services.context import TenantContext
 from nyx_app.services.errors import NotFound
 from nyx_app.services.projects import get_project
@@ -214,6 +215,18 @@ class SourcesState(AuthState):
 
     @rx.event
     @user_action
+    async def start_fixes(self, mode: str):
+        pid = self._pid
+        if mode == "docs":
+            run = await self._in_tenant(lambda s, c: docs.start(s, c, pid))
+        elif mode in FixMode._value2member_map_:
+            run = await self._in_tenant(lambda s, c: fixes.start(s, c, pid, FixMode(mode)))
+        else:
+            return None
+        return rx.redirect(routes.fixes_url(pid, str(run.id)))
+
+    @rx.event
+    @user_action
     async def open_file(self, path: str):
         pid = self._pid
         files = {f.path: f for f in self.files}
@@ -331,8 +344,22 @@ def _pattern(p: PatternItem) -> rx.Component:
 def _analysis() -> rx.Component:
     return section_card(
         "Code patterns",
-        rx.button(
-            rx.icon("scan-search", size=14), "Analyse code", on_click=S.analyse, variant="soft", id="source-analyse"
+        rx.hstack(
+            rx.button(
+                rx.icon("scan-search", size=14), "Analyse code", on_click=S.analyse, variant="soft", id="source-analyse"
+            ),
+            *(
+                rx.button(
+                    rx.icon(icon, size=14), label, on_click=S.start_fixes(mode), variant="soft", id=f"source-{mode}"
+                )
+                for mode, label, icon in (
+                    ("autofix", "Auto-fix", "wrench"),
+                    ("refactor", "Refactor", "shapes"),
+                    ("docs", "Docs", "book-open"),
+                )
+            ),
+            spacing="2",
+            wrap="wrap",
         ),
         rx.cond(
             S.patterns.length() > 0,  # type: ignore[attr-defined]

@@ -18,6 +18,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from nyx_app.db.session import transaction
 from nyx_app.models.run import Run, RunKind, RunStatus
 from nyx_app.services.code.analysis import save_patterns
+from nyx_app.services.code.docs import save_docs_report
 from nyx_app.services.discussions.plan_note import save_plan_note
 from nyx_app.services.enrichment import save_proposal
 from nyx_app.services.reports.writers import save_written_report
@@ -36,6 +37,8 @@ FINISHERS: dict[RunKind, Finisher] = {
     RunKind.NOTE_ENRICHMENT: save_proposal,
     # "Analyse code": the answer becomes the project's code patterns (searchable).
     RunKind.CODE_ANALYSIS: save_patterns,
+    # "Docs": the README section and module overviews become a report of the project.
+    RunKind.CODE_DOCS: save_docs_report,
 }
 
 

@@ -8,6 +8,8 @@ import uuid
 from typing import Any
 
 from nyx_app.models.run import StepRun, StepStatus
+from nyx_app.services.code.docs import docs_tool
+from nyx_app.services.code.fixes import fix_tool
 from nyx_app.services.code.sync import sync_tool
 from nyx_app.services.context import TenantContext
 from nyx_app.services.engine import events as ev
@@ -20,6 +22,10 @@ log = logging.getLogger(__name__)
 TOOLS: dict[str, Tool] = {
     # "Sync" on a project's Sources tab: fetch the repository and list its files.
     "code_sync": sync_tool,
+    # The fixes of an auto-fix or refactor run: per selected issue, a patch checked with git.
+    "code_fix": fix_tool,
+    # A docs run's README section as a patch.
+    "code_docs": docs_tool,
 }
 PROGRESS_LINES = 200
 
@@ -55,7 +61,16 @@ async def run_tool_step(
         message = "The step failed unexpectedly (the details are in the server's log); try again."
     else:
         async with recorder.applying(
-            ev.StepSucceeded(row.id, result.output, result.data, "app", f"tool/{step.tool}")
+            ev.StepSucceeded(
+                row.id,
+                result.output,
+                result.data,
+                "app",
+                f"tool/{step.tool}",
+                tokens_in=result.tokens_in,
+                tokens_out=result.tokens_out,
+                cost_usd=result.cost_usd,
+            )
         ) as session:
             await result.write(session)
         row.status, row.output, row.output_data = StepStatus.SUCCEEDED.value, result.output, result.data

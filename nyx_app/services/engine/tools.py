@@ -15,6 +15,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -51,6 +52,10 @@ class ToolResult:
     output: str
     data: Any = None
     write: Writer = field(default=_nothing)
+    # Model calls the tool made itself (an auto-fix's fixes): their cost is the step's.
+    tokens_in: int = 0
+    tokens_out: int = 0
+    cost_usd: Decimal = Decimal(0)
 
 
 Tool = Callable[[ToolCall], Awaitable[ToolResult]]

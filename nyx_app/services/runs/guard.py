@@ -50,6 +50,10 @@ RULES: dict[RunKind, RunRule] = {
     RunKind.CODE_SYNC: RunRule(Scope.PROJECT),
     # No second code analysis while one runs or one finished less than 3 minutes ago.
     RunKind.CODE_ANALYSIS: RunRule(Scope.PROJECT, cooldown=timedelta(minutes=3)),
+    # One auto-fix (and one refactor) of a project at a time: the user selects among its issues.
+    RunKind.CODE_AUTOFIX: RunRule(Scope.PROJECT),
+    RunKind.CODE_REFACTOR: RunRule(Scope.PROJECT),
+    RunKind.CODE_DOCS: RunRule(Scope.PROJECT),
 }
 
 
@@ -61,6 +65,9 @@ _BUSY = {
     RunKind.CODE_SYNC: "This project's repository is being synced already. Watch it on the Sources tab, or cancel it.",
     RunKind.CODE_ANALYSIS: "A code analysis of this project is running. Open its run from the Sources page to "
     "watch it, or cancel it first.",
+    RunKind.CODE_AUTOFIX: "An auto-fix of this project is under way: open it from the Sources page, or cancel it.",
+    RunKind.CODE_REFACTOR: "A refactor run of this project is under way: open it from the Sources page, or cancel it.",
+    RunKind.CODE_DOCS: "Documentation of this project is being written: open its run from the Sources page.",
 }
 # Said when the last run of the scope finished within the cool-down (default: "wait a moment").
 _RECENT = {

@@ -63,7 +63,9 @@ async def open_pull_request(
     if response.status_code == 201:
         try:
             data = response.json()
-            return PullRequest(int(data.get("number") or 0), str(data.get("html_url") or ""))
+            link = str(data.get("html_url") or "")
+            # Shown as a link on the page: only a web address, never javascript: or data:.
+            return PullRequest(int(data.get("number") or 0), link if link.startswith("https://") else "")
         except (ValueError, TypeError, AttributeError):
             raise GitHubError("GitHub answered in an unexpected way; look for the pull request on GitHub.") from None
     said = _said(response)

@@ -113,7 +113,8 @@ def github_repository(url: str) -> tuple[str, str] | None:
     if len(segments) != 2:
         return None
     owner, name = segments[0], segments[1].removesuffix(".git")
-    if not all(re.fullmatch(r"[A-Za-z0-9._-]{1,100}", s) for s in (owner, name)):
+    # Not "." or "..": they would walk the API path to another endpoint with the user's token.
+    if not all(re.fullmatch(r"[A-Za-z0-9._-]{1,100}", s) and s.strip(".") for s in (owner, name)):
         return None
     return owner, name
 

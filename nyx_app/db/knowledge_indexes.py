@@ -30,13 +30,14 @@ import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from sqlalchemy import Engine, text
+from sqlalchemy import Connection, Engine, text
 
 PREFIX = "ix_knowledge_embedding_t_"
 MIN_ROWS = 1_000
 # HNSW builds fast while the graph fits in maintenance_work_mem and slowly on disk after: a tenant's
 # 50,000 vectors of 1536 dimensions took over 5 minutes with the default 64 MB here.
 BUILD_MEMORY = "1GB"
+_LOCK_KEY = 7_301_530_016  # pg_try_advisory_lock: one sync at a time per database
 
 
 @dataclass(slots=True)
@@ -105,24 +106,36 @@ def sync_tenant_indexes(
 ) -> IndexChanges:
     """Create the per-tenant indexes that are due, drop those no longer wanted. ``engine``: the owner's."""
     dims = [int(d) for d in dimensions]
-    counts = _counts(engine, dims)
-    existing = _existing(engine)
     changes = IndexChanges()
     auto = engine.execution_options(isolation_level="AUTOCOMMIT")
     with auto.connect() as conn:
-        conn.execute(text("SELECT set_config('maintenance_work_mem', :m, false)"), {"m": build_memory})
-        for name, valid in sorted(existing.items()):
-            key = _parse(name)
-            wanted = key is not None and key[1] in dims and counts.get(key, 0) >= min_rows // 2
-            if not wanted or not valid:
-                conn.execute(text(f'DROP INDEX CONCURRENTLY IF EXISTS "{name}"'))
-                changes.dropped.append(name)
-            else:
-                changes.kept.append(name)
-        for (tenant, d), n in sorted(counts.items(), key=lambda c: (str(c[0][0]), c[0][1])):
-            name = index_name(tenant, d)
-            if n >= min_rows and name not in changes.kept:
-                conn.execute(text(create_sql(tenant, d)))
-                changes.created.append(name)
-        conn.execute(text("RESET maintenance_work_mem"))
+        # Two processes starting at once (cli prepare): one does the work, the other finds it done later.
+        if not conn.scalar(text("SELECT pg_try_advisory_lock(:k)"), {"k": _LOCK_KEY}):
+            return changes
+        try:
+            _sync(conn, engine, dims, min_rows, build_memory, changes)
+        finally:
+            conn.execute(text("RESET maintenance_work_mem"))
+            conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": _LOCK_KEY})
     return changes
+
+
+def _sync(
+    conn: Connection, engine: Engine, dims: list[int], min_rows: int, build_memory: str, changes: IndexChanges
+) -> None:
+    counts = _counts(engine, dims)
+    existing = _existing(engine)
+    conn.execute(text("SELECT set_config('maintenance_work_mem', :m, false)"), {"m": build_memory})
+    for name, valid in sorted(existing.items()):
+        key = _parse(name)
+        wanted = key is not None and key[1] in dims and counts.get(key, 0) >= min_rows // 2
+        if not wanted or not valid:
+            conn.execute(text(f'DROP INDEX CONCURRENTLY IF EXISTS "{name}"'))
+            changes.dropped.append(name)
+        else:
+            changes.kept.append(name)
+    for (tenant, d), n in sorted(counts.items(), key=lambda c: (str(c[0][0]), c[0][1])):
+        name = index_name(tenant, d)
+        if n >= min_rows and name not in changes.kept:
+            conn.execute(text(create_sql(tenant, d)))
+            changes.created.append(name)

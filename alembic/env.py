@@ -9,6 +9,7 @@ from sqlmodel import SQLModel
 
 import nyx_app.models  # noqa: F401  (registers every table on SQLModel.metadata)
 from alembic import context
+from nyx_app.db.knowledge_indexes import PREFIX as TENANT_INDEX_PREFIX
 from nyx_app.db.urls import owner_url
 
 config = context.config
@@ -32,6 +33,9 @@ EXPRESSION_INDEXES = {
 
 def _include_object(obj, name, type_, reflected, compare_to):  # type: ignore[no-untyped-def]
     if type_ == "index" and name in EXPRESSION_INDEXES:
+        return False
+    # Per-tenant HNSW indexes come and go with tenants' sizes (db/knowledge_indexes.py), not migrations.
+    if type_ == "index" and name and name.startswith(TENANT_INDEX_PREFIX):
         return False
     # Tables we do not model (procrastinate's queue tables, for instance) are never dropped.
     return not (type_ == "table" and reflected and compare_to is None)

@@ -52,6 +52,16 @@ def _worker(parent_pid: int | None) -> None:
     asyncio.run(run_standalone())
 
 
+def _knowledge_indexes() -> None:
+    from nyx_app.db.engine import owner_engine
+    from nyx_app.db.knowledge_indexes import sync_tenant_indexes
+    from nyx_app.models.knowledge import INDEXED_DIMENSIONS
+
+    changes = sync_tenant_indexes(owner_engine(), INDEXED_DIMENSIONS)
+    if changes.created or changes.dropped:
+        print(f"per-tenant vector indexes: {len(changes.created)} built, {len(changes.dropped)} dropped")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="nyx_app.cli")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -63,6 +73,7 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("stop-db-server", help="stop the embedded PostgreSQL server")
     sweep = sub.add_parser("sweep-images", help="remove stored image files that no row refers to")
     sweep.add_argument("--grace-minutes", type=int, default=60, help="leave younger files alone (uploads in flight)")
+    sub.add_parser("knowledge-indexes", help="create or drop per-tenant HNSW indexes (db/knowledge_indexes.py)")
     work = sub.add_parser("worker", help="run a job worker (runs) against the configured database")
     work.add_argument("--parent-pid", type=int, default=None, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -91,11 +102,16 @@ def main(argv: list[str] | None = None) -> int:
             admin_url(settings)
         return 0
 
+    if args.command == "knowledge-indexes":
+        _knowledge_indexes()
+        return 0
+
     try:
         prepare(settings)
     except DatabaseSetupError as exc:
         print(f"database set-up failed: {exc}", file=sys.stderr)
         return 1
+    _knowledge_indexes()
     where = f"embedded PostgreSQL in {settings.pg_data_dir}" if settings.uses_embedded_db else "DATABASE_URL"
     print(f"database ready ({where}), migrations at head")
     if args.demo and asyncio.run(_create_demo_if_empty()):

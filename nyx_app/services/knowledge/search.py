@@ -8,8 +8,14 @@ hybrid keeps the embedder's recall on queries by meaning and full text's on quer
 
 - Vector leg: the tenant's current model only (``e.model = :model``, its dimension's partial HNSW
   index), under RLS with ``hnsw.iterative_scan = relaxed_order`` (db/session.search_transaction),
-  re-sorted by distance; hits farther than the model's ``max_distance`` are dropped, so a query
-  that means nothing does not return the "least unrelated" items.
+  re-sorted by distance: ranked by ``distance + 0``, because ordered by ``distance`` itself the
+  planner takes the index scan's output as sorted already and only breaks ties (an Incremental
+  Sort), so the relaxed order went into the ranks as it came (pgvector's README gives the same
+  advice). The leg names the tenant (``e.tenant_id = :tenant``, the one RLS compares with): a
+  tenant with an index of its own (db/knowledge_indexes.py) is searched in that graph alone, not
+  in one shared with larger tenants (5 % of 100,000 rows: 8 ms instead of 200 ms p50 under load).
+  Hits farther than the model's ``max_distance`` are dropped, so a query that means nothing does
+  not return the "least unrelated" items.
 - Word leg: ``websearch_to_tsquery`` (every word must match; "or", quotes and -word work as users
   expect), ranked by ``ts_rank_cd`` over title (A) and body (B).
 - Why: "both", "words" or "meaning". Passages: ``ts_headline`` with markers made fresh per search
@@ -110,11 +116,11 @@ def _vector_leg(dims: int) -> str:
         distance = "e.embedding <=> CAST(:qvec AS vector)"
     return f"""
     vec AS (
-        SELECT kind, item_id, distance, row_number() OVER (ORDER BY distance, item_id) AS rank
+        SELECT kind, item_id, distance, row_number() OVER (ORDER BY distance + 0, item_id) AS rank
         FROM (
             SELECT e.kind, e.item_id, {distance} AS distance
             FROM knowledge_embedding e
-            WHERE e.dims = {int(dims)} AND e.model = :model
+            WHERE e.dims = {int(dims)} AND e.model = :model AND e.tenant_id = CAST(:tenant AS uuid)
               AND (CAST(:kinds AS text[]) IS NULL OR e.kind = ANY(CAST(:kinds AS text[])))
               AND (CAST(:project AS uuid) IS NULL OR EXISTS (
                     SELECT 1 FROM knowledge_item p WHERE p.tenant_id = e.tenant_id AND p.kind = e.kind
@@ -202,6 +208,7 @@ async def search(ctx: TenantContext, request: SearchRequest) -> SearchResult:
     kinds = [k.value for k in request.kinds] or None
     params = {
         "q": query, "qvec": vector_literal(vector) if vector else None, "model": state.model,
+        "tenant": str(ctx.tenant_id),
         "kinds": kinds, "project": str(project) if project else None, "pool": POOL, "limit": limit,
         "max_distance": request.max_distance if request.max_distance is not None
         else MAX_DISTANCE.get(state.model, MAX_DISTANCE_DEFAULT),

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
+from collections.abc import AsyncIterator
 from functools import partial
 
 import reflex as rx
@@ -45,6 +47,7 @@ from nyx_app.pages.run_state import RunState
 from nyx_app.pages.webhooks.page import WebhooksState, webhooks_page
 from nyx_app.pages.workflow_editor import workflow_page
 from nyx_app.pages.workflow_editor_state import EditorState
+from nyx_app.services import health
 from nyx_app.state.session import AuthState
 
 # The built pages, whose inline scripts the Content-Security-Policy allows by hash.
@@ -86,7 +89,19 @@ async def preload_litellm() -> None:
 
 
 app.register_lifespan_task(preload_litellm)
+
+
+@contextlib.asynccontextmanager
+async def draining() -> AsyncIterator[None]:
+    """Registered last, so it ends first at shutdown: /readyz says "stopping" from then on."""
+    try:
+        yield
+    finally:
+        health.mark_stopping()
+
+
 app.register_lifespan_task(image_workers)
+app.register_lifespan_task(draining)
 
 app.add_page(login_page, route=routes.LOGIN, title="Log in · nyxCore", on_load=LoginState.load)
 app.add_page(register_page, route=routes.REGISTER, title="Register · nyxCore", on_load=LoginState.load)

@@ -32,6 +32,10 @@ PUBLIC_POST = "/posts/{public_id}"
 API_V1 = "/api/v1"
 API_DOCS = "/api/v1/docs"
 MCP = "/mcp"
+# Health for load balancers (api/health.py) and Prometheus metrics (api/metrics.py).
+HEALTHZ = "/healthz"
+READYZ = "/readyz"
+METRICS = "/metrics"
 # The audit log's CSV/JSON download for the signed-in owner or admin (api/audit_export.py).
 AUDIT_EXPORT = "/api/audit/export"
 

@@ -145,6 +145,12 @@ ensure_pdf_renderer() {
   ensure_mermaid
 }
 
+# Scale-out (deploy/): Redis for Reflex's shared browser state and haproxy as the load balancer,
+# from Debian, only where they are used (the multi-process test, deploy/processes.sh).
+ensure_scale_out() {
+  ensure_apt redis-server haproxy
+}
+
 setup_common() {
   ensure_python_env
   ensure_bun

@@ -15,6 +15,7 @@ from nyx_app.api.audit_export import audit_routes
 from nyx_app.api.auth_routes import auth_routes
 from nyx_app.api.client import RequestOrigin
 from nyx_app.api.diagram_assets import diagram_routes
+from nyx_app.api.health import health_routes
 from nyx_app.api.images import image_routes
 from nyx_app.api.mcp_server import build_endpoint
 from nyx_app.api.password_routes import password_routes
@@ -34,6 +35,7 @@ routes: list[BaseRoute] = [
     *report_routes,
     *diagram_routes,
     *audit_routes,
+    *health_routes,
     Mount(urls.API_V1, app=v1_app),
     Route(urls.MCP, endpoint=mcp_endpoint.app, methods=["GET", "POST", "DELETE"]),
 ]

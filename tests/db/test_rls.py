@@ -25,7 +25,7 @@ from nyx_app.db.session import public_transaction, transaction
 from nyx_app.db.urls import app_url
 from nyx_app.models.discussion import Discussion, DiscussionMessage, MessageKind
 from nyx_app.models.knowledge import KnowledgeEmbedding
-from nyx_app.models.llm import LlmCall, LlmReservation
+from nyx_app.models.llm import LlmCall, LlmProviderSlot, LlmReservation
 from nyx_app.models.note_image import NoteImage
 from nyx_app.models.report import PublishedPost, Report, ReportKind
 from nyx_app.models.run import Run, StepRun
@@ -193,6 +193,9 @@ async def seed_every_tenant_table(a: Account) -> None:
                 amount_usd=Decimal("0.05"),
                 expires_at=utcnow() + timedelta(minutes=5),
             )
+        )
+        s.add(
+            LlmProviderSlot(tenant_id=a.ctx.tenant_id, provider="anthropic", expires_at=utcnow() + timedelta(minutes=1))
         )
 
 

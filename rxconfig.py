@@ -7,7 +7,9 @@ settings = get_settings()
 # load balancer serves any browser (deploy/README.md). Unset: in the process, as ./scripts/run needs.
 # Reflex's per-browser lock expires after redis_lock_expiration (10 s by default): handlers stay
 # short, and long work is a job or a background event that awaits outside `async with self`.
-scale_out = {"redis_url": settings.redis_url} if settings.redis_url else {}
+# Behind the balancer the pages open their websocket on the public origin (the balancer), not on the
+# process's own port that Reflex would build into them.
+scale_out = {"redis_url": settings.redis_url, "api_url": settings.public_origin} if settings.redis_url else {}
 
 config = rx.Config(
     app_name="nyx_app",

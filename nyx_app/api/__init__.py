@@ -18,6 +18,7 @@ from nyx_app.api.diagram_assets import diagram_routes
 from nyx_app.api.health import health_routes
 from nyx_app.api.images import image_routes
 from nyx_app.api.mcp_server import build_endpoint
+from nyx_app.api.metrics import metrics_routes
 from nyx_app.api.password_routes import password_routes
 from nyx_app.api.portraits import portrait_routes
 from nyx_app.api.public import public_routes
@@ -36,6 +37,7 @@ routes: list[BaseRoute] = [
     *diagram_routes,
     *audit_routes,
     *health_routes,
+    *metrics_routes,
     Mount(urls.API_V1, app=v1_app),
     Route(urls.MCP, endpoint=mcp_endpoint.app, methods=["GET", "POST", "DELETE"]),
 ]

@@ -1,0 +1,145 @@
+"""Scale-out on loopback (tests/e2e/cluster.py: Redis, 2 app processes behind haproxy, 2 job
+workers, moto S3): a browser watches a run executed by a worker while a second tab is served by the
+other app process; the process serving the first tab is killed mid-run, then the worker running
+the run. The first tab reconnects through the balancer and both tabs end showing the same, exact
+final state. Then Redis restarts (empty): see the test's docstring for what a browser sees.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+import pytest
+from playwright.sync_api import Browser, BrowserContext, Page, expect
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from nyx_app.db.urls import admin_url
+from nyx_app.settings import Settings
+from tests.e2e.cluster import SCALE_DATABASE, Cluster, cluster
+from tests.e2e.conftest import ARTIFACTS
+from tests.e2e.helpers import create_note, create_project, open_project, register
+from tests.fakes.flagship import flagship
+from tests.fakes.images import image_bytes
+from tests.fakes.llm_server import FakeLLM, respond
+
+pytestmark = pytest.mark.e2e
+
+MODEL = "claude-sonnet-4-6"
+RUN_TIMEOUT = 120_000
+RECORD_STATUSES = """() => {
+  window.__seen = new Set();
+  const record = () => document.querySelectorAll('.step-card').forEach((card) => {
+    const status = card.querySelector('.step-status');
+    if (status) window.__seen.add(card.id + ':' + status.textContent);
+  });
+  new MutationObserver(record).observe(document.body, {subtree: true, childList: true, characterData: true});
+  record();
+}"""
+SHOWN = """() => [...document.querySelectorAll('.step-card')]
+  .map(c => c.id + ':' + c.querySelector('.step-status')?.textContent)"""
+
+
+@pytest.fixture(scope="module")
+def fake() -> Iterator[FakeLLM]:
+    server = FakeLLM().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def world(app_env: dict[str, str], moto_endpoint: str) -> Iterator[Cluster]:
+    with cluster(app_env, moto_endpoint) as started:
+        yield started
+
+
+@pytest.fixture
+def context(browser: Browser, world: Cluster) -> Iterator[BrowserContext]:
+    ctx = browser.new_context(base_url=world.url, viewport={"width": 1280, "height": 900})
+    ctx.set_default_timeout(30_000)
+    console = (ARTIFACTS / "scale-browser-console.log").open("a")
+    ctx.on("console", lambda msg: console.write(f"{msg.type}: {msg.text}\n"))
+    yield ctx
+    for n, pg in enumerate(ctx.pages):
+        pg.screenshot(path=str(ARTIFACTS / f"scale-tab{n}.png"), full_page=True)
+    console.close()
+    ctx.close()
+
+
+def _run_row(run_id: str) -> tuple[str, str]:
+    """(status, lease holder) of the run, read as the superuser (RLS does not bind it)."""
+    url = make_url(admin_url(Settings(database_name=SCALE_DATABASE))).set(database=SCALE_DATABASE)
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            row = conn.execute(text("SELECT status, lease_holder FROM run WHERE id = :id"), {"id": run_id}).one()
+            return str(row[0]), str(row[1])
+    finally:
+        engine.dispose()
+
+
+def _start_flagship(page: Page, fake: FakeLLM) -> str:
+    register(page, "Scale", "Scale team")
+    page.goto("/settings/providers")
+    page.fill("#api-key", "sk-ant-api03-scale-out-test-0042")
+    page.fill("#key-base-url", fake.anthropic_base)
+    page.click("#save-key")
+    expect(page.locator(".provider-row[data-provider='anthropic'] .key-hint")).to_have_text("…0042")
+    page.goto("/")
+    create_project(page, "Scaled")
+    open_project(page, "Scaled")
+    project_url = page.url
+    create_note(page, "Note 1", "The login page needs work.")
+    page.locator(".image-drop-zone input[type=file]").set_input_files(
+        [{"name": "shot.png", "mimeType": "image/png", "buffer": image_bytes(size=(64, 48))}]
+    )
+    expect(page.locator(".image-card")).to_have_count(1)  # stored in S3 (moto) through one app process
+    page.goto(project_url)
+    # Slow enough to kill two processes mid-run: every answer waits, then streams word by word.
+    fake.script(MODEL, then=respond(flagship(13, plan_words=60), latency=1.5, chunk_delay=0.04))
+    page.click("#tab-workflows")
+    page.click("#create-image-to-implementation")
+    expect(page.locator("#estimate-calls")).to_contain_text("LLM calls")
+    page.click("#start-run")
+    page.wait_for_url(re.compile(r"/runs/"))
+    expect(page.locator("#run-title")).to_have_text("Image to implementation")
+    return page.url
+
+
+def test_a_run_survives_the_app_process_of_its_tab_and_its_worker_being_killed(
+    world: Cluster, context: BrowserContext, fake: FakeLLM
+) -> None:
+    first = context.new_page()
+    run_url = _start_flagship(first, fake)
+    run_id = run_url.rstrip("/").rsplit("/", 1)[1]
+    # The first tab's websocket is on one app process; the second tab's goes to the other one.
+    held = world.holding()
+    assert sorted(held.values()) == [0, 1], held
+    serving_first = next(name for name, n in held.items() if n == 1)
+    second = context.new_page()
+    second.goto(run_url)
+    expect(second.locator("#run-title")).to_have_text("Image to implementation")
+    assert world.holding() == {a.name: 1 for a in world.apps}, "the two tabs are not on two processes"
+
+    expect(first.locator("#step-enrich .step-status")).to_have_text("done", timeout=RUN_TIMEOUT)
+    world.app(serving_first).kill()
+    # It reconnects by itself (through the balancer, to the other process) and goes on following.
+    first.evaluate(RECORD_STATUSES)
+    expect(first.locator("#step-points .step-status")).to_have_text("done", timeout=RUN_TIMEOUT)
+    assert list(world.holding().values()) == [2]
+
+    status, holder = _run_row(run_id)
+    assert status == "running", status
+    runner = next(w for w in world.workers if holder.endswith(f"pid {w.proc.pid}"))
+    runner.kill()  # mid-fan-out: the other worker takes the run over
+    other = next(w for w in world.workers if w is not runner)
+
+    for tab in (first, second):
+        expect(tab.locator("#run-status")).to_have_text("succeeded", timeout=RUN_TIMEOUT)
+        expect(tab.locator("#run-progress")).to_have_text("17/17 steps done")
+        expect(tab.locator("#step-plan .group-progress")).to_have_text("13/13")
+    assert first.evaluate(SHOWN) == second.evaluate(SHOWN)
+    seen = set(first.evaluate("[...window.__seen]"))
+    assert "step-final:done" in seen and len(seen) > 1, seen  # changed live after the reconnect
+    assert _run_row(run_id)[1].endswith(f"pid {other.proc.pid}")

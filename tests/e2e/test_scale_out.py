@@ -58,13 +58,13 @@ def world(app_env: dict[str, str], moto_endpoint: str) -> Iterator[Cluster]:
 def context(browser: Browser, world: Cluster) -> Iterator[BrowserContext]:
     ctx = browser.new_context(base_url=world.url, viewport={"width": 1280, "height": 900})
     ctx.set_default_timeout(30_000)
-    console = (ARTIFACTS / "scale-browser-console.log").open("a")
-    ctx.on("console", lambda msg: console.write(f"{msg.type}: {msg.text}\n"))
+    console: list[str] = []
+    ctx.on("console", lambda msg: console.append(f"{msg.type}: {msg.text}\n"))
     yield ctx
     for n, pg in enumerate(ctx.pages):
         pg.screenshot(path=str(ARTIFACTS / f"scale-tab{n}.png"), full_page=True)
-    console.close()
     ctx.close()
+    (ARTIFACTS / "scale-browser-console.log").write_text("".join(console))
 
 
 def _run_row(run_id: str) -> tuple[str, str]:
@@ -126,7 +126,7 @@ def test_a_run_survives_the_app_process_of_its_tab_and_its_worker_being_killed(
     world.app(serving_first).kill()
     # It reconnects by itself (through the balancer, to the other process) and goes on following.
     first.evaluate(RECORD_STATUSES)
-    expect(first.locator("#step-points .step-status")).to_have_text("done", timeout=RUN_TIMEOUT)
+    expect(first.locator("#step-action_points .step-status")).to_have_text("done", timeout=RUN_TIMEOUT)
     assert list(world.holding().values()) == [2]
 
     status, holder = _run_row(run_id)
@@ -143,3 +143,25 @@ def test_a_run_survives_the_app_process_of_its_tab_and_its_worker_being_killed(
     seen = set(first.evaluate("[...window.__seen]"))
     assert "step-final:done" in seen and len(seen) > 1, seen  # changed live after the reconnect
     assert _run_row(run_id)[1].endswith(f"pid {other.proc.pid}")
+
+
+def test_a_redis_restart_mid_run_leaves_the_page_following_the_run(
+    world: Cluster, context: BrowserContext, fake: FakeLLM
+) -> None:
+    """Redis holds only browser state (what the pages show, re-read from PostgreSQL). It restarts
+    empty mid-run: while it is away the page keeps showing what it showed (events wait); once it is
+    back the page reads the run again by itself and follows it to the end, without a reload."""
+    page = context.new_page()
+    run_url = _start_flagship(page, fake)
+    page.evaluate("window.__sameDocument = true")  # gone if the page reloads
+    expect(page.locator("#step-enrich .step-status")).to_have_text("done", timeout=RUN_TIMEOUT)
+    world.stop_redis()
+    expect(page.locator("#run-title")).to_have_text("Image to implementation")
+    world.start_redis()
+    expect(page.locator("#run-status")).to_have_text("succeeded", timeout=RUN_TIMEOUT)
+    expect(page.locator("#run-progress")).to_have_text("17/17 steps done")
+    assert page.evaluate("window.__sameDocument === true"), "the page reloaded"
+    fresh = context.new_page()  # and a new tab shows the same truth
+    fresh.goto(run_url)
+    expect(fresh.locator("#run-progress")).to_have_text("17/17 steps done")
+    assert page.evaluate(SHOWN) == fresh.evaluate(SHOWN)

@@ -18,6 +18,7 @@ from nyx_app.integrations.images import image_workers
 from nyx_app.jobs.sweepers import sweep_auth_throttle, sweep_runs
 from nyx_app.jobs.worker import in_process_worker, pdf_renderer
 from nyx_app.pages.account import AccountState, account_page
+from nyx_app.pages.admin.health import HealthState, health_page
 from nyx_app.pages.api_tokens.state import TokensState
 from nyx_app.pages.api_tokens.view import api_tokens_page
 from nyx_app.pages.audit.state import AuditState
@@ -133,6 +134,7 @@ signed_in = [
     (api_tokens_page, routes.API_TOKENS, "API tokens", TokensState.load),
     (audit_page, routes.AUDIT, "Audit log", AuditState.load),
     (webhooks_page, routes.WEBHOOKS, "Webhooks", WebhooksState.load),
+    (health_page, routes.ADMIN_HEALTH, "System health", HealthState.load),
 ]
 for page, route, title, load in signed_in:
     app.add_page(page, route=route, title=f"{title} · nyxCore", on_load=load)

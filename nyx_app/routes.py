@@ -59,6 +59,7 @@ SEARCH_SETTINGS = "/settings/search"
 API_TOKENS = "/settings/api-tokens"
 AUDIT = "/settings/audit"
 WEBHOOKS = "/settings/webhooks"
+ADMIN_HEALTH = "/settings/health"
 # Open to everyone: a published project's read-only page, and an invitation link.
 PUBLIC_PROJECT = "/public/[project_id]"
 INVITE = "/invite/[token]"

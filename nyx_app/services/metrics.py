@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy import text
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from nyx_app.db.session import transaction
 
@@ -61,13 +62,19 @@ class Snapshot:
 
 async def snapshot() -> Snapshot:
     """Every figure in one transaction (no tenant context: the function visits the tenants)."""
+    async with transaction() as session:
+        return await read(session)
+
+
+async def read(session: AsyncSession) -> Snapshot:
+    """The figures, in the caller's transaction. It must have no tenant context: the function
+    leaves none behind."""
     snap = Snapshot()
     grouped: dict[str, dict[tuple[str, str], float]] = defaultdict(dict)
-    async with transaction() as session:
-        for metric, a, b, value in (await session.execute(_ROWS, {"window": WINDOW})).all():
-            grouped[metric][(a, b)] = float(value or 0)
-        todo, doing, failed, oldest = (await session.execute(_QUEUE)).one()
-        workers = (await session.execute(_WORKERS)).all()
+    for metric, a, b, value in (await session.execute(_ROWS, {"window": WINDOW})).all():
+        grouped[metric][(a, b)] = float(value or 0)
+    todo, doing, failed, oldest = (await session.execute(_QUEUE)).one()
+    workers = (await session.execute(_WORKERS)).all()
     snap.runs = {a: v for (a, _), v in grouped["runs"].items()}
     snap.llm_calls = dict(grouped["llm_calls"])
     snap.llm_tokens = dict(grouped["llm_tokens"])

@@ -28,6 +28,7 @@ pytestmark = pytest.mark.e2e
 
 MODEL = "claude-sonnet-4-6"
 RUN_TIMEOUT = 120_000
+UI_TIMEOUT = 30_000  # 2 app processes, 2 workers, Redis and a browser share 2 cores
 RECORD_STATUSES = """() => {
   window.__seen = new Set();
   const record = () => document.querySelectorAll('.step-card').forEach((card) => {
@@ -85,7 +86,7 @@ def _start_flagship(page: Page, fake: FakeLLM) -> str:
     page.fill("#api-key", "sk-ant-api03-scale-out-test-0042")
     page.fill("#key-base-url", fake.anthropic_base)
     page.click("#save-key")
-    expect(page.locator(".provider-row[data-provider='anthropic'] .key-hint")).to_have_text("…0042")
+    expect(page.locator(".provider-row[data-provider='anthropic'] .key-hint")).to_have_text("…0042", timeout=UI_TIMEOUT)
     page.goto("/")
     create_project(page, "Scaled")
     open_project(page, "Scaled")
@@ -94,16 +95,18 @@ def _start_flagship(page: Page, fake: FakeLLM) -> str:
     page.locator(".image-drop-zone input[type=file]").set_input_files(
         [{"name": "shot.png", "mimeType": "image/png", "buffer": image_bytes(size=(64, 48))}]
     )
-    expect(page.locator(".image-card")).to_have_count(1)  # stored in S3 (moto) through one app process
+    expect(page.locator(".image-card")).to_have_count(
+        1, timeout=UI_TIMEOUT
+    )  # stored in S3 (moto) through one app process
     page.goto(project_url)
     # Slow enough to kill two processes mid-run: every answer waits, then streams word by word.
     fake.script(MODEL, then=respond(flagship(13, plan_words=60), latency=1.5, chunk_delay=0.04))
     page.click("#tab-workflows")
     page.click("#create-image-to-implementation")
-    expect(page.locator("#estimate-calls")).to_contain_text("LLM calls")
+    expect(page.locator("#estimate-calls")).to_contain_text("LLM calls", timeout=UI_TIMEOUT)
     page.click("#start-run")
     page.wait_for_url(re.compile(r"/runs/"))
-    expect(page.locator("#run-title")).to_have_text("Image to implementation")
+    expect(page.locator("#run-title")).to_have_text("Image to implementation", timeout=UI_TIMEOUT)
     return page.url
 
 

@@ -81,15 +81,19 @@ class HealthState(AuthState):
 
 
 def _figure(label: str, value: rx.Var | str, id: str) -> rx.Component:
-    return rx.box(rx.text(label, size="1", color_scheme="gray"), rx.heading(value, size="5", id=id), min_width="9em")
+    return rx.box(rx.text(label, size="1", color_scheme="gray"), rx.heading(value, size="5", id=id), min_width="11em")
 
 
 def _worker(w: WorkerRow) -> rx.Component:
     return rx.table.row(
         rx.table.cell(w.name),
-        rx.table.cell(w.heartbeat, class_name="worker-heartbeat"),
+        rx.table.cell(rx.text(w.heartbeat, class_name="worker-heartbeat")),
         rx.table.cell(
-            rx.cond(w.alive, rx.badge("alive", color_scheme="green"), rx.badge("silent", color_scheme="red"))
+            rx.cond(
+                w.alive,
+                rx.badge("alive", color_scheme="green", class_name="worker-state"),
+                rx.badge("silent", color_scheme="red", class_name="worker-state"),
+            )
         ),
         class_name="worker-row",
     )

@@ -2,11 +2,12 @@
 
     PYTHONPATH=. .venv/bin/python scripts/bench/scale_p9.py [--runs 100] [--latency 1.0]
 
-1. Instant fake model: ``--runs`` concurrent runs of the seed's shape (16 calls over 4 levels:
+1. Instant fake model: ``--runs`` runs of the seed's shape started at once (16 calls over 4 levels:
    action points -> 13 plans -> synthesis -> final), spread over 10 tenants, executed by 2 worker
-   processes (``cli worker``, concurrency high enough to hold every run at once). Steps per second
-   from the first run started to the last finished, against 2 processes each running half of the
-   same calls with LiteLLM directly, same shape and concurrency, nothing else (goal: >= 0.6).
+   processes (``cli worker``, 8 runs at a time each, the default; the rest wait in the queue).
+   Steps per second from the first run started to the last finished, against 2 processes each
+   running half of the same calls with LiteLLM directly, same shape, 8 runs at a time, nothing
+   else (goal: >= 0.6).
 2. The same runs with every call taking ``--latency`` seconds: wall time of all of them at once
    against one run alone (its critical path: 4 levels), as a ratio.
 
@@ -61,7 +62,9 @@ SEED_SHAPE = {
     ]
 }
 WORKER_ENV = {
-    "NYX_WORKER_CONCURRENCY": "60",
+    # The default, 8 runs at once per worker. At 60 and at 25 each worker's 10 + 20 database
+    # connections ran out (QueuePool timeouts after 30 s) and runs failed: deploy/SCALING.md.
+    "NYX_WORKER_CONCURRENCY": "8",
     "NYX_LLM_PROVIDER_CONCURRENCY": "200",  # the engine is measured here, not the provider limit
     "NYX_WORKER_IN_PROCESS": "false",
 }
@@ -143,8 +146,14 @@ def _bare_process(runs: int, base: str, start_at: float, queue: multiprocessing.
         answer("warm")
         await one_run()  # warm-up: LiteLLM's first call imports and builds a lot
         time.sleep(max(0.0, start_at - time.time()))
+        gate = asyncio.Semaphore(int(WORKER_ENV["NYX_WORKER_CONCURRENCY"]))  # as many runs at once as a worker
+
+        async def gated() -> int:
+            async with gate:
+                return await one_run()
+
         t0 = time.time()
-        done = sum(await asyncio.gather(*(one_run() for _ in range(runs))))
+        done = sum(await asyncio.gather(*(gated() for _ in range(runs))))
         queue.put((t0, time.time(), done))
 
     asyncio.run(main())
@@ -228,5 +237,5 @@ if __name__ == "__main__":
     parser.add_argument("--runs", type=int, default=100)
     parser.add_argument("--latency", type=float, default=1.0)
     parsed = parser.parse_args()
-    prepare(get_settings())
+    prepare(get_settings(), recreate=True)  # no runs left queued by an earlier, interrupted try
     asyncio.run(main(parsed))

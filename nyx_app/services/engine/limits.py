@@ -5,9 +5,11 @@ at once over every worker process, so a tenant's fan-out cannot hammer its provi
 workers there are, while other tenants are unaffected. Each call in flight holds a row of
 ``llm_provider_slot``; taking one counts the live rows under an advisory lock of the pair (two
 processes never both take the last slot). The holder renews its row while it calls; a killed
-worker's rows expire after ``SLOT_SECONDS``. A process first queues its own callers on a semaphore
-of the same size, so it never asks the database for more slots than it could hold; callers that
-find every slot taken by other processes ask again, waiting a little longer each time.
+worker's rows expire after ``NYX_WORKER_STALLED_SECONDS`` (6 s), when its runs move on too.
+A process first queues its own callers on a semaphore of the same size, so it never asks the
+database for more slots than it could hold; callers that find every slot taken by other processes
+ask again, waiting a little longer each time. Cost: two short transactions per call, and one
+renewal every third of the expiry while it lasts.
 """
 
 from __future__ import annotations
@@ -29,8 +31,13 @@ from nyx_app.settings import get_settings
 
 log = logging.getLogger(__name__)
 
-SLOT_SECONDS = 30.0  # a slot not renewed for this long is free again (its holder died)
-RENEW_SECONDS = 10.0
+
+def slot_seconds() -> float:
+    """A slot not renewed for this long is free again (its holder died): as long as a worker may
+    stay silent before its runs are taken over, so the new worker is not kept waiting for slots."""
+    return max(get_settings().worker_stalled_seconds, 2.0)
+
+
 FIRST_WAIT_S, LONGEST_WAIT_S = 0.02, 0.5
 
 _GATES: dict[tuple[asyncio.AbstractEventLoop, uuid.UUID, str], asyncio.Semaphore] = {}
@@ -65,7 +72,7 @@ async def try_take_slot(tenant_id: uuid.UUID, provider: str, limit: int, slot_id
                 "id": slot_id,
                 "provider": provider,
                 "holder": _HOLDER,
-                "ttl": SLOT_SECONDS,
+                "ttl": slot_seconds(),
                 "limit": limit,
             },
         )
@@ -79,10 +86,10 @@ async def give_back_slot(tenant_id: uuid.UUID, slot_id: uuid.UUID) -> None:
 
 async def _renew(tenant_id: uuid.UUID, slot_id: uuid.UUID) -> None:
     while True:
-        await asyncio.sleep(RENEW_SECONDS)
+        await asyncio.sleep(slot_seconds() / 3)
         try:
             async with transaction(tenant_id) as session:
-                await session.execute(_RENEW, {"id": slot_id, "ttl": SLOT_SECONDS})
+                await session.execute(_RENEW, {"id": slot_id, "ttl": slot_seconds()})
         except Exception:  # the database is away: the call goes on, the slot may expire meanwhile
             log.warning("could not renew an LLM provider slot", exc_info=True)
 

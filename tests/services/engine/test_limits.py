@@ -48,7 +48,7 @@ async def test_a_slot_whose_holder_stopped_renewing_it_is_free_again(tenants: Te
     tid = acct.ctx.tenant_id
     assert await limits.try_take_slot(tid, "anthropic", 1, uuid.uuid4())
     assert not await limits.try_take_slot(tid, "anthropic", 1, uuid.uuid4())
-    async with transaction(tid) as s:  # as if its worker was killed SLOT_SECONDS ago
+    async with transaction(tid) as s:  # as if its worker was killed a while ago
         await s.execute(text("UPDATE llm_provider_slot SET expires_at = now() - interval '1 second'"))
     assert await limits.try_take_slot(tid, "anthropic", 1, uuid.uuid4())
     assert await _slots(tid) == 1

@@ -42,7 +42,8 @@ async def test_two_workers_together_send_no_more_than_the_provider_limit(
     def answer(prompt: str) -> str:
         return json.dumps([f"item {i}" for i in range(1, ITEMS + 1)]) if prompt == "List" else f"done: {prompt}"
 
-    fake_llm.script(MODEL, then=respond(answer, latency=0.5))
+    # 1.5 s per call: each run lasts >= 6 s, so both workers hold one even on a loaded machine.
+    fake_llm.script(MODEL, then=respond(answer, latency=1.5))
     # One run per worker (concurrency 1), each worker allowed LIMIT calls: counted per process that
     # would be 2 * LIMIT at once; the shared limit keeps it at LIMIT.
     one_each = {"NYX_LLM_PROVIDER_CONCURRENCY": str(LIMIT), "NYX_WORKER_CONCURRENCY": "1"}

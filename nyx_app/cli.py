@@ -59,6 +59,8 @@ def main(argv: list[str] | None = None) -> int:
     prep.add_argument("--demo", action="store_true", help="create a demo tenant on an empty database")
     prep.add_argument("--port", default="3000")
     sub.add_parser("prepare-db-server", help="start the embedded PostgreSQL server only")
+    sub.add_parser("db-server-running", help="exit 0 if the embedded PostgreSQL server is running")
+    sub.add_parser("stop-db-server", help="stop the embedded PostgreSQL server")
     sweep = sub.add_parser("sweep-images", help="remove stored image files that no row refers to")
     sweep.add_argument("--grace-minutes", type=int, default=60, help="leave younger files alone (uploads in flight)")
     work = sub.add_parser("worker", help="run a job worker (runs) against the configured database")
@@ -73,6 +75,16 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "sweep-images":
         asyncio.run(_sweep_images(args.grace_minutes))
         return 0
+
+    if args.command in ("db-server-running", "stop-db-server"):
+        from nyx_app.db import embedded
+
+        if not settings.uses_embedded_db:
+            return 1
+        if args.command == "stop-db-server":
+            embedded.stop(settings.pg_data_dir)
+            return 0
+        return 0 if embedded.is_running(settings.pg_data_dir) else 1
 
     if args.command == "prepare-db-server":
         if settings.uses_embedded_db:

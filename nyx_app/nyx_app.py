@@ -27,6 +27,9 @@ from nyx_app.pages.auth_pages import LoginState, login_page, register_page
 from nyx_app.pages.dashboard import DashboardState, dashboard_page
 from nyx_app.pages.discussion import DiscussionState, discussion_page
 from nyx_app.pages.invite import InviteState, invite_page
+from nyx_app.pages.knowledge.enrichment import EnrichmentState, enrichment_page
+from nyx_app.pages.knowledge.insights import InsightsState, insights_page
+from nyx_app.pages.knowledge.policies import PoliciesState, policies_page
 from nyx_app.pages.knowledge.settings import SearchSettingsState, search_settings_page
 from nyx_app.pages.members import MembersState
 from nyx_app.pages.members_view import members_page
@@ -45,10 +48,18 @@ from nyx_app.pages.public_project import PublicProjectState, public_project_page
 from nyx_app.pages.report import ReportState, report_page
 from nyx_app.pages.run import run_page
 from nyx_app.pages.run_state import RunState
+from nyx_app.pages.runs.compare import compare_page
+from nyx_app.pages.runs.compare_state import CompareState
+from nyx_app.pages.sources.page import SourcesState, sources_page
+from nyx_app.pages.spend.page import spend_page
+from nyx_app.pages.spend.state import SpendState
+from nyx_app.pages.trash.page import trash_page
+from nyx_app.pages.trash.state import TrashState
 from nyx_app.pages.webhooks.page import WebhooksState, webhooks_page
 from nyx_app.pages.workflow_editor import workflow_page
 from nyx_app.pages.workflow_editor_state import EditorState
 from nyx_app.services import health
+from nyx_app.state.notifications import BellState
 from nyx_app.state.session import AuthState
 
 # The built pages, whose inline scripts the Content-Security-Policy allows by hash.
@@ -57,7 +68,9 @@ BUILT_PAGES = prerequisites.get_web_dir() / constants.Dirs.STATIC
 app = rx.App(
     # api first (it mounts Reflex's app under its routes), then the headers around all of it.
     api_transformer=[api, partial(SecurityHeaders, static_dir=BUILT_PAGES)],
-    toaster=rx.toast.provider(position="bottom-right", close_button=True),
+    # Bottom left: actions sit on the right of cards and page headers (Edit, Delete, Publish), and
+    # stacked toasts in the bottom-right corner covered them; at most three show at once.
+    toaster=rx.toast.provider(position="bottom-left", close_button=True, visible_toasts=3),
     # The app's few global rules (assets/nyx.css), code colours (integrations/code_highlight.py)
     # and the product's icon (assets/, served at /).
     stylesheets=["/nyx.css", "/code_highlight.css"],
@@ -68,6 +81,8 @@ app = rx.App(
         rx.el.meta(name="theme-color", content="#3e63dd"),
         # Draws the Mermaid diagrams of any Markdown the page shows (api/diagram_assets.py).
         rx.el.script(src=routes.DIAGRAMS_JS, defer=True),
+        # Keyboard shortcuts (assets/nyx.js): from the app itself, as the policy allows.
+        rx.el.script(src="/nyx.js", defer=True),
     ],
 )
 app.register_lifespan_task(sweep_auth_throttle)
@@ -125,16 +140,24 @@ signed_in = [
     (members_page, routes.MEMBERS, "Members", MembersState.load),
     (workflow_page, routes.WORKFLOW, "Workflow", EditorState.load),
     (run_page, routes.RUN, "Run", RunState.load),
+    (compare_page, routes.RUN_COMPARE, "Compare runs", CompareState.load),
     (personas_page, routes.PERSONAS, "Personas", PersonasState.load),
     (discussion_page, routes.DISCUSSION, "Discussion", DiscussionState.load),
     (report_page, routes.REPORT, "Report", ReportState.load),
     (providers_page, routes.PROVIDERS, "Providers", ProvidersState.load),
+    (spend_page, routes.SPEND, "Spend", SpendState.load),
+    (trash_page, routes.TRASH, "Trash", TrashState.load),
     (account_page, routes.ACCOUNT, "Account", AccountState.load),
     (search_settings_page, routes.SEARCH_SETTINGS, "Search", SearchSettingsState.load),
     (api_tokens_page, routes.API_TOKENS, "API tokens", TokensState.load),
     (audit_page, routes.AUDIT, "Audit log", AuditState.load),
     (webhooks_page, routes.WEBHOOKS, "Webhooks", WebhooksState.load),
     (health_page, routes.ADMIN_HEALTH, "System health", HealthState.load),
+    (insights_page, routes.INSIGHTS, "Insights", InsightsState.load),
+    (sources_page, routes.SOURCES, "Sources", SourcesState.load),
+    (enrichment_page, routes.ENRICHMENT, "Enrich", EnrichmentState.load),
+    (policies_page, routes.POLICIES, "Policy library", PoliciesState.load),
 ]
 for page, route, title, load in signed_in:
-    app.add_page(page, route=route, title=f"{title} · nyxCore", on_load=load)
+    # The phone menu closes on every page load: a link followed, a reload, the browser's back.
+    app.add_page(page, route=route, title=f"{title} · nyxCore", on_load=[AuthState.close_nav, load, BellState.load])

@@ -27,6 +27,8 @@ REPORT_DOWNLOAD = "/api/reports/{report_id}/{fmt}"
 DIAGRAMS_JS = "/api/assets/diagrams.js"
 MERMAID_JS = "/api/assets/mermaid-{version}.js"
 PUBLIC_POST = "/posts/{public_id}"
+# One run step's (or fan-out item's) answer as a Markdown file (api/run_outputs.py).
+RUN_OUTPUT_DOWNLOAD = "/api/runs/{run_id}/outputs/{row_id}/markdown"
 
 # The public API (api/v1/, FastAPI behind a token gate), its docs page, and the MCP endpoint.
 API_V1 = "/api/v1"
@@ -48,6 +50,8 @@ PROJECT = "/projects/[project_id]"
 NOTE = "/projects/[project_id]/notes/[note_id]"
 WORKFLOW = "/projects/[project_id]/workflows/[workflow_id]"
 RUN = "/projects/[project_id]/runs/[run_id]"
+# Two runs of a project step by step (a re-run beside the run it came from).
+RUN_COMPARE = "/projects/[project_id]/runs/[run_id]/compare/[other_run_id]"
 DISCUSSION = "/projects/[project_id]/discussions/[discussion_id]"
 REPORT = "/projects/[project_id]/reports/[report_id]"
 PERSONAS = "/personas"
@@ -60,6 +64,15 @@ API_TOKENS = "/settings/api-tokens"
 AUDIT = "/settings/audit"
 WEBHOOKS = "/settings/webhooks"
 ADMIN_HEALTH = "/settings/health"
+SPEND = "/spend"
+TRASH = "/trash"
+# Knowledge (pages/knowledge): a project's workflow insights and patterns, a note's enrichment, the
+# workspace's policy library.
+INSIGHTS = "/projects/[project_id]/insights"
+# Code sources (pages/sources): the project's imported repository, its syncs and files.
+SOURCES = "/projects/[project_id]/sources"
+ENRICHMENT = "/projects/[project_id]/notes/[note_id]/enrichments/[enrichment_id]"
+POLICIES = "/settings/policies"
 # Open to everyone: a published project's read-only page, and an invitation link.
 PUBLIC_PROJECT = "/public/[project_id]"
 INVITE = "/invite/[token]"
@@ -84,6 +97,10 @@ def run_url(project_id: str, run_id: str) -> str:
     return f"/projects/{project_id}/runs/{run_id}"
 
 
+def run_compare_url(project_id: str, run_id: str, other_run_id: str) -> str:
+    return f"/projects/{project_id}/runs/{run_id}/compare/{other_run_id}"
+
+
 def discussion_url(project_id: str, discussion_id: str) -> str:
     return f"/projects/{project_id}/discussions/{discussion_id}"
 
@@ -99,6 +116,35 @@ def invite_url(token: str) -> str:
 def public_image_url(project_id: str, image_id: str, *, thumb: bool = False) -> str:
     path = PUBLIC_THUMB_API if thumb else PUBLIC_IMAGE_API
     return path.format(project_id=project_id, image_id=image_id)
+
+
+def insights_url(project_id: str) -> str:
+    return f"/projects/{project_id}/insights"
+
+
+def enrichment_url(project_id: str, note_id: str, enrichment_id: str) -> str:
+    return f"/projects/{project_id}/notes/{note_id}/enrichments/{enrichment_id}"
+
+
+def knowledge_url(kind: str, item_id: str, parent_id: str = "", project_id: str = "") -> str:
+    """Where a search hit or a retrieved passage opens: its own page, or its parent's."""
+    if kind == "note" and project_id:
+        return note_url(project_id, item_id)
+    if kind == "run_output" and project_id:
+        return run_url(project_id, item_id)
+    if kind == "insight" and project_id and parent_id:
+        return run_url(project_id, parent_id)
+    if kind == "report" and project_id:
+        return report_url(project_id, item_id)
+    if kind == "memory":
+        return f"{MEMORY}?entry={item_id}"
+    if kind == "image_description" and project_id and parent_id:
+        return note_url(project_id, parent_id)
+    if kind == "policy_passage":
+        return f"{POLICIES}?document={parent_id}" if parent_id else POLICIES
+    if kind == "pattern" and project_id:
+        return insights_url(project_id)
+    return project_url(project_id) if project_id else DASHBOARD
 
 
 def report_url(project_id: str, report_id: str) -> str:
@@ -153,3 +199,7 @@ def login_url(next_path: str = "") -> str:
     """The login page; after logging in the browser goes on to ``next_path`` (when it is safe)."""
     wanted = safe_next(next_path)
     return f"{LOGIN}?{urlencode({'next': wanted})}" if wanted and wanted != DASHBOARD else LOGIN
+
+
+def run_output_download_url(run_id: str, row_id: str) -> str:
+    return RUN_OUTPUT_DOWNLOAD.format(run_id=run_id, row_id=row_id)

@@ -173,6 +173,19 @@ class Settings(BaseSettings):
     # Replaced by llm_allowed_hosts; still read so that a deployment that set it learns what to do.
     llm_allow_private_endpoints: bool | None = None
 
+    # Code sources (integrations/git.py): git URLs obey the same address rule as LLM endpoints.
+    # Schemes git may use, comma-separated: https only unless the operator adds http, ssh or file.
+    git_protocols: Annotated[tuple[str, ...], NoDecode] = ("https",)
+    git_max_clone_mb: int = 500  # the fetched objects of one repository
+    git_max_files: int = 50_000  # files in the synced commit
+    git_max_file_kb: int = 1024  # larger files are listed as skipped ("oversized")
+    git_timeout_seconds: float = 600.0  # one git command (clone or fetch)
+    # The repository map (services/code/repo_map.py): tree-sitter runs in limited child processes.
+    code_map_workers: int = 1
+    code_map_memory_mb: int = 1024  # address space of each (RLIMIT_AS)
+    code_map_batch_seconds: float = 60.0  # per batch of files; a batch past it fails the sync in words
+    code_map_tokens: int = 2048  # the map's default token budget ({{repo_map}}, the Sources page)
+
     # Runs (the workflow engine) and their workers.
     run_max_parallel_steps: int = 16  # LLM calls of one run at once
     llm_provider_concurrency: int = 16  # calls to one provider account at once, over all processes
@@ -233,6 +246,13 @@ class Settings(BaseSettings):
             return tuple(float(part) for part in value.split(",") if part.strip())
         return value
 
+    # Policy library (services/policies.py): uploads are read in a child process with these limits.
+    policy_max_bytes: int = 10 * 1024 * 1024  # per uploaded file
+    policy_max_pages: int = 500  # of a PDF
+    policy_max_chars: int = 2_000_000  # of extracted text
+    policy_extract_seconds: float = 30.0  # then the reading process is killed
+    policy_extract_memory_mb: int = 768
+
     @field_validator("trusted_proxies", mode="before")
     @classmethod
     def _split_proxies(cls, value: object) -> object:
@@ -273,6 +293,13 @@ class Settings(BaseSettings):
                 "NYX_LLM_ALLOWED_HOSTS instead (e.g. ollama.internal,10.0.0.5:11434,10.1.0.0/16)."
             )
         return self
+
+    @field_validator("git_protocols", mode="before")
+    @classmethod
+    def _split_git_protocols(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(p.strip().lower() for p in value.split(",") if p.strip())
+        return value
 
     @field_validator("llm_allowed_hosts", mode="before")
     @classmethod

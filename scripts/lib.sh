@@ -16,6 +16,10 @@ MERMAID_SHA256="336df803d87a38b70a01e736e666c8f7601d2ce42f5e47c8fafe5d721074b9a3
 SWAGGER_UI_VERSION="5.35.0"
 SWAGGER_UI_BUNDLE_SHA256="e6a898692f2d768e807c3ba4626068a69a2c5dd960dd6c76f3e4d3a3de180af2"
 SWAGGER_UI_CSS_SHA256="5ed08757e53da3e026d6cbecc61fe5d43585c9560b302d534ad56692519a273d"
+# axe-core: the accessibility checks of the browser tests (injected with Playwright). Only its one
+# file is kept, checked against this hash, like Mermaid's.
+AXE_VERSION="4.14.1"
+AXE_SHA256="29348999450cdf2849a8e70b7912fc2da85a849da39c0d0d5394f51d4a9ed95c"
 # Fonts for PDF reports (the machine has only DejaVu and Liberation): Noto Sans for text,
 # JetBrains Mono for code.
 PDF_FONTS=(fonts-noto-core fonts-jetbrains-mono)
@@ -64,10 +68,26 @@ ensure_bun() {
     mkdir -p .tools
     npm install --silent --no-audit --no-fund --prefix .tools "bun@$BUN_VERSION" >/dev/null
   fi
+  # Bun stands in for Node (the machine's Node 20 is older than Reflex wants): a `node` first on
+  # PATH that is bun, and answers `node --version` with the Node version bun implements. Reflex
+  # then finds a recent enough Node and prints no "out of date" warning at every start; what it
+  # runs runs on bun, as it did before (it added --bun for the old Node).
+  if [ ! -x .tools/shim/node ]; then
+    mkdir -p .tools/shim
+    cat > .tools/shim/node <<'SHIM'
+#!/usr/bin/env bash
+bun="$(dirname "$(readlink -f "$0")")/../node_modules/.bin/bun"
+if [ "${1:-}" = "--version" ] || [ "${1:-}" = "-v" ]; then
+  exec "$bun" -e 'process.stdout.write(process.version + "\n")'
+fi
+exec -a node "$bun" "$@"
+SHIM
+    chmod +x .tools/shim/node
+  fi
 }
 
 export_env() {
-  export PATH="$ROOT/.tools/node_modules/.bin:$ROOT/.venv/bin:$PATH"
+  export PATH="$ROOT/.tools/shim:$ROOT/.tools/node_modules/.bin:$ROOT/.venv/bin:$PATH"
   export REFLEX_USE_SYSTEM_BUN=1
   export REFLEX_TELEMETRY_ENABLED=false
   # Without this, every `import litellm` tries to download the price table from the internet.
@@ -136,6 +156,26 @@ ensure_swagger_ui() {
   mkdir -p "$dir"
   mv "$tmp/package/swagger-ui-bundle.js" "$tmp/package/swagger-ui.css" "$tmp/package/LICENSE" "$dir/"
   echo "$SWAGGER_UI_VERSION" > "$dir/VERSION"
+}
+
+ensure_axe() {
+  local dir=.tools/axe
+  if [ -f "$dir/axe.min.js" ] && [ "$(cat "$dir/VERSION" 2>/dev/null)" = "$AXE_VERSION" ]; then
+    return 0
+  fi
+  log "installing axe-core $AXE_VERSION (accessibility checks of the browser tests) from npm into $dir"
+  local tmp
+  tmp="$(mktemp -d)"
+  (cd "$tmp" && npm pack --silent "axe-core@$AXE_VERSION" >/dev/null \
+    && tar -xzf "axe-core-$AXE_VERSION.tgz" package/axe.min.js package/LICENSE)
+  if ! echo "$AXE_SHA256  $tmp/package/axe.min.js" | sha256sum --check --quiet - >/dev/null; then
+    rm -rf "$tmp"
+    log "axe.min.js does not match AXE_SHA256; not installed"
+    return 1
+  fi
+  mkdir -p "$dir"
+  mv "$tmp/package/axe.min.js" "$tmp/package/LICENSE" "$dir/"
+  echo "$AXE_VERSION" > "$dir/VERSION"
   rm -rf "$tmp"
 }
 
@@ -153,6 +193,8 @@ ensure_scale_out() {
 
 setup_common() {
   ensure_python_env
+  # git: code sources fetch repositories with Debian's git CLI (nyx_app/integrations/git.py).
+  ensure_apt git
   ensure_bun
   ensure_swagger_ui
   export_env

@@ -23,6 +23,7 @@ from nyx_app.api.password_routes import password_routes
 from nyx_app.api.portraits import portrait_routes
 from nyx_app.api.public import public_routes
 from nyx_app.api.reports import report_routes
+from nyx_app.api.run_outputs import run_output_routes
 from nyx_app.api.security import SecurityHeaders
 from nyx_app.api.v1.app import v1_app
 
@@ -38,6 +39,7 @@ routes: list[BaseRoute] = [
     *audit_routes,
     *health_routes,
     *metrics_routes,
+    *run_output_routes,
     Mount(urls.API_V1, app=v1_app),
     Route(urls.MCP, endpoint=mcp_endpoint.app, methods=["GET", "POST", "DELETE"]),
 ]

@@ -135,6 +135,8 @@ def _public_page(post: publish.PublicPost) -> str:
     e = html.escape
     tags = "".join(f"<span>{e(t)}</span>" for t in post.tags)
     day = f"{post.published_at.day} {post.published_at:%B %Y}"
+    named = [f"By {e(post.author)}" if post.author else "", f"on {e(post.project)}" if post.project else ""]
+    byline = " ".join(n for n in named if n) + (" · " if any(named) else "")
     # The post opens with its title, summary and tags, which the page's header shows: start at its
     # first section.
     first_section = post.html.find("<h2")
@@ -150,7 +152,7 @@ def _public_page(post: publish.PublicPost) -> str:
 </head><body><main>
 <header><h1>{e(post.title)}</h1>
 <p class="summary">{e(post.summary)}</p>
-<p class="meta">Published {e(day)}</p>
+<p class="meta">{byline}Published {e(day)}</p>
 <p class="tags">{tags}</p></header>
 <article class="post-body">{body}</article>
 <footer>A dev-log post published with nyxCore.</footer>

@@ -31,6 +31,11 @@ def field_error(form: str, name: str) -> rx.Var[str]:
     return AuthState.field_errors.get(f"{form}.{name}", "").to(str)  # type: ignore[attr-defined]
 
 
+def field_label(text: str | rx.Var[str], control_id: str) -> rx.Component:
+    """A real <label for=...> (Radix Text drops ``html_for``, which left every input unnamed)."""
+    return rx.el.label(rx.text(text, as_="span", size="2", weight="medium"), html_for=control_id)
+
+
 def field(
     label: str,
     name: str,
@@ -58,7 +63,7 @@ def field(
             **props,
         )
     return rx.vstack(
-        rx.text(label, as_="label", size="2", weight="medium", html_for=control_id),
+        field_label(label, control_id),
         control,
         rx.cond(hint != "", rx.text(hint, size="1", color_scheme="gray")) if isinstance(hint, str) else hint,
         rx.cond(

@@ -34,6 +34,16 @@ _BACKEND_ORIGIN = rx.Var(
 )
 
 
+def named_upload(label: str, *children: Any, **props: Any) -> rx.Component:
+    """``rx.upload`` whose file input has a name for assistive technology (react-dropzone's input
+    gets only what ``getInputProps`` gives it, which is no label)."""
+    upload = rx.upload(*children, **props)
+    zone = upload.children[0]
+    file_input = zone.children[0]
+    file_input.custom_attrs["aria-label"] = label
+    return upload
+
+
 def backend_url(path: rx.Var[str] | str) -> rx.Var[str]:
     path_var = rx.Var.create(path)
     return rx.Var(
@@ -52,6 +62,8 @@ class ImageCard:
     description: str
     size_label: str
     order: int = 0  # its place in the gallery (sort_order)
+    file_name: str = ""  # as uploaded (cleaned), for the lightbox
+    by_ai: bool = False  # the description was written by a model (services/image_descriptions.py)
 
 
 @dataclasses.dataclass
@@ -125,7 +137,7 @@ def split_progress(sizes: list[int], fraction: float) -> list[int]:
 def _pending(p: PendingFile) -> rx.Component:
     return rx.hstack(
         rx.text(p.name, size="1", width="14em", overflow="hidden", text_overflow="ellipsis", white_space="nowrap"),
-        rx.progress(value=p.percent, max=100, width="100%"),
+        rx.progress(value=p.percent, max=100, width="100%", aria_label=rx.Var.create("Uploading ") + p.name),
         rx.text(rx.cond(p.percent < 100, f"{p.percent}%", "checking…"), size="1", white_space="nowrap"),
         width="100%",
         align="center",
@@ -144,7 +156,8 @@ def drop_zone(
     max_bytes: rx.Var[int] | int,
 ) -> rx.Component:
     return rx.vstack(
-        rx.upload(
+        named_upload(
+            "Choose images to add",
             rx.vstack(
                 rx.icon("image-up", size=28, color="var(--gray-9)"),
                 rx.text("Drop images here, or click to choose", size="2", weight="medium"),
@@ -205,6 +218,7 @@ def image_card(
     on_remove: Callable[[str], Any],
     on_open: Callable[[rx.Var[int]], Any],
     can_remove: rx.Var[bool] | bool = True,
+    on_focus_description: Callable[[str], Any] | None = None,
 ) -> rx.Component:
     return rx.card(
         rx.vstack(
@@ -234,10 +248,23 @@ def image_card(
                 default_value=image.description,
                 placeholder="Describe this image…",
                 on_blur=lambda value: on_describe(image.id, value),
+                # Focusing an empty box claims it from the background describer (note_gallery.py).
+                **({"on_focus": on_focus_description(image.id)} if on_focus_description else {}),
                 rows="2",
                 max_length=IMAGE_DESCRIPTION_MAX,
                 width="100%",
                 class_name="image-description",
+                # A description written by a model arrives live: the box is made anew with it.
+                key=image.id + rx.cond(image.by_ai, ":ai", ""),
+            ),
+            rx.cond(
+                image.by_ai,
+                rx.text(
+                    "described by AI; edit to replace",
+                    size="1",
+                    color_scheme="gray",
+                    class_name="image-described-by-ai",
+                ),
             ),
             rx.hstack(
                 rx.icon_button(
@@ -264,7 +291,7 @@ def image_card(
                     can_remove,
                     confirm_dialog(
                         "Remove image?",
-                        "The image and its description are deleted. This cannot be undone.",
+                        "The image goes to the trash for 30 days; Undo puts it back.",
                         on_remove(image.id),
                         trigger_class="image-remove",
                         confirm_class="confirm-remove-image",
@@ -280,6 +307,10 @@ def image_card(
         key=image.id,
         class_name="image-card",
         data_image_id=image.id,
+        # Dragged onto another card to take its place (assets/nyx.js); the arrows do it by keyboard.
+        draggable=True,
+        data_drag_id=image.id,
+        title="Drag to reorder",
     )
 
 
@@ -292,19 +323,54 @@ def lightbox(
     on_close: Any,
     on_step: Callable[[int], Any],
     on_key: Any,
+    file_name: rx.Var[str] | str = "",
+    zoomed: rx.Var[bool] | bool = False,
+    on_zoom: Any = None,
 ) -> rx.Component:
-    """One image at a time, large, with its description; previous and next by button or arrow key."""
+    """One image at a time, large, with its file name and description; previous and next by button
+    or arrow key; zoom to its own size (scrolling) and back; download."""
     step = {"size": "2", "variant": "soft", "color_scheme": "gray"}
+    zoom_button = (
+        rx.icon_button(
+            rx.cond(zoomed, rx.icon("zoom-out"), rx.icon("zoom-in")),
+            on_click=on_zoom,
+            aria_label=rx.cond(zoomed, "Fit to the window", "Zoom to full size"),
+            id="lightbox-zoom",
+            **step,
+        )
+        if on_zoom is not None
+        else rx.fragment()
+    )
     dialog = rx.dialog.root(
         rx.dialog.content(
-            rx.dialog.title(rx.cond(description != "", description, "Image"), size="3", class_name="lightbox-title"),
-            rx.image(
-                src=backend_url(src),
-                alt=rx.cond(description != "", description, "Note image"),
-                width="100%",
-                max_height="70vh",
-                object_fit="contain",
-                class_name="lightbox-image",
+            rx.dialog.title(
+                rx.cond(file_name != "", file_name, "Image"),
+                size="3",
+                class_name="lightbox-title",
+                overflow_wrap="anywhere",
+            ),
+            rx.dialog.description(
+                rx.cond(description != "", description, "No description yet."),
+                size="2",
+                color_scheme="gray",
+                class_name="lightbox-description",
+            ),
+            rx.box(
+                rx.image(
+                    src=backend_url(src),
+                    alt=rx.cond(description != "", description, "Note image"),
+                    width=rx.cond(zoomed, "auto", "100%"),
+                    max_width=rx.cond(zoomed, "none", "100%"),
+                    max_height=rx.cond(zoomed, "none", "70vh"),
+                    object_fit="contain",
+                    class_name="lightbox-image",
+                    on_click=on_zoom,
+                    cursor=rx.cond(zoomed, "zoom-out", "zoom-in") if on_zoom is not None else "default",
+                ),
+                max_height="72vh",
+                overflow="auto",
+                margin_top="0.5em",
+                id="lightbox-frame",
             ),
             rx.hstack(
                 rx.icon_button(
@@ -317,6 +383,16 @@ def lightbox(
                 rx.text(position, size="2", color_scheme="gray", id="lightbox-position"),
                 rx.icon_button(
                     rx.icon("chevron-right"), on_click=on_step(1), aria_label="Next", id="lightbox-next", **step
+                ),
+                zoom_button,
+                rx.el.a(
+                    rx.icon("download", size=14),
+                    "Download",
+                    href=backend_url(src),
+                    download=file_name,
+                    reload_document=True,
+                    class_name="nyx-inline-action",
+                    id="lightbox-download",
                 ),
                 rx.spacer(),
                 rx.dialog.close(rx.button("Close", variant="soft", id="lightbox-close")),

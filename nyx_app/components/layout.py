@@ -118,6 +118,47 @@ def _new_workspace_dialog() -> rx.Component:
     )
 
 
+SHORTCUTS = [
+    ("?", "this list"),
+    ("c", "create in the current list (project, note, memory entry, persona)"),
+    ("g then p", "go to Projects"),
+    ("g then m", "go to the Memory Hub"),
+    ("Ctrl+S / ⌘+S", "save the note or workflow you are editing"),
+]
+
+
+def shortcuts_dialog() -> rx.Component:
+    """The list of keyboard shortcuts (``?`` opens it; assets/nyx.js listens for the keys)."""
+    return rx.dialog.root(
+        rx.dialog.trigger(
+            rx.icon_button(
+                rx.icon("keyboard", size=18),
+                variant="ghost",
+                color_scheme="gray",
+                size="2",
+                aria_label="Keyboard shortcuts",
+                id="shortcuts-button",
+            )
+        ),
+        rx.dialog.content(
+            rx.dialog.title("Keyboard shortcuts"),
+            rx.dialog.description("Letter keys do nothing while you type in a field.", size="2"),
+            rx.el.dl(
+                *[
+                    rx.fragment(
+                        rx.el.dt(rx.code(keys), margin_top="0.6em"),
+                        rx.el.dd(rx.text(what, size="2"), margin_left="0"),
+                    )
+                    for keys, what in SHORTCUTS
+                ],
+                id="shortcuts-list",
+            ),
+            rx.hstack(rx.dialog.close(rx.button("Close", variant="soft")), justify="end", padding_top="1em"),
+            max_width="440px",
+        ),
+    )
+
+
 def theme_toggle() -> rx.Component:
     return rx.color_mode.button(
         id="theme-toggle", aria_label="Switch between light and dark theme", size="2", variant="ghost"
@@ -128,6 +169,7 @@ def _signed_in_tools() -> rx.Component:
     return rx.box(
         search_box(),
         _workspace_switcher(),
+        shortcuts_dialog(),
         theme_toggle(),
         rx.link(
             rx.icon("circle-user-round", size=16),

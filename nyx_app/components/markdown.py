@@ -79,13 +79,23 @@ _STYLE: dict[str, Any] = {
         "border": _BORDER,
         "border_radius": "var(--radius-3)",
         "padding": "0.8em 1em",
-        "overflow_x": "auto",
+        # Long lines wrap (as on paper) instead of scrolling a box a keyboard cannot reach.
+        "white_space": "pre-wrap",
+        "overflow_wrap": "anywhere",
         "line_height": "1.45",
     },
-    "& pre code": {"background": "none", "padding": "0", "font_size": "0.85em", "overflow_wrap": "normal"},
+    "& pre code": {"background": "none", "padding": "0", "font_size": "0.85em"},
     # A wide table scrolls inside the card instead of stretching the page.
     "& table": {"display": "block", "max_width": "100%", "overflow_x": "auto", "border_collapse": "collapse"},
-    "& th, & td": {"border": _BORDER, "padding": "0.4em 0.75em", "vertical_align": "top"},
+    # Cells wrap between words only ("succeed/ed" and "$0.0/0" were cut mid-word): a table wider
+    # than its card scrolls (above) rather than breaking words.
+    "& th, & td": {
+        "border": _BORDER,
+        "padding": "0.4em 0.75em",
+        "vertical_align": "top",
+        "overflow_wrap": "normal",
+        "word_break": "normal",
+    },
     "& th": {"background": "var(--gray-a3)", "font_weight": "600", "text_align": "left"},
     "& tbody tr:nth-child(even)": {"background": "var(--gray-a2)"},
     "& img": {"max_width": "100%", "height": "auto", "border_radius": "var(--radius-2)"},

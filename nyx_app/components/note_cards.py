@@ -144,6 +144,7 @@ def notes_toolbar(*, on_search: Any, sort: rx.Var[str], on_sort: Any, on_create:
                     placeholder="New note title",
                     max_length=NOTE_TITLE_MAX,
                     id="new-note-title",
+                    data_shortcut="create",
                     width="16em",
                 ),
                 rx.button(rx.icon("plus", size=16), "New note", type="submit", id="add-note"),

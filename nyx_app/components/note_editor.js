@@ -101,7 +101,32 @@
     }
   }, true);
 
+  // The toolbar: wrap the selection (or a placeholder word, selected) or prefix its lines.
+  const WRAP = { bold: ["**", "**", "bold"], italic: ["_", "_", "italic"], code: ["`", "`", "code"],
+                 link: ["[", "](https://)", "link text"] };
+  const PREFIX = { heading: "## ", list: "- ", numbered: "1. ", quote: "> " };
+  const format = (kind) => {
+    const area = text();
+    if (!area) return;
+    area.focus();
+    const { selectionStart: from, selectionEnd: to, value } = area;
+    if (WRAP[kind]) {
+      const [open, close, sample] = WRAP[kind];
+      const picked = value.slice(from, to) || sample;
+      replace(area, from, to, open + picked + close);
+      area.setSelectionRange(from + open.length, from + open.length + picked.length);
+    } else if (PREFIX[kind]) {
+      const start = value.lastIndexOf("\n", from - 1) + 1;
+      const lines = value.slice(start, to).split("\n");
+      const done = lines.map((line, i) => (kind === "numbered" ? `${i + 1}. ` : PREFIX[kind]) + line).join("\n");
+      replace(area, start, to, done);
+      area.setSelectionRange(start, start + done.length);
+    }
+    area.dataset.typed = "1";
+  };
+
   window.nyxNoteEditor = {
+    format,
     resolve(index, markdown) {
       const area = text();
       const token = batches[0]?.tokens[index];

@@ -17,6 +17,7 @@ from typing import Any
 import reflex as rx
 from reflex.event import EventSpec
 
+from nyx_app.components.image_gallery import named_upload
 from nyx_app.components.markdown import markdown_view
 from nyx_app.models.project import NOTE_CONTENT_MAX, NOTE_TITLE_MAX
 
@@ -50,7 +51,8 @@ def paste_uploader(on_drop: Any, on_refused: Any, *, max_files: Any, max_bytes: 
     """Hidden: the editor's script hands pasted and dropped images to its file input, so they get
     the drop zone's limits and pipeline."""
     return rx.box(
-        rx.upload(
+        named_upload(
+            "Images pasted into the note",
             rx.fragment(),
             id=PASTE_UPLOAD_ID,
             multiple=True,
@@ -64,6 +66,44 @@ def paste_uploader(on_drop: Any, on_refused: Any, *, max_files: Any, max_bytes: 
         ),
         id="note-paste-upload",
         display="none",
+    )
+
+
+TOOLS = [
+    ("bold", "bold", "Bold"),
+    ("italic", "italic", "Italic"),
+    ("heading", "heading-2", "Heading"),
+    ("list", "list", "Bulleted list"),
+    ("numbered", "list-ordered", "Numbered list"),
+    ("quote", "text-quote", "Quote"),
+    ("code", "code", "Code"),
+    ("link", "link", "Link"),
+]
+
+
+def toolbar() -> rx.Component:
+    """A few Markdown helpers for the text: each wraps the selection or starts its lines
+    (note_editor.js, in the browser: no server round trip)."""
+    return rx.hstack(
+        *[
+            rx.icon_button(
+                rx.icon(icon, size=14),
+                type="button",
+                size="1",
+                variant="ghost",
+                color_scheme="gray",
+                aria_label=label,
+                title=label,
+                on_click=rx.call_script(f"window.nyxNoteEditor && window.nyxNoteEditor.format('{kind}')"),
+                class_name=f"format-{kind}",
+            )
+            for kind, icon, label in TOOLS
+        ],
+        spacing="1",
+        role="toolbar",
+        aria_label="Formatting",
+        aria_controls="edit-note-content",
+        id="format-toolbar",
     )
 
 
@@ -97,10 +137,13 @@ def note_editor(
                 width="100%",
             ),
             rx.hstack(
-                rx.text("Markdown. Paste or drop images into the text.", size="1", color_scheme="gray"),
+                toolbar(),
+                rx.text("Markdown. Paste or drop images into the text; Ctrl/⌘+S saves.", size="1", color_scheme="gray"),
                 rx.spacer(),
                 rx.text(status, size="1", color_scheme="gray", id="draft-status"),
                 width="100%",
+                align="center",
+                flex_wrap="wrap",
             ),
             rx.grid(
                 rx.text_area(

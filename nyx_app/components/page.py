@@ -54,12 +54,21 @@ def page_header(
 ) -> rx.Component:
     desc: Any = description
     if isinstance(description, str | rx.Var):
-        desc = rx.cond(description != "", rx.text(description, color_scheme="gray", size="3"))
+        desc = rx.cond(
+            description != "",
+            # On a phone at most two lines of it: the page's content, not its header, fills the screen.
+            rx.text(
+                description,
+                color_scheme="gray",
+                size=rx.breakpoints(initial="2", sm="3"),
+                class_name="nyx-phone-clamp",
+            ),
+        )
     return rx.vstack(
         breadcrumbs(crumbs) if crumbs else rx.fragment(),
         rx.flex(
             rx.hstack(
-                rx.heading(title, size="7", id=id, overflow_wrap="anywhere"),
+                rx.heading(title, size=rx.breakpoints(initial="6", sm="7"), id=id, overflow_wrap="anywhere"),
                 *(badges or []),
                 align="center",
                 spacing="3",
@@ -148,7 +157,7 @@ def not_found_view(
     """The same answer for "does not exist", "not yours" and "not published": nothing leaks."""
     return rx.center(
         rx.vstack(
-            rx.text("404", size="9", weight="bold", color="var(--gray-a8)"),
+            rx.text("404", size="9", weight="bold", color="var(--gray-a11)"),
             rx.heading(title, size="6", id="not-found", text_align="center"),
             rx.text(message, color_scheme="gray", text_align="center", max_width="30em"),
             rx.link(rx.button(rx.icon("arrow-left", size=16), back_label, variant="soft"), href=back_href),

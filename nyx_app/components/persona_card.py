@@ -80,7 +80,13 @@ def portrait(path: rx.Var[str], avatar: rx.Var[str], name: rx.Var[str], size: st
 def level_bar(level: rx.Var[int], xp_into_level: rx.Var[int]) -> rx.Component:
     return rx.hstack(
         rx.badge(f"Level {level}", variant="solid", color_scheme="violet", class_name="persona-level"),
-        rx.progress(value=xp_into_level, max=XP_PER_LEVEL, width="100%", color_scheme="violet"),
+        rx.progress(
+            value=xp_into_level,
+            max=XP_PER_LEVEL,
+            width="100%",
+            color_scheme="violet",
+            aria_label=rx.Var.create("Experience towards level ") + (level + 1).to_string(),
+        ),
         rx.text(f"{xp_into_level}/{XP_PER_LEVEL} XP", size="1", color_scheme="gray", white_space="nowrap"),
         width="100%",
         align="center",
@@ -130,13 +136,18 @@ def persona_card(card: PersonaCard, *, on_edit: Any, on_duplicate: Any, on_delet
             ),
             rx.cond(
                 card.evidence.length() > 0,  # type: ignore[attr-defined]
-                rx.vstack(
-                    rx.text("Found from the keywords:", size="1", color_scheme="gray"),
+                # The words that decided the specializations, one click away instead of always shown.
+                rx.el.details(
+                    rx.el.summary(
+                        rx.text("Why these specializations", size="1", color_scheme="gray"),
+                        cursor="pointer",
+                        width="fit-content",
+                    ),
                     rx.foreach(
                         card.evidence,
                         lambda line: rx.text(line, size="1", color_scheme="gray", class_name="persona-evidence"),
                     ),
-                    spacing="0",
+                    class_name="persona-why",
                 ),
             ),
             rx.hstack(

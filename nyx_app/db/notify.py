@@ -12,6 +12,8 @@ RUN_CONTROL_CHANNEL = "nyx_run_control"
 # A login or a membership changed (payload empty). Sent by triggers (migration 0012), not by code:
 # watchers that remember who is watching forget it.
 SESSIONS_CHANNEL = "nyx_sessions"
+# Someone was told something (payload: the user id). Their header bells re-read their count.
+NOTIFICATIONS_CHANNEL = "nyx_notifications"
 
 _NOTIFY = text("SELECT pg_notify(:channel, :payload)")
 

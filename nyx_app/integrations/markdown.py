@@ -216,7 +216,9 @@ def render(markdown: str) -> str:
     (scripts/bench/markdown.py). Fine inside an event handler for notes and memory entries; render
     a whole report in the job that produces it, not in a handler.
     """
-    return _cleaner.clean(_parser.render(markdown or ""))
+    # A table wider than its box scrolls sideways; tabindex lets a keyboard reach and scroll it
+    # (added after the sanitiser, on the one tag it is for).
+    return _cleaner.clean(_parser.render(markdown or "")).replace("<table>", '<table tabindex="0">')
 
 
 def plain_text(markdown: str, limit: int) -> str:

@@ -26,7 +26,9 @@ from typing import Any, Protocol
 from nyx_app.settings import Settings, get_settings
 
 # What a generated key looks like; anything else is refused before it reaches a path or a bucket.
-_KEY_RE = re.compile(r"^[0-9a-f-]{36}/(?:[0-9a-f-]{36}|personas)/[0-9a-f-]{36}/[0-9a-f]{32}(\.thumb)?\.[a-z]{3,4}$")
+_KEY_RE = re.compile(
+    r"^[0-9a-f-]{36}/(?:[0-9a-f-]{36}|personas|policies)/[0-9a-f-]{36}/[0-9a-f]{32}(\.thumb)?\.[a-z]{2,4}$"
+)
 
 
 class StorageError(RuntimeError):
@@ -43,6 +45,10 @@ def new_key(tenant_id: uuid.UUID, project_id: uuid.UUID, note_id: uuid.UUID, ext
 
 def new_portrait_key(tenant_id: uuid.UUID, persona_id: uuid.UUID, ext: str) -> str:
     return f"{tenant_id}/personas/{persona_id}/{uuid.uuid4().hex}.{ext}"
+
+
+def new_policy_key(tenant_id: uuid.UUID, document_id: uuid.UUID, ext: str) -> str:
+    return f"{tenant_id}/policies/{document_id}/{uuid.uuid4().hex}.{ext}"
 
 
 def thumb_key_for(key: str) -> str:

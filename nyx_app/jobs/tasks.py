@@ -14,7 +14,9 @@ from nyx_app.db.notify import RUN_CONTROL_CHANNEL
 from nyx_app.db.queue import RUN_QUEUE, RUN_TASK
 from nyx_app.jobs.queue import proc_app
 from nyx_app.live.hub import hub
+from nyx_app.services import trash
 from nyx_app.services.engine.executor import RunExecutor
+from nyx_app.services.image_descriptions import DESCRIBE_QUEUE, DESCRIBE_TASK, describe_pending
 from nyx_app.services.knowledge.indexer import embed_pending
 from nyx_app.services.reports.pdf import make_pdf
 from nyx_app.services.reports.store import PDF_QUEUE, PDF_TASK
@@ -67,3 +69,18 @@ async def knowledge_embed_task(tenant_id: str) -> None:
     """Embed what the tenant's model has no current vector of (services/knowledge/indexer.py).
     Queued by the trigger on knowledge_item (coalesced per tenant) and by a model switch."""
     await embed_pending(uuid.UUID(tenant_id))
+
+
+# Once an hour, whichever worker takes it (procrastinate defers each periodic run once).
+@proc_app.periodic(cron="23 * * * *", periodic_id="purge-trash")
+@proc_app.task(name="nyx.purge_trash", queue="maintenance", queueing_lock="purge-trash", pass_context=False)
+async def purge_trash_task(timestamp: int) -> None:
+    """Items in a workspace's trash for more than 30 days go for good, with their files."""
+    await trash.purge_expired()
+
+
+@proc_app.task(name=DESCRIBE_TASK, queue=DESCRIBE_QUEUE)
+async def describe_images_task(tenant_id: str, user_id: str) -> None:
+    """Describe images saved without a description, a batch at a time, through the LLM call path
+    (services/image_descriptions.py). Queued when images are saved (one per tenant at a time)."""
+    await describe_pending(uuid.UUID(tenant_id), uuid.UUID(user_id))

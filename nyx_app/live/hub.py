@@ -23,13 +23,13 @@ from collections.abc import AsyncIterator, Iterable
 
 import psycopg
 
-from nyx_app.db.notify import RUN_CONTROL_CHANNEL, RUNS_CHANNEL, SESSIONS_CHANNEL
+from nyx_app.db.notify import NOTIFICATIONS_CHANNEL, RUN_CONTROL_CHANNEL, RUNS_CHANNEL, SESSIONS_CHANNEL
 from nyx_app.db.urls import app_url, libpq_url
 from nyx_app.live.per_loop import per_loop
 
 log = logging.getLogger(__name__)
 
-CHANNELS = (RUNS_CHANNEL, RUN_CONTROL_CHANNEL, SESSIONS_CHANNEL)
+CHANNELS = (RUNS_CHANNEL, RUN_CONTROL_CHANNEL, SESSIONS_CHANNEL, NOTIFICATIONS_CHANNEL)
 MAX_BACKOFF_S = 5.0
 CONNECT_WAIT_S = 5.0
 

@@ -50,6 +50,7 @@ class KnowledgeKind(StrEnum):
     POLICY_PASSAGE = "policy_passage"
     CODE_PATTERN = "code_pattern"
     IMAGE_DESCRIPTION = "image_description"
+    CONSOLIDATION_PATTERN = "pattern"  # a recurring lesson of a project (models/library.py)
 
 
 class KnowledgeItem(IdMixin, TenantMixin, table=True):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from enum import StrEnum
 
 from sqlalchemy import ForeignKeyConstraint, UniqueConstraint
 from sqlmodel import Field, SQLModel
@@ -10,6 +11,16 @@ from sqlmodel import Field, SQLModel
 from nyx_app.db.base import IdMixin, TenantMixin, TimestampMixin
 
 IMAGE_DESCRIPTION_MAX = 2000
+IMAGE_NAME_MAX = 200
+
+
+class DescriptionSource(StrEnum):
+    """Who wrote an image's description. A person's text is never replaced by a model's: the
+    background describer writes only where the source is still NONE (services/image_descriptions)."""
+
+    NONE = ""
+    USER = "user"
+    AI = "ai"
 
 
 class NoteImage(IdMixin, TenantMixin, TimestampMixin, table=True):
@@ -34,7 +45,12 @@ class NoteImage(IdMixin, TenantMixin, TimestampMixin, table=True):
     bytes: int
     sha256: str = Field(max_length=64)
     description: str = Field(default="", max_length=IMAGE_DESCRIPTION_MAX)
+    description_source: str = Field(default=DescriptionSource.NONE.value, max_length=8)
+    # Failed tries of the background describer (it stops after a few; a person can still write one).
+    description_attempts: int = 0
     sort_order: int = 0
+    # The name it was uploaded with (cleaned by display_name), shown in the lightbox; never a key.
+    file_name: str = Field(default="", max_length=IMAGE_NAME_MAX)
 
 
 class NoteImagePublic(SQLModel):
@@ -47,4 +63,6 @@ class NoteImagePublic(SQLModel):
     height: int
     bytes: int
     description: str
+    description_source: str = ""
     sort_order: int
+    file_name: str = ""

@@ -17,8 +17,8 @@ NOTE_CONTENT_MAX = 200_000
 GITHUB_URL_MAX = 300
 GITHUB_PATH_MAX = 300
 MODEL_REF_MAX = 200
-# Equal to services.llm.catalog.DEFAULT_MODEL_REF (models sit below services; a test keeps them equal).
-DEFAULT_PROJECT_MODEL = "anthropic/claude-sonnet-4-6"
+# Empty: "automatic", the workspace's first reachable model, resolved when used (services/llm/choice.py).
+DEFAULT_PROJECT_MODEL = ""
 
 # The search document of a note, kept by PostgreSQL itself (a stored generated column). 'simple':
 # no stemming and no stop words, so any language is found by the words' beginnings ("deploy"
@@ -41,6 +41,7 @@ class Project(IdMixin, TenantMixin, TimestampMixin, table=True):
     github_path: str = Field(default="", max_length=GITHUB_PATH_MAX)
     published: bool = False
     # The model this project's LLM work uses first ("provider/model"); the tenant's chain follows.
+    # Empty: the workspace's first reachable model (services/llm/choice.py).
     llm_model: str = Field(default=DEFAULT_PROJECT_MODEL, max_length=MODEL_REF_MAX)
     created_by: uuid.UUID | None = Field(default=None, foreign_key="app_user.id", ondelete="SET NULL")
 

@@ -35,6 +35,14 @@ class RunKind(StrEnum):
     # Reports a model writes (services/reports/writers.py); the finisher saves the report.
     REPORT_SUMMARY = "report_summary"
     REPORT_DEVLOG = "report_devlog"
+    # "Enrich" on a note (services/enrichment): the finisher turns the answer into a proposal.
+    NOTE_ENRICHMENT = "note_enrichment"
+    # "Sync" on a project's Sources tab (services/code): fetch the repository, list its files.
+    CODE_SYNC = "code_sync"
+    # "Analyse code" (services/code/analysis.py): the finisher stores the code patterns.
+    CODE_ANALYSIS = "code_analysis"
+    # 2 to 4 models answering one step side by side (services/runs/model_compare.py).
+    MODEL_COMPARE = "model_compare"
 
 
 DISCUSSION_KINDS = (RunKind.DISCUSSION, RunKind.DISCUSSION_SYNTHESIS, RunKind.DISCUSSION_PLAN)
@@ -45,6 +53,7 @@ class RunStatus(StrEnum):
     PENDING = "pending"  # queued for a worker
     RUNNING = "running"
     WAITING = "waiting"  # paused until a person reviews a step
+    PAUSED = "paused"  # a person paused it: nothing new starts, no worker holds it, until resumed
     SUCCEEDED = "succeeded"
     FAILED = "failed"
     CANCELLED = "cancelled"
@@ -54,7 +63,14 @@ class RunStatus(StrEnum):
         return self in (RunStatus.SUCCEEDED, RunStatus.FAILED, RunStatus.CANCELLED)
 
 
-ACTIVE_RUN_STATUSES = (RunStatus.PENDING, RunStatus.RUNNING, RunStatus.WAITING)
+ACTIVE_RUN_STATUSES = (RunStatus.PENDING, RunStatus.RUNNING, RunStatus.WAITING, RunStatus.PAUSED)
+
+
+class PauseMode(StrEnum):
+    """How a person asked a running run to pause (``Run.pause_requested``; "" when nobody did)."""
+
+    FINISH = "finish"  # the steps in flight finish, nothing new starts
+    NOW = "now"  # the calls in flight are stopped; those steps start again on resume
 
 
 class StepStatus(StrEnum):
@@ -78,7 +94,10 @@ class Run(IdMixin, TenantMixin, TimestampMixin, table=True):
         Index("ix_run_project_created", "project_id", "created_at"),
         # The guard "one active run of this kind" and the sweeper look only at unfinished runs.
         Index(
-            "ix_run_active", "project_id", "kind", postgresql_where=text("status IN ('pending','running','waiting')")
+            "ix_run_active",
+            "project_id",
+            "kind",
+            postgresql_where=text("status IN ('pending','running','waiting','paused')"),
         ),
     )
 
@@ -100,6 +119,14 @@ class Run(IdMixin, TenantMixin, TimestampMixin, table=True):
     lease_epoch: int = Field(default=0, sa_type=BigInteger, sa_column_kwargs={"server_default": "0"})
     lease_holder: str = Field(default="", max_length=200, sa_column_kwargs={"server_default": ""})
     cancel_requested: bool = False
+    # Pause (services/runs/pausing.py): asked for (a PauseMode) while a worker runs it; who and when.
+    pause_requested: str = Field(default="", max_length=8, sa_column_kwargs={"server_default": ""})
+    paused_by: uuid.UUID | None = Field(default=None, foreign_key="app_user.id", ondelete="SET NULL")
+    paused_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+    # A re-run from a step (services/runs/reruns.py): the run it re-ran and the step it began at.
+    # No foreign key: the earlier run's page may go, the link then says it is gone.
+    rerun_of: uuid.UUID | None = Field(default=None)
+    rerun_from: str = Field(default="", max_length=STEP_KEY_MAX, sa_column_kwargs={"server_default": ""})
     tokens_in: int = 0
     tokens_out: int = 0
     cost_usd: Decimal = Field(default=Decimal(0), sa_type=Numeric(14, 8))
@@ -134,6 +161,9 @@ class StepRun(IdMixin, TenantMixin, table=True):
     call_ids: list[uuid.UUID] = Field(default_factory=empty_list, sa_type=ARRAY(Uuid()))
     # What auto-context had to leave out to fit the model's context window, in words.
     context_note: str = Field(default="")
+    # A re-run's copy of an earlier run's finished step (services/runs/reruns.py): that row's id.
+    # Its answer was not asked for again and costs this run nothing.
+    reused_from: uuid.UUID | None = Field(default=None)
     review_note: str = Field(default="")
     reviewed_by: uuid.UUID | None = Field(default=None, foreign_key="app_user.id", ondelete="SET NULL")
     tokens_in: int = 0

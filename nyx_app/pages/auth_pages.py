@@ -13,6 +13,7 @@ import reflex as rx
 
 from nyx_app import routes
 from nyx_app.api.cookies import form_values
+from nyx_app.components.fields import field_label
 from nyx_app.components.layout import theme_toggle
 from nyx_app.components.post_form import post_form
 from nyx_app.services import auth, auth_feedback, invitations
@@ -79,7 +80,7 @@ class LoginState(AuthState):
 
 def _field(label: str, name: str, error: rx.Var[str], type_: str = "text", **props) -> rx.Component:
     return rx.vstack(
-        rx.text(label, as_="label", size="2", weight="medium", html_for=name),
+        field_label(label, name),
         rx.input(
             name=name,
             id=name,

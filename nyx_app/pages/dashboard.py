@@ -43,6 +43,13 @@ class ProjectCard:
         )
 
 
+def created_message(model: str) -> str:
+    """Says which model the new project uses (the workspace's first reachable one), or what is missing."""
+    if model:
+        return f"Project created. It uses {model}, the workspace's first model (change it in its Settings)."
+    return "Project created. Add a provider in Providers before starting a workflow."
+
+
 class DashboardState(AuthState):
     projects: list[ProjectCard] = []
     loaded: bool = False
@@ -75,10 +82,10 @@ class DashboardState(AuthState):
     @user_action(form="new-project")
     async def create(self, form: dict[str, str]):
         name, description = form.get("name", ""), form.get("description", "")
-        await self._in_tenant(lambda s, c: projects.create_project(s, c, name, description))
+        project = await self._in_tenant(lambda s, c: projects.create_project(s, c, name, description))
         await self._reload()
         self.created += 1
-        return toasts.done("Project created")
+        return toasts.done(created_message(project.llm_model))
 
     @rx.event
     @user_action
@@ -126,7 +133,7 @@ class DashboardState(AuthState):
 def _create_form() -> rx.Component:
     return rx.form(
         rx.box(
-            field("Name", "name", "new-project", placeholder="e.g. Checkout redesign"),
+            field("Name", "name", "new-project", placeholder="e.g. Checkout redesign", data_shortcut="create"),
             field("Description", "description", "new-project", placeholder="Optional: what is it about?"),
             rx.box(
                 rx.button(rx.icon("plus", size=16), "Create project", type="submit", id="create-project"),
@@ -226,7 +233,8 @@ def _welcome() -> rx.Component:
         empty_state(
             "rocket",
             "Welcome to nyxCore",
-            "Start with a sample project to see how things fit together, or create your own above.",
+            "Start with a sample project: notes, a finished workflow run, its report and a discussion, all "
+            "recorded (nothing is paid). Or create your own project above.",
             rx.button(
                 rx.icon("sparkles", size=16),
                 "Create a sample project",
@@ -239,7 +247,9 @@ def _welcome() -> rx.Component:
             part("folder-kanban", "Projects", "One per product, feature or repository you work on."),
             part("notebook-pen", "Notes", "Markdown notes with screenshots: decisions, findings, bug reports."),
             part("brain", "Memory Hub", "What the team learned, across projects, searchable by words and tags."),
-            part("workflow", "Workflows", "LLM pipelines that turn notes into action points and plans (coming soon)."),
+            part("workflow", "Workflows", "LLM pipelines that turn notes into action points and plans."),
+            part("messages-square", "Discussions", "Personas debate a question; the best approach becomes a plan."),
+            part("file-text", "Reports", "Overviews, run reports and summaries, as Markdown and PDF."),
             columns=rx.breakpoints(initial="1", sm="2"),
             spacing="4",
             width="100%",
@@ -253,7 +263,12 @@ def _welcome() -> rx.Component:
 @signed_in_page(section="projects")
 def dashboard_page() -> rx.Component:
     return rx.vstack(
-        page_header("Projects", description="Each project keeps its notes, images and settings."),
+        page_header(
+            "Projects",
+            rx.link(rx.button(rx.icon("chart-column", size=14), "Spend", variant="soft", size="2"), href=routes.SPEND),
+            rx.link(rx.button(rx.icon("trash-2", size=14), "Trash", variant="soft", size="2"), href=routes.TRASH),
+            description="Each project keeps its notes, images and settings.",
+        ),
         page_error(),
         section_card("New project", _create_form()),
         rx.cond(

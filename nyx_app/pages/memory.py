@@ -11,19 +11,22 @@ from __future__ import annotations
 import dataclasses
 import uuid
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 import reflex as rx
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from nyx_app.integrations import markdown
 from nyx_app.models.knowledge import KnowledgeKind
-from nyx_app.services import memory
+from nyx_app.services import memory, trash
 from nyx_app.services.context import TenantContext
+from nyx_app.services.errors import InvalidInput, NotFound
 from nyx_app.services.knowledge.search import ranked_ids
 from nyx_app.services.memory import HubView, Marks, SearchPage
 from nyx_app.services.permissions import Action
 from nyx_app.state import toasts
 from nyx_app.state.session import AuthState, user_action
+from nyx_app.state.trash import moved
 
 NO_PROJECT = "none"
 
@@ -94,11 +97,18 @@ class MemoryState(AuthState):
     has_more: bool = False
     loaded: bool = False
     editing_id: str = ""
+    # The entry a link opened (``/memory?entry=<id>``, from a search hit): shown first, whole.
+    focus_id: str = ""
     # The hybrid search's ranking of the current query, for "Show more" (backend only).
     _ranked_ids: list[str] = []
     # Bumped after a successful create: the form is keyed by it, so React remounts it empty in the
     # same update that shows the result (clearing inputs afterwards could wipe new typing).
     created: int = 0
+    form_open: bool = False  # on a phone: the new-entry form shown (it is always shown on a desktop)
+
+    @rx.event
+    def toggle_form(self):
+        self.form_open = not self.form_open
 
     @rx.var
     def count_label(self) -> str:
@@ -128,21 +138,24 @@ class MemoryState(AuthState):
 
     async def _hub(
         self, query: str, tag: str, change: Callable[[AsyncSession, TenantContext], Awaitable[object]] | None = None
-    ) -> None:
+    ) -> Any:
         """An optional change and the re-read in one transaction: if the page cannot show the
         result, nothing was saved either (no half-done save reported as an error). A query also
-        asks the hybrid search (meaning and words, the header's search scoped to memory)."""
+        asks the hybrid search (meaning and words, the header's search scoped to memory). Returns
+        what the change returned."""
         ranked = await self._ranked(query)
+        changed: list[object] = []
 
         async def run(s: AsyncSession, c: TenantContext) -> Shown:
             if change is not None:
-                await change(s, c)
+                changed.append(await change(s, c))
             view = await memory.hub(s, c, query, tag=tag, ranked=ranked)
             return view, [_entry(h, view.results.marks, c) for h in view.results.hits]
 
         self._show(await self._in_tenant(run))
         # Kept only once the search worked: a refused one leaves the page as it was.
         self.query, self.tag = query, tag
+        return changed[0] if changed else None
 
     async def _ranked(self, query: str) -> tuple[uuid.UUID, ...]:
         if not query.strip():
@@ -155,8 +168,23 @@ class MemoryState(AuthState):
     @rx.event
     @user_action
     async def load(self):
-        self.editing_id, self.loaded = "", False
+        self.editing_id, self.loaded, self.focus_id = "", False, ""
         await self._hub("", "")
+        wanted = str(self.router.url.query_parameters.get("entry", "") or "")
+        if wanted:
+            return await self._focus(wanted)
+        return None
+
+    async def _focus(self, entry_id: str):  # type: ignore[no-untyped-def]
+        """Open the linked entry: first in the list, whole, scrolled to."""
+        try:
+            view = await self._in_tenant(lambda s, c: _focused(s, c, entry_id))
+        except (NotFound, InvalidInput):
+            self.error = "That memory entry does not exist (any more), or it is not in this workspace."
+            return None
+        self.entries = [view, *[e for e in self.entries if e.id != view.id]]
+        self.focus_id = view.id
+        return rx.scroll_to(f"memory-{view.id}")
 
     @rx.event
     @user_action(form="search")
@@ -214,8 +242,12 @@ class MemoryState(AuthState):
     @rx.event
     @user_action
     async def delete(self, entry_id: str):
-        await self._hub(self.query, self.tag, lambda s, c: memory.delete_entry(s, c, entry_id))
-        return toasts.done("Memory deleted")
+        binned = await self._hub(self.query, self.tag, lambda s, c: trash.trash_memory(s, c, entry_id))
+        return moved(binned)
+
+
+async def _focused(s: AsyncSession, c: TenantContext, entry_id: str) -> EntryView:
+    return _entry(await memory.entry_hit(s, c, entry_id), None, c)
 
 
 def _entry_fields(form: dict[str, str]) -> dict[str, str | None]:

@@ -31,7 +31,14 @@ def _entry_form(form: str, entry: EntryView | None = None) -> list[rx.Component]
 
     project = rx.cond(entry.project_id != "", entry.project_id, NO_PROJECT) if entry is not None else NO_PROJECT
     return [
-        field("Title", "title", form, **default(entry.title if entry is not None else None)),
+        field(
+            "Title",
+            "title",
+            form,
+            **default(entry.title if entry is not None else None),
+            # "c" (assets/nyx.js) starts a new entry here.
+            **({"data_shortcut": "create"} if entry is None else {}),
+        ),
         field(
             "Content",
             "content",
@@ -86,7 +93,7 @@ def _entry_card(e: EntryView) -> rx.Component:
                     e.can_delete,
                     confirm_dialog(
                         "Delete this memory?",
-                        "The entry is deleted for the whole workspace. This cannot be undone.",
+                        "The entry goes to the workspace's trash for 30 days; Undo puts it back.",
                         MemoryState.delete(e.id),
                         trigger_class="delete-memory",
                         confirm_class="confirm-delete-memory",
@@ -107,6 +114,7 @@ def _entry_card(e: EntryView) -> rx.Component:
                 rx.el.details(
                     rx.el.summary(rx.text("Show the whole entry", size="1", as_="span"), cursor="pointer"),
                     markdown_view(e.html, class_name="memory-content", padding_top="0.5em"),
+                    open=MemoryState.focus_id == e.id,
                 ),
                 width="100%",
                 spacing="2",
@@ -131,7 +139,12 @@ def _entry_card(e: EntryView) -> rx.Component:
         ),
         on_submit=MemoryState.save_edit,
     )
-    return rx.card(rx.cond(MemoryState.editing_id == e.id, editor, view), width="100%", class_name="memory-card")
+    return rx.card(
+        rx.cond(MemoryState.editing_id == e.id, editor, view),
+        width="100%",
+        class_name=rx.cond(MemoryState.focus_id == e.id, "memory-card memory-focused", "memory-card"),
+        id="memory-" + e.id,
+    )
 
 
 def _search() -> rx.Component:
@@ -222,17 +235,33 @@ def memory_page() -> rx.Component:
     return rx.vstack(
         page_header("Memory Hub", description="What the team learned, searchable by words and tags."),
         error_callout(MemoryState.error),
-        section_card(
-            "Add a memory",
-            rx.form(
-                rx.vstack(
-                    *_entry_form("new-memory"),
-                    rx.button(rx.icon("plus", size=16), "Add memory", type="submit", id="add-memory"),
-                    width="100%",
+        # On a phone the form opens from this button, so the results are not pushed off the screen.
+        rx.button(
+            rx.icon(rx.cond(MemoryState.form_open, "x", "plus"), size=16),  # type: ignore[arg-type]
+            rx.cond(MemoryState.form_open, "Close the form", "New memory entry"),
+            variant="soft",
+            on_click=MemoryState.toggle_form,
+            class_name="nyx-phone-only",
+            aria_expanded=rx.cond(MemoryState.form_open, "true", "false"),
+            aria_controls="new-memory-card",
+            id="toggle-memory-form",
+        ),
+        rx.box(
+            section_card(
+                "Add a memory",
+                rx.form(
+                    rx.vstack(
+                        *_entry_form("new-memory"),
+                        rx.button(rx.icon("plus", size=16), "Add memory", type="submit", id="add-memory"),
+                        width="100%",
+                    ),
+                    on_submit=MemoryState.create,
+                    key=MemoryState.created,
                 ),
-                on_submit=MemoryState.create,
-                key=MemoryState.created,
             ),
+            class_name=rx.cond(MemoryState.form_open, "", "nyx-phone-collapsed"),
+            width="100%",
+            id="new-memory-card",
         ),
         _search(),
         rx.cond(MemoryState.loaded, _results(), rx.center(rx.spinner(), width="100%", padding="2em")),

@@ -23,12 +23,13 @@ from nyx_app.components.note_editor import install_script, note_editor
 from nyx_app.components.page import not_found_view, page_header
 from nyx_app.integrations import markdown
 from nyx_app.pages.note_gallery import NoteGalleryState, editor_uploader, gallery_section
-from nyx_app.services import note_drafts, note_pages, notes
+from nyx_app.services import enrichment, note_drafts, note_pages, notes, trash
 from nyx_app.services.errors import Conflict, NotFound
 from nyx_app.services.note_drafts import Draft
 from nyx_app.services.notes import NoteDetail
 from nyx_app.state import toasts
 from nyx_app.state.session import AuthState, user_action
+from nyx_app.state.trash import moved
 
 
 class NoteState(AuthState):
@@ -43,6 +44,8 @@ class NoteState(AuthState):
     # Shown on the project's public page while the project is published; owners and admins decide.
     public: bool = False
     may_publish_note: bool = False
+    # "Enrich" (services/enrichment.py): an enrichment still open opens instead of a new one.
+    enrichment_link: str = ""
     # The editor: its starting text (the fields are uncontrolled), a key that remounts it with
     # new starting text, the preview, and whether what it holds differs from the saved note.
     editing: bool = False
@@ -98,7 +101,10 @@ class NoteState(AuthState):
         self._show(page.note)
         self.project_name, self.may_delete = page.project_name, page.may_delete
         self.may_publish_note = page.may_publish
-        gallery.show(self._note_id, page.images, page.may_remove_images)
+        self.enrichment_link = (
+            routes.enrichment_url(project_id, self._note_id, page.open_enrichment) if page.open_enrichment else ""
+        )
+        gallery.show(self._note_id, page.images, page.may_remove_images, page.vision_problem)
         draft = page.draft
         if draft is not None and draft.base_version == page.note.version:
             self._open_editor(draft.title, draft.content, base=draft.base_version, unsaved=True)
@@ -108,7 +114,15 @@ class NoteState(AuthState):
         elif not page.note.content:
             self._open_editor(page.note.title, "", base=page.note.version, unsaved=False)  # a new note
         self.loaded = True
-        return install_script()
+        return [install_script(), NoteGalleryState.watch_images]
+
+    @rx.event
+    @user_action
+    async def enrich(self):
+        """Start an enrichment run of the saved note and open its page (live)."""
+        note_id, project_id = self._note_id, self.project_id  # type: ignore[attr-defined]
+        row = await self._in_tenant(lambda s, c: enrichment.start(s, c, note_id))
+        return rx.redirect(routes.enrichment_url(project_id, note_id, str(row.id)))
 
     @rx.event
     @user_action
@@ -201,9 +215,9 @@ class NoteState(AuthState):
     @user_action
     async def delete_note(self):
         note_id, back = self._note_id, self.project_link
-        await self._in_tenant(lambda s, c: notes.delete_note(s, c, note_id))
+        binned = await self._in_tenant(lambda s, c: trash.trash_note(s, c, note_id))
         self._close_editor()
-        return [toasts.done("Note deleted"), rx.redirect(back)]
+        return [moved(binned), rx.redirect(back)]
 
 
 def _stale_notice() -> rx.Component:
@@ -322,10 +336,28 @@ def _note() -> rx.Component:
             NoteState.title,
             rx.cond(~NoteState.editing, rx.button("Edit", on_click=NoteState.start_edit, id="edit-note")),
             rx.cond(
+                ~NoteState.editing,
+                rx.cond(
+                    NoteState.enrichment_link != "",
+                    rx.link(
+                        rx.button(rx.icon("sparkles", size=14), "Open the enrichment", variant="soft"),
+                        href=NoteState.enrichment_link,
+                        id="open-enrichment",
+                    ),
+                    rx.button(
+                        rx.icon("sparkles", size=14),
+                        "Enrich",
+                        variant="soft",
+                        on_click=NoteState.enrich,
+                        id="enrich-note",
+                    ),
+                ),
+            ),
+            rx.cond(
                 NoteState.may_delete,
                 confirm_dialog(
                     "Delete note?",
-                    "The note and its images are deleted. This cannot be undone.",
+                    "The note and its images go to the trash for 30 days; Undo puts them back.",
                     NoteState.delete_note,
                     trigger_class="delete-note",
                     confirm_class="confirm-delete-note",

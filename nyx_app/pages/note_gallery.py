@@ -8,7 +8,9 @@ page's state is locked only for the moment a finished card is added, and clicks 
 
 from __future__ import annotations
 
+import asyncio
 import bisect
+import contextlib
 import logging
 from collections.abc import AsyncIterator
 from typing import Any
@@ -38,14 +40,19 @@ from nyx_app.components.note_editor import (
     paste_uploader,
     resolve_placeholder,
 )
+from nyx_app.db.notify import RUNS_CHANNEL
+from nyx_app.db.session import transaction
 from nyx_app.integrations.images import ACCEPTED_LABEL, display_name
+from nyx_app.live.hub import hub
+from nyx_app.live.sessions import sessions
 from nyx_app.models.note_image import NoteImagePublic
-from nyx_app.services import auth, image_intake, note_images
+from nyx_app.services import auth, image_intake, note_images, trash
 from nyx_app.services.context import TenantContext
 from nyx_app.services.errors import ServiceError
 from nyx_app.services.note_images import FileResult
 from nyx_app.settings import get_settings
 from nyx_app.state.session import UNEXPECTED, AuthState, user_action
+from nyx_app.state.trash import moved
 
 log = logging.getLogger(__name__)
 
@@ -63,7 +70,21 @@ def _card(image: NoteImagePublic) -> ImageCard:
         description=image.description,
         size_label=_size_label(image),
         order=image.sort_order,
+        file_name=image.file_name or f"image {image.sort_order + 1}",
+        by_ai=image.description_source == "ai",
     )
+
+
+def dropped_order(ids: list[str], value: str) -> list[str] | None:
+    """The order after dragging one image onto another ("dragged>target"): it takes the target's
+    place, the others shift. None when the value names images that are not (or no longer) here."""
+    dragged, _, target = value.partition(">")
+    if dragged not in ids or target not in ids or dragged == target:
+        return None
+    order = [i for i in ids if i != dragged]
+    at = ids.index(target)
+    order.insert(at, dragged)
+    return order
 
 
 class NoteGalleryState(AuthState):
@@ -77,13 +98,18 @@ class NoteGalleryState(AuthState):
     max_bytes: int = 0
     # The lightbox: the index of the image shown, -1 when closed.
     viewing: int = -1
+    zoomed: bool = False  # the lightbox shows the image at its own size (scrolling), not fitted
+    # Images without a description wait for a model no provider offers: said once, not per image.
+    vision_problem: str = ""
     # The note this page shows, fixed at load; every event looks it up again under RLS.
     _note_id: str = ""
+    _watch_gen: int = 0
 
-    def show(self, note_id: str, images: list[NoteImagePublic], may_remove: bool) -> None:
+    def show(self, note_id: str, images: list[NoteImagePublic], may_remove: bool, vision_problem: str = "") -> None:
         """Called by the note page's load, with what it read in its one transaction."""
         settings = get_settings()
-        self._note_id, self.may_remove = note_id, may_remove
+        self._note_id, self.may_remove, self.vision_problem = note_id, may_remove, vision_problem
+        self._watch_gen += 1
         self.images = [_card(i) for i in images]
         self.outcomes, self.uploading, self.pending, self.pasting, self.viewing = [], False, [], 0, -1
         self.max_files, self.max_bytes = settings.upload_max_files, settings.upload_max_bytes
@@ -95,6 +121,44 @@ class NoteGalleryState(AuthState):
     async def _reload(self) -> None:
         note_id = self._note_id
         self.images = [_card(i) for i in await self._in_tenant(lambda s, c: note_images.list_images(s, c, note_id))]
+
+    @rx.event(background=True)
+    async def watch_images(self):
+        """Descriptions written in the background (services/image_descriptions.py) appear live: the
+        job announces each on the note's key; the cards are read again (started by the page's load;
+        a newer load retires it)."""
+        async with self:
+            gen, token, note_id = self._watch_gen, self._session_token(), self._note_id
+        if not note_id:
+            return
+        async with hub().watch(RUNS_CHANNEL, note_id) as changed, sessions().watching():
+            while True:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(changed.wait(), timeout=30.0)
+                changed.clear()
+                ident = await sessions().resolve(token)
+                if ident is None:
+                    return
+                ctx = TenantContext(ident.tenant_id, ident.user_id, ident.role)
+                try:
+                    async with transaction(ctx.tenant_id, ctx.user_id) as session:
+                        images = await note_images.list_images(session, ctx, note_id)
+                except ServiceError:
+                    return
+                except Exception:  # the database away for a moment: the next round tries again
+                    continue
+                async with self:
+                    if self._watch_gen != gen or self._note_id != note_id:
+                        return
+                    cards = [_card(i) for i in images]
+                    if cards != self.images:
+                        self.images = cards
+
+    @rx.event
+    @user_action
+    async def claim_description(self, image_id: str):
+        """The user clicked into an empty description: the background describer leaves it alone."""
+        await self._in_tenant(lambda s, c: note_images.claim_description(s, c, image_id))
 
     # --- drops ---------------------------------------------------------------------------------
 
@@ -193,11 +257,26 @@ class NoteGalleryState(AuthState):
 
     @rx.event
     @user_action
+    async def drop_move(self, value: str):
+        """An image dragged onto another (assets/nyx.js fills the hidden input with "dragged>target")."""
+        order = dropped_order([i.id for i in self.images], value)
+        if order is None:
+            return
+        note_id = self._note_id
+        moved = await self._in_tenant(lambda s, c: note_images.reorder(s, c, note_id, order))
+        self.images = [_card(i) for i in moved]
+
+    @rx.event
+    def toggle_zoom(self):
+        self.zoomed = not self.zoomed
+
+    @rx.event
+    @user_action
     async def remove(self, image_id: str):
-        await self._in_tenant(lambda s, c: note_images.remove_image(s, c, image_id))
+        binned = await self._in_tenant(lambda s, c: trash.trash_image(s, c, image_id))
         await self._reload()
         self.viewing = -1
-        return rx.toast.success("Image removed")
+        return moved(binned)
 
     # --- the lightbox --------------------------------------------------------------------------
 
@@ -208,12 +287,17 @@ class NoteGalleryState(AuthState):
         return ImageCard("", "", "", "", "")
 
     @rx.var
+    def viewed_name(self) -> str:
+        return self.viewed.file_name
+
+    @rx.var
     def viewed_position(self) -> str:
         return f"{self.viewing + 1} of {len(self.images)}" if self.viewing >= 0 else ""
 
     @rx.event
     def open_image(self, index: int):
         self.viewing = index if 0 <= index < len(self.images) else -1
+        self.zoomed = False
 
     @rx.event
     def lightbox_changed(self, is_open: bool):
@@ -223,6 +307,7 @@ class NoteGalleryState(AuthState):
     def _step(self, step: int) -> None:
         if self.images and self.viewing >= 0:
             self.viewing = (self.viewing + step) % len(self.images)
+            self.zoomed = False
 
     @rx.event
     def step_image(self, step: int):
@@ -253,6 +338,7 @@ def _gallery() -> rx.Component:
                     index,
                     S.images.length(),  # type: ignore[attr-defined]
                     on_describe=S.save_description,
+                    on_focus_description=S.claim_description,
                     on_move=S.move,
                     on_remove=S.remove,
                     on_open=S.open_image,
@@ -263,6 +349,7 @@ def _gallery() -> rx.Component:
             spacing="3",
             width="100%",
             id="image-gallery",
+            data_reorder="image-reorder-input",
         ),
         rx.text("No images yet.", size="2", color_scheme="gray", id="no-images"),
     )
@@ -303,6 +390,10 @@ def gallery_section() -> rx.Component:
             max_bytes=S.max_bytes,
         ),
         upload_outcomes(S.outcomes),
+        rx.cond(
+            S.vision_problem != "",
+            rx.callout(S.vision_problem, icon="eye-off", color_scheme="gray", size="1", id="no-vision-model"),
+        ),
         _gallery(),
         lightbox(
             S.viewing >= 0,
@@ -312,6 +403,18 @@ def gallery_section() -> rx.Component:
             on_close=S.lightbox_changed,
             on_step=S.step_image,
             on_key=S.lightbox_key,
+            file_name=S.viewed_name,
+            zoomed=S.zoomed,
+            on_zoom=S.toggle_zoom,
+        ),
+        # Drag and drop (assets/nyx.js) reports "dragged>target" here; the arrows stay for keyboards.
+        rx.el.input(
+            type="text",
+            id="image-reorder-input",
+            on_change=S.drop_move,
+            tab_index=-1,
+            aria_hidden="true",
+            display="none",
         ),
         spacing="4",
         width="100%",

@@ -9,7 +9,7 @@ import reflex as rx
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from nyx_app.components.fields import field, field_error, form_error
-from nyx_app.components.image_gallery import refusal_message, rejected_file_summaries
+from nyx_app.components.image_gallery import named_upload, refusal_message, rejected_file_summaries
 from nyx_app.components.layout import error_callout, signed_in_page
 from nyx_app.components.page import empty_state, page_header
 from nyx_app.components.persona_card import PersonaCard, persona_card, portrait, to_card
@@ -208,7 +208,8 @@ def _portrait_section() -> rx.Component:
         rx.hstack(
             portrait(PersonasState.editing_portrait, PersonasState.editing_avatar, PersonasState.f_name, size="72px"),
             rx.vstack(
-                rx.upload(
+                named_upload(
+                    "Choose a portrait",
                     rx.button(
                         rx.icon("image-up", size=14),
                         rx.cond(PersonasState.uploading, "Uploading…", "Upload portrait"),
@@ -393,7 +394,13 @@ def personas_page() -> rx.Component:
     return rx.vstack(
         page_header(
             "Personas",
-            rx.button(rx.icon("plus", size=16), "New persona", on_click=PersonasState.open_new, id="new-persona"),
+            rx.button(
+                rx.icon("plus", size=16),
+                "New persona",
+                on_click=PersonasState.open_new,
+                id="new-persona",
+                data_shortcut="create",
+            ),
             description="The experts of this workspace. They speak in discussions and in workflow steps; every use "
             "earns experience.",
             id="personas-title",

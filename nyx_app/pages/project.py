@@ -17,7 +17,7 @@ from nyx_app.pages.project_notes import ProjectNotesState
 from nyx_app.services import note_pages, projects
 from nyx_app.services.context import TenantContext
 from nyx_app.services.errors import NotFound
-from nyx_app.services.llm import catalog, credentials
+from nyx_app.services.llm import catalog, choice, credentials
 from nyx_app.services.note_pages import ProjectPage
 from nyx_app.services.permissions import Action, role_may
 from nyx_app.settings import get_settings
@@ -37,7 +37,8 @@ class ProjectState(AuthState):
     scan_path: str = "/"
     published: bool = False
     tab: str = "notes"
-    llm_model: str = ""
+    llm_model: str = ""  # the model the project's work uses (its own, or the automatic one)
+    model_automatic: bool = False  # no model chosen: the workspace's first reachable model
     model_provider: str = ""
     model_providers: list[ProviderOption] = []
     model_choices: list[ModelOption] = []
@@ -50,8 +51,10 @@ class ProjectState(AuthState):
         self.public_path = routes.public_project_url(self.pid)
         self.public_address = get_settings().public_url.rstrip("/") + self.public_path
         self.scan_path = projects.display_scan_path(p.github_path)
-        self.llm_model = p.llm_model
-        self.model_provider = catalog.split_ref(p.llm_model)[0]
+
+    def _show_model(self, model: choice.ModelChoice) -> None:
+        self.llm_model, self.model_automatic = model.ref, model.automatic
+        self.model_provider = catalog.split_ref(model.ref)[0]
 
     # Only to hide what the role may not do; the services refuse it anyway.
     @rx.var
@@ -73,11 +76,14 @@ class ProjectState(AuthState):
         notes_state = await self.get_state(ProjectNotesState)
         query = notes_state.first_page_query(requested)
 
-        async def read(s: AsyncSession, c: TenantContext) -> tuple[ProjectPage, list[ProviderPublic]]:
-            return await note_pages.project_page(s, c, requested, query), await credentials.list_providers(s, c)
+        async def read(
+            s: AsyncSession, c: TenantContext
+        ) -> tuple[ProjectPage, list[ProviderPublic], choice.ModelChoice]:
+            page = await note_pages.project_page(s, c, requested, query)
+            return page, await credentials.list_providers(s, c), await choice.project_model(s, page.project)
 
         try:
-            page, providers = await self._read_page(read)
+            page, providers, model = await self._read_page(read)
         except NotFound:
             # Same answer for a random id and another tenant's id: nothing about it leaks.
             self.found, self.loaded, self.pid = False, True, ""
@@ -85,6 +91,7 @@ class ProjectState(AuthState):
             return
         self.found = True
         self._show(page.project)
+        self._show_model(model)
         notes_state.show(self.pid, page.notes)
         self.model_providers, self.model_choices = model_options(providers)
         self.loaded = True
@@ -111,8 +118,14 @@ class ProjectState(AuthState):
         return toasts.done("Settings saved")
 
     async def _set_model(self, ref: str):
-        self._show(await self._in_tenant(lambda s, c: projects.set_model(s, c, self.pid, ref)))
-        return toasts.done(f"This project now uses {ref}")
+        async def work(s: AsyncSession, c: TenantContext) -> tuple[Project, choice.ModelChoice]:
+            project = await projects.set_model(s, c, self.pid, ref)
+            return project, await choice.project_model(s, project)
+
+        project, model = await self._in_tenant(work)
+        self._show(project)
+        self._show_model(model)
+        return toasts.done(f"This project now uses {model.label}")
 
     @rx.event
     @user_action
@@ -124,6 +137,11 @@ class ProjectState(AuthState):
     @user_action
     async def pick_model(self, ref: str):
         return await self._set_model(ref)
+
+    @rx.event
+    @user_action
+    async def use_automatic_model(self):
+        return await self._set_model("")
 
     @rx.event
     @user_action

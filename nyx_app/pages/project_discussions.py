@@ -19,7 +19,7 @@ from nyx_app.models.discussion import QUESTION_MAX
 from nyx_app.services import projects
 from nyx_app.services.context import TenantContext
 from nyx_app.services.discussions import store, turns
-from nyx_app.services.llm import catalog, credentials
+from nyx_app.services.llm import catalog, choice, credentials
 from nyx_app.services.personas import store as personas
 from nyx_app.state.session import AuthState, user_action
 
@@ -66,7 +66,7 @@ async def _read(s: AsyncSession, c: TenantContext, project_id: str) -> TabData:
         [to_card(p) for p in await personas.list_personas(s, c)],
         providers,
         models,
-        project.llm_model,
+        (await choice.project_model(s, project)).ref,  # an automatic project: the workspace's first model
     )
 
 
@@ -167,7 +167,13 @@ def _row_view(r: DiscussionRow) -> rx.Component:
                 ),
                 rx.spacer(),
                 rx.cond(r.answering, rx.badge("answering", color_scheme="blue"), rx.fragment()),
-                rx.text(f"{r.rounds} round(s)", size="1", color_scheme="gray", white_space="nowrap"),
+                rx.text(
+                    r.rounds,
+                    rx.cond(r.rounds == 1, " round", " rounds"),
+                    size="1",
+                    color_scheme="gray",
+                    white_space="nowrap",
+                ),
                 rx.text(r.cost, size="1", color_scheme="gray"),
                 rx.text(r.updated, size="1", color_scheme="gray", white_space="nowrap"),
                 align="center",
@@ -249,6 +255,7 @@ def _new_discussion() -> rx.Component:
                         "Start discussion",
                         type="submit",
                         loading=S.starting,
+                        disabled=S.providers.length() == 0,  # type: ignore[attr-defined]
                         id="start-discussion",
                     ),
                     width="100%",

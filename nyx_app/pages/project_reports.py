@@ -10,6 +10,7 @@ import reflex as rx
 from nyx_app.components.fields import form_error
 from nyx_app.components.forms import confirm_delete, save_cancel
 from nyx_app.components.page import empty_state
+from nyx_app.components.start_blockers import start_blockers
 from nyx_app.models.report import ReportKind
 from nyx_app.pages.project_reports_state import ReportsTabState, RunReportState
 from nyx_app.pages.report_rows import KindOption, ReportRow, RunChoice, WritingRow
@@ -99,8 +100,10 @@ def _generate() -> rx.Component:
                 "Generate",
                 on_click=S.generate,
                 loading=S.generating,
+                disabled=S.kind_blockers.length() > 0,  # type: ignore[attr-defined]
                 id="generate-report",
             ),
+            start_blockers(S.kind_blockers, id="report-blockers"),
             spacing="3",
             width="100%",
         ),
@@ -200,7 +203,7 @@ def _row(r: ReportRow) -> rx.Component:
                     r.may_delete,
                     confirm_delete(
                         "Delete report?",
-                        "The report, its PDF and any public link are deleted. This cannot be undone.",
+                        "The report goes to the trash for 30 days (its public link ends now); Undo puts it back.",
                         S.delete(r.id),
                         trigger_class="delete-report",
                         confirm_class="confirm-delete-report",

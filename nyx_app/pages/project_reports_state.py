@@ -18,6 +18,7 @@ import reflex as rx
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from nyx_app import routes
+from nyx_app.components.start_blockers import BlockerRow, blocker_rows
 from nyx_app.db.notify import RUNS_CHANNEL
 from nyx_app.db.session import transaction
 from nyx_app.live.hub import hub
@@ -33,15 +34,17 @@ from nyx_app.pages.report_rows import (
     report_row,
     writing_row,
 )
-from nyx_app.services import auth
+from nyx_app.services import auth, trash
 from nyx_app.services.context import TenantContext
 from nyx_app.services.errors import ServiceError
 from nyx_app.services.projects import get_project
 from nyx_app.services.reports import built, store, writers
 from nyx_app.services.reports.store import reports_key
-from nyx_app.services.runs import views
+from nyx_app.services.runs import readiness, views
 from nyx_app.state.session import AuthState, user_action
+from nyx_app.state.trash import moved
 
+MODEL_WRITTEN = (ReportKind.SUMMARY.value, ReportKind.DEVLOG.value)
 WATCH_FOR_S = 15 * 60
 POLL_WRITING_S = 2.0  # a run's failure is announced on its own key: look at least this often
 POLL_IDLE_S = 10.0
@@ -52,6 +55,8 @@ class TabData:
     rows: list[ReportRow]
     writing: list[WritingRow]
     runs: list[RunChoice]
+    # Why a report the model writes cannot start now (each with its fix); empty: it can.
+    model_blockers: list[BlockerRow]
 
 
 async def read_tab(s: AsyncSession, c: TenantContext, project_id: str) -> TabData:
@@ -61,6 +66,7 @@ async def read_tab(s: AsyncSession, c: TenantContext, project_id: str) -> TabDat
         [report_row(r, pid) for r in await store.list_reports(s, c, project.id)],
         [writing_row(w, pid) for w in await writers.writing_runs(s, c, project.id)],
         finished_runs(await views.run_history(s, c, project.id)),
+        blocker_rows(await readiness.project_readiness(s, c, project), pid),
     )
 
 
@@ -87,12 +93,18 @@ class ReportsTabState(AuthState):
     since: str = ""
     until: str = ""
     generating: bool = False
+    model_blockers: list[BlockerRow] = []
     renaming: str = ""  # the report whose title is being edited
     _project_id: str = ""
 
     @rx.var
     def kind_about(self) -> str:
         return next((k.about for k in self.kinds if k.value == self.kind), "")
+
+    @rx.var
+    def kind_blockers(self) -> list[BlockerRow]:
+        """What stands in the way of the chosen kind: only the kinds a model writes need one."""
+        return self.model_blockers if self.kind in MODEL_WRITTEN else []
 
     @rx.var
     def in_progress(self) -> bool:
@@ -107,6 +119,8 @@ class ReportsTabState(AuthState):
             self.writing = data.writing
         if data.runs != self.runs:
             self.runs = data.runs
+        if data.model_blockers != self.model_blockers:
+            self.model_blockers = data.model_blockers
         if self.run_choice not in {r.id for r in data.runs}:
             self.run_choice = data.runs[0].id if data.runs else ""
         self.loaded = True
@@ -225,9 +239,9 @@ class ReportsTabState(AuthState):
     @rx.event
     @user_action
     async def delete(self, report_id: str):
-        await self._in_tenant(lambda s, c: store.delete_report(s, c, report_id))
+        binned = await self._in_tenant(lambda s, c: trash.trash_report(s, c, report_id))
         await self._reload()
-        return rx.toast.success("Report deleted")
+        return moved(binned)
 
 
 class RunReportState(AuthState):

@@ -65,6 +65,10 @@ def _model_section() -> rx.Component:
                 rx.text(
                     "The model this project's LLM work tries first; the workspace's fallback order follows. Current: ",
                     rx.code(ProjectState.llm_model, id="project-model"),
+                    rx.cond(
+                        ProjectState.model_automatic,
+                        rx.text.span(" (automatic: the workspace's first model)", id="project-model-automatic"),
+                    ),
                     size="2",
                 ),
                 provider_model_picker(
@@ -75,6 +79,16 @@ def _model_section() -> rx.Component:
                     ProjectState.pick_model_provider,
                     ProjectState.pick_model,
                     id="project-model-picker",
+                ),
+                rx.cond(
+                    ~ProjectState.model_automatic,
+                    rx.button(
+                        "Use the workspace's first model automatically",
+                        size="1",
+                        variant="ghost",
+                        on_click=ProjectState.use_automatic_model,
+                        id="project-model-automatic-button",
+                    ),
                 ),
                 spacing="2",
                 width="100%",
@@ -93,6 +107,7 @@ def _model_section() -> rx.Component:
             ),
         ),
         max_width="720px",
+        id="project-model-section",
     )
 
 
@@ -108,6 +123,16 @@ def _header() -> rx.Component:
     return rx.vstack(
         page_header(
             ProjectState.name,
+            rx.link(
+                rx.button(rx.icon("lightbulb", size=14), "Insights", variant="soft"),
+                href="/projects/" + ProjectState.pid + "/insights",
+                id="project-insights",
+            ),
+            rx.link(
+                rx.button(rx.icon("git-branch", size=14), "Sources", variant="soft"),
+                href="/projects/" + ProjectState.pid + "/sources",
+                id="project-sources",
+            ),
             _publish_control(),
             crumbs=[("Projects", routes.DASHBOARD), (ProjectState.name, "")],
             badges=[published_badge(ProjectState.published)],
@@ -140,6 +165,7 @@ def _header() -> rx.Component:
             spacing="2",
             align="center",
             wrap="wrap",
+            class_name="nyx-phone-hidden",  # in Settings; on a phone the tabs come first
         ),
         spacing="3",
         width="100%",
@@ -167,7 +193,9 @@ def project_page() -> rx.Component:
                         rx.tabs.trigger("Discussions", value="discussions", id="tab-discussions"),
                         rx.tabs.trigger("Reports", value="reports", id="tab-reports"),
                         rx.tabs.trigger("Settings", value="settings", id="tab-settings"),
-                        class_name="nyx-scroll-x",  # five tabs scroll sideways inside the list on a phone
+                        # Six tabs scroll sideways inside the list on a phone, fading at the edge
+                        # that has more (assets/nyx.css) so the hidden ones are seen to be there.
+                        class_name="nyx-scroll-x nyx-tabs-scroll",
                     ),
                     rx.tabs.content(rx.box(notes_tab(), padding_top="1em"), value="notes"),
                     rx.tabs.content(rx.box(workflows_tab(), padding_top="1em"), value="workflows"),

@@ -6,73 +6,33 @@ Loaded when the tab is shown (Radix mounts a tab's content only while it is sele
 
 from __future__ import annotations
 
-import dataclasses
-import re
-
 import reflex as rx
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from nyx_app import routes
 from nyx_app.components.forms import confirm_delete
+from nyx_app.components.image_gallery import named_upload
 from nyx_app.components.layout import error_callout
 from nyx_app.components.page import empty_state
-from nyx_app.pages.run_rows import when
+from nyx_app.components.start_blockers import start_blockers
 from nyx_app.pages.workflow_start import start_run
+from nyx_app.pages.workflows.rows import TEMPLATE_CARDS, TemplateCard, WorkflowRow, export_filename, read_tab
+from nyx_app.services import trash
 from nyx_app.services.context import TenantContext
 from nyx_app.services.errors import InvalidInput
-from nyx_app.services.workflows import builtin, store
-from nyx_app.services.workflows.store import WorkflowInvalid, WorkflowSummary
+from nyx_app.services.workflows import store
+from nyx_app.services.workflows.store import WorkflowInvalid
+from nyx_app.state.notifications import ASK_PERMISSION_JS
 from nyx_app.state.session import AuthState, user_action
+from nyx_app.state.trash import moved
 
 IMPORT_UPLOAD_ID = "workflow-import-upload"
-
-
-@dataclasses.dataclass
-class WorkflowRow:
-    id: str
-    name: str
-    description: str
-    steps: int
-    runs: int
-    updated: str
-    url: str
-    may_delete: bool = False  # members delete only the workflows they made: no button otherwise
-
-
-@dataclasses.dataclass
-class TemplateCard:
-    key: str
-    name: str
-    description: str
-    steps: int
-
-
-TEMPLATE_CARDS = [
-    TemplateCard(t.key, t.name, t.description, len(t.definition["steps"])) for t in builtin.TEMPLATES.values()
-]
-
-
-def _row(w: WorkflowSummary, project_id: str) -> WorkflowRow:
-    return WorkflowRow(
-        str(w.id),
-        w.name,
-        w.description,
-        w.steps,
-        w.runs,
-        when(w.updated_at),
-        routes.workflow_url(project_id, str(w.id)),
-        w.may_delete,
-    )
-
-
-def export_filename(name: str) -> str:
-    slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-") or "workflow"
-    return f"{slug[:60]}.workflow.json"
 
 
 class WorkflowsTabState(AuthState):
     loaded: bool = False
     workflows: list[WorkflowRow] = []
+    model_label: str = ""  # the model runs use when a step names none
     import_error: str = ""
     import_problems: list[str] = []
     # A refused start, shown at the row of the workflow it concerns.
@@ -85,7 +45,7 @@ class WorkflowsTabState(AuthState):
 
     async def _reload(self) -> None:
         pid = self._pid()
-        self.workflows = [_row(w, pid) for w in await self._in_tenant(lambda s, c: store.list_workflows(s, c, pid))]
+        self.workflows, self.model_label = await self._in_tenant(lambda s, c: read_tab(s, c, pid))
         self.loaded = True
 
     @rx.event
@@ -111,9 +71,9 @@ class WorkflowsTabState(AuthState):
     @rx.event
     @user_action
     async def delete(self, workflow_id: str):
-        await self._in_tenant(lambda s, c: store.delete_workflow(s, c, workflow_id))
+        binned = await self._in_tenant(lambda s, c: trash.trash_workflow(s, c, workflow_id))
         await self._reload()
-        return rx.toast.success("Workflow deleted; its runs stay in the history")
+        return moved(binned)
 
     @rx.event
     @user_action
@@ -166,8 +126,8 @@ class WorkflowsTabState(AuthState):
         pid = self._pid()
         self.start_for, self.start_error, self.start_active_url = workflow_id, "", ""
         outcome = await self._in_tenant(lambda s, c: start_run(s, c, pid, workflow_id))
-        if outcome.run_url:
-            return rx.redirect(outcome.run_url)
+        if outcome.run_url:  # the browser may tell of the run's end: asked once, at the first start
+            return [rx.call_script(ASK_PERMISSION_JS), rx.redirect(outcome.run_url)]
         self.start_error, self.start_active_url = outcome.error, outcome.active_url
         return None
 
@@ -196,7 +156,7 @@ def _workflow_card(w: WorkflowRow) -> rx.Component:
         rx.vstack(
             rx.hstack(
                 rx.link(rx.heading(w.name, size="4"), href=w.url, class_name="workflow-link"),
-                rx.text(w.steps, " steps · ", w.runs, " runs · updated ", w.updated, size="1", color_scheme="gray"),
+                rx.text(w.meta, size="1", color_scheme="gray", class_name="workflow-meta"),
                 align="center",
                 flex_wrap="wrap",
             ),
@@ -208,6 +168,7 @@ def _workflow_card(w: WorkflowRow) -> rx.Component:
                     size="1",
                     on_click=WorkflowsTabState.start(w.id),
                     class_name="start-workflow",
+                    disabled=w.blockers.length() > 0,  # type: ignore[attr-defined]
                 ),
                 rx.button("Edit", size="1", variant="soft", on_click=rx.redirect(w.url), class_name="edit-workflow"),
                 rx.button(
@@ -228,8 +189,7 @@ def _workflow_card(w: WorkflowRow) -> rx.Component:
                     w.may_delete,
                     confirm_delete(
                         "Delete workflow?",
-                        "The workflow is deleted. Its runs stay in the project's run history, "
-                        "each with the steps it ran.",
+                        "The workflow goes to the trash for 30 days. Its runs stay in the project's run history.",
                         WorkflowsTabState.delete(w.id),
                         trigger_class="delete-workflow",
                         confirm_class="confirm-delete-workflow",
@@ -238,6 +198,7 @@ def _workflow_card(w: WorkflowRow) -> rx.Component:
                 spacing="2",
                 flex_wrap="wrap",
             ),
+            start_blockers(w.blockers, class_name="start-blockers"),
             _start_refusal(w),
             spacing="2",
             width="100%",
@@ -330,7 +291,8 @@ def _import_section() -> rx.Component:
             reset_on_submit=True,
             width="100%",
         ),
-        rx.upload(
+        named_upload(
+            "Choose an exported workflow file",
             rx.hstack(rx.icon("file-up", size=16), rx.text("Choose or drop a .json file", size="2"), align="center"),
             id=IMPORT_UPLOAD_ID,
             multiple=False,
@@ -367,6 +329,16 @@ def _import_section() -> rx.Component:
 def workflows_tab() -> rx.Component:
     return rx.vstack(
         error_callout(WorkflowsTabState.error, id="workflows-error"),
+        rx.cond(
+            WorkflowsTabState.model_label != "",
+            rx.text(
+                "Steps without a model of their own use ",
+                rx.code(WorkflowsTabState.model_label, id="workflows-model"),
+                ".",
+                size="2",
+                color_scheme="gray",
+            ),
+        ),
         rx.cond(
             WorkflowsTabState.workflows.length() > 0,  # type: ignore[attr-defined]
             rx.vstack(rx.foreach(WorkflowsTabState.workflows, _workflow_card), spacing="2", width="100%"),

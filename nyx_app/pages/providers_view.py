@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
+from nyx_app import routes
 from nyx_app.components.confirm import confirm_dialog
 from nyx_app.components.fields import field, form_error
 from nyx_app.components.layout import error_callout, signed_in_page
@@ -234,6 +235,7 @@ def _spend() -> rx.Component:
     return section_card(
         "Spend and budget",
         rx.text("This month: ", rx.text.strong(ProvidersState.month_spent, id="month-spent"), size="2"),
+        rx.link("Cost per day by provider or project, with CSV", href=routes.SPEND, size="2", id="spend-link"),
         rx.cond(
             ProvidersState.may_manage_budget,
             rx.form(

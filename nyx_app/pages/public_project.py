@@ -11,7 +11,7 @@ import dataclasses
 import reflex as rx
 
 from nyx_app import routes
-from nyx_app.components.image_gallery import backend_url
+from nyx_app.components.image_gallery import backend_url, lightbox
 from nyx_app.components.layout import brand, theme_toggle
 from nyx_app.components.markdown import markdown_view
 from nyx_app.components.page import empty_state, not_found_view
@@ -25,6 +25,8 @@ class PublicImageView:
     src: str
     full: str
     description: str
+    index: int = 0  # its place among all images of the page (the lightbox steps through them)
+    name: str = ""
 
 
 @dataclasses.dataclass
@@ -42,6 +44,35 @@ class PublicProjectState(rx.State):
     name: str = ""
     description: str = ""
     notes: list[PublicNoteView] = []
+    images: list[PublicImageView] = []  # every image of the page, in order, for the lightbox
+    viewing: int = -1
+
+    @rx.var
+    def viewed(self) -> PublicImageView:
+        return self.images[self.viewing] if 0 <= self.viewing < len(self.images) else PublicImageView("", "", "")
+
+    @rx.var
+    def viewed_position(self) -> str:
+        return f"{self.viewing + 1} of {len(self.images)}" if self.viewing >= 0 else ""
+
+    @rx.event
+    def open_image(self, index: int):
+        self.viewing = index if 0 <= index < len(self.images) else -1
+
+    @rx.event
+    def lightbox_changed(self, is_open: bool):
+        if not is_open:
+            self.viewing = -1
+
+    @rx.event
+    def step_image(self, step: int):
+        if self.images and self.viewing >= 0:
+            self.viewing = (self.viewing + step) % len(self.images)
+
+    @rx.event
+    def lightbox_key(self, key: str):
+        if key in ("ArrowLeft", "ArrowRight"):
+            self.step_image(-1 if key == "ArrowLeft" else 1)
 
     @rx.event
     async def load(self):
@@ -53,7 +84,8 @@ class PublicProjectState(rx.State):
             self.found, self.loaded, self.name, self.description, self.notes = False, True, "", "", []
             return
         pid = str(page.id)
-        self.found, self.name, self.description = True, page.name, page.description
+        self.found, self.name, self.description, self.viewing = True, page.name, page.description, -1
+        counter = iter(range(10**6))
         self.notes = [
             PublicNoteView(
                 str(n.id),
@@ -65,29 +97,40 @@ class PublicProjectState(rx.State):
                         routes.public_image_url(pid, str(i.id), thumb=True),
                         routes.public_image_url(pid, str(i.id)),
                         i.description,
+                        next(counter),
+                        i.file_name or "image",
                     )
                     for i in n.images
                 ],
             )
             for n in page.notes
         ]
+        self.images = [i for n in self.notes for i in n.images]
         self.loaded = True
 
 
 def _image(image: PublicImageView) -> rx.Component:
-    return rx.el.figure(
+    """A thumbnail in the note's gallery; the lightbox shows it large."""
+    return rx.el.button(
         rx.image(
-            src=backend_url(image.full),
+            src=backend_url(image.src),
             alt=rx.cond(image.description != "", image.description, "Image of this note"),
-            max_width="100%",
-            height="auto",
+            width="100%",
+            height="140px",
+            object_fit="cover",
             border_radius="var(--radius-3)",
             border="1px solid var(--gray-a5)",
             loading="lazy",
             class_name="public-image",
         ),
-        rx.cond(image.description != "", rx.el.figcaption(rx.text(image.description, size="2", color_scheme="gray"))),
-        margin="0",
+        type="button",
+        on_click=PublicProjectState.open_image(image.index),
+        aria_label=rx.Var.create("View larger: ") + rx.cond(image.description != "", image.description, image.name),
+        cursor="zoom-in",
+        background="none",
+        border="none",
+        padding="0",
+        width="100%",
     )
 
 
@@ -97,7 +140,16 @@ def _note(n: PublicNoteView) -> rx.Component:
             rx.heading(n.title, size="5", as_="h2", class_name="public-note-title"),
             rx.text("Updated ", n.updated, size="1", color_scheme="gray"),
             markdown_view(n.html, class_name="public-note-body"),
-            rx.foreach(n.images, _image),
+            rx.cond(
+                n.images.length() > 0,  # type: ignore[attr-defined]
+                rx.grid(
+                    rx.foreach(n.images, _image),
+                    columns=rx.breakpoints(initial="2", sm="3", md="4"),
+                    spacing="2",
+                    width="100%",
+                    class_name="public-gallery",
+                ),
+            ),
             spacing="3",
             width="100%",
         ),
@@ -117,6 +169,16 @@ def _project() -> rx.Component:
             PublicProjectState.notes.length() > 0,  # type: ignore[attr-defined]
             rx.vstack(rx.foreach(PublicProjectState.notes, _note), spacing="4", width="100%"),
             empty_state("notebook", "Nothing to read yet", "No note of this project has been made public."),
+        ),
+        lightbox(
+            PublicProjectState.viewing >= 0,
+            PublicProjectState.viewed.full,
+            PublicProjectState.viewed.description,
+            PublicProjectState.viewed_position,
+            on_close=PublicProjectState.lightbox_changed,
+            on_step=PublicProjectState.step_image,
+            on_key=PublicProjectState.lightbox_key,
+            file_name=PublicProjectState.viewed.name,
         ),
         spacing="4",
         width="100%",

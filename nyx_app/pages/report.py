@@ -29,7 +29,8 @@ from nyx_app.live.hub import hub
 from nyx_app.models.report import PdfStatus, ReportKind
 from nyx_app.pages.project_reports import download_link
 from nyx_app.pages.report_rows import KIND_COLORS, TocEntry, pdf_note, table_of_contents, when
-from nyx_app.services import auth
+from nyx_app.pages.reports.publishing import publishing_panel
+from nyx_app.services import auth, trash
 from nyx_app.services.context import TenantContext
 from nyx_app.services.errors import NotFound, ServiceError
 from nyx_app.services.permissions import Action
@@ -38,6 +39,7 @@ from nyx_app.services.reports.store import ReportView, reports_key
 from nyx_app.services.reports.text import size
 from nyx_app.settings import get_settings
 from nyx_app.state.session import AuthState, user_action
+from nyx_app.state.trash import moved
 
 SAFETY_POLL_S = 10.0
 
@@ -218,8 +220,8 @@ class ReportState(AuthState):
     @user_action
     async def delete(self):
         report_id, back = self._report, self.project_reports_url
-        await self._in_tenant(lambda s, c: store.delete_report(s, c, report_id))
-        return [rx.redirect(back), rx.toast.success("Report deleted")]
+        binned = await self._in_tenant(lambda s, c: trash.trash_report(s, c, report_id))
+        return [rx.redirect(back), moved(binned)]
 
 
 H = ReportState.head
@@ -263,49 +265,6 @@ def _toc() -> rx.Component:
     )
 
 
-def _publishing() -> rx.Component:
-    return rx.cond(
-        H.is_post,
-        rx.callout(
-            rx.hstack(
-                rx.cond(
-                    H.published,
-                    rx.text(
-                        "Published: anyone with this address can read the post, without logging in. ",
-                        rx.el.a(
-                            H.public_url,
-                            href=H.public_url,
-                            target="_blank",
-                            rel="noopener",
-                            reload_document=True,
-                            id="public-url",
-                        ),
-                        size="2",
-                    ),
-                    rx.text("Not published: only this workspace can read it.", size="2"),
-                ),
-                rx.cond(
-                    H.may_publish,
-                    rx.button(
-                        rx.cond(H.published, "Unpublish", "Publish"),
-                        size="1",
-                        variant="soft",
-                        on_click=ReportState.toggle_published,
-                        id="toggle-post-published",
-                    ),
-                ),
-                align="center",
-                flex_wrap="wrap",
-                spacing="3",
-            ),
-            icon=rx.cond(H.published, "globe", "lock"),  # type: ignore[arg-type]
-            color_scheme=rx.cond(H.published, "green", "gray"),  # type: ignore[arg-type]
-            size="1",
-            width="100%",
-        ),
-    )
-
-
 def _actions() -> rx.Component:
     return rx.hstack(
         download_link("Markdown", H.markdown_url, "file-text", id="download-markdown"),
@@ -325,7 +284,7 @@ def _actions() -> rx.Component:
             H.may_delete,
             confirm_dialog(
                 "Delete report?",
-                "The report, its PDF and any public link are deleted. This cannot be undone.",
+                "The report goes to the trash for 30 days (its public link ends now); Undo puts it back.",
                 ReportState.delete,
                 trigger_class="delete-report",
                 confirm_class="confirm-delete-report",
@@ -376,7 +335,7 @@ def _header() -> rx.Component:
         rx.cond(ReportState.renaming, _rename_form()),
         rx.text(H.created, " · ", H.author, " · ", H.size, size="2", color_scheme="gray", id="report-meta"),
         _actions(),
-        _publishing(),
+        publishing_panel(H, ReportState.toggle_published),
         error_callout(ReportState.error),
         spacing="3",
         width="100%",

@@ -11,16 +11,17 @@ import dataclasses
 from collections.abc import Mapping
 from datetime import datetime
 from decimal import Decimal
-from functools import lru_cache
 
 from nyx_app import routes
 from nyx_app.api.images import image_url
-from nyx_app.integrations import markdown
-from nyx_app.models.run import DISCUSSION_KINDS, REPORT_KINDS, RunKind, RunStatus, StepStatus
+from nyx_app.models.run import DISCUSSION_KINDS, REPORT_KINDS, PauseMode, RunKind, RunStatus, StepStatus
+from nyx_app.pages.runs.outputs import download_url, html, json_rows
 
 # One way to say a time or a price, on pages and in reports alike.
 from nyx_app.services.reports.text import duration, money
+from nyx_app.services.runs.progress import progress
 from nyx_app.services.runs.views import Coverage, ItemView, RunSummary, RunView, StepView
+from nyx_app.services.workflows.definition import OutputFormat
 
 # A fan-out group with more items than this starts collapsed.
 OPEN_GROUP_MAX_ITEMS = 20
@@ -29,6 +30,7 @@ RUN_LABELS = {
     RunStatus.PENDING: "queued",
     RunStatus.RUNNING: "running",
     RunStatus.WAITING: "waiting for review",
+    RunStatus.PAUSED: "paused",
     RunStatus.SUCCEEDED: "succeeded",
     RunStatus.FAILED: "failed",
     RunStatus.CANCELLED: "cancelled",
@@ -48,6 +50,7 @@ COLORS = {
     "running": "blue",
     "waiting": "amber",
     "waiting_review": "amber",
+    "paused": "iris",
     "succeeded": "green",
     "failed": "red",
     "skipped": "gray",
@@ -72,6 +75,37 @@ def _step_label(status: str) -> str:
 
 
 @dataclasses.dataclass
+class RetrievedRow:
+    """A passage the run's prompts took from the workspace, as the page lists it."""
+
+    source: str  # "Workflow insight", "Policy passage" …
+    ref: str
+    title: str
+    why: str
+    href: str
+
+
+SOURCE_LABELS = {
+    "memory": "Memory entry",
+    "insights": "Workflow insight",
+    "policies": "Policy passage",
+    "code_patterns": "Code pattern",
+    "patterns": "Consolidation pattern",
+}
+WHY_WORDS = {"both": "words and meaning", "words": "words", "meaning": "meaning"}
+
+
+def retrieved_rows(view: RunView) -> list[RetrievedRow]:
+    return [
+        RetrievedRow(
+            SOURCE_LABELS.get(r.source, r.source), r.ref, r.title or "(untitled)", WHY_WORDS.get(r.why, r.why),
+            routes.knowledge_url(r.kind, r.item_id, r.parent_id, r.project_id or view.project_id),
+        )
+        for r in view.retrieved
+    ]  # fmt: skip
+
+
+@dataclasses.dataclass
 class Header:
     title: str = ""
     status: str = ""
@@ -86,6 +120,9 @@ class Header:
     done: int = 0
     total: int = 0
     percent: int = 0
+    progress: str = ""  # "Step 3 of 5 · Implementation plan 9/13"
+    rest: str = ""  # "about 2 min left" (from the steps done so far), while it runs
+    ticking: str = ""  # seconds so far while active: the page's ticker counts on from it
     error: str = ""
     stopping: bool = False
     active: bool = False
@@ -96,6 +133,18 @@ class Header:
     project_name: str = ""
     workflow_url: str = ""
     waiting: str = ""  # "" while a worker runs it
+    # What the prompts retrieved ({{insights}} …); "retrieval" says whether they asked at all.
+    retrieved: list[RetrievedRow] = dataclasses.field(default_factory=list)
+    retrieval: bool = False
+    kind: str = ""
+    can_pause: bool = False
+    pausing: str = ""  # "Pausing: …" until the run's worker has paused it
+    paused: str = ""  # "Paused by Ann at 2026-12-07 21:40 UTC."
+    rerun_of_url: str = ""  # the run this one re-ran, and from which step
+    rerun_note: str = ""
+    compare_url: str = ""  # this run beside the one it re-ran
+    comparing: bool = False  # a comparison of models: its answers side by side
+    winner: str = ""  # "Winner: anthropic/…" once picked
 
 
 @dataclasses.dataclass
@@ -163,6 +212,15 @@ class StepRow:
     expanded: bool = False
     item_rows: list[ItemRow] = dataclasses.field(default_factory=list)
     more_items: int = 0  # items the group has beyond those shown
+    ticking: str = ""  # seconds so far while it runs: the page's ticker counts on from it
+    # A finished JSON answer laid out as a table or list (``html`` then holds the raw JSON).
+    readable_html: str = ""
+    download: str = ""  # the answer as a Markdown file (once there is one)
+    run_id: str = ""  # for its items' downloads, made in the page (no URL per item in each update)
+    can_rerun: bool = False  # the run has finished: this step can run again with changes
+    reused: bool = False  # a re-run's copy of the earlier run's answer (not asked for again)
+    can_pick: bool = False  # a comparison's answer that may be picked as the winner
+    can_compare: bool = False  # the run has finished: this step's models can be compared
 
 
 @dataclasses.dataclass
@@ -197,12 +255,27 @@ def kind_label(kind: str) -> str:
         return "discussion"
     if kind in REPORT_KINDS:
         return "report"
+    if kind == RunKind.MODEL_COMPARE:
+        return "model comparison"
     return "workflow run" if kind == RunKind.WORKFLOW else kind.replace("_", " ")
+
+
+def _ticking(seconds: float | None, running: bool) -> str:
+    return f"{seconds:.1f}" if running and seconds is not None else ""
+
+
+def rest_label(seconds: float | None) -> str:
+    if seconds is None:
+        return ""
+    if seconds < 60:
+        return "less than a minute left" if seconds >= 5 else "almost done"
+    return f"about {round(seconds / 60)} min left"
 
 
 def header(view: RunView) -> Header:
     status = RunStatus(view.status) if view.status in RunStatus._value2member_map_ else None
     active = status is not None and not status.finished
+    shown = progress(view)
     return Header(
         title=view.title,
         status=view.status,
@@ -216,18 +289,42 @@ def header(view: RunView) -> Header:
         cost=money(view.cost_usd) + (" + unknown" if _unpriced(view) else ""),
         done=view.done,
         total=view.total,
-        percent=int(100 * view.done / view.total) if view.total else 0,
+        percent=shown.percent,
+        progress=shown.label,
+        rest=rest_label(shown.rest_s),
+        ticking=_ticking(view.duration_s, status == RunStatus.RUNNING),
         error=view.error,
         stopping=view.cancel_requested and active,
         active=active,
-        resumable=status in (RunStatus.FAILED, RunStatus.CANCELLED),
+        resumable=status in (RunStatus.FAILED, RunStatus.CANCELLED, RunStatus.PAUSED),
         failed=status == RunStatus.FAILED,
         project_url=routes.project_url(view.project_id, tab="runs"),
         project_home=routes.project_url(view.project_id),
         project_name=view.project_name,
         workflow_url=routes.workflow_url(view.project_id, view.workflow_id) if view.workflow_id else "",
         waiting=waiting(view.waiting_since),
+        retrieved=retrieved_rows(view),
+        retrieval=view.retrieval_used,
+        kind=view.kind,
+        can_pause=status in (RunStatus.PENDING, RunStatus.RUNNING)
+        and not view.pause_requested
+        and not view.cancel_requested,
+        pausing=_pausing(view.pause_requested) if status == RunStatus.RUNNING else "",
+        paused=f"Paused by {view.paused_by} at {when(view.paused_at)}." if status == RunStatus.PAUSED else "",
+        rerun_of_url=routes.run_url(view.project_id, view.rerun_of) if view.rerun_of else "",
+        rerun_note=f"Re-run of an earlier run from step “{view.rerun_from}”" if view.rerun_of else "",
+        comparing=view.kind == RunKind.MODEL_COMPARE.value,
+        winner=f"Winner: {view.compare_winner}" if view.compare_winner else "",
+        compare_url=routes.run_compare_url(view.project_id, view.rerun_of, view.id) if view.rerun_of else "",
     )
+
+
+def _pausing(requested: str) -> str:
+    if requested == PauseMode.NOW.value:
+        return "Pausing: the calls in progress are being stopped."
+    if requested == PauseMode.FINISH.value:
+        return "Pausing: the steps in progress finish first; nothing new starts."
+    return ""
 
 
 def paid(cost: Decimal, tokens: int) -> str:
@@ -262,7 +359,7 @@ def _sources(item: ItemView, project_id: str) -> list[SourceRow]:
     ]
 
 
-def _item(item: ItemView, project_id: str, fulls: Mapping[str, str]) -> ItemRow:
+def _item(item: ItemView, project_id: str, run_id: str, fulls: Mapping[str, str]) -> ItemRow:
     return ItemRow(
         row_id=item.row_id,
         number=item.index + 1,
@@ -274,18 +371,11 @@ def _item(item: ItemView, project_id: str, fulls: Mapping[str, str]) -> ItemRow:
         tokens=tokens(item.tokens),
         cost=paid(item.cost_usd, item.tokens),
         error=item.error,
-        html=_html(fulls.get(item.row_id) or item.preview),
+        html=html(fulls.get(item.row_id) or item.preview),
         truncated=item.output_chars > len(item.preview),
         showing_full=item.row_id in fulls,
         sources=_sources(item, project_id),
     )
-
-
-@lru_cache(maxsize=2048)
-def _html(text: str) -> str:
-    """Model output is hostile text: only the one renderer turns it into HTML. Cached: a watched
-    run is re-read many times a second and most previews have not changed since the last read."""
-    return markdown.render(text) if text else ""
 
 
 def _ref(provider: str, model: str) -> str:
@@ -322,7 +412,7 @@ def step_row(
             for a in step.attempts
             if a.status != "ok"
         ],
-        html=_html(fulls.get(step.row_id) or step.preview),
+        html=html(fulls.get(step.row_id) or step.preview),
         truncated=step.output_chars > len(step.preview),
         showing_full=step.row_id in fulls,
         context_note=step.context_note,
@@ -330,14 +420,33 @@ def step_row(
         can_retry=step.status == StepStatus.FAILED.value and view.status == RunStatus.FAILED.value,
         waiting_review=step.status == StepStatus.WAITING_REVIEW.value and step.kind == "review",
         fan_out=step.fan_out,
+        download=download_url(view.id, step.row_id, step.status, step.output_chars),
+        run_id=view.id,
+        ticking=_ticking(step.duration_s, step.status == StepStatus.RUNNING.value),
+        can_rerun=step.kind == "llm"
+        and view.kind == RunKind.WORKFLOW.value
+        and view.status in (RunStatus.SUCCEEDED.value, RunStatus.FAILED.value, RunStatus.CANCELLED.value),
+        reused=step.reused,
+        can_pick=view.kind == RunKind.MODEL_COMPARE.value
+        and "__" in step.key
+        and step.status == StepStatus.SUCCEEDED.value
+        and RunStatus(view.status).finished,
+        can_compare=step.kind == "llm"
+        and not step.fan_out
+        and view.kind == RunKind.WORKFLOW.value
+        and view.status in (RunStatus.SUCCEEDED.value, RunStatus.FAILED.value, RunStatus.CANCELLED.value),
     )
+    if step.output_format != OutputFormat.TEXT.value and step.row_id not in fulls:
+        readable, raw, cut = json_rows(step)
+        if readable:
+            row.readable_html, row.html, row.truncated = readable, raw, cut
     if step.fan_out:
         row.items_total, row.items_failed, row.items_running = step.items_total, step.items_failed, step.items_running
-        row.progress = f"{step.items_done}/{step.items_total}"
+        row.progress = f"{step.items_done}/{step.items_total}" if step.items_total else ""
         row.percent = int(100 * step.items_done / step.items_total) if step.items_total else 0
         row.expanded = is_expanded(step, chosen)
         if row.expanded:
-            row.item_rows = [_item(i, view.project_id, fulls) for i in step.items[:items_shown]]
+            row.item_rows = [_item(i, view.project_id, view.id, fulls) for i in step.items[:items_shown]]
             row.more_items = max(0, step.items_total - len(row.item_rows))
     return row
 

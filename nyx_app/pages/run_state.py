@@ -15,12 +15,14 @@ import asyncio
 import contextlib
 import logging
 import time
+from pathlib import Path
 from typing import Any
 
 import reflex as rx
 from redis.exceptions import ConnectionError as RedisConnectionError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from nyx_app import routes
 from nyx_app.db.notify import RUNS_CHANNEL
 from nyx_app.db.session import transaction
 from nyx_app.live.hub import hub
@@ -30,7 +32,8 @@ from nyx_app.pages import run_rows
 from nyx_app.pages.run_rows import CoverageRow, Header, StepRow
 from nyx_app.services.context import TenantContext
 from nyx_app.services.errors import NotFound, ServiceError
-from nyx_app.services.runs import control, views
+from nyx_app.services.runs import control, model_compare, outputs, pausing, reruns, views
+from nyx_app.state import toasts
 from nyx_app.state.session import SESSION_ENDED, AuthState, user_action
 
 log = logging.getLogger(__name__)
@@ -48,6 +51,8 @@ MIN_INTERVAL_S = 0.03
 SETTLE_S = 0.01
 ITEMS_STEP = views.ITEMS_PAGE
 FULL_OUTPUTS_MAX = 5  # full outputs the page keeps loaded at once
+# Counts running steps' and the run's elapsed time on between updates (no server round trip).
+TICKER_JS = (Path(__file__).parent / "runs" / "ticker.js").read_text()
 
 # A browser that lost its network gets no socket error for a while, just silence: the run page
 # says so (the browser tells online/offline apart; #offline-hint is in run.py).
@@ -125,6 +130,15 @@ class RunState(AuthState):
     review_row: str = ""  # the row under review; a new one re-creates the review form
     action_error: str = ""
     review_error: str = ""
+    # Re-run from a step: the step chosen ("" while the dialog is closed), its prompt and model.
+    rerun_key: str = ""
+    rerun_title: str = ""
+    rerun_prompt: str = ""
+    rerun_model: str = ""
+    rerun_error: str = ""
+    # Compare models on a step: the step chosen ("" while closed), the models typed.
+    compare_key: str = ""
+    compare_error: str = ""
     _run: str = ""
     _project: str = ""
     _review_key: str = ""
@@ -180,7 +194,7 @@ class RunState(AuthState):
             # The same answer for a made-up id, another tenant's run and another project's URL.
             self.found, self.loaded = False, True
             return None
-        return [RunState.watch, rx.call_script(OFFLINE_HINT)]
+        return [rx.call_script(TICKER_JS), RunState.watch, rx.call_script(OFFLINE_HINT)]
 
     @rx.event(background=True)
     async def watch(self):
@@ -260,6 +274,14 @@ class RunState(AuthState):
         self._full_rows = [r for r in self._full_rows if r != row_id]
         await self._refresh()
 
+    @rx.event
+    @user_action
+    async def copy_output(self, row_id: str):
+        """The whole answer onto the clipboard, read now: state holds previews only."""
+        run_id = self._run
+        found = await self._in_tenant(lambda s, c: outputs.output_file(s, c, run_id, row_id))
+        return [rx.set_clipboard(found.text), toasts.done("Copied to the clipboard")]
+
     # -- commands ------------------------------------------------------------------------------
     async def _command(self, action: Any, where: str = "action") -> None:
         self.action_error = self.review_error = ""
@@ -285,6 +307,80 @@ class RunState(AuthState):
     async def resume(self):
         run_id = self._run
         await self._command(lambda s, c: control.resume_run(s, c, run_id))
+
+    @rx.event
+    @user_action
+    async def pause(self, mode: str):
+        run_id = self._run
+        await self._command(lambda s, c: pausing.pause_run(s, c, run_id, mode))
+
+    @rx.event
+    @user_action
+    async def open_rerun(self, key: str):
+        run_id = self._run
+        title, prompt, model = await self._in_tenant(lambda s, c: reruns.step_settings(s, c, run_id, key))
+        self.rerun_key, self.rerun_title, self.rerun_prompt, self.rerun_model = key, title, prompt, model
+        self.rerun_error = ""
+
+    @rx.event
+    def close_rerun(self, open_: bool = False):
+        if not open_:
+            self.rerun_key = self.rerun_error = ""
+
+    @rx.event
+    @user_action
+    async def rerun(self, form: dict[str, str]):
+        """Start the re-run with the edited prompt and model, and open its page."""
+        run_id, key, project_id = self._run, self.rerun_key, self._project
+        prompt, model = form.get("prompt", ""), form.get("model", "")
+        self.rerun_error = ""
+
+        async def start(s: AsyncSession, c: TenantContext) -> str:
+            return str((await reruns.rerun_from_step(s, c, run_id, key, prompt=prompt, model=model)).id)
+
+        try:
+            new_id = await self._in_tenant(start)
+        except ServiceError as exc:
+            self.rerun_error = exc.message
+            return None
+        self.rerun_key = ""
+        return rx.redirect(routes.run_url(project_id, new_id))
+
+    @rx.event
+    def open_compare(self, key: str):
+        self.compare_key, self.compare_error = key, ""
+
+    @rx.event
+    def close_compare(self, open_: bool = False):
+        if not open_:
+            self.compare_key = self.compare_error = ""
+
+    @rx.event
+    @user_action
+    async def compare_models(self, form: dict[str, str]):
+        """Start the comparison (2 to 4 models, one a line) and open its page."""
+        run_id, key, project_id = self._run, self.compare_key, self._project
+        models = [line for line in form.get("models", "").splitlines() if line.strip()]
+
+        async def start(s: AsyncSession, c: TenantContext) -> str:
+            return str((await model_compare.start_comparison(s, c, run_id, key, models)).id)
+
+        try:
+            new_id = await self._in_tenant(start)
+        except ServiceError as exc:
+            self.compare_error = exc.message
+            return None
+        self.compare_key = ""
+        return rx.redirect(routes.run_url(project_id, new_id))
+
+    @rx.event
+    @user_action
+    async def pick_winner(self, key: str, apply: bool):
+        run_id = self._run
+        await self._command(lambda s, c: model_compare.pick_winner(s, c, run_id, key, apply))
+        if self.action_error:
+            return None
+        return toasts.done("The winner is saved" + (" and is now the step's model." if apply else "."))
 
     @rx.event
     @user_action

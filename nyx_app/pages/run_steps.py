@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import reflex as rx
 
+from nyx_app import routes
 from nyx_app.components.image_gallery import backend_url
 from nyx_app.components.layout import error_callout
 from nyx_app.components.markdown import markdown_view
@@ -30,8 +31,11 @@ def _meta(*parts: rx.Component) -> rx.Component:
     return rx.hstack(*parts, spacing="3", flex_wrap="wrap", align="center")
 
 
-def _fact(label: str, value: rx.Var[str], class_name: str) -> rx.Component:
-    return rx.text(rx.text.span(label, color_scheme="gray"), " ", rx.text.span(value, class_name=class_name), size="1")
+def _fact(label: str, value: rx.Var[str], class_name: str, ticking: rx.Var[str] | None = None) -> rx.Component:
+    extra = {"data-elapsed": ticking} if ticking is not None else {}
+    return rx.text(
+        rx.text.span(label, color_scheme="gray"), " ", rx.text.span(value, class_name=class_name, **extra), size="1"
+    )
 
 
 def output_view(html: rx.Var[str], class_name: str, max_height: rx.Var[str] | str = "28em") -> rx.Component:
@@ -41,9 +45,64 @@ def output_view(html: rx.Var[str], class_name: str, max_height: rx.Var[str] | st
         class_name=class_name,
         max_height=max_height,
         overflow_y="auto",
+        tab_index=0,  # it scrolls: a keyboard must reach it
         padding="0.6em",
         border_radius="var(--radius-2)",
         background="var(--gray-a2)",
+        width="100%",
+    )
+
+
+def output_actions(row_id: rx.Var[str], download: rx.Var[str], what: str) -> rx.Component:
+    """Copy (the whole answer, read when clicked) and Download as Markdown. Static: nothing here
+    changes while the run streams, so the buttons add no work to an update."""
+    return rx.cond(
+        download != "",
+        rx.hstack(
+            rx.button(
+                rx.icon("copy", size=12),
+                "Copy",
+                size="1",
+                variant="ghost",
+                on_click=RunState.copy_output(row_id),
+                aria_label=f"Copy the {what}",
+                class_name="copy-output",
+            ),
+            # The browser follows it itself (not the client router) and saves the file.
+            rx.el.a(
+                rx.icon("download", size=12),
+                "Markdown",
+                href=backend_url(download),
+                download="",
+                reload_document=True,
+                aria_label=f"Download the {what} as Markdown",
+                class_name="download-output nyx-inline-action",
+            ),
+            spacing="3",
+            align="center",
+            class_name="output-actions",
+        ),
+    )
+
+
+def _readable(step: StepRow) -> rx.Component:
+    """A finished JSON answer as a table or list, with its raw JSON one click away."""
+    return rx.vstack(
+        rx.box(
+            markdown_view(step.readable_html),
+            class_name="step-readable nyx-table-scroll",
+            max_height="36em",
+            overflow="auto",
+            tab_index=0,
+            width="100%",
+        ),
+        rx.el.details(
+            rx.el.summary("Raw JSON", class_name="raw-toggle"),
+            output_view(step.html, "step-output"),
+            class_name="raw-json",
+            width="100%",
+        ),
+        spacing="2",
         width="100%",
     )
 
@@ -93,8 +152,19 @@ def _source(src: SourceRow) -> rx.Component:
     )
 
 
+_BEFORE_RUN, _AFTER_RUN = routes.RUN_OUTPUT_DOWNLOAD.split("{run_id}")
+_BEFORE_ROW, _AFTER_ROW = _AFTER_RUN.split("{row_id}")
+
+
+def item_download(run_id: rx.Var[str], item: rx.Var[ItemRow]) -> rx.Var[str]:
+    """A finished item's Markdown download, built in the page from ids it already has: an update
+    of a watched run carries no URL per item."""
+    url = rx.Var.create(_BEFORE_RUN) + run_id + _BEFORE_ROW + item.row_id + _AFTER_ROW
+    return rx.cond(item.status == "succeeded", url, "")  # type: ignore[return-value]
+
+
 @rx.memo
-def item_card(item: rx.Var[ItemRow]) -> rx.Component:
+def item_card(item: rx.Var[ItemRow], run_id: rx.Var[str]) -> rx.Component:
     return rx.vstack(
         _meta(
             _badge(item.status_label, item.status_color, "item-status"),
@@ -119,7 +189,12 @@ def item_card(item: rx.Var[ItemRow]) -> rx.Component:
             item.html != "",
             output_view(item.html, "item-output", rx.cond(item.showing_full, "28em", "8em")),
         ),
-        _full_toggle(item.row_id, item.truncated, item.showing_full),
+        rx.hstack(
+            _full_toggle(item.row_id, item.truncated, item.showing_full),
+            output_actions(item.row_id, item_download(run_id, item), "answer"),
+            spacing="3",
+            align="center",
+        ),
         spacing="1",
         width="100%",
         padding_y="0.4em",
@@ -131,8 +206,10 @@ def item_card(item: rx.Var[ItemRow]) -> rx.Component:
 def _group(step: StepRow) -> rx.Component:
     return rx.vstack(
         _meta(
-            rx.text("Items", size="2", weight="medium"),
-            rx.text(step.progress, size="2", class_name="group-progress"),
+            rx.cond(
+                step.items_total > 0,
+                rx.text("Items ", step.progress, size="2", weight="medium", class_name="group-progress"),
+            ),
             rx.cond(step.items_running > 0, rx.text(step.items_running, " running", size="1", color_scheme="blue")),
             rx.cond(
                 step.items_failed > 0,
@@ -149,7 +226,13 @@ def _group(step: StepRow) -> rx.Component:
                 ),
             ),
         ),
-        rx.progress(value=step.percent, size="1", width="100%", class_name="nyx-live-progress"),
+        rx.progress(
+            value=step.percent,
+            size="1",
+            width="100%",
+            class_name="nyx-live-progress",
+            aria_label=rx.Var.create("Items of ") + step.name,
+        ),
         rx.cond(
             step.items_total == 0,
             rx.text("Its items appear once the list they come from is ready.", size="1", color_scheme="gray"),
@@ -157,7 +240,7 @@ def _group(step: StepRow) -> rx.Component:
         rx.cond(
             step.expanded,
             rx.vstack(
-                rx.foreach(step.item_rows, lambda item: item_card(item=item)),
+                rx.foreach(step.item_rows, lambda item: item_card(item=item, run_id=step.run_id)),
                 rx.cond(
                     step.more_items > 0,
                     rx.button(
@@ -236,10 +319,14 @@ def step_card_body(step: rx.Var[StepRow]) -> rx.Component:
                 rx.heading(step.name, size="3", class_name="step-name"),
                 rx.code(step.key, size="1"),
                 rx.cond(step.kind == "review", rx.badge("review", variant="outline", size="1")),
+                rx.cond(
+                    step.reused,
+                    rx.badge("reused from the earlier run", variant="outline", size="1", class_name="step-reused"),
+                ),
             ),
             _meta(
                 rx.cond(step.model != "", _fact("model", step.model, "step-model")),
-                _fact("time", step.duration, "step-duration"),
+                _fact("time", step.duration, "step-duration", step.ticking),
                 _fact("tokens", step.tokens, "step-tokens"),
                 _fact("cost", step.cost, "step-cost"),
             ),
@@ -267,22 +354,77 @@ def step_card_body(step: rx.Var[StepRow]) -> rx.Component:
                     class_name="retry-step",
                 ),
             ),
+            rx.hstack(
+                rx.cond(
+                    step.can_compare,
+                    rx.button(
+                        rx.icon("columns-3", size=14),
+                        "Compare models",
+                        size="1",
+                        variant="soft",
+                        on_click=RunState.open_compare(step.key),
+                        class_name="compare-models",
+                    ),
+                ),
+                rx.cond(
+                    step.can_pick,
+                    rx.hstack(
+                        rx.button(
+                            rx.icon("trophy", size=14),
+                            "Pick this model",
+                            size="1",
+                            on_click=RunState.pick_winner(step.key, False),
+                            class_name="pick-winner",
+                        ),
+                        rx.button(
+                            "Pick and use it in the workflow",
+                            size="1",
+                            variant="soft",
+                            on_click=RunState.pick_winner(step.key, True),
+                            class_name="pick-winner-apply",
+                        ),
+                        spacing="2",
+                    ),
+                ),
+                spacing="2",
+            ),
+            rx.cond(
+                step.can_rerun,
+                rx.button(
+                    rx.icon("git-branch", size=14),
+                    "Re-run from here",
+                    size="1",
+                    variant="soft",
+                    on_click=RunState.open_rerun(step.key),
+                    class_name="rerun-step",
+                ),
+            ),
             rx.cond(
                 step.review_note != "",
                 rx.text("Review note: ", step.review_note, size="2", class_name="review-note"),
             ),
             # A fan-out step's answer is its items' answers, shown with the items (all of them on request).
             rx.cond(
-                ((step.html != "") & ~step.fan_out & ~step.waiting_review) | step.showing_full,
-                output_view(step.html, "step-output"),
-            ),
-            rx.cond(
-                step.fan_out,
+                step.readable_html != "",
+                _readable(step),
                 rx.cond(
-                    step.status == "succeeded",
-                    _full_toggle(step.row_id, True, step.showing_full, "Show all answers"),
+                    ((step.html != "") & ~step.fan_out & ~step.waiting_review) | step.showing_full,
+                    output_view(step.html, "step-output"),
                 ),
-                _full_toggle(step.row_id, step.truncated, step.showing_full),
+            ),
+            rx.hstack(
+                rx.cond(
+                    step.fan_out,
+                    rx.cond(
+                        step.status == "succeeded",
+                        _full_toggle(step.row_id, True, step.showing_full, "Show all answers"),
+                    ),
+                    _full_toggle(step.row_id, step.truncated, step.showing_full),
+                ),
+                output_actions(step.row_id, step.download, "answer"),
+                spacing="3",
+                align="center",
+                flex_wrap="wrap",
             ),
             rx.cond(step.fan_out, _group(step)),
             spacing="2",

@@ -10,6 +10,7 @@ from nyx_app.components.fields import field, field_error, form_error
 from nyx_app.components.layout import error_callout, signed_in_page
 from nyx_app.components.page import not_found_view, page_header
 from nyx_app.components.persona_picker import persona_picker
+from nyx_app.components.start_blockers import start_blockers
 from nyx_app.pages.workflow_editor_state import EditorState
 from nyx_app.pages.workflow_form import EstimateStep
 from nyx_app.pages.workflow_step_card import step_card
@@ -24,7 +25,7 @@ def _estimate() -> rx.Component:
     return rx.card(
         rx.vstack(
             rx.hstack(
-                rx.heading("Estimate", size="3"),
+                rx.heading("Estimate", size="3", as_="h2"),
                 rx.cond(EditorState.dirty, rx.text("(of the saved version)", size="1", color_scheme="gray")),
                 align="center",
             ),
@@ -40,6 +41,11 @@ def _estimate() -> rx.Component:
                 rx.text(e.unpriced_note, size="1", color_scheme="amber", id="estimate-unpriced"),
             ),
             rx.cond(e.budget_note != "", rx.text(e.budget_note, size="1", id="estimate-budget")),
+            rx.text(
+                "Steps without a model of their own use ",
+                rx.code(EditorState.model_label, id="estimate-model"),
+                size="1",
+            ),
             rx.foreach(e.steps, _estimate_step),
             rx.text(
                 "A step that runs for each item of a list not made yet is counted as 3 to 20 calls.",
@@ -61,6 +67,8 @@ def _start() -> rx.Component:
                 rx.cond(EditorState.dirty, "Save and start run", "Start run"),
                 on_click=EditorState.start,
                 id="start-run",
+                # Edits may fix what the saved version lacks: then saving and starting is tried.
+                disabled=(EditorState.blockers.length() > 0) & ~EditorState.dirty,  # type: ignore[attr-defined]
             ),
             rx.button("Save", variant="soft", on_click=EditorState.save, id="save-workflow"),
             rx.cond(EditorState.dirty, rx.text("Unsaved changes", size="1", color_scheme="amber", id="unsaved")),
@@ -68,6 +76,7 @@ def _start() -> rx.Component:
             align="center",
             flex_wrap="wrap",
         ),
+        start_blockers(EditorState.blockers, id="start-blockers"),
         rx.cond(
             EditorState.start_error != "",
             rx.callout(

@@ -8,6 +8,7 @@ problems appear at their steps before saving. Saving keeps the user's edits when
 from __future__ import annotations
 
 import dataclasses
+import uuid
 from typing import Any
 
 import reflex as rx
@@ -17,6 +18,7 @@ from nyx_app import routes
 from nyx_app.components.model_picker import ModelOption, ProviderOption, model_options
 from nyx_app.components.persona_card import PersonaCard, to_card
 from nyx_app.components.persona_picker import PickerSection, picker_sections, toggle
+from nyx_app.components.start_blockers import BlockerRow, blocker_rows
 from nyx_app.pages.workflow_form import (
     FORM_FIELDS,
     EstimateView,
@@ -33,11 +35,22 @@ from nyx_app.services.context import TenantContext
 from nyx_app.services.errors import NotFound
 from nyx_app.services.llm import credentials
 from nyx_app.services.personas import store as personas
+from nyx_app.services.runs import readiness
+from nyx_app.services.runs.readiness import Fix, Readiness
 from nyx_app.services.workflows import estimate, store
 from nyx_app.services.workflows.definition import OutputFormat
+from nyx_app.services.workflows.estimate import Estimate
 from nyx_app.services.workflows.store import WorkflowInvalid
 from nyx_app.services.workflows.validate import Problem
+from nyx_app.state.notifications import ASK_PERMISSION_JS
 from nyx_app.state.session import AuthState, user_action
+
+
+async def _estimate_and_readiness(s: AsyncSession, c: TenantContext, workflow_id: str | uuid.UUID):  # type: ignore[no-untyped-def]
+    """The estimate (priced with the model that will run) and what stands in the way of starting."""
+    workflow = await store.get_workflow(s, c, workflow_id)
+    project = await projects.get_project(s, c, workflow.project_id)
+    return await estimate.estimate(s, c, workflow.id), await readiness.workflow_readiness(s, c, workflow, project)
 
 
 class EditorState(AuthState):
@@ -63,6 +76,9 @@ class EditorState(AuthState):
     model_choices: list[ModelOption] = []
     start_error: str = ""
     start_active_url: str = ""
+    # Why Start is not possible with the saved version (each with its fix), and the model it uses.
+    blockers: list[BlockerRow] = []
+    model_label: str = ""
     _workflow: str = ""
     _project: str = ""
 
@@ -74,6 +90,13 @@ class EditorState(AuthState):
     def list_keys(self) -> list[str]:
         """Steps another can run for each item of: those answering with a JSON list."""
         return [s.key for s in self.steps if s.output == OutputFormat.JSON_LIST.value]
+
+    def _show_readiness(self, found: tuple[Estimate, Readiness]) -> None:
+        est, ready = found
+        self.estimate = estimate_view(est)
+        self.blockers = blocker_rows(ready, self._project, self._workflow, here=Fix.WORKFLOW)
+        self.model_label = ready.model.label
+        self.project_model = ready.model.ref or "none yet"
 
     def _show_problems(self, problems: list[Problem]) -> None:
         self.steps, self.general_problems = place_problems(self.steps, problems)
@@ -110,7 +133,7 @@ class EditorState(AuthState):
             return (
                 workflow,
                 project,
-                await estimate.estimate(s, c, workflow.id),
+                await _estimate_and_readiness(s, c, workflow.id),
                 await credentials.list_providers(s, c),
                 await store.check_workflow(s, c, workflow.definition),  # e.g. an imported model not set up
                 [to_card(p) for p in await personas.list_personas(s, c)],
@@ -125,8 +148,8 @@ class EditorState(AuthState):
         self.saved_name = workflow.name
         self.steps = from_definition(workflow.definition)
         self._show_problems(problems)
-        self.estimate = estimate_view(est)
-        self.project_name, self.project_model = project.name, project.llm_model
+        self._show_readiness(est)
+        self.project_name = project.name
         self.project_link = routes.project_url(project_id, tab="workflows")
         self.project_home = routes.project_url(project_id)
         self.model_providers, self.model_choices = model_options(providers)
@@ -267,16 +290,17 @@ class EditorState(AuthState):
 
         async def work(s: AsyncSession, c: TenantContext):
             await self._save(s, c)
-            return await estimate.estimate(s, c, self._workflow)
+            return await _estimate_and_readiness(s, c, self._workflow)
 
         try:
-            est = await self._in_tenant(work)
+            found = await self._in_tenant(work)
         except WorkflowInvalid as exc:
             self._show_problems(exc.problems)
             self.save_error = exc.message
             return None
         self._show_problems([])
-        self.estimate, self.dirty, self.saved_name = estimate_view(est), False, self.name.strip()
+        self._show_readiness(found)
+        self.dirty, self.saved_name = False, self.name.strip()
         return rx.toast.success("Workflow saved")
 
     @rx.event
@@ -300,8 +324,8 @@ class EditorState(AuthState):
         self.dirty = False
         if dirty:
             self.saved_name = self.name.strip()
-        if outcome.run_url:
-            return rx.redirect(outcome.run_url)
+        if outcome.run_url:  # the browser may tell of the run's end: asked once, at the first start
+            return [rx.call_script(ASK_PERMISSION_JS), rx.redirect(outcome.run_url)]
         if outcome.problems:
             self._show_problems(outcome.problems)
         self.start_error, self.start_active_url = outcome.error, outcome.active_url

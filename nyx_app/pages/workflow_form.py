@@ -163,13 +163,16 @@ def estimate_view(est: Estimate) -> EstimateView:
     if not est.steps:
         return EstimateView(ready=True, calls="no calls (the saved workflow has problems or no steps)")
     priced = _range(est.cost_min, est.cost_max, money)
+    unpriced = [m for m in est.unpriced if m]  # "": no model reachable yet (no provider)
     if est.unpriced:  # an unknown price is never shown as $0
         priced = "cost unknown" if est.cost_max == 0 else f"{priced} + unknown"
     unpriced_note = ""
-    if est.unpriced:
-        unpriced_note = f"Price unknown for {', '.join(est.unpriced)}: set it in Settings → Providers."
+    if unpriced:
+        unpriced_note = f"Price unknown for {', '.join(unpriced)}: set it in Settings → Providers."
         if est.budget is not None:
             unpriced_note += " Until then the monthly budget cannot limit calls to them."
+    elif est.unpriced:
+        unpriced_note = "No model is set up yet: the cost is known once a provider is added in Settings → Providers."
     budget_note = ""
     if est.budget is not None and est.left is not None:
         budget_note = f"Budget left this month: {money(max(est.left, Decimal(0)))} of ${est.budget:,.2f}."
@@ -180,7 +183,7 @@ def estimate_view(est: Estimate) -> EstimateView:
         calls=f"{_range(est.calls_min, est.calls_max)} LLM calls",
         tokens=f"up to ≈{est.tokens_max:,} tokens",
         cost=priced,
-        unpriced=", ".join(est.unpriced),
+        unpriced=", ".join(unpriced),
         unpriced_note=unpriced_note,
         budget_note=budget_note,
         steps=[

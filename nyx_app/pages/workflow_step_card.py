@@ -12,18 +12,37 @@ from nyx_app.pages.workflow_form import NO_FAN_OUT, StepForm
 
 VARIABLES_HINT = (
     "Variables: {{steps.KEY.output}} (a step's answer), {{steps.KEY.items}} (the items of a JSON list step), "
-    "{{project.name}}, {{notes}}, {{memory}}; in a step that runs for each item also {{item}} and {{item_index}}. "
+    "{{project.name}}, {{notes}}; from the workspace, most relevant first and cited by [ref]: {{insights}}, "
+    "{{memory}}, {{policies}}, {{code_patterns}}, {{patterns}}; in a step that runs for each item also {{item}} "
+    "and {{item_index}}. "
     "A prompt that names no {{steps.…}} receives the outputs of the steps it depends on automatically."
 )
 
 
-def label(text: str, control: rx.Component, width: str = "100%") -> rx.Component:
-    return rx.vstack(rx.text(text, size="1", weight="medium"), control, spacing="1", width=width)
+NAMEABLE = ("SelectTrigger", "TextArea", "TextFieldRoot", "Input", "Textarea", "DebounceInput")
+
+
+def _name(control: rx.Component, text: str | rx.Var[str]) -> rx.Component:
+    """Give the field inside ``control`` (a select's trigger, a text area, an input) the label's
+    words as its accessible name: the step card shows its labels as text above, not <label for>
+    (one card per step, so ids would repeat)."""
+    stack = [control]
+    while stack:
+        part = stack.pop(0)
+        if type(part).__name__ in NAMEABLE and "aria-label" not in part.custom_attrs:
+            part.custom_attrs["aria-label"] = text
+            return control
+        stack.extend(getattr(part, "children", []))
+    return control
+
+
+def label(text: str | rx.Var[str], control: rx.Component, width: str = "100%") -> rx.Component:
+    return rx.vstack(rx.text(text, size="1", weight="medium"), _name(control, text), spacing="1", width=width)
 
 
 def _select(value: rx.Var[str], options: list[tuple[str, str]], on_change, class_name: str) -> rx.Component:  # type: ignore[no-untyped-def]
     return rx.select.root(
-        rx.select.trigger(class_name=class_name),
+        rx.select.trigger(class_name=class_name, aria_label=class_name.removeprefix("step-").replace("-", " ")),
         rx.select.content(*[rx.select.item(label, value=v) for v, label in options]),
         value=value,
         on_change=on_change,
@@ -53,7 +72,7 @@ def _dependency(step: StepForm, index: rx.Var[int], key: rx.Var[str]) -> rx.Comp
                     checked=step.depends_on.contains(key),  # type: ignore[attr-defined]
                     on_change=lambda checked: EditorState.toggle_dep(index, key, checked),
                     class_name="dep-checkbox",
-                    custom_attrs={"data-dep": key},
+                    custom_attrs={"data-dep": key, "aria-label": rx.Var.create("Depends on ") + key},
                 ),
                 key,
                 spacing="1",
@@ -221,6 +240,7 @@ def _llm_settings(step: StepForm, index: rx.Var[int]) -> rx.Component:
                     checked=step.images,
                     on_change=lambda v: EditorState.set_images(index, v),
                     class_name="step-images",
+                    aria_label="Send the project's note images",
                 ),
                 "Send the project's note images (vision models see them; others get their descriptions)",
                 spacing="2",

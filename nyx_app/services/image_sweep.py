@@ -1,4 +1,5 @@
-"""Remove stored objects no row refers to (note images, persona portraits, report PDFs).
+"""Remove stored objects no row refers to (note images, persona portraits, report PDFs, policy
+documents).
 
 Uploads store objects before their rows commit and remove them again when the transaction fails,
 but a process killed in between leaves objects behind; so does a deleted tenant (its rows go by
@@ -14,15 +15,18 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from sqlalchemy import func
 from sqlmodel import col, or_, select
 
 from nyx_app.db.base import utcnow
 from nyx_app.db.session import transaction
 from nyx_app.integrations import storage as storage_backend
 from nyx_app.integrations.storage import Storage, StoredObject
+from nyx_app.models.library import PolicyDocument
 from nyx_app.models.note_image import NoteImage
 from nyx_app.models.persona import Persona
 from nyx_app.models.report import Report
+from nyx_app.models.trash import TrashItem
 
 SWEEP_GRACE = timedelta(hours=1)
 
@@ -47,7 +51,13 @@ async def _referenced(tenant_id: uuid.UUID, keys: list[str]) -> set[str]:
             )
         )
         pdfs = await session.exec(select(Report.pdf_key).where(col(Report.pdf_key).in_(keys)))
-        return {key for pair in [*rows, *portraits] for key in pair} | set(pdfs)
+        # Files of what is in the trash are kept for a restore until the trash is emptied or purged.
+        trashed = await session.exec(select(func.unnest(col(TrashItem.file_keys))))
+        wanted = set(keys)
+        policies = await session.exec(select(PolicyDocument.file_key).where(col(PolicyDocument.file_key).in_(keys)))
+        return (
+            {key for pair in [*rows, *portraits] for key in pair} | set(pdfs) | (set(trashed) & wanted) | set(policies)
+        )
 
 
 async def sweep_orphan_objects(

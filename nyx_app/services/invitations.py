@@ -28,8 +28,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from nyx_app.db.base import utcnow
 from nyx_app.db.session import set_context, transaction
+from nyx_app.models.notification import NotificationKind
 from nyx_app.models.tenancy import NAME_MAX, Invitation, Membership, Role, Tenant, User
-from nyx_app.services import audit, auth
+from nyx_app.services import audit, auth, notifications
 from nyx_app.services.context import TenantContext
 from nyx_app.services.errors import InvalidInput, NotFound
 from nyx_app.services.members import parse_role
@@ -219,6 +220,14 @@ async def _accept_in(session: AsyncSession, token: str, user_id: uuid.UUID) -> I
     session.add(invitation)
     await session.flush()
     joined = TenantContext(invitation.tenant_id, user_id, Role(invitation.role))
+    joiner = await session.get(User, user_id)
+    await notifications.tell(
+        session,
+        invitation.tenant_id,
+        invitation.created_by,
+        NotificationKind.INVITATION_ACCEPTED,
+        f"{joiner.name if joiner else 'Someone'} accepted your invitation and joined the workspace",
+    )
     await audit.record(
         session,
         joined,

@@ -314,3 +314,17 @@ async def hub(
         tags=await top_tags(session, ctx),
         results=await search_page(session, ctx, query, tag=tag, offset=offset, limit=limit, ranked=ranked),
     )
+
+
+async def entry_hit(session: AsyncSession, ctx: TenantContext, entry_id: str | uuid.UUID) -> Hit:
+    """One entry as the hub shows it (a link from a search hit, ``/memory?entry=<id>``)."""
+    entry = await get_entry(session, ctx, entry_id)
+    author = (
+        (await session.exec(select(User.name).where(User.id == entry.created_by))).first() if entry.created_by else None
+    )
+    project = (
+        (await session.exec(select(Project.name).where(Project.id == entry.project_id))).first()
+        if entry.project_id
+        else None
+    )
+    return Hit(entry, author or "", project or "", entry.title, "")

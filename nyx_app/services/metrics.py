@@ -4,7 +4,7 @@ Read at scrape time from the database, so every app process reports the same, wh
 figures whichever one Prometheus asks (workers have no HTTP server; what they do is in the tables):
 runs by status, the job queue (depth, oldest waiting job's age), workers alive with their
 heartbeat, and over the last ``WINDOW`` LLM calls by provider and outcome, tokens, cost and the
-mean step duration. Tenants are visited one by one by ``nyx_metrics_rows`` (migration 0024), since
+mean step duration. Tenants are visited one by one by ``nyx_metrics_rows`` (migration 0027), since
 the app role sees one tenant at a time.
 """
 

@@ -23,8 +23,15 @@ from nyx_app.db.session import after_commit, after_rollback
 from nyx_app.integrations import storage as storage_backend
 from nyx_app.integrations.images import ImageRejected, ProcessedImage, display_name, process_off_loop
 from nyx_app.integrations.storage import Storage, StorageError, new_key, thumb_key_for
-from nyx_app.models.note_image import IMAGE_DESCRIPTION_MAX, NoteImage, NoteImagePublic
+from nyx_app.models.note_image import (
+    IMAGE_DESCRIPTION_MAX,
+    IMAGE_NAME_MAX,
+    DescriptionSource,
+    NoteImage,
+    NoteImagePublic,
+)
 from nyx_app.models.project import ProjectNote
+from nyx_app.services import image_descriptions
 from nyx_app.services.context import TenantContext
 from nyx_app.services.errors import Conflict, InvalidInput, NotFound
 from nyx_app.services.permissions import Action, require
@@ -205,6 +212,7 @@ async def save_images(
             bytes=len(image.data),
             sha256=image.sha256,
             sort_order=next_order + (i if first_order is not None else len(rows)),
+            file_name=checked[i].name[:IMAGE_NAME_MAX],
         )
         session.add(row)
         rows.append((i, row))
@@ -216,6 +224,8 @@ async def save_images(
         raise
     for i, row in rows:
         results[i] = FileResult(checked[i].name, image=_public(row), index=i)
+    if rows:  # described by a model in the background (services/image_descriptions.py)
+        await image_descriptions.queue_job(session, ctx)
     return results
 
 
@@ -268,9 +278,25 @@ async def update_description(
     require(ctx, Action.IMAGE_EDIT)
     image = await get_image(session, ctx, image_id)
     image.description = optional_text(description, "Description", IMAGE_DESCRIPTION_MAX, kind=TextKind.PROSE)
+    # A person's text: the background describer never writes over it (image_descriptions.py).
+    image.description_source = DescriptionSource.USER.value
     session.add(image)
     await session.flush()
     return _public(image)
+
+
+async def claim_description(session: AsyncSession, ctx: TenantContext, image_id: str | uuid.UUID) -> bool:
+    """The user started writing this image's description (its box got focus): from now on the
+    background describer leaves it alone, even if its call is already under way. True if it
+    had no description yet (so the box is the user's)."""
+    require(ctx, Action.IMAGE_EDIT)
+    image = await get_image(session, ctx, image_id)
+    if image.description or image.description_source:
+        return False
+    image.description_source = DescriptionSource.USER.value
+    session.add(image)
+    await session.flush()
+    return True
 
 
 async def reorder(
@@ -303,14 +329,21 @@ async def move_image(
 
 
 async def remove_image(
-    session: AsyncSession, ctx: TenantContext, image_id: str | uuid.UUID, *, storage: Storage | None = None
+    session: AsyncSession,
+    ctx: TenantContext,
+    image_id: str | uuid.UUID,
+    *,
+    storage: Storage | None = None,
+    keep_files: bool = False,
 ) -> None:
+    """``keep_files``: the trash keeps them for a restore."""
     image = await get_image(session, ctx, image_id)
     # Images carry no author of their own: they belong to their note, and so does the "own" rule.
     require(ctx, Action.IMAGE_DELETE, author_id=(await _note(session, image.note_id)).created_by)
     await session.delete(image)
     await session.flush()
-    remove_objects_after_commit(session, [image.image_key, image.thumb_key], storage)
+    if not keep_files:
+        remove_objects_after_commit(session, [image.image_key, image.thumb_key], storage)
 
 
 async def remove_objects_of(

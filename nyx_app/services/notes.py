@@ -263,11 +263,15 @@ async def save_note(
     return note
 
 
-async def delete_note(session: AsyncSession, ctx: TenantContext, note_id: str | uuid.UUID) -> ProjectNote:
-    """Image rows go by cascade; their stored files are removed once the delete has committed."""
+async def delete_note(
+    session: AsyncSession, ctx: TenantContext, note_id: str | uuid.UUID, *, keep_files: bool = False
+) -> ProjectNote:
+    """Image rows go by cascade; their stored files are removed once the delete has committed
+    (unless ``keep_files``: the trash keeps them for a restore)."""
     note = await get_note(session, ctx, note_id)
     require(ctx, Action.NOTE_DELETE, author_id=note.created_by)
-    await note_images.remove_objects_of(session, note_id=note.id)
+    if not keep_files:
+        await note_images.remove_objects_of(session, note_id=note.id)
     await session.delete(note)
     await session.flush()
     return note

@@ -74,6 +74,12 @@ class Action(StrEnum):
     AUDIT_READ = "audit.read"  # read and export the audit log
     WORKSPACE_TOKENS_MANAGE = "workspace_tokens.manage"  # API tokens of the workspace (not personal ones)
     WEBHOOKS_MANAGE = "webhooks.manage"
+    TRASH_EMPTY = "trash.empty"  # delete from the trash for good (restoring needs the kind's create right)
+    INSIGHT_EDIT = "insight.edit"  # edit or delete anyone's workflow insight or pattern
+    INSIGHT_EDIT_OWN = "insight.edit_own"  # one the user approved or wrote
+    POLICY_UPLOAD = "policy.upload"
+    POLICY_DELETE = "policy.delete"  # anyone's policy document
+    POLICY_DELETE_OWN = "policy.delete_own"  # a document the user uploaded
 
 
 OWNER, ADMIN, MEMBER = Role.OWNER, Role.ADMIN, Role.MEMBER
@@ -125,6 +131,12 @@ PERMISSIONS: dict[Action, frozenset[Role]] = {
     Action.AUDIT_READ:            OWNERS_AND_ADMINS,
     Action.WORKSPACE_TOKENS_MANAGE: OWNERS_AND_ADMINS,
     Action.WEBHOOKS_MANAGE:       OWNERS_AND_ADMINS,
+    Action.TRASH_EMPTY:           OWNERS_AND_ADMINS,
+    Action.INSIGHT_EDIT:          OWNERS_AND_ADMINS,
+    Action.INSIGHT_EDIT_OWN:      EVERYONE,
+    Action.POLICY_UPLOAD:         EVERYONE,
+    Action.POLICY_DELETE:         OWNERS_AND_ADMINS,
+    Action.POLICY_DELETE_OWN:     EVERYONE,
 }
 
 # What a refusal says: "Only owners and admins can <this>."
@@ -171,6 +183,12 @@ DOING: dict[Action, str] = {
     Action.AUDIT_READ:            "read the audit log",
     Action.WORKSPACE_TOKENS_MANAGE: "manage the workspace's API tokens",
     Action.WEBHOOKS_MANAGE:       "manage webhooks",
+    Action.TRASH_EMPTY:           "delete things from the trash for good",
+    Action.INSIGHT_EDIT:          "edit or delete other people's insights and patterns",
+    Action.INSIGHT_EDIT_OWN:      "edit or delete insights and patterns",
+    Action.POLICY_UPLOAD:         "upload policy documents",
+    Action.POLICY_DELETE:         "delete other people's policy documents",
+    Action.POLICY_DELETE_OWN:     "delete policy documents",
 }
 # fmt: on
 
@@ -182,6 +200,8 @@ OWN_VARIANT: dict[Action, Action] = {
     Action.REPORT_DELETE: Action.REPORT_DELETE_OWN,
     Action.WORKFLOW_DELETE: Action.WORKFLOW_DELETE_OWN,
     Action.PERSONA_DELETE: Action.PERSONA_DELETE_OWN,
+    Action.INSIGHT_EDIT: Action.INSIGHT_EDIT_OWN,
+    Action.POLICY_DELETE: Action.POLICY_DELETE_OWN,
 }
 
 _ROLE_WORDS = {OWNER: "owners", ADMIN: "admins", MEMBER: "members"}

@@ -18,9 +18,10 @@ from nyx_app.models.project import (
     Project,
 )
 from nyx_app.services import audit, note_images
+from nyx_app.services.code import paths
 from nyx_app.services.context import TenantContext
 from nyx_app.services.errors import InvalidFields, InvalidInput, NotFound
-from nyx_app.services.llm import catalog
+from nyx_app.services.llm import catalog, choice
 from nyx_app.services.llm.preferences import known_refs
 from nyx_app.services.permissions import Action, require
 from nyx_app.services.runs import deletions
@@ -92,8 +93,13 @@ async def create_project(session: AsyncSession, ctx: TenantContext, name: str, d
         problems.add("name", _taken(checked_name))
     problems.raise_if_any()
     assert checked_name is not None and checked_description is not None
+    # The workspace's first reachable model, or "automatic" (empty) while it has no provider.
     project = Project(
-        tenant_id=ctx.tenant_id, name=checked_name, description=checked_description, created_by=ctx.user_id
+        tenant_id=ctx.tenant_id,
+        name=checked_name,
+        description=checked_description,
+        created_by=ctx.user_id,
+        llm_model=await choice.first_reachable(session),
     )
     session.add(project)
     await _flush_unique(session, checked_name)
@@ -160,6 +166,7 @@ async def delete_project(session: AsyncSession, ctx: TenantContext, project_id: 
     )
     await deletions.project_deleted(session, project.id)  # its runs stop (they go with it)
     await note_images.remove_objects_of(session, project_id=project.id)
+    paths.remove_clone_after_commit(session, ctx.tenant_id, project.id)  # its imported repository
     await session.delete(project)
     await session.flush()
 
@@ -174,11 +181,12 @@ def default_model_of(provider: str, model_refs: list[str]) -> str:
 
 
 async def set_model(session: AsyncSession, ctx: TenantContext, project_id: str | uuid.UUID, ref: str) -> Project:
-    """Choose the model this project's LLM work tries first."""
+    """Choose the model this project's LLM work tries first; "" goes back to automatic (the
+    workspace's first reachable model, ``choice.first_reachable``)."""
     require(ctx, Action.PROJECT_EDIT)
     project = await get_project(session, ctx, project_id)
     ref = (ref or "").strip()
-    if ref not in await known_refs(session, ctx):
+    if ref and ref not in await known_refs(session, ctx):
         raise InvalidInput(f"Unknown model {ref!r}. Pick one from the list.")
     project.llm_model = ref
     project.updated_at = utcnow()

@@ -39,6 +39,7 @@ class PublicImage:
     description: str
     width: int
     height: int
+    file_name: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,7 +88,7 @@ async def public_project(project_id: str | uuid.UUID) -> PublicProject:
         by_note: dict[uuid.UUID, list[PublicImage]] = {}
         for image in images:
             by_note.setdefault(image.note_id, []).append(
-                PublicImage(image.id, image.description, image.width, image.height)
+                PublicImage(image.id, image.description, image.width, image.height, image.file_name)
             )
         return PublicProject(
             project.id,

@@ -1,5 +1,6 @@
 """A sample project made in one click, so a newcomer sees what a filled workspace looks like:
-notes with Markdown and images, and a memory entry tied to the project.
+notes with Markdown and images, a memory entry tied to the project, and the whole loop recorded
+(a finished workflow run, its report and a discussion: ``sample_story.py``), costing nothing.
 
 The pictures are drawn here with Pillow (no files shipped, nothing fetched) and go through the
 same checks, re-encoding and storage as any upload.
@@ -14,12 +15,15 @@ from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from nyx_app.models.project import Project
-from nyx_app.services import memory, note_images, notes, projects
+from nyx_app.services import memory, note_images, notes, projects, sample_story
 from nyx_app.services.context import TenantContext
 from nyx_app.services.note_images import IncomingFile
 
 SAMPLE_NAME = "Sample: Lunar lander"
-DESCRIPTION = "A sample project to look around in: notes with screenshots, and a memory entry. Delete it any time."
+DESCRIPTION = (
+    "A sample project to look around in: notes with screenshots, a memory entry, and a recorded run, report "
+    "and discussion (no model was called). Delete it any time."
+)
 
 WELCOME = """## What a note is for
 
@@ -33,7 +37,10 @@ Notes hold what you know about a project: decisions, findings, screenshots. They
 
 > Add images below a note by dropping them on the note's page.
 
-Workflows (coming soon) read notes like this one and turn them into action points and plans.
+Workflows read notes like this one and turn them into action points and plans. This sample
+comes with one finished run of *Image to implementation* (Runs tab), its report (Reports tab) and
+a discussion between two personas (Discussions tab), all recorded: no model was called and nothing
+was paid. Add a provider and start the workflow again to see it happen live.
 """
 
 ALARM = """## Altitude alarm
@@ -53,7 +60,7 @@ if descent_rate > LIMIT:
 MEMORY_TITLE = "Alarms must be seen, not only heard"
 MEMORY_TEXT = (
     "The memory hub keeps what the team learned, across projects. Search it by words or by tag; "
-    "workflows will use it as context. Example: every alarm needs a visual signal as well as a sound."
+    "workflows use it as context. Example: every alarm needs a visual signal as well as a sound."
 )
 
 
@@ -115,4 +122,5 @@ async def create_sample_project(session: AsyncSession, ctx: TenantContext) -> Pr
         tags="sample, alarms, ux",
         project_id=str(project.id),
     )
+    await sample_story.add_story(session, ctx, project)
     return project

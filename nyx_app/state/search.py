@@ -29,6 +29,7 @@ KIND_LABELS: dict[str, str] = {
     KnowledgeKind.POLICY_PASSAGE: "Policies",
     KnowledgeKind.CODE_PATTERN: "Code patterns",
     KnowledgeKind.IMAGE_DESCRIPTION: "Image descriptions",
+    KnowledgeKind.CONSOLIDATION_PATTERN: "Patterns",
 }
 WHY_LABELS: dict[str, str] = {
     MatchedBy.BOTH: "words and meaning",
@@ -40,21 +41,8 @@ WHY_LABELS: dict[str, str] = {
 def hit_url(hit: Hit) -> str:
     """Where a hit opens: the item's own page, or its parent's (an insight's run)."""
     project = str(hit.project_id) if hit.project_id else ""
-    item = str(hit.item_id)
-    match hit.kind:
-        case KnowledgeKind.NOTE if project:
-            return routes.note_url(project, item)
-        case KnowledgeKind.RUN_OUTPUT if project:
-            return routes.run_url(project, item)
-        case KnowledgeKind.INSIGHT if project and hit.parent_id:
-            return routes.run_url(project, str(hit.parent_id))
-        case KnowledgeKind.REPORT if project:
-            return routes.report_url(project, item)
-        case KnowledgeKind.MEMORY:
-            return f"{routes.MEMORY}?entry={item}"
-        case KnowledgeKind.IMAGE_DESCRIPTION if project and hit.parent_id:
-            return routes.note_url(project, str(hit.parent_id))
-    return routes.project_url(project) if project else routes.DASHBOARD
+    parent = str(hit.parent_id) if hit.parent_id else ""
+    return routes.knowledge_url(hit.kind.value, str(hit.item_id), parent, project)
 
 
 @dataclasses.dataclass

@@ -214,6 +214,11 @@ class AuthState(rx.State):
         await self._context()
 
     @rx.event
+    def close_nav(self):
+        if self.nav_open:
+            self.nav_open = False
+
+    @rx.event
     def toggle_nav(self):
         self.nav_open = not self.nav_open
 

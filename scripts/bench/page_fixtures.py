@@ -16,9 +16,12 @@ from pathlib import Path
 from PIL import Image, ImageDraw, ImageFilter
 
 from nyx_app.db.session import transaction
-from nyx_app.services import auth, memory, note_images, notes, projects
+from nyx_app.services import auth, memory, note_images, notes, projects, sample_story
 from nyx_app.services.context import TenantContext
 from nyx_app.services.note_images import IncomingFile
+from nyx_app.services.reports import built
+from nyx_app.services.workflows import store as workflows
+from nyx_app.services.workflows.builtin import FLAGSHIP
 from nyx_app.settings import ROOT_DIR
 
 PASSWORD = "violet-harbor-kite-91"
@@ -36,6 +39,12 @@ class Seeded:
     project_id: str = ""  # 200 notes, 1,000 images
     gallery_note_url: str = ""  # a note with 20 images
     upload_note_urls: list[str] = field(default_factory=list)  # empty notes for the drops
+    # The rest of the signed-in pages, with volume: 100 finished runs and 50 reports in the big project.
+    note_url: str = ""
+    workflow_url: str = ""
+    run_url: str = ""
+    report_url: str = ""
+    discussion_url: str = ""
 
 
 def _paragraph(rnd: random.Random, words: int) -> str:
@@ -68,7 +77,9 @@ async def _context(email: str) -> TenantContext:
     return TenantContext(ident.tenant_id, ident.user_id, ident.role)
 
 
-async def seed(notes_count: int = 200, images_per_note: int = 5, memories: int = 2000) -> Seeded:
+async def seed(
+    notes_count: int = 200, images_per_note: int = 5, memories: int = 2000, runs: int = 100, reports: int = 50
+) -> Seeded:
     from nyx_app import routes
 
     email = f"bench{time.time_ns()}@example.com"
@@ -96,7 +107,34 @@ async def seed(notes_count: int = 200, images_per_note: int = 5, memories: int =
             await memory.create_entry(
                 s, ctx, title=f"Memory {i}: {_paragraph(rnd, 4)}", content=_paragraph(rnd, 50), tags="bench"
             )
+    await _runs_and_reports(ctx, seeded, runs, reports)
     return seeded
+
+
+async def _runs_and_reports(ctx: TenantContext, seeded: Seeded, runs: int, reports: int) -> None:
+    """Finished flagship runs (recorded rows, as the sample project's), run reports of some of them,
+    and a discussion, all in the big project."""
+    from nyx_app import routes
+
+    async with transaction(ctx.tenant_id, ctx.user_id) as s:
+        big = await projects.get_project(s, ctx, seeded.project_id)
+        first_note = (await notes.list_notes(s, ctx, big.id))[0]
+        workflow = await workflows.create_workflow(s, ctx, big.id, template=FLAGSHIP)
+        sources = {"N1": {"kind": "note", "id": str(first_note.id), "title": first_note.title}}
+        made = [
+            await sample_story.recorded_run(s, ctx, big, workflow, sources, title=f"Image to implementation #{i + 1}")
+            for i in range(runs)
+        ]
+        report = None
+        for run in made[:reports]:
+            report = await built.make_run_report(s, ctx, run.id, big.id)
+        discussion = await sample_story.recorded_discussion(s, ctx, big)
+    pid = seeded.project_id
+    seeded.note_url = routes.note_url(pid, str(first_note.id))
+    seeded.workflow_url = routes.workflow_url(pid, str(workflow.id))
+    seeded.run_url = routes.run_url(pid, str(made[-1].id))
+    seeded.report_url = routes.report_url(pid, str(report.id)) if report else ""
+    seeded.discussion_url = routes.discussion_url(pid, str(discussion.id)) if discussion else ""
 
 
 def screenshot(seed: int, size: tuple[int, int] = (2560, 1600)) -> bytes:

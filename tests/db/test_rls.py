@@ -23,15 +23,28 @@ from nyx_app.db.base import utcnow
 from nyx_app.db.engine import owner_engine
 from nyx_app.db.session import public_transaction, transaction
 from nyx_app.db.urls import app_url
+from nyx_app.models.code import CodePattern, CodeSource, SourceFile
 from nyx_app.models.discussion import Discussion, DiscussionMessage, MessageKind
 from nyx_app.models.knowledge import KnowledgeEmbedding
+from nyx_app.models.library import ConsolidationPattern, NoteEnrichment, PolicyDocument, PolicyPassage
 from nyx_app.models.llm import LlmCall, LlmProviderSlot, LlmReservation
 from nyx_app.models.note_image import NoteImage
+from nyx_app.models.notification import NotificationKind
 from nyx_app.models.report import PublishedPost, Report, ReportKind
 from nyx_app.models.run import Run, StepRun
 from nyx_app.models.webhook import WebhookDelivery
 from nyx_app.models.workflow import WorkflowInsight
-from nyx_app.services import api_limits, api_tokens, invitations, memory, note_drafts, notes, projects
+from nyx_app.services import (
+    api_limits,
+    api_tokens,
+    invitations,
+    memory,
+    note_drafts,
+    notes,
+    notifications,
+    projects,
+    trash,
+)
 from nyx_app.services.knowledge import embedding_model
 from nyx_app.services.llm import credentials, preferences
 from nyx_app.services.personas.store import PersonaInput, create_persona
@@ -104,6 +117,8 @@ async def seed_every_tenant_table(a: Account) -> None:
             )
         )
         await invitations.create_invitation(s, a.ctx, "member")
+        binned = await notes.create_note(s, a.ctx, project.id, "Secret deleted note", "classified")
+        await trash.trash_note(s, a.ctx, binned.id)
         await credentials.save_key(s, a.ctx, "openai", "sk-secret-of-tenant-a")
         wf = await store.create_workflow(s, a.ctx, project.id, template="image-to-implementation")
         run = Run(tenant_id=a.ctx.tenant_id, project_id=project.id, workflow_id=wf.id, title="Secret run")
@@ -115,6 +130,29 @@ async def seed_every_tenant_table(a: Account) -> None:
                 tenant_id=a.ctx.tenant_id, project_id=project.id, run_id=run.id, step_key="review", text="x"
             )
         )
+        s.add(
+            NoteEnrichment(
+                tenant_id=a.ctx.tenant_id, note_id=note.id, run_id=run.id, base_version=1, proposal="classified"
+            )
+        )
+        s.add(
+            ConsolidationPattern(
+                tenant_id=a.ctx.tenant_id, project_id=project.id, title="Secret pattern", text="classified"
+            )
+        )
+        policy = PolicyDocument(
+            tenant_id=a.ctx.tenant_id, title="Secret policy", framework="internal", filename="p.md",
+            content_type="text/markdown", file_key=f"{a.ctx.tenant_id}/policies/x.md", bytes=1, sha256="0" * 64,
+        )  # fmt: skip
+        s.add(policy)
+        await s.flush()
+        s.add(PolicyPassage(tenant_id=a.ctx.tenant_id, document_id=policy.id, seq=1, text="classified"))
+        source = CodeSource(tenant_id=a.ctx.tenant_id, project_id=project.id, url="https://example.com/secret.git")
+        s.add(source)
+        await s.flush()
+        s.add(SourceFile(tenant_id=a.ctx.tenant_id, source_id=source.id, path="secret.py", lines=1))
+        s.add(CodePattern(tenant_id=a.ctx.tenant_id, project_id=project.id, run_id=run.id, category="risk",
+                          title="Secret pattern", text="classified"))  # fmt: skip
         persona = await create_persona(s, a.ctx, PersonaInput("Secret expert", description="classified security"))
         discussion = Discussion(
             tenant_id=a.ctx.tenant_id,
@@ -138,6 +176,10 @@ async def seed_every_tenant_table(a: Account) -> None:
             )
         )
         await preferences.set_budget(s, a.ctx, "25")
+        await notifications.tell(
+            s, a.ctx.tenant_id, a.ctx.user_id, NotificationKind.RUN_FINISHED, "Secret run finished", project.id, run.id
+        )
+        await notifications.save_settings(s, a.ctx, ["report_ready"], browser=False)
         report = Report(
             tenant_id=a.ctx.tenant_id,
             project_id=project.id,

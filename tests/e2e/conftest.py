@@ -3,6 +3,7 @@ Playwright in Debian's Chromium. One app per test session; a fresh browser conte
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -76,6 +77,8 @@ def app_env(mail_server: tuple[Inbox, int]) -> dict[str, str]:
     env.update(NYX_DATABASE_NAME=E2E_DATABASE, NYX_ENVIRONMENT="test", REFLEX_TELEMETRY_ENABLED="false")
     # The app may call the fake LLM server on loopback, and nothing else inside (net_guard).
     env.update(NYX_LLM_ALLOWED_HOSTS="127.0.0.1")
+    # Code sources: the fake git host (tests/fakes/git_server.py) speaks plain http on loopback.
+    env.update(NYX_GIT_PROTOCOLS="https,http")
     # Every browser test registers from 127.0.0.1; the real limit (10 an hour) is tested elsewhere.
     env.update(NYX_THROTTLE_REGISTRATIONS_PER_ADDRESS="100000")
     # Small pages of memory-hub results, so "Show more" is reached with a handful of entries.
@@ -96,7 +99,8 @@ def app_url(app_env: dict[str, str]) -> Iterator[str]:
     # The browser opens 127.0.0.1 (and the frontend then opens its websocket there too): that is
     # the app's own origin, the only one CORS, the websocket and the login forms accept.
     base = f"http://127.0.0.1:{port}"
-    env = {**app_env, "NYX_PUBLIC_URL": base}
+    env = {**app_env, "NYX_PUBLIC_URL": base, OWNER_VAR: str(os.getpid())}
+    _end_orphaned_servers()
     with log.open("wb") as out:
         proc = subprocess.Popen(
             cmd, cwd=ROOT_DIR, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
@@ -107,6 +111,26 @@ def app_url(app_env: dict[str, str]) -> Iterator[str]:
         yield base
     finally:
         _stop(proc)
+
+
+OWNER_VAR = "NYX_E2E_OWNER_PID"
+
+
+def _end_orphaned_servers() -> None:
+    """End app servers (and their workers) that an earlier, killed test session left running:
+    they would take this session's jobs from the same database with another secret key."""
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            environ = (entry / "environ").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        owner = next((v.split(b"=", 1)[1] for v in environ if v.startswith(OWNER_VAR.encode() + b"=")), None)
+        if owner is None or int(owner) == os.getpid() or Path(f"/proc/{int(owner)}").exists():
+            continue
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(int(entry.name), signal.SIGKILL)
 
 
 def _stop(proc: subprocess.Popen[bytes]) -> None:

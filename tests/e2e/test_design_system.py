@@ -35,6 +35,9 @@ def test_every_signed_in_page_fits_a_phone_and_the_menu_folds_out(phone: Page) -
     expect(phone.locator("#note-title")).to_contain_text("Wide things")
     note_url = phone.url
     goto_signed_in(phone, "/memory")
+    # On a phone the new-entry form waits behind its button, so the results come first.
+    expect(phone.locator("#new-memory-title")).to_be_hidden()
+    phone.click("#toggle-memory-form")
     phone.fill("#new-memory-title", "A memory")
     phone.fill("#new-memory-tags", "ops, deploy")
     phone.click("#add-memory")
@@ -64,6 +67,13 @@ def test_every_signed_in_page_fits_a_phone_and_the_menu_folds_out(phone: Page) -
         _no_sideways_scroll(phone, path)
     phone.screenshot(path="test-artifacts/phone-account.png", full_page=True)
 
+    # The project's six tabs scroll inside their row (its edge fades to say so): the last is reachable.
+    phone.goto(project_url)
+    tabs = phone.locator(".nyx-tabs-scroll")
+    assert tabs.evaluate("(el) => el.scrollWidth > el.clientWidth")
+    phone.click("#tab-settings")
+    expect(phone.locator("#save-settings")).to_be_visible()
+
     # The links are folded away behind the menu button; it opens and leads on.
     expect(phone.locator("#nav-memory")).to_be_hidden()
     phone.click("#nav-menu")
@@ -75,6 +85,11 @@ def test_every_signed_in_page_fits_a_phone_and_the_menu_folds_out(phone: Page) -
     expect(phone.locator(".memory-card")).to_have_count(1)
     expect(phone.locator("#nav-memory")).to_have_attribute("aria-current", "page")
     expect(phone.locator("#nav-memory")).to_be_hidden()  # folded again after choosing
+    phone.click("#nav-menu")
+    expect(phone.locator("#nav-memory")).to_be_visible()
+    phone.reload()  # and after a reload, which keeps the tab's state
+    expect(phone.locator(".memory-card")).to_have_count(1)
+    expect(phone.locator("#nav-memory")).to_be_hidden()
 
 
 def test_current_page_theme_404_and_icon(page: Page, browser: Browser, app_url: str) -> None:
@@ -136,5 +151,5 @@ def test_destructive_actions_ask_first_and_cancel_keeps_everything(page: Page) -
     expect(card).to_be_visible()
     card.locator(".delete-memory").click()
     page.locator(".confirm-delete-memory").click()
-    expect(page.get_by_text("Memory deleted")).to_be_visible()  # and says what happened
+    expect(page.get_by_text("Memory entry moved to the trash")).to_be_visible()  # and says what happened
     expect(page.locator("#no-memories")).to_be_visible()

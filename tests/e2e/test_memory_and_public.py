@@ -101,6 +101,13 @@ def test_a_published_projects_public_page_for_a_visitor(page: Page, browser: Bro
         "[...document.querySelectorAll('.public-image')].every(i => i.complete && i.naturalWidth > 0)"
     )
     visitor.screenshot(path="test-artifacts/public-page.png", full_page=True)
+    # Screenshots are a gallery of thumbnails; the lightbox shows one large, named, one after another.
+    visitor.locator(".public-gallery button").first.click()
+    expect(visitor.locator(".lightbox-title")).to_have_text("landing-flow.png")
+    visitor.click("#lightbox-next")
+    expect(visitor.locator(".lightbox-title")).to_have_text("screens.png")
+    expect(visitor.locator("#lightbox-position")).to_have_text("2 of 2")
+    visitor.keyboard.press("Escape")
 
     def status(path: str) -> int:
         try:

@@ -114,18 +114,24 @@ def test_upload_describe_reorder_remove_and_reload(page: Page) -> None:
     )
     page.screenshot(path="test-artifacts/note-images-after-reload.png", full_page=True)
 
-    # Deleting the note removes its images: the route answers 404 and the files are gone.
+    # Deleting the note puts it and its images in the trash: the route answers 404 at once; the
+    # files (and the removed image's) stay for a restore until the trash is emptied.
     project_id, note_id = page.url.split("/projects/")[1].split("/notes/")
     stored = Settings(database_name=E2E_DATABASE).storage_dir  # the app's, not this process's
-    assert len(list(stored.glob(f"*/{project_id}/{note_id}/*"))) == 4  # two images, two thumbnails
+    # Two images and two thumbnails, and the removed image's two files, kept by the trash.
+    assert len(list(stored.glob(f"*/{project_id}/{note_id}/*"))) == 6
     page.locator(".delete-note").click()
     page.click(".confirm-delete-note")
     expect(page.locator("#project-title")).to_have_text("Storyboard")
     expect(page.locator(".note-card", has_text="Login flow")).to_have_count(0)
     assert page.request.get(href).status == 404
-    assert list(stored.glob(f"*/{project_id}/{note_id}/*")) == []
     page.goto(f"/projects/{project_id}/notes/{note_id}")
     expect(page.locator("#not-found")).to_have_text("Note not found")
+    page.goto("/trash")
+    page.locator(".empty-trash").click()
+    page.locator(".confirm-empty-trash").click()
+    expect(page.locator("#trash-empty")).to_be_visible()
+    assert list(stored.glob(f"*/{project_id}/{note_id}/*")) == []
 
     # Images are managed on notes only: the Memory Hub has no uploader.
     page.goto("/memory")

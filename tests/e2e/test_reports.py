@@ -185,6 +185,8 @@ def test_a_dev_log_post_written_live_published_and_unpublished(page: Page, fake:
     expect(page.locator("#report-title")).to_have_text(POST["title"])
     expect(page.locator("#report-body")).to_contain_text("Lessons learned")
     page.click("#toggle-post-published")
+    expect(page.get_by_role("alertdialog")).to_contain_text("Anyone with its address can read it")
+    page.click(".confirm-publish-post")  # a post goes public only after a word first
     public = page.locator("#public-url")
     expect(public).to_be_visible()
     address = public.inner_text()
@@ -199,6 +201,7 @@ def test_a_dev_log_post_written_live_published_and_unpublished(page: Page, fake:
         reader.screenshot(path="test-artifacts/report-public-post.png", full_page=True)
 
         page.click("#toggle-post-published")
+        page.click(".confirm-unpublish-post")
         expect(page.locator("#public-url")).to_have_count(0)
         response = reader.goto(address)
         assert response is not None and response.status == 404

@@ -43,7 +43,8 @@ def test_template_estimate_problems_at_their_step_and_nothing_saved(page: Page) 
     expect(page.locator(".step-card")).to_have_count(5)
     # The fan-out over a list not made yet counts as a range (3 to 20 plans).
     expect(page.locator("#estimate-calls")).to_have_text("7\u201324 LLM calls")
-    expect(page.locator("#estimate-cost")).to_contain_text("$")
+    # No provider yet, so no model: the cost is unknown, never "$0.00".
+    expect(page.locator("#estimate-cost")).to_have_text("cost unknown")
     expect(page.get_by_text("{{item_index}}").first).to_be_visible()  # the variables are explained
 
     # A prompt naming a step that does not exist: the problem shows at that step as the user pauses.
@@ -88,9 +89,11 @@ def test_template_estimate_problems_at_their_step_and_nothing_saved(page: Page) 
     page.screenshot(path="test-artifacts/workflow-editor-narrow.png", full_page=False)
     page.set_viewport_size({"width": 1280, "height": 900})
 
-    # Without a provider the run is refused, in words, next to the button.
-    page.click("#start-run")
-    expect(page.locator("#start-error")).to_contain_text("is not available to the workspace")
+    # Without a provider Start is off, and says why before the click, with the way to the fix.
+    expect(page.locator("#start-run")).to_be_disabled()
+    expect(page.locator("#start-blockers")).to_contain_text("No LLM provider is set up")
+    expect(page.get_by_role("link", name="Add a provider")).to_have_attribute("href", "/settings/providers")
+    expect(page.get_by_role("link", name="Add a note")).to_be_visible()  # the flagship reads notes
 
 
 def test_blank_steps_export_import_duplicate_delete(page: Page, tmp_path: Path) -> None:

@@ -243,3 +243,26 @@ async def test_without_mermaid_diagrams_are_printed_as_code_with_a_note(tmp_path
         assert "A --> B" in text and str(tmp_path) not in text
     finally:
         await renderer.close()
+
+
+async def test_images_below_the_first_screen_print_and_table_cells_keep_whole_words(renderer: PdfRenderer) -> None:
+    """The renderer marks images lazy; on paper all of them must load (they printed "[image: image]"),
+    and a crowded table wraps between words, never inside one ("succeed/ed", "$0.0/0")."""
+    png = io.BytesIO()
+    Image.new("RGB", (120, 80), (40, 90, 200)).save(png, "WEBP")
+    uri = "data:image/webp;base64," + __import__("base64").b64encode(png.getvalue()).decode()
+    header = "".join(f"<th>Column {n}</th>" for n in range(9))
+    row = "".join(f"<td>{w}</td>" for w in ("succeeded", "$0.0012", "Enrich notes", "claude-sonnet-4-6", "1,234",
+                                              "2026-03-15", "12.5 s", "attempts", "unavailable"))  # fmt: skip
+    body = (
+        "<h1>Images</h1>"
+        + "<p>Filler paragraph to push the images down the page.</p>" * 80
+        + f"<table><thead><tr>{header}</tr></thead><tbody>{f'<tr>{row}</tr>' * 3}</tbody></table>"
+        + "".join(f'<p><img src="{uri}" alt="image" loading="lazy"></p>' for _ in range(12))
+    )
+    pdf = await renderer.render(body, title="Lazy images", header=HEADER, qr_url=REPORT_URL)
+    text = "\n".join(_pages(pdf))
+    assert "[image" not in text
+    words = re.findall(r"\S+", text)
+    for whole in ("succeeded", "$0.0012", "attempts", "unavailable"):  # (a hyphen may end a line)
+        assert words.count(whole) == 3, whole

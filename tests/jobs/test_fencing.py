@@ -46,7 +46,7 @@ async def until(predicate, timeout: float = 180.0, every: float = 0.1):  # type:
 async def test_a_run_whose_worker_died_or_froze_mid_fan_out_is_finished_once(
     tenants: TenantFactory, fake_llm: FakeLLM, how: str
 ) -> None:
-    ws = await workspace(tenants, fake_llm)
+    ws = await workspace(tenants, fake_llm, images=0)  # no describe job beside the run
     # The first worker's plan requests are answered only once it is dead or frozen: a frozen
     # worker then has its answers waiting in its sockets when it wakes.
     gone, lock, plans = threading.Event(), threading.Lock(), [0]

@@ -60,7 +60,7 @@ async def test_a_killed_worker_is_started_again_and_the_runs_go_on(
 
         await until(replaced)
         assert supervisor.starts == 2 and first.returncode == -signal.SIGKILL
-        ws = await workspace(tenants, fake_llm)
+        ws = await workspace(tenants, fake_llm, images=0)  # no describe job beside the run
         fake_llm.script("claude-sonnet-4-6", then=answer("done"))
         run_id = await start(ws, await workflow(ws, definition=steps({"key": "a", "prompt": "A"})))
 

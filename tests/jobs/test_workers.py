@@ -50,7 +50,7 @@ async def until(predicate, timeout: float = 120.0, every: float = 0.1):  # type:
 async def test_a_killed_worker_s_run_is_finished_by_another_and_no_finished_step_is_paid_twice(
     tenants: TenantFactory, fake_llm: FakeLLM
 ) -> None:
-    ws = await workspace(tenants, fake_llm)
+    ws = await workspace(tenants, fake_llm, images=0)  # no describe job beside the run
     fake_llm.script(MODEL, then=slow_fan_out(items=6, latency=1.5))
     run_id = await start(ws, await workflow(ws, definition=FAN_OUT))
 
@@ -79,7 +79,7 @@ async def _finished(ws, run_id):  # type: ignore[no-untyped-def]
 
 
 async def test_a_graceful_restart_mid_run_resumes_the_run(tenants: TenantFactory, fake_llm: FakeLLM) -> None:
-    ws = await workspace(tenants, fake_llm)
+    ws = await workspace(tenants, fake_llm, images=0)  # no describe job beside the run
     fake_llm.script(MODEL, then=slow_fan_out(items=4, latency=2.0))
     run_id = await start(ws, await workflow(ws, definition=FAN_OUT))
 
@@ -105,7 +105,7 @@ async def _plan_running(ws, run_id):  # type: ignore[no-untyped-def]
 
 
 async def test_two_workers_share_the_runs(tenants: TenantFactory, fake_llm: FakeLLM) -> None:
-    ws = await workspace(tenants, fake_llm)
+    ws = await workspace(tenants, fake_llm, images=0)  # no describe job beside the run
     fake_llm.script(MODEL, then=respond(lambda p: f"ok {p}", latency=1.0))
     runs = [
         await start(ws, await workflow(ws, definition=steps({"key": f"s{n}", "prompt": f"run {n}"}))) for n in range(4)
@@ -127,7 +127,7 @@ async def test_two_workers_share_the_runs(tenants: TenantFactory, fake_llm: Fake
 
 
 async def test_cancel_from_another_process_stops_the_calls_in_flight(tenants: TenantFactory, fake_llm: FakeLLM) -> None:
-    ws = await workspace(tenants, fake_llm)
+    ws = await workspace(tenants, fake_llm, images=0)  # no describe job beside the run
     fake_llm.script(MODEL, then=stall(60))
     run_id = await start(
         ws, await workflow(ws, definition=steps({"key": "a", "prompt": "A"}, {"key": "b", "prompt": "B"}))
@@ -149,7 +149,7 @@ async def test_a_review_pause_survives_the_worker_going_away(tenants: TenantFact
     from nyx_app.services.workflows.builtin import ANALYSE_REVIEW
     from tests.fakes.flagship import flagship
 
-    ws = await workspace(tenants, fake_llm)
+    ws = await workspace(tenants, fake_llm, images=0)  # no describe job beside the run
     fake_llm.script(MODEL, then=respond(flagship()))
     run_id = await start(ws, await workflow(ws, template=ANALYSE_REVIEW))
     with worker_process():

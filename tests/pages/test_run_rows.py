@@ -74,7 +74,8 @@ def view(steps: list[StepView], status: str = "running", **extra: object) -> Run
 
 
 def test_header_in_words_with_progress_and_what_the_user_may_do() -> None:
-    head = run_rows.header(view([]))
+    steps = [step("a", duration_s=4.0), step("b", "running", duration_s=1.0), step("c", "queued", duration_s=None)]
+    head = run_rows.header(view(steps))
     assert (head.status_label, head.status_color) == ("running", "blue")
     assert (head.created, head.duration, head.tokens_out, head.cost) == (
         "2026-05-01 14:03 UTC",
@@ -82,7 +83,10 @@ def test_header_in_words_with_progress_and_what_the_user_may_do() -> None:
         "2,000",
         "$1.50",
     )
-    assert (head.done, head.total, head.percent) == (9, 17, 52)
+    # Counted in workflow steps; the rest estimated from the one done (4 s each: 3 + 4 s).
+    assert (head.progress, head.percent, head.rest) == ("Step 2 of 3 · B", 33, "less than a minute left")
+    assert head.ticking == "75.0"  # the page's ticker counts on from here while it runs
+    assert run_rows.rest_label(600) == "about 10 min left" and run_rows.rest_label(30) == "less than a minute left"
     assert head.active and not head.resumable and not head.stopping
     assert head.project_url == f"/projects/{PROJECT}?tab=runs"
     assert head.workflow_url == f"/projects/{PROJECT}/workflows/wf-1"
@@ -91,6 +95,19 @@ def test_header_in_words_with_progress_and_what_the_user_may_do() -> None:
     assert failed.resumable and failed.failed and not failed.active and failed.status_color == "red"
     assert run_rows.header(view([], cancel_requested=True)).stopping
     assert run_rows.header(view([], status="pending", duration_s=None)).duration == "\u2013"
+
+
+def test_a_run_says_who_paused_it_and_when_and_what_a_pause_waits_for() -> None:
+    assert run_rows.header(view([])).can_pause
+    asked = run_rows.header(view([], pause_requested="finish"))
+    assert not asked.can_pause and asked.pausing.startswith("Pausing: the steps in progress finish first")
+    now = run_rows.header(view([], pause_requested="now"))
+    assert now.pausing == "Pausing: the calls in progress are being stopped."
+    moment = datetime(2026, 5, 1, 14, 9, tzinfo=UTC)
+    paused = run_rows.header(view([], status="paused", paused_by="Ada", paused_at=moment))
+    assert (paused.status_label, paused.paused) == ("paused", "Paused by Ada at 2026-05-01 14:09 UTC.")
+    assert paused.resumable and paused.active and not paused.can_pause and paused.pausing == ""
+    assert not run_rows.header(view([], status="succeeded")).can_pause
 
 
 def test_a_failed_step_lists_every_failed_attempt_and_can_be_retried_once_the_run_failed() -> None:
@@ -112,7 +129,7 @@ def test_labels_for_every_step_status() -> None:
     labels = {
         s: run_rows.step_row(step("a", s), view([]), {}, {}, 50).status_label
         for s in run_rows.COLORS
-        if s not in ("pending", "waiting")
+        if s not in ("pending", "waiting", "paused")  # run statuses only
     }
     assert labels == {
         "queued": "queued",

@@ -85,3 +85,18 @@ def test_the_estimate_reads_as_ranges_and_names_unpriced_models() -> None:
     assert budgeted.cost == "cost unknown"  # never "$0.00"
     assert budgeted.unpriced_note.endswith("Until then the monthly budget cannot limit calls to them.")
     assert budgeted.budget_note == "Budget left this month: $0.0040 of $5.00."
+
+
+def test_a_workflow_row_says_its_counts_in_words_and_keeps_its_reasons() -> None:
+    import uuid
+    from datetime import UTC, datetime
+
+    from nyx_app.pages.workflows.rows import workflow_row
+    from nyx_app.services.llm.choice import ModelChoice
+    from nyx_app.services.runs.readiness import NO_PROVIDER, Readiness
+    from nyx_app.services.workflows.store import WorkflowSummary
+
+    summary = WorkflowSummary(uuid.uuid4(), "Flow", "", 1, "", datetime(2026, 5, 1, tzinfo=UTC), 1)
+    row = workflow_row(summary, "p1", Readiness(ModelChoice("", True), [NO_PROVIDER]))
+    assert row.meta == "1 step · 1 run · updated 2026-05-01 00:00 UTC"
+    assert [b.fix_url for b in row.blockers] == ["/settings/providers"]

@@ -70,6 +70,12 @@ EXPECTED: dict[Action, set[str]] = {
     Action.AUDIT_READ:            {OWN, ADM},
     Action.WORKSPACE_TOKENS_MANAGE: {OWN, ADM},
     Action.WEBHOOKS_MANAGE:       {OWN, ADM},
+    Action.TRASH_EMPTY:           {OWN, ADM},
+    Action.INSIGHT_EDIT:          {OWN, ADM},
+    Action.INSIGHT_EDIT_OWN:      {OWN, ADM, MEM},
+    Action.POLICY_UPLOAD:         {OWN, ADM, MEM},
+    Action.POLICY_DELETE:         {OWN, ADM},
+    Action.POLICY_DELETE_OWN:     {OWN, ADM, MEM},
 }
 # fmt: on
 

@@ -62,7 +62,7 @@ _MERMAID_HTML = re.compile(r'<pre><code class="language-mermaid">(.*?)</code></p
 # keeps its code, with the reason below it. An image that did not load (all outside images are
 # refused) becomes its alt text instead of a broken-image icon; code is split into one block per
 # line so a long line wraps indented under its own start, keeping its spaces.
-_PREPARE_PAGE = """(drawn) => {
+_PREPARE_PAGE = """async (drawn) => {
   const blocks = document.querySelectorAll('pre > code.language-mermaid');
   let placed = 0;
   blocks.forEach((code, i) => {
@@ -88,8 +88,12 @@ _PREPARE_PAGE = """(drawn) => {
     }
     placed++;
   });
-  for (const img of document.querySelectorAll('main img')) {
-    if (img.complete && img.naturalWidth > 0) continue;
+  // The renderer marks images loading="lazy": on paper every one is wanted, and one below the first
+  // screen would not have loaded yet (it printed as "[image: …]"). Load them all, then look.
+  const images = [...document.querySelectorAll('main img')];
+  await Promise.all(images.map((img) => { img.loading = 'eager'; return img.decode().catch(() => null); }));
+  for (const img of images) {
+    if (img.naturalWidth > 0) continue;
     const alt = document.createElement('span');
     alt.className = 'missing-image';
     alt.textContent = img.alt ? `[image: ${img.alt}]` : '[image]';
@@ -108,7 +112,8 @@ _PREPARE_PAGE = """(drawn) => {
       return line;
     }));
   }
-  return document.fonts.ready.then(() => placed);
+  await document.fonts.ready;
+  return placed;
 }"""
 # Said in the PDF when Mermaid cannot be used at all (the cause goes to the log, not to readers).
 _NO_RENDERER = "the app's diagram renderer is not available"

@@ -12,6 +12,7 @@ import dataclasses
 import reflex as rx
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from nyx_app import routes
 from nyx_app.components.layout import error_callout, signed_in_page
 from nyx_app.components.page import page_header, section_card
 from nyx_app.services.context import TenantContext
@@ -27,6 +28,7 @@ class FailedView:
     title: str
     error: str
     attempts: str
+    item_id: str = ""
 
 
 class SearchSettingsState(AuthState):
@@ -47,7 +49,7 @@ class SearchSettingsState(AuthState):
         self.model, self.target, self.label = progress.model, progress.target, progress.label
         self.choices, self.chosen = choices, progress.target
         self.failed = [
-            FailedView(f.kind, f.title, f.error, f"{f.attempts} tries" + (", given up" if f.gave_up else ""))
+            FailedView(f.kind, f.title, f.error, f"{f.attempts} tries" + (", given up" if f.gave_up else ""), f.item_id)
             for f in progress.failed
         ]
         self.may_manage, self.loaded = ctx.may(Action.PROVIDER_KEYS_MANAGE), True
@@ -68,6 +70,14 @@ class SearchSettingsState(AuthState):
         await self._in_tenant(lambda s, c: embedding_model.switch(s, c, chosen))
         await self._read()
         return toasts.done("Re-embedding in the background; search keeps the current model until it is done.")
+
+    @rx.event
+    @user_action
+    async def retry_one(self, kind: str, item_id: str):
+        """ "Try again" on one item (looked up under the tenant's RLS; anything else is a no-op)."""
+        tried = await self._in_tenant(lambda s, c: status.retry_item(s, c, kind, item_id))
+        await self._read()
+        return toasts.done("It will be tried again." if tried else "That item is not failing any more.")
 
     @rx.event
     @user_action
@@ -110,10 +120,35 @@ def search_settings_page() -> rx.Component:
                 "Not embedded",
                 rx.foreach(
                     S.failed,
-                    lambda f: rx.text(rx.text.strong(f.title), f" ({f.kind}, {f.attempts}): ", f.error, size="2"),
+                    lambda f: rx.hstack(
+                        rx.text(rx.text.strong(f.title), f" ({f.kind}, {f.attempts}): ", f.error, size="2"),
+                        rx.cond(
+                            S.may_manage,
+                            rx.button(
+                                "Try again",
+                                size="1",
+                                variant="soft",
+                                on_click=S.retry_one(f.kind, f.item_id),
+                                class_name="retry-embedding-item",
+                            ),
+                        ),
+                        align="center",
+                        justify="between",
+                        width="100%",
+                        class_name="failed-embedding",
+                    ),
                 ),
-                rx.cond(S.may_manage, rx.button("Try again", on_click=S.retry, id="retry-embedding")),
+                rx.cond(S.may_manage, rx.button("Try all again", on_click=S.retry, id="retry-embedding")),
             ),
+        ),
+        section_card(
+            "Policy library",
+            rx.link(
+                rx.button(rx.icon("scroll-text", size=14), "Open the policy library", variant="soft"),
+                href=routes.POLICIES,
+                id="open-policies",
+            ),
+            description="Policy documents (ISO 27001, DSGVO / GDPR, internal) searched and cited by workflows.",
         ),
         width="100%",
         spacing="4",

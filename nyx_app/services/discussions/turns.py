@@ -24,6 +24,7 @@ from nyx_app.services.discussions import prompts
 from nyx_app.services.discussions.prompts import Speaker, Turn
 from nyx_app.services.discussions.store import get_discussion, question_title, runs_of
 from nyx_app.services.errors import Conflict, InvalidInput, NotFound
+from nyx_app.services.llm import choice
 from nyx_app.services.permissions import Action, require
 from nyx_app.services.personas import usage as persona_usage
 from nyx_app.services.projects import get_project
@@ -174,7 +175,7 @@ async def create_discussion(
         tenant_id=ctx.tenant_id,
         project_id=project.id,
         title=optional_text(title, "Title", 200) or question_title(question),
-        model=(model or project.llm_model).strip(),
+        model=(model or (await choice.project_model(session, project)).ref).strip(),
         persona_ids=[s.persona_id for s in speakers],
         created_by=ctx.user_id,
     )

@@ -4,8 +4,10 @@ The executor is restartable. It reads the run's rows, resets steps a crashed wor
 "running" to "queued", and goes on from there: finished steps are never executed again. It
 stops scheduling new steps after the first failure (the run can be resumed), pauses at review
 steps (the run waits for a person; the job ends), and stops everything when ``stop`` is set
-(a user's cancel). A task cancelled from outside (the worker shutting down) leaves the rows
-as they are for the next execution to pick up.
+(a user's cancel). Asked to pause (``pause``: services/runs/pausing.py), it starts nothing new,
+lets the steps in flight finish or stops their calls (``PauseMode.NOW``: those steps are queued
+again), writes ``paused`` and ends, so the worker is free. A task cancelled from outside (the
+worker shutting down) leaves the rows as they are for the next execution to pick up.
 
 A step may speak as a persona: the personas a run names are read once when it (re)starts, the
 persona's system prompt leads the step's, and the step's end counts as one use of the persona
@@ -36,10 +38,10 @@ from sqlmodel import col, select
 from nyx_app.db import lease
 from nyx_app.db.session import transaction
 from nyx_app.integrations import llm as adapter
-from nyx_app.models.run import NO_ITEM, Run, RunStatus, StepRun, StepStatus
+from nyx_app.models.run import NO_ITEM, PauseMode, Run, RunKind, RunStatus, StepRun, StepStatus
 from nyx_app.models.tenancy import Role
 from nyx_app.services.context import TenantContext
-from nyx_app.services.engine import autocontext, finishers, material
+from nyx_app.services.engine import autocontext, code_context, finishers, knowledge, material, toolbox
 from nyx_app.services.engine import events as ev
 from nyx_app.services.engine.handover import Carried, Handover
 from nyx_app.services.engine.limits import provider_gate
@@ -94,16 +96,25 @@ class RunExecutor:
         self.tenant_id = tenant_id
         self.run_id = run_id
         self.stop = stop or asyncio.Event()
+        # A pause asked for (PauseMode, "" for none); ``_steer`` wakes the scheduler when it changes.
+        self.pausing = ""
+        # A comparison of models asks each model alone: no fallback to another (model_compare.py).
+        self.pinned = False
+        self._steer = asyncio.Event()
         self.recorder = Recorder(tenant_id, run_id)
         self.recorder.on_lost = self.stop.set  # refused: stop everything (calls in flight are cancelled)
         self.rows: dict[tuple[str, int], StepRun] = {}
         self.definition = WorkflowDefinition()
         self.material: material.Material | None = None
         self.ctx: TenantContext | None = None
+        self.project_id: uuid.UUID | None = None
+        self.inputs: dict[str, Any] = {}
         self._image_cache: tuple[list[ImageInput], str] | None = None
         self._gate = asyncio.Semaphore(get_settings().run_max_parallel_steps)
         self._failed: list[str] = []
         self.personas: dict[str, persona_usage.RunPersona] = {}
+        # {{insights}}, {{policies}} …: retrieved once per run (engine/knowledge.py).
+        self.knowledge: dict[str, templates.Retrieved | str] = {}
         self._setups = SetupCache()
         # What each step waits for, worked out once: the scheduler asks after every finished step.
         self._needs: dict[str, list[str]] = {}
@@ -149,6 +160,7 @@ class RunExecutor:
         if run is None or run.cancel_requested:
             self.stop.set()
             return
+        self.pause(run.pause_requested)
         for persona_id in set(self.personas) - set(present):
             del self.personas[persona_id]
 
@@ -168,6 +180,7 @@ class RunExecutor:
                 return RunStatus.FAILED
             self.ctx = TenantContext(self.tenant_id, run.started_by, Role.MEMBER)
             self.definition = WorkflowDefinition.model_validate(run.definition)
+            self.pinned = run.kind == RunKind.MODEL_COMPARE.value
             self._needs = {step.key: needs(step) for step in self.definition.steps}
             try:
                 self.material = await material.gather(session, run.project_id)
@@ -185,7 +198,9 @@ class RunExecutor:
             )
             rows = list(await session.exec(select(StepRun).where(StepRun.run_id == run.id)))
             self.rows = {(r.key, r.item_index): r for r in rows}
-            cancel = run.cancel_requested
+            cancel, pause = run.cancel_requested, run.pause_requested
+            inputs, project_id = dict(run.inputs), run.project_id
+            self.inputs, self.project_id = inputs, project_id
             run.status = RunStatus.RUNNING.value
             run.started_at = run.started_at or run.created_at
             session.add(run)
@@ -194,8 +209,34 @@ class RunExecutor:
                 raise RuntimeError(f"run {self.run_id} has no row for step {step.key}")
         if cancel:
             self.stop.set()
+        await self._retrieve(inputs, project_id)
+        self.pause(pause)  # asked before a worker restart: it pauses at once
         await self.recorder.heartbeat()
         return None
+
+    def pause(self, mode: str) -> None:
+        """Pause as asked (a PauseMode value; "" asks nothing). "now" wins over "finish"."""
+        if mode in PauseMode._value2member_map_ and self.pausing != PauseMode.NOW.value and mode != self.pausing:
+            self.pausing = mode
+            self._steer.set()
+            log.info("run %s: pause asked (%s); nothing new starts", self.run_id, mode)
+
+    async def _retrieve(self, inputs: dict[str, Any], project_id: uuid.UUID) -> None:
+        """What the templates take from the workspace: kept on the run at its first start."""
+        assert self.material is not None and self.ctx is not None
+        code = await code_context.variables(self.ctx, project_id, inputs, code_context.wanted(self.definition))
+        names = knowledge.wanted(self.definition)
+        if not names:
+            self.knowledge = dict(code)
+            return
+        record = inputs.get("retrieved")
+        if not isinstance(record, dict) or any(n not in record for n in names):
+            query = knowledge.query_of(inputs, self.material.project_name, self.material.notes)
+            record = await knowledge.retrieve(self.ctx, project_id, query, names)
+            await knowledge.save(self.ctx, self.run_id, record)
+        # A run with a query of its own (an enrichment) cites what it found, never "the latest".
+        fallback = knowledge.NONE_FOUND if inputs.get("retrieval_query") else self.material.memory
+        self.knowledge = {**knowledge.variables(record, fallback), **code}
 
     async def _heartbeat(self) -> None:
         interval = get_settings().run_heartbeat_seconds
@@ -221,22 +262,30 @@ class RunExecutor:
     async def _schedule(self) -> tuple[RunStatus, str]:
         tasks: dict[asyncio.Task[None], StepRun] = {}
         stop_wait = asyncio.create_task(self.stop.wait())
+        steer_wait = asyncio.create_task(self._steer.wait())
         try:
             while True:
                 if self.stop.is_set():
                     return await self._cancel(tasks)
+                if self.pausing == PauseMode.NOW.value:
+                    return await self._halt(tasks)
                 self._handover.new_round()
-                await self._advance(tasks)
+                if not self.pausing:  # pausing: nothing new starts, the steps in flight finish
+                    await self._advance(tasks)
                 await self._handover.pass_on(self._starts_at_once, slot_free=not self._gate.locked())
                 if not tasks:
                     break
-                done, _ = await asyncio.wait({*tasks, stop_wait}, return_when=asyncio.FIRST_COMPLETED)
+                done, _ = await asyncio.wait({*tasks, stop_wait, steer_wait}, return_when=asyncio.FIRST_COMPLETED)
                 for finished in done:
-                    if finished is not stop_wait:
+                    if finished is steer_wait:
+                        self._steer.clear()
+                        steer_wait = asyncio.create_task(self._steer.wait())
+                    elif finished is not stop_wait:
                         tasks.pop(finished)  # type: ignore[arg-type]
                         finished.result()  # a bug in the engine surfaces here, not silently
         finally:
             stop_wait.cancel()
+            steer_wait.cancel()
             for task in tasks:
                 task.cancel()
             # They log what they were paid for on their way out: before the executor is done.
@@ -335,12 +384,25 @@ class RunExecutor:
     def _start(self, step: StepDef, row: StepRun, tasks: dict[asyncio.Task[None], StepRun]) -> None:
         row.status = StepStatus.RUNNING.value  # in memory: claimed; the row says so once a slot is free
         carried = self._handover.starting(step)
-        tasks[asyncio.create_task(self._run_llm_step(step, row, carried))] = row
+        work = self._run_tool_step if step.kind == StepKind.TOOL else self._run_llm_step
+        tasks[asyncio.create_task(work(step, row, carried))] = row
+
+    async def _run_tool_step(self, step: StepDef, row: StepRun, carried: Carried) -> None:
+        """Built-in work (engine/toolbox.py): it streams progress and writes its rows with its end."""
+        assert self.ctx is not None and self.project_id is not None
+        await self.recorder.write_successes(carried.take(), self.ctx.user_id)
+        error = await toolbox.run_tool_step(
+            self.recorder, self.ctx, step, row, project_id=self.project_id, inputs=self.inputs
+        )
+        if error:
+            self._failed.append(f"Step '{step.title}' failed: {error}")
 
     def _outcome(self) -> tuple[RunStatus, str]:
         statuses = [self._status(self.parent(s.key)) for s in self.definition.steps]
         if self._failed or any(s == StepStatus.FAILED for s in statuses):
             return RunStatus.FAILED, self._failed[0] if self._failed else "A step failed."
+        if self.pausing and not all(s == StepStatus.SUCCEEDED for s in statuses):
+            return RunStatus.PAUSED, ""
         if any(s == StepStatus.WAITING_REVIEW for s in statuses):
             return RunStatus.WAITING, ""
         if all(s == StepStatus.SUCCEEDED for s in statuses):
@@ -361,6 +423,19 @@ class RunExecutor:
         await self._mark(unfinished, StepStatus.CANCELLED, "Cancelled.")
         return RunStatus.CANCELLED, "Cancelled by a user."
 
+    async def _halt(self, tasks: dict[asyncio.Task[None], StepRun]) -> tuple[RunStatus, str]:
+        """Pause now: the calls in flight stop; their steps are queued again (``RunFinished``)."""
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        tasks.clear()
+        await self._handover.settle()  # steps that finished before the pause stay done
+        status, error = self._outcome()
+        if status == RunStatus.FAILED:  # a step had failed just before: stopped like a cancel
+            stopped = [r for r in self.rows.values() if self._status(r) == StepStatus.RUNNING]
+            await self._mark(stopped, StepStatus.CANCELLED, "Stopped when the run was paused.")
+        return status, error
+
     # -- one LLM step ----------------------------------------------------------------------------
     def _variables(self, row: StepRun) -> dict[str, Any]:
         assert self.material is not None
@@ -369,7 +444,7 @@ class RunExecutor:
             for s in self.definition.steps
             if self._status(self.parent(s.key)) == StepStatus.SUCCEEDED
         }
-        variables = {**self.material.variables(), "steps": templates.Record(steps)}
+        variables = {**self.material.variables(), **self.knowledge, "steps": templates.Record(steps)}
         if row.item_index != NO_ITEM:
             variables.update(item=templates.wrap(row.item), item_index=row.item_index + 1)
         return variables
@@ -411,7 +486,7 @@ class RunExecutor:
     async def _run_llm_step(self, step: StepDef, row: StepRun, carried: Carried) -> None:
         try:
             async with self._gate:
-                if self.stop.is_set() or self._failed:
+                if self.stop.is_set() or self._failed or self.pausing:
                     row.status = StepStatus.QUEUED.value
                     return
                 await self._call(step, row, carried)
@@ -480,6 +555,7 @@ class RunExecutor:
             purpose=f"run · {step.title}"[:60],
             limiter=provider_gate(self.tenant_id),
             on_attempt=on_attempt,
+            fallbacks=[] if self.pinned else None,
         )
         try:
             result = await complete(self.ctx, request, setup=setup, defer_success=True)

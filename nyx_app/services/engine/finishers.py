@@ -17,7 +17,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from nyx_app.db.session import transaction
 from nyx_app.models.run import Run, RunKind, RunStatus
+from nyx_app.services.code.analysis import save_patterns
 from nyx_app.services.discussions.plan_note import save_plan_note
+from nyx_app.services.enrichment import save_proposal
 from nyx_app.services.reports.writers import save_written_report
 
 log = logging.getLogger(__name__)
@@ -30,6 +32,10 @@ FINISHERS: dict[RunKind, Finisher] = {
     # An executive summary or a dev-log post becomes a report of the project.
     RunKind.REPORT_SUMMARY: save_written_report,
     RunKind.REPORT_DEVLOG: save_written_report,
+    # "Enrich" on a note: the answer becomes the proposal the user accepts, edits or discards.
+    RunKind.NOTE_ENRICHMENT: save_proposal,
+    # "Analyse code": the answer becomes the project's code patterns (searchable).
+    RunKind.CODE_ANALYSIS: save_patterns,
 }
 
 

@@ -13,6 +13,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
+from sqlalchemy import func
 from sqlmodel import col, or_, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -20,6 +21,7 @@ from nyx_app.integrations.storage import StorageError, get_storage
 from nyx_app.models.memory import MemoryEntry
 from nyx_app.models.note_image import NoteImage
 from nyx_app.models.project import Project, ProjectNote
+from nyx_app.services.llm import choice
 from nyx_app.services.llm.call import ImageInput
 from nyx_app.settings import get_settings
 
@@ -62,6 +64,64 @@ class Material:
         return "The screenshots cannot be shown to this model; their descriptions:\n" + "\n".join(lines)
 
 
+@dataclass(frozen=True, slots=True)
+class Sizes:
+    """How much ``gather`` would put in a prompt, counted in SQL (the estimate needs only this)."""
+
+    model: str
+    notes_chars: int
+    memory_chars: int
+    images: int
+
+
+# What gather adds around each note and entry ("### [N1] title", line breaks, the image lines).
+NOTE_OVERHEAD, IMAGE_OVERHEAD, MEMORY_OVERHEAD = 16, 24, 8
+
+
+async def sizes(session: AsyncSession, project_id: uuid.UUID) -> Sizes:
+    """The sizes of the project's material without reading it: for a project of 200 notes and 1,000
+    images, reading everything to count it made the workflow editor's load take most of a second."""
+    project = await session.get(Project, project_id)
+    if project is None:
+        raise LookupError("project gone")
+    notes_chars, note_count = (
+        await session.execute(
+            select(
+                func.coalesce(func.sum(func.length(ProjectNote.title) + func.length(ProjectNote.content)), 0),
+                func.count(),
+            ).where(col(ProjectNote.project_id) == project_id)
+        )
+    ).one()
+    image_chars, image_count = (
+        await session.execute(
+            select(func.coalesce(func.sum(func.length(NoteImage.description)), 0), func.count())
+            .join(ProjectNote, col(ProjectNote.id) == col(NoteImage.note_id))
+            .where(col(ProjectNote.project_id) == project_id)
+        )
+    ).one()
+    recent = (
+        select(MemoryEntry.title, MemoryEntry.content)
+        .where(or_(col(MemoryEntry.project_id) == project_id, col(MemoryEntry.project_id).is_(None)))
+        .order_by(col(MemoryEntry.updated_at).desc())
+        .limit(MEMORY_ENTRIES_MAX)
+        .subquery()
+    )
+    memory_chars, memory_count = (
+        await session.execute(
+            select(
+                func.coalesce(func.sum(func.length(recent.c.title) + func.length(recent.c.content)), 0), func.count()
+            ).select_from(recent)
+        )
+    ).one()
+    model = (await choice.project_model(session, project)).ref
+    return Sizes(
+        model,
+        int(notes_chars) + NOTE_OVERHEAD * int(note_count) + int(image_chars) + IMAGE_OVERHEAD * int(image_count),
+        int(memory_chars) + MEMORY_OVERHEAD * int(memory_count),
+        int(image_count),
+    )
+
+
 async def gather(session: AsyncSession, project_id: uuid.UUID) -> Material:
     project = await session.get(Project, project_id)
     if project is None:
@@ -88,7 +148,9 @@ async def gather(session: AsyncSession, project_id: uuid.UUID) -> Material:
             .limit(MEMORY_ENTRIES_MAX)
         )
     )
-    material = Material(project.name, project.description, project.llm_model, "", "")
+    # An "automatic" project uses the workspace's first reachable model (services/llm/choice.py).
+    model = (await choice.project_model(session, project)).ref
+    material = Material(project.name, project.description, model, "", "")
     blocks: list[str] = []
     for n_index, note in enumerate(notes, start=1):
         ref = f"N{n_index}"

@@ -30,6 +30,7 @@ from nyx_app.db.notify import RUNS_CHANNEL, notify
 from nyx_app.db.pipeline import Bound, HeldConnection
 from nyx_app.db.session import transaction
 from nyx_app.models.run import Run, RunStatus, StepRun, StepStatus
+from nyx_app.services import notifications
 from nyx_app.services.engine import events as ev
 from nyx_app.services.engine.statements import (
     STARTED,
@@ -235,6 +236,15 @@ class Recorder:
                     func.coalesce(func.sum(StepRun.cost_usd), 0),
                 ).where(col(StepRun.run_id) == self.run_id)
                 tokens_in, tokens_out, cost = (await session.execute(totals)).one()
+                paused: dict[str, Any] = {}
+                if event.status == RunStatus.PAUSED:
+                    # Steps whose calls a pause stopped start again on resume; what they streamed goes.
+                    await session.execute(
+                        update(StepRun)
+                        .where(col(StepRun.run_id) == self.run_id, col(StepRun.status) == StepStatus.RUNNING.value)
+                        .values(status=StepStatus.QUEUED.value, output="", error="")
+                    )
+                    paused["paused_at"] = func.now()
                 await self._touch_run(
                     session,
                     status=event.status.value,
@@ -243,7 +253,11 @@ class Recorder:
                     tokens_in=tokens_in,
                     tokens_out=tokens_out,
                     cost_usd=cost,
+                    pause_requested="",  # done, or moot: the run ended or waits for a review
+                    **paused,
                 )
+                # Who started it is told, in the transaction that ends it (only if it lands).
+                await notifications.run_changed(session, self.run_id, event.status)
 
     async def _finish(
         self, session: AsyncSession, row_id: uuid.UUID, status: StepStatus, event: Any, *, error: str

@@ -39,6 +39,7 @@ from nyx_app.db.queue import RunJob, defer_run, forget_job, queued_run_ids, run_
 from nyx_app.db.session import transaction
 from nyx_app.models.run import Run, RunStatus, StepRun, StepStatus
 from nyx_app.models.tenancy import Tenant
+from nyx_app.services import notifications
 from nyx_app.services.engine import health
 from nyx_app.settings import get_settings
 
@@ -73,6 +74,7 @@ async def fail_run(session: AsyncSession, run: Run, reason: str) -> None:
         .values(status=RunStatus.FAILED.value, error=reason, finished_at=func.now(), revision=Run.revision + 1)
     )
     await notify(session, RUNS_CHANNEL, str(run.id))
+    await notifications.run_changed(session, run.id, RunStatus.FAILED)
 
 
 async def _settle(jobs: list[RunJob], report: SweepReport) -> None:

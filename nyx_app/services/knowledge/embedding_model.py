@@ -5,6 +5,10 @@ A model reference is "local/all-MiniLM-L6-v2" (the default, no key needed) or
 text-embedding-3-small", or an OpenAI-compatible endpoint's "<endpoint>/<model>". Provider calls go
 through LiteLLM with the tenant's own credentials and the outbound guard, and each is recorded as an
 ``llm_call`` attempt (purpose "embedding"), so its cost counts in the month's spend like any call.
+Like every call, it reserves its worst case against the tenant's monthly budget before anything is
+sent (``_reserve`` through ``services/llm/budget``, so parallel calls see each other), and the
+transaction that records the attempt settles the reservation; a refusal is a ``ProviderFailure`` of
+kind "over budget", written on the items and retried like any failure.
 """
 
 from __future__ import annotations
@@ -22,14 +26,18 @@ from nyx_app.db.knowledge_sql import EMBED_QUEUE, EMBED_TASK, LOCK_PREFIX
 from nyx_app.db.queue import defer_job
 from nyx_app.db.session import transaction
 from nyx_app.integrations import embeddings
+from nyx_app.integrations.llm import price_table
 from nyx_app.integrations.llm_errors import ErrorKind, ProviderFailure
 from nyx_app.models.knowledge import MODEL_MAX, KnowledgeSetting
 from nyx_app.models.llm import ERROR_MESSAGE_MAX, LlmCall
 from nyx_app.services.context import TenantContext
 from nyx_app.services.errors import InvalidInput
+from nyx_app.services.llm import budget as budgets
 from nyx_app.services.llm import catalog
 from nyx_app.services.llm.attempt import AttemptStatus
 from nyx_app.services.llm.credentials import ResolvedProvider, mark_status, resolve_all
+from nyx_app.services.llm.errors import BudgetExceeded
+from nyx_app.services.llm.preferences import budget_and_chain
 from nyx_app.services.permissions import Action, require
 from nyx_app.settings import get_settings
 
@@ -151,6 +159,35 @@ async def _record(
         await mark_status(session, ctx, provider.name, failure.kind, failure.message, failure.retry_after)
 
 
+# Characters per token, counted low so the estimate errs towards refusing (English runs ~4).
+CHARS_PER_TOKEN = 3
+
+
+def estimate_cost(model_id: str, texts: list[str]) -> Decimal:
+    """An upper-ish bound of what embedding ``texts`` costs (unknown prices count as free)."""
+    entry = price_table().get(model_id) or price_table().get(f"openai/{model_id}") or {}
+    per_token = entry.get("input_cost_per_token")
+    if per_token is None:
+        return Decimal(0)
+    tokens = sum(len(t) for t in texts) // CHARS_PER_TOKEN + len(texts)
+    return Decimal(str(per_token)) * tokens
+
+
+async def _reserve(ctx: TenantContext, embedder: Embedder, texts: list[str]) -> budgets.Reservation | None:
+    """Reserve the call's worst case before sending; refuse (ProviderFailure "over budget") what
+    could pass the monthly budget, counting the calls in flight."""
+    async with transaction(ctx.tenant_id) as session:
+        limit, _ = await budget_and_chain(session, ctx)
+    if limit is None:
+        return None
+    amount = estimate_cost(embedder.ref.partition("/")[2], texts)
+    hold_s = get_settings().llm_timeout_seconds + 60  # past the call's own timeout: then it expires
+    try:
+        return await budgets.reserve(ctx, uuid.uuid4(), amount or None, limit, embedder.ref, hold_s=hold_s)
+    except BudgetExceeded as refused:
+        raise ProviderFailure(ErrorKind.BUDGET, refused.message) from None
+
+
 async def embed(
     ctx: TenantContext, embedder: Embedder, texts: list[str], *, query: bool = False, expected_dims: int | None = None
 ) -> list[list[float]]:
@@ -163,6 +200,7 @@ async def embed(
         return (await embeddings.embed_documents_local(texts)).vectors
     provider = embedder.provider
     model_id = embedder.ref.partition("/")[2]
+    held = await _reserve(ctx, embedder, texts)  # refused: nothing sent, nothing recorded
     try:
         if provider.problem:
             raise ProviderFailure(ErrorKind.AUTH, provider.problem)
@@ -177,9 +215,11 @@ async def embed(
     except ProviderFailure as failure:
         async with transaction(ctx.tenant_id) as session:
             await _record(session, ctx, embedder, started=started, failure=failure)
+            await budgets.settle(session, held)
         raise
     async with transaction(ctx.tenant_id) as session:
         await _record(session, ctx, embedder, started=started, tokens=done.tokens, cost=done.cost_usd)
+        await budgets.settle(session, held)
     return done.vectors
 
 

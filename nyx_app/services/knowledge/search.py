@@ -91,6 +91,7 @@ class Hit:
     matched_by: MatchedBy
     distance: float | None  # cosine distance of a meaning match
     body: str = ""
+    title: str = ""  # as stored, without marks
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,7 +155,7 @@ SELECT f.kind, f.item_id, f.score, f.by_meaning, f.by_words, f.distance,
        ts_headline('{FTS_CONFIG}'::regconfig, i.title, q.tq, :title_options) AS title_marked,
        ts_headline('{FTS_CONFIG}'::regconfig, left(i.body, {_HEADLINE_CHARS}), q.tq, :passage_options)
          AS passage_marked,
-       CASE WHEN :with_body THEN i.body ELSE '' END AS body
+       CASE WHEN :with_body THEN i.body ELSE '' END AS body, i.title
 FROM fused f
 JOIN knowledge_item i ON i.kind = f.kind AND i.item_id = f.item_id
 LEFT JOIN project p ON p.id = i.project_id
@@ -217,7 +218,7 @@ async def search(ctx: TenantContext, request: SearchRequest) -> SearchResult:
             updated_at=r.item_updated_at, score=float(r.score),
             matched_by=MatchedBy.BOTH if r.by_meaning and r.by_words
             else MatchedBy.MEANING if r.by_meaning else MatchedBy.WORDS,
-            distance=float(r.distance) if r.distance is not None else None, body=r.body,
+            distance=float(r.distance) if r.distance is not None else None, body=r.body, title=r.title,
         )
         for r in rows
     ]  # fmt: skip

@@ -15,6 +15,7 @@ from nyx_app.services.context import TenantContext
 from nyx_app.services.knowledge import embedding_model
 from nyx_app.services.knowledge.indexer import MAX_ATTEMPTS
 from nyx_app.services.permissions import Action, require
+from nyx_app.services.validation import parse_id
 
 FAILED_SHOWN = 20
 
@@ -83,6 +84,24 @@ async def progress(session: AsyncSession, ctx: TenantContext) -> EmbeddingStatus
         for r in rows
     ]
     return EmbeddingStatus(state.model, state.target, counts.total, counts.embedded, counts.failing, failed)
+
+
+async def retry_item(session: AsyncSession, ctx: TenantContext, kind: str, item_id: str) -> bool:
+    """ "Try again" on one failed item: a fresh round of attempts and the job queued. False when
+    there is no such failed item (embedded meanwhile, deleted, or another tenant's)."""
+    require(ctx, Action.PROVIDER_KEYS_MANAGE)
+    item = parse_id(item_id, "Item")
+    done = await session.execute(
+        text(
+            "UPDATE knowledge_item SET embed_attempts = 0 "
+            "WHERE kind = :kind AND item_id = :item AND embed_error <> '' AND embed_attempts > 0"
+        ),
+        {"kind": kind, "item": item},
+    )
+    if not done.rowcount:  # type: ignore[attr-defined]
+        return False
+    await embedding_model.defer_embedding(session, ctx.tenant_id)
+    return True
 
 
 async def retry_failed(session: AsyncSession, ctx: TenantContext) -> int:

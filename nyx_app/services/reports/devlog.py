@@ -10,12 +10,11 @@ so the post always has every part, in order, and the JSON block always parses.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from nyx_app.services.reports.text import demote, fence, inline, one_line
+from nyx_app.services.reports.text import demote, inline, one_line
 
 TITLE_MAX = 160
 SUMMARY_MAX = 400
@@ -89,8 +88,22 @@ SHAPE = """{
 }"""
 
 
+BRIEF_LABELS = {"thingsDone": "Done", "pains": "What hurt", "successes": "What went well", "techStack": "Stack"}
+
+
+def brief(post: DevlogPost) -> str:
+    """The session in brief, for readers: one line per kind, its entries joined (not a JSON block)."""
+    lines = [
+        f"- **{BRIEF_LABELS[key]}:** " + " · ".join(inline(item, 200) for item in items)
+        for key, items in post.summary_block().items()
+        if items
+    ]
+    return "\n".join(lines)
+
+
 def compose(post: DevlogPost) -> str:
-    """The post as Markdown, in the seeds' order, its JSON block last."""
+    """The post as Markdown, in the seeds' order, the session in brief last (its data stays as JSON
+    in the report's record, ``data``)."""
     tags = " ".join(f"`{one_line(t, 40).replace('`', '')}`" for t in post.tags)
     parts = [
         f"# {inline(post.title)}",
@@ -103,6 +116,6 @@ def compose(post: DevlogPost) -> str:
         "## What's next",
         demote(post.sections.next.strip(), 2),
         "## The session in brief",
-        fence(json.dumps(post.summary_block(), indent=2, ensure_ascii=False), "json"),
+        brief(post),
     ]
     return "\n\n".join(parts) + "\n"

@@ -33,7 +33,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from nyx_app.db.base import utcnow
 from nyx_app.db.notify import RUNS_CHANNEL, notify
 from nyx_app.db.session import transaction
+from nyx_app.models.project import Project
 from nyx_app.models.report import PublishedPost, Report, ReportKind
+from nyx_app.models.tenancy import User
 from nyx_app.services import audit
 from nyx_app.services.context import TenantContext
 from nyx_app.services.errors import InvalidInput
@@ -51,6 +53,8 @@ class PublicPost:
     tags: list[str]
     html: str
     published_at: datetime
+    author: str = ""  # who wrote (generated) it, by name
+    project: str = ""  # the project it is about, by name
 
 
 async def publish(session: AsyncSession, ctx: TenantContext, report_id: str | uuid.UUID) -> Report:
@@ -131,10 +135,14 @@ async def read_public_post(public_id: str) -> PublicPost | None:
         if report is None or report.published_at is None:
             return None
         post = report.data.get("post", {}) if isinstance(report.data, dict) else {}
+        project = await session.get(Project, report.project_id)
+        author = await session.get(User, report.created_by) if report.created_by else None
         return PublicPost(
             title=report.title,
             summary=str(post.get("summary", "")),
             tags=[str(t) for t in post.get("tags", []) if isinstance(t, str)],
             html=_IMAGE_TAG.sub(lambda m: f"<span>[image: {m.group(1)}]</span>" if m.group(1) else "", report.html),
             published_at=report.published_at,
+            author=author.name if author else "",
+            project=project.name if project else "",
         )

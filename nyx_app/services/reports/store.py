@@ -234,8 +234,11 @@ async def rename_report(session: AsyncSession, ctx: TenantContext, report_id: st
     return report
 
 
-async def delete_report(session: AsyncSession, ctx: TenantContext, report_id: str | uuid.UUID) -> None:
-    """The report, its public link (by cascade) and, once that commits, its PDF file."""
+async def delete_report(
+    session: AsyncSession, ctx: TenantContext, report_id: str | uuid.UUID, *, keep_file: bool = False
+) -> None:
+    """The report, its public link (by cascade) and, once that commits, its PDF file (unless
+    ``keep_file``: the trash keeps it for a restore)."""
     report = await get_report(session, ctx, report_id, lock=True)
     require(ctx, Action.REPORT_DELETE, author_id=report.created_by)
     key, project_id = report.pdf_key, report.project_id
@@ -249,6 +252,6 @@ async def delete_report(session: AsyncSession, ctx: TenantContext, report_id: st
     )
     await session.delete(report)
     await session.flush()
-    if key:
+    if key and not keep_file:
         after_commit(session, lambda: asyncio.to_thread(get_storage().delete, key))
     await notify(session, RUNS_CHANNEL, reports_key(project_id))

@@ -37,7 +37,7 @@ from nyx_app.services.reports import devlog
 from nyx_app.services.reports.activity import Period, parse_period, project_activity
 from nyx_app.services.reports.store import save_report
 from nyx_app.services.reports.text import one_line
-from nyx_app.services.runs import control
+from nyx_app.services.runs import control, readiness
 from nyx_app.services.runs.guard import check_can_start
 from nyx_app.services.workflows.store import reachable_models
 from nyx_app.services.workflows.templates import literal
@@ -112,11 +112,9 @@ class WritingRun:
 
 async def _project_model(session: AsyncSession, ctx: TenantContext, project: Project) -> set[str]:
     reachable = await reachable_models(session, ctx)
-    if project.llm_model not in reachable:
-        raise InvalidInput(
-            f"This project's model ({project.llm_model}) is not available to the workspace: add its provider in "
-            "Settings → Providers, or choose another model in the project's settings."
-        )
+    _, problem = await readiness.model_blocker(session, project, reachable)
+    if problem is not None:
+        raise InvalidInput(problem.message)
     return reachable
 
 

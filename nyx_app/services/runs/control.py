@@ -17,7 +17,6 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from nyx_app.db.base import utcnow
 from nyx_app.db.notify import RUN_CONTROL_CHANNEL, RUNS_CHANNEL, notify
 from nyx_app.db.queue import defer_run
-from nyx_app.models.project import ProjectNote
 from nyx_app.models.run import ACTIVE_RUN_STATUSES, NO_ITEM, Run, RunKind, RunStatus, StepRun, StepStatus
 from nyx_app.models.workflow import WorkflowInsight
 from nyx_app.services.context import TenantContext
@@ -25,6 +24,7 @@ from nyx_app.services.errors import Conflict, InvalidInput, NotFound
 from nyx_app.services.permissions import Action, require
 from nyx_app.services.personas.usage import persona_ids
 from nyx_app.services.projects import get_project
+from nyx_app.services.runs import pausing, readiness
 from nyx_app.services.runs.guard import check_can_start
 from nyx_app.services.validation import TextKind, optional_text, parse_id, required_text
 from nyx_app.services.workflows.definition import StepKind, WorkflowDefinition
@@ -68,18 +68,12 @@ async def start_workflow_run(session: AsyncSession, ctx: TenantContext, workflow
     except DefinitionInvalid as invalid:
         raise WorkflowInvalid(invalid.problems, "The saved workflow cannot start") from None
     project = await get_project(session, ctx, workflow.project_id)
-    if any(s.kind == StepKind.LLM and not s.model for s in definition.steps) and project.llm_model not in reachable:
-        raise InvalidInput(
-            f"This project's model ({project.llm_model}) is not available to the workspace: add its provider in "
-            "Settings → Providers, or choose another model in the project's settings."
-        )
-    if any(s.images for s in definition.steps):
-        has_notes = (await session.exec(select(ProjectNote.id).where(ProjectNote.project_id == project.id))).first()
-        if has_notes is None:
-            raise InvalidInput(
-                "This workflow works from the project's notes and screenshots, and the project has no notes yet. "
-                "Add a note (with its screenshots) first."
-            )
+    # The same reasons the page showed before the click (runs/readiness.py), in the same words.
+    _, model_problem = await readiness.model_blocker(session, project, reachable)
+    if model_problem and any(s.kind == StepKind.LLM and not s.model for s in definition.steps):
+        raise InvalidInput(model_problem.message)
+    if notes_problem := await readiness.notes_blocker(session, project.id, definition):
+        raise InvalidInput(notes_problem.message)
     await check_can_start(session, RunKind.WORKFLOW, project.id, workflow.id)
     return await create_run(
         session,
@@ -133,7 +127,7 @@ async def cancel_run(session: AsyncSession, ctx: TenantContext, run_id: str | uu
     if status.finished:
         raise Conflict(f"This run has already {status.value}.")
     run.cancel_requested = True
-    if status in (RunStatus.PENDING, RunStatus.WAITING):
+    if status in (RunStatus.PENDING, RunStatus.WAITING, RunStatus.PAUSED):
         run.status, run.error, run.finished_at = RunStatus.CANCELLED.value, "Cancelled by a user.", utcnow()
         await session.execute(
             update(StepRun)
@@ -167,14 +161,18 @@ async def _rows(session: AsyncSession, run: Run) -> list[StepRun]:
 
 
 async def resume_run(session: AsyncSession, ctx: TenantContext, run_id: str | uuid.UUID) -> Run:
-    """Go on from where a failed or cancelled run stopped: finished steps are kept, not paid again."""
+    """Go on from where a paused, failed or cancelled run stopped: finished steps are kept, not paid
+    again."""
     require(ctx, Action.RUN_START)
     run = await get_run(session, ctx, run_id)
+    if run.status == RunStatus.PAUSED.value:  # it still holds its workflow: no guard to pass again
+        return await pausing.resume_paused(session, ctx, run)
     if run.status not in (RunStatus.FAILED.value, RunStatus.CANCELLED.value):
         raise Conflict("Only a failed or cancelled run can be resumed.")
     await check_can_start(
-        session, RunKind(run.kind), run.project_id, run.workflow_id, discussion_id=run.inputs.get("discussion_id")
-    )
+        session, RunKind(run.kind), run.project_id, run.workflow_id,
+        discussion_id=run.inputs.get("discussion_id"), note_id=run.inputs.get("note_id"),
+    )  # fmt: skip
     return await _requeue(
         session, ctx, run, [r for r in await _rows(session, run) if StepStatus(r.status) in RETRYABLE]
     )
@@ -191,8 +189,9 @@ async def retry_step(session: AsyncSession, ctx: TenantContext, run_id: str | uu
     if not target:
         raise NotFound("That step has not failed, or does not exist.")
     await check_can_start(
-        session, RunKind(run.kind), run.project_id, run.workflow_id, discussion_id=run.inputs.get("discussion_id")
-    )
+        session, RunKind(run.kind), run.project_id, run.workflow_id,
+        discussion_id=run.inputs.get("discussion_id"), note_id=run.inputs.get("note_id"),
+    )  # fmt: skip
     skipped = [r for r in rows if r.status == StepStatus.SKIPPED.value]
     return await _requeue(session, ctx, run, target + skipped)
 

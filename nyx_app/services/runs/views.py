@@ -34,6 +34,8 @@ from nyx_app.services.workflows.definition import OutputFormat, StepKind, Workfl
 from nyx_app.settings import get_settings
 
 STEP_PREVIEW_CHARS = 4_000
+# A JSON answer (action points) is read whole up to this size, so the page can lay it out as a table.
+JSON_READ_CHARS = 20_000
 ITEM_PREVIEW_CHARS = 400
 ITEMS_PAGE = 50
 HISTORY_LIMIT = 100
@@ -91,6 +93,8 @@ class StepView:
     context_note: str
     review_note: str
     fan_out: bool
+    reused: bool = False  # a re-run's copy of an earlier run's answer (services/runs/reruns.py)
+    output_format: str = OutputFormat.TEXT.value  # json_list / json_object: ``preview`` is whole (see above)
     items_total: int = 0
     items_done: int = 0
     items_failed: int = 0
@@ -107,6 +111,35 @@ class Coverage:
     total: int
     covered: int
     missing: list[str]
+
+
+@dataclass(frozen=True, slots=True)
+class RetrievedView:
+    """A passage the run's prompts took from the workspace (engine/knowledge.py)."""
+
+    source: str  # insights | memory | policies | code_patterns | patterns
+    ref: str  # I1, P2 …
+    kind: str
+    item_id: str
+    parent_id: str
+    project_id: str
+    title: str
+    why: str  # words | meaning | both
+
+
+def retrieved_views(retrieved: Any) -> list[RetrievedView]:
+    if not isinstance(retrieved, dict):
+        return []
+    return [
+        RetrievedView(
+            str(name), str(p.get("ref", "")), str(p.get("kind", "")), str(p.get("item_id", "")),
+            str(p.get("parent_id", "")), str(p.get("project_id", "")), str(p.get("title", "")), str(p.get("why", "")),
+        )
+        for name, passages in retrieved.items()
+        if isinstance(passages, list)
+        for p in passages
+        if isinstance(p, dict)
+    ]  # fmt: skip
 
 
 @dataclass
@@ -136,6 +169,16 @@ class RunView:
     # No worker runs this run now (its worker stopped beating, or none is alive to pick it up),
     # since this moment; None while one does (or the run is not active).
     waiting_since: datetime | None = None
+    kind: str = RunKind.WORKFLOW.value
+    # What its prompts retrieved ({{insights}} …), and whether it retrieved at all.
+    retrieved: list[RetrievedView] = field(default_factory=list)
+    retrieval_used: bool = False
+    pause_requested: str = ""  # a PauseMode the run's worker has not acted on yet
+    paused_by: str = ""  # while paused: who paused it, and when
+    paused_at: datetime | None = None
+    rerun_of: str = ""  # the run this one re-ran from step ``rerun_from`` ("" if none)
+    rerun_from: str = ""
+    compare_winner: str = ""  # a comparison of models: the model picked as the winner
 
 
 @dataclass(frozen=True, slots=True)
@@ -201,6 +244,7 @@ _COLUMNS = (
     StepRun.attempts,
     StepRun.context_note,
     StepRun.review_note,
+    StepRun.reused_from,
     StepRun.tokens_in,
     StepRun.tokens_out,
     StepRun.cost_usd,
@@ -215,7 +259,13 @@ async def run_view(
     run = await get_run(session, ctx, run_id)
     starter = await session.get(User, run.started_by) if run.started_by else None
     project_name = (await session.exec(select(Project.name).where(Project.id == run.project_id))).first() or ""
-    preview_len = case((col(StepRun.item_index) == NO_ITEM, STEP_PREVIEW_CHARS), else_=ITEM_PREVIEW_CHARS)
+    definition = WorkflowDefinition.model_validate(run.definition)
+    json_keys = [s.key for s in definition.steps if s.output != OutputFormat.TEXT and not s.for_each]
+    preview_len = case(
+        ((col(StepRun.item_index) == NO_ITEM) & col(StepRun.key).in_(json_keys), JSON_READ_CHARS),
+        (col(StepRun.item_index) == NO_ITEM, STEP_PREVIEW_CHARS),
+        else_=ITEM_PREVIEW_CHARS,
+    )
     rows = (
         await session.execute(
             select(  # type: ignore[call-overload]
@@ -227,7 +277,6 @@ async def run_view(
             .order_by(col(StepRun.key), col(StepRun.item_index))
         )
     ).all()
-    definition = WorkflowDefinition.model_validate(run.definition)
     sources: dict[str, dict[str, str]] = run.inputs.get("sources", {})
     parents = {r.key: r for r in rows if r.item_index == NO_ITEM}
     items: dict[str, list[Any]] = {}
@@ -259,6 +308,8 @@ async def run_view(
             context_note=p.context_note,
             review_note=p.review_note,
             fan_out=bool(step.for_each),
+            reused=p.reused_from is not None,
+            output_format=step.output.value,
         )
         if step.for_each:
             view.items_total = len(mine)
@@ -322,7 +373,9 @@ async def run_view(
         created_at=run.created_at,
         started_at=run.started_at,
         finished_at=run.finished_at,
-        duration_s=_duration(run.started_at, run.finished_at) if run.status != RunStatus.PENDING.value else None,
+        duration_s=_duration(run.started_at, run.paused_at if run.status == RunStatus.PAUSED.value else run.finished_at)
+        if run.status != RunStatus.PENDING.value
+        else None,
         # Summed from the steps: the run row gets its totals only when it ends.
         tokens_in=sum(r.tokens_in for r in rows),
         tokens_out=sum(r.tokens_out for r in rows),
@@ -335,7 +388,21 @@ async def run_view(
         coverage=coverage,
         review_text=review_text,
         project_name=project_name,
+        kind=run.kind,
+        retrieved=retrieved_views(run.inputs.get("retrieved")),
+        retrieval_used=isinstance(run.inputs.get("retrieved"), dict),
+        pause_requested=run.pause_requested,
+        paused_by=await _name(session, run.paused_by) if run.status == RunStatus.PAUSED.value else "",
+        paused_at=run.paused_at if run.status == RunStatus.PAUSED.value else None,
+        rerun_of=str(run.rerun_of or ""),
+        rerun_from=run.rerun_from,
+        compare_winner=str((run.inputs.get("compare") or {}).get("winner") or ""),
     )
+
+
+async def _name(session: AsyncSession, user_id: uuid.UUID | None) -> str:
+    user = await session.get(User, user_id) if user_id else None
+    return user.name if user else "someone"
 
 
 async def waiting_for_worker(session: AsyncSession, run: Run) -> datetime | None:

@@ -6,6 +6,9 @@ run side by side), a synthesis that checks the plans against each other, and a f
 Action points name the notes (N1, N2 …) and images (N1.2 = note 1, image 2) they come from, so
 the run page can link every plan back to its sources.
 
+The flagship draws on ``{{insights}}`` by default: the approved review findings of earlier runs most
+relevant to this run's notes (engine/knowledge.py), listed on the run page.
+
 ``analyse-review-prompt`` relies on auto-context: its prompts name no ``{{steps.…}}``, so each step
 receives its dependencies' outputs as context.
 """
@@ -35,9 +38,13 @@ The notes follow. Screenshots are attached as images in the order they are liste
 
 {{notes}}
 
+What earlier runs of this workspace taught (approved review findings, most relevant first):
+
+{{insights}}
+
 Describe what the notes and screenshots show: the features, the problems, the ideas, and anything a
 developer would need to know. Keep every note and image reference ([N1], [N1.2]) next to what it
-supports."""
+supports. Where an insight above applies, say so and cite it ([I1])."""
 
 _ACTION_POINTS = """From the enriched notes below, list the concrete action points a developer should
 implement. Answer with a JSON array only, no prose. Each element is an object:
@@ -54,6 +61,9 @@ Action point {{item_index}}: {{item.title}}
 
 What the notes show:
 {{steps.enrich.output}}
+
+Lessons from earlier runs that may apply (cite them as [I1] where you follow one):
+{{insights}}
 
 The plan names the files to change, the steps in order, code where it helps, the tests to add and
 the commands to run. Start with the heading "Plan {{item_index}}: {{item.title}}"."""

@@ -27,6 +27,9 @@ MAX_TOKENS_LIMIT = 64_000
 class StepKind(StrEnum):
     LLM = "llm"
     REVIEW = "review"  # the run pauses until a person approves, edits or rejects the step it reviews
+    # Built-in work of the app (a repository sync): engine/toolbox.py names them. Never in a
+    # workflow a person writes (validation refuses it); only services build such definitions.
+    TOOL = "tool"
 
 
 class OutputFormat(StrEnum):
@@ -57,6 +60,8 @@ class StepDef(BaseModel):
     # A persona (its id) the step speaks as: its system prompt leads the step's, and the step
     # counts as one use of the persona (XP). Validation checks it exists in the workspace.
     persona: str = Field(default="", max_length=36)
+    # The built-in a TOOL step runs (engine/toolbox.py).
+    tool: str = Field(default="", max_length=40)
 
     @field_validator("name", "prompt", "system", "model", "for_each")
     @classmethod

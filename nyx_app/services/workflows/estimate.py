@@ -150,12 +150,10 @@ async def estimate(session: AsyncSession, ctx: TenantContext, workflow_id: str |
         definition = parse_definition(workflow.definition)
     except DefinitionInvalid:
         return Estimate()
-    found = await material.gather(session, workflow.project_id)
+    found = await material.sizes(session, workflow.project_id)
     endpoints = await session.execute(select(ProviderCredential.name, ProviderCredential.model_prices))
     prices = {f"{name}/{model}": price for name, saved in endpoints for model, price in stored_prices(saved).items()}
-    result = estimate_definition(
-        definition, found.project_model, len(found.notes), len(found.memory), len(found.images), prices
-    )
+    result = estimate_definition(definition, found.model, found.notes_chars, found.memory_chars, found.images, prices)
     result.budget, _ = await budget_and_chain(session, ctx)
     if result.budget is not None:
         result.left = result.budget - await month_spend(session, ctx)

@@ -12,8 +12,12 @@ Where a render runs (in this process or a sandbox process with hard limits) is s
 
 Variables: ``{{steps.KEY.output}}`` (text), ``{{steps.KEY.items}}`` (a JSON list step's items),
 ``{{steps.KEY.data}}`` (a JSON step's parsed value), ``{{project.name}}``,
-``{{project.description}}``, ``{{notes}}``, ``{{memory}}``, and inside a fan-out ``{{item}}`` and
-``{{item_index}}`` (counting from 1).
+``{{project.description}}``, ``{{notes}}``, and inside a fan-out ``{{item}}`` and
+``{{item_index}}`` (counting from 1). Retrieved from the workspace for this run's material
+(services/engine/knowledge.py), each a ``Retrieved`` value that prints as cited passages
+([I1] …) and has ``.items`` (ref, kind, title, text, why) and ``.count``: ``{{memory}}``,
+``{{insights}}``, ``{{policies}}``, ``{{code_patterns}}``, ``{{patterns}}``. From the project's synced
+repository: ``{{repo_map}}`` (its ranked map) and ``{{files}}`` (the files a run chose).
 """
 
 from __future__ import annotations
@@ -35,7 +39,10 @@ from nyx_app.services.workflows.template_env import Budget, BudgetExceeded
 # Jinja names the Python type in "no attribute" errors; users need the field, not our class path.
 _NO_FIELD = re.compile(r"'[\w. ]+ object' has no attribute '([^']*)'")
 TOO_DEEP = "it is nested too deeply (brackets, blocks or macros inside each other); simplify it."
-GLOBAL_NAMES = frozenset({"steps", "project", "notes", "memory"})
+KNOWLEDGE_NAMES = frozenset({"memory", "insights", "policies", "code_patterns", "patterns"})
+# From the project's synced repository (services/engine/code_context.py).
+CODE_NAMES = frozenset({"repo_map", "files"})
+GLOBAL_NAMES = frozenset({"steps", "project", "notes"}) | KNOWLEDGE_NAMES | CODE_NAMES
 ITEM_NAMES = frozenset({"item", "item_index"})
 STEP_FIELDS = frozenset({"output", "items", "data"})
 
@@ -85,6 +92,19 @@ class Record:
 
     def __str__(self) -> str:
         return _dumps(self._data)
+
+    __repr__ = __str__
+
+
+class Retrieved(Record):
+    """Passages retrieved for a prompt: printed, the cited block (what ``{{insights}}`` shows);
+    ``.items`` the passages as records and ``.count`` how many. The text inside is hostile (it
+    was written by members and models): it is a value, never evaluated as a template."""
+
+    __slots__ = ()
+
+    def __str__(self) -> str:
+        return str(self._data.get("text", ""))
 
     __repr__ = __str__
 

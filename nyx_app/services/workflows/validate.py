@@ -189,6 +189,8 @@ def _step_problems(
         if step.output == OutputFormat.TEXT:
             messages.append("Only a step whose output is JSON can have an output schema.")
         messages += [f"Output schema: {m}" for m in schemas.problems(step.output_schema)]
+    if step.kind == StepKind.TOOL or step.tool:
+        messages.append("This kind of step is built into the app and cannot be part of a workflow.")
     if step.kind == StepKind.REVIEW:
         if step.for_each:
             messages.append("A review step cannot run for each item; review the step that collects them.")

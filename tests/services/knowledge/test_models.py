@@ -12,7 +12,7 @@ from nyx_app.services.errors import InvalidInput, NotAllowed
 from nyx_app.services.knowledge import embedding_model, status
 from nyx_app.services.knowledge.indexer import EmbeddingFailed, Progress, embed_pending
 from nyx_app.services.knowledge.search import MatchedBy, SearchRequest, search
-from nyx_app.services.llm import credentials
+from nyx_app.services.llm import credentials, preferences
 from tests.factories import Account, TenantFactory
 from tests.fakes.llm_server import FakeLLM, fault, nan_vector, wrong_dimension
 from tests.services.knowledge.helpers import embed_all, project_with_notes
@@ -150,3 +150,25 @@ async def test_only_offered_models_can_be_chosen(tenants: TenantFactory, fake_ll
     await _endpoint(a, fake_llm)
     with pytest.raises(NotAllowed):
         await _switch(member, MODEL)
+
+
+async def test_a_provider_embedding_is_refused_before_sending_when_the_monthly_budget_is_spent(
+    tenants: TenantFactory, fake_llm: FakeLLM
+) -> None:
+    a = await tenants.create()
+    await project_with_notes(a, *NOTES[:2])
+    async with transaction(a.ctx.tenant_id, a.ctx.user_id) as s:  # a model with a price: estimates > 0
+        await credentials.save_endpoint(s, a.ctx, "embedder", fake_llm.openai_base, "text-embedding-3-small")
+        await preferences.set_budget(s, a.ctx, "0")
+    await _switch(a, "embedder/text-embedding-3-small")
+    with pytest.raises(EmbeddingFailed, match="Monthly LLM budget reached"):
+        await _run(a)
+    assert fake_llm.calls() == 0  # nothing was sent
+    failed = (await _status(a)).failed
+    assert len(failed) == 2 and all("Monthly LLM budget reached" in f.error for f in failed)
+    async with transaction(a.ctx.tenant_id, a.ctx.user_id) as s:
+        await preferences.set_budget(s, a.ctx, "")  # no limit: "Try again" on one item
+        assert await status.retry_item(s, a.ctx, failed[0].kind, failed[0].item_id)
+        assert not await status.retry_item(s, a.ctx, failed[0].kind, failed[0].item_id)  # not failing now
+    progress = await _run(a)
+    assert progress.embedded == 2 and progress.switched

@@ -46,6 +46,9 @@ async def test_a_published_post_reads_without_a_login_and_stops_at_once_when_unp
     post = await publish.read_public_post(public_id)
     assert post is not None and post.title == POST["title"] and post.summary == POST["summary"]
     assert post.tags == POST["tags"] and "What was done" in post.html
+    # Named for its readers: who wrote it, and about which project; the brief is a list, not JSON.
+    assert post.project == "Onboarding" and post.author.startswith("User ")
+    assert "<pre>" not in post.html.split("The session in brief", 1)[1]
 
     await act(ws, lambda s, c: publish.unpublish(s, c, report_id))
     assert await publish.read_public_post(public_id) is None

@@ -79,7 +79,7 @@ async def test_a_project_model_without_a_provider_is_refused_in_words(
 
         pid = (await projects.create_project(s, acct.ctx, "Bare")).id
         wf = await store.create_workflow(s, acct.ctx, pid)
-    with pytest.raises(InvalidInput, match=r"This project's model \(anthropic/claude-sonnet-4-6\) is not available"):
+    with pytest.raises(InvalidInput, match=r"No LLM provider is set up for this workspace yet"):
         async with transaction(acct.ctx.tenant_id, acct.ctx.user_id) as s:
             await control.start_workflow_run(s, acct.ctx, wf.id)
     assert ws  # the other workspace, with a provider, is unaffected

@@ -1,7 +1,7 @@
 """llm provider slots: the per-provider concurrency limit holds over every worker process
 
-Revision ID: 0024
-Revises: 0020
+Revision ID: 0027
+Revises: 0026
 Create Date: 2026-12-07 22:00:00
 
 One row per call in flight to a tenant's provider account (services/engine/limits.py). Taking a
@@ -22,8 +22,8 @@ import sqlmodel
 from alembic import op
 from nyx_app.db.rls import enable_tenant_rls
 
-revision: str = "0024"
-down_revision: str | None = "0020"
+revision: str = "0027"
+down_revision: str | None = "0026"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,0 +1,1 @@
+"""A project's code sources: the imported repository, its syncs (live) and its files."""

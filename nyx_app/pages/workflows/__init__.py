@@ -1,0 +1,1 @@
+"""The workflows feature's page parts that have a folder of their own."""

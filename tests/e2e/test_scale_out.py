@@ -133,7 +133,13 @@ def test_a_run_survives_its_app_process_its_worker_and_a_redis_restart(
     second = context.new_page()
     second.goto(run_url)
     expect(second.locator("#run-title")).to_have_text("Image to implementation")
-    assert world.holding() == {a.name: 1 for a in world.apps}, "the two tabs are not on two processes"
+    one_each = {a.name: 1 for a in world.apps}
+    for _ in range(3):  # a health check slow under load takes a process out of the balancer for a moment
+        if world.holding() == one_each:
+            break
+        second.reload()
+        expect(second.locator("#run-title")).to_have_text("Image to implementation")
+    assert world.holding() == one_each, "the two tabs are not on two processes"
 
     expect(first.locator("#step-enrich .step-status")).to_have_text("done", timeout=RUN_TIMEOUT)
     world.app(serving_first).kill()
@@ -156,8 +162,8 @@ def test_a_run_survives_its_app_process_its_worker_and_a_redis_restart(
 
     for tab in (first, second):
         expect(tab.locator("#run-status")).to_have_text("succeeded", timeout=RUN_TIMEOUT)
-        expect(tab.locator("#run-progress")).to_have_text("17/17 steps done")
-        expect(tab.locator("#step-plan .group-progress")).to_have_text("13/13")
+        expect(tab.locator("#run-progress")).to_have_text("All 5 steps done")
+        expect(tab.locator("#step-plan .group-progress")).to_have_text("Items 13/13")
         assert tab.evaluate("window.__sameDocument === true"), "the page reloaded"
     assert first.evaluate(SHOWN) == second.evaluate(SHOWN)
     seen = set(first.evaluate("[...window.__seen]"))
@@ -165,5 +171,5 @@ def test_a_run_survives_its_app_process_its_worker_and_a_redis_restart(
     assert _run_row(run_id)[1].endswith(f"pid {other.proc.pid}")
     fresh = context.new_page()  # and a new tab, a new session in the empty Redis, shows the same truth
     fresh.goto(run_url)
-    expect(fresh.locator("#run-progress")).to_have_text("17/17 steps done")
+    expect(fresh.locator("#run-progress")).to_have_text("All 5 steps done")
     assert fresh.evaluate(SHOWN) == first.evaluate(SHOWN)

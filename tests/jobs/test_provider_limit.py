@@ -37,7 +37,7 @@ async def _workers_alive() -> int:
 async def test_two_workers_together_send_no_more_than_the_provider_limit(
     tenants: TenantFactory, fake_llm: FakeLLM
 ) -> None:
-    ws = await workspace(tenants, fake_llm)
+    ws = await workspace(tenants, fake_llm, images=0)  # no describe job beside the runs
 
     def answer(prompt: str) -> str:
         return json.dumps([f"item {i}" for i in range(1, ITEMS + 1)]) if prompt == "List" else f"done: {prompt}"

@@ -2,6 +2,15 @@ import reflex as rx
 
 from nyx_app.settings import get_settings
 
+settings = get_settings()
+# Redis (REFLEX_REDIS_URL or NYX_REDIS_URL): browser state lives there, so any app process behind a
+# load balancer serves any browser (deploy/README.md). Unset: in the process, as ./scripts/run needs.
+# Reflex's per-browser lock expires after redis_lock_expiration (10 s by default): handlers stay
+# short, and long work is a job or a background event that awaits outside `async with self`.
+# Behind the balancer the pages open their websocket on the public origin (the balancer), not on the
+# process's own port that Reflex would build into them.
+scale_out = {"redis_url": settings.redis_url, "api_url": settings.public_origin} if settings.redis_url else {}
+
 config = rx.Config(
     app_name="nyx_app",
     # The database is ours (SQLModel + Alembic + RLS), not Reflex's rx.Model machinery:
@@ -10,7 +19,7 @@ config = rx.Config(
     show_built_with_reflex=False,
     # Only the app's own origin (NYX_PUBLIC_URL) may open the websocket or read API answers with
     # the user's cookie; Reflex's default "*" reflected any origin with credentials.
-    cors_allowed_origins=get_settings().allowed_origins,
+    cors_allowed_origins=settings.allowed_origins,
     plugins=[
         # appearance "inherit": the light/dark toggle (components/layout.py) decides, kept per browser.
         # panel_background "solid": Radix's default "translucent" gives every card a
@@ -22,4 +31,5 @@ config = rx.Config(
         ),
     ],
     disable_plugins=[rx.plugins.SitemapPlugin],
+    **scale_out,
 )

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
+from collections.abc import AsyncIterator
 from functools import partial
 
 import reflex as rx
@@ -16,6 +18,7 @@ from nyx_app.integrations.images import image_workers
 from nyx_app.jobs.sweepers import sweep_auth_throttle, sweep_runs
 from nyx_app.jobs.worker import in_process_worker, pdf_renderer
 from nyx_app.pages.account import AccountState, account_page
+from nyx_app.pages.admin.health import HealthState, health_page
 from nyx_app.pages.api_tokens.state import TokensState
 from nyx_app.pages.api_tokens.view import api_tokens_page
 from nyx_app.pages.audit.state import AuditState
@@ -56,6 +59,7 @@ from nyx_app.pages.trash.state import TrashState
 from nyx_app.pages.webhooks.page import WebhooksState, webhooks_page
 from nyx_app.pages.workflow_editor import workflow_page
 from nyx_app.pages.workflow_editor_state import EditorState
+from nyx_app.services import health
 from nyx_app.state.notifications import BellState
 from nyx_app.state.session import AuthState
 
@@ -102,7 +106,19 @@ async def preload_litellm() -> None:
 
 
 app.register_lifespan_task(preload_litellm)
+
+
+@contextlib.asynccontextmanager
+async def draining() -> AsyncIterator[None]:
+    """Registered last, so it ends first at shutdown: /readyz says "stopping" from then on."""
+    try:
+        yield
+    finally:
+        health.mark_stopping()
+
+
 app.register_lifespan_task(image_workers)
+app.register_lifespan_task(draining)
 
 app.add_page(login_page, route=routes.LOGIN, title="Log in · nyxCore", on_load=LoginState.load)
 app.add_page(register_page, route=routes.REGISTER, title="Register · nyxCore", on_load=LoginState.load)
@@ -137,6 +153,7 @@ signed_in = [
     (api_tokens_page, routes.API_TOKENS, "API tokens", TokensState.load),
     (audit_page, routes.AUDIT, "Audit log", AuditState.load),
     (webhooks_page, routes.WEBHOOKS, "Webhooks", WebhooksState.load),
+    (health_page, routes.ADMIN_HEALTH, "System health", HealthState.load),
     (insights_page, routes.INSIGHTS, "Insights", InsightsState.load),
     (sources_page, routes.SOURCES, "Sources", SourcesState.load),
     (fixes_page, routes.FIXES, "Auto-fix", FixesState.load),

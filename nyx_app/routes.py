@@ -34,6 +34,10 @@ RUN_OUTPUT_DOWNLOAD = "/api/runs/{run_id}/outputs/{row_id}/markdown"
 API_V1 = "/api/v1"
 API_DOCS = "/api/v1/docs"
 MCP = "/mcp"
+# Health for load balancers (api/health.py) and Prometheus metrics (api/metrics.py).
+HEALTHZ = "/healthz"
+READYZ = "/readyz"
+METRICS = "/metrics"
 # The audit log's CSV/JSON download for the signed-in owner or admin (api/audit_export.py).
 AUDIT_EXPORT = "/api/audit/export"
 
@@ -59,6 +63,7 @@ SEARCH_SETTINGS = "/settings/search"
 API_TOKENS = "/settings/api-tokens"
 AUDIT = "/settings/audit"
 WEBHOOKS = "/settings/webhooks"
+ADMIN_HEALTH = "/settings/health"
 SPEND = "/spend"
 TRASH = "/trash"
 # Knowledge (pages/knowledge): a project's workflow insights and patterns, a note's enrichment, the

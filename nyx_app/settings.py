@@ -192,7 +192,7 @@ class Settings(BaseSettings):
 
     # Runs (the workflow engine) and their workers.
     run_max_parallel_steps: int = 16  # LLM calls of one run at once
-    llm_provider_concurrency: int = 16  # calls to one provider account at once, per worker process
+    llm_provider_concurrency: int = 16  # calls to one provider account at once, over all processes
     run_max_images: int = 20  # images sent with one request
     run_max_image_bytes: int = 20 * 1024 * 1024
     run_default_context_tokens: int = 32_000  # context window assumed for models the catalog does not know
@@ -213,6 +213,16 @@ class Settings(BaseSettings):
     worker_heartbeat_seconds: float = 1.5
     worker_stalled_seconds: float = 6.0  # a worker silent this long is dead: its runs go to another
     worker_shutdown_seconds: float = 3.0  # below Reflex's 5 s limit for lifespan tasks
+
+    # Scale-out (deploy/SCALING.md). Redis for Reflex's state manager: set, every app process keeps
+    # browser state there, so any process behind a load balancer can serve any browser (no sticky
+    # sessions). Unset (the default): state lives in the one process, as ./scripts/run needs.
+    redis_url: str | None = Field(default=None, validation_alias=AliasChoices("REFLEX_REDIS_URL", "NYX_REDIS_URL"))
+    # /readyz gives up on a dependency (database, Redis, storage) after this long.
+    ready_timeout_seconds: float = 3.0
+    # /metrics (Prometheus) answers only with "Authorization: Bearer <this token>"; unset, it answers
+    # only requests from loopback (scrape it through an internal address or set a token).
+    metrics_token: SecretStr | None = None
 
     # User-written computation (prompt templates, output schemas): limits of the process pool
     # it runs in (services/workflows/sandbox.py). A task past them ends its step in words.

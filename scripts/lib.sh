@@ -185,6 +185,14 @@ ensure_pdf_renderer() {
   ensure_mermaid
 }
 
+# Scale-out (deploy/): Redis for Reflex's shared browser state and haproxy as the load balancer,
+# from Debian, only where they are used (the multi-process test, deploy/processes.sh). A machine
+# that cannot install them still runs everything else: the tests that need them skip, saying why.
+ensure_scale_out() {
+  ensure_apt redis-server haproxy \
+    || log "redis-server/haproxy could not be installed: the scale-out tests will be skipped"
+}
+
 setup_common() {
   ensure_python_env
   # git: code sources fetch repositories with Debian's git CLI (nyx_app/integrations/git.py).

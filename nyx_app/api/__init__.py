@@ -15,8 +15,10 @@ from nyx_app.api.audit_export import audit_routes
 from nyx_app.api.auth_routes import auth_routes
 from nyx_app.api.client import RequestOrigin
 from nyx_app.api.diagram_assets import diagram_routes
+from nyx_app.api.health import health_routes
 from nyx_app.api.images import image_routes
 from nyx_app.api.mcp_server import build_endpoint
+from nyx_app.api.metrics import metrics_routes
 from nyx_app.api.password_routes import password_routes
 from nyx_app.api.portraits import portrait_routes
 from nyx_app.api.public import public_routes
@@ -35,6 +37,8 @@ routes: list[BaseRoute] = [
     *report_routes,
     *diagram_routes,
     *audit_routes,
+    *health_routes,
+    *metrics_routes,
     *run_output_routes,
     Mount(urls.API_V1, app=v1_app),
     Route(urls.MCP, endpoint=mcp_endpoint.app, methods=["GET", "POST", "DELETE"]),

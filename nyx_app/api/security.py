@@ -106,12 +106,22 @@ class SecurityHeaders:
         self.app = app
         self.static_dir = static_dir
         self._headers: list[tuple[str, str]] | None = None
+        self._built: int | None = None
+
+    def _build_stamp(self) -> int | None:
+        """When the built pages were last written: another app process started from the same
+        folder (deploy/processes.sh) builds them again, and its inline scripts are the ones served."""
+        try:
+            return (self.static_dir / "index.html").stat().st_mtime_ns if self.static_dir else None
+        except OSError:
+            return None
 
     def headers(self) -> list[tuple[str, str]]:
-        # Built on the first request: by then the production build exists.
-        if self._headers is None:
+        # Built on the first request (by then the production build exists), again after a rebuild.
+        stamp = self._build_stamp()
+        if self._headers is None or stamp != self._built:
             values = security_headers(get_settings(), inline_script_hashes(self.static_dir))
-            self._headers = list(values.items())
+            self._headers, self._built = list(values.items()), stamp
         return self._headers
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:

@@ -79,6 +79,9 @@ class Storage(Protocol):
     def url(self, key: str) -> str | None:
         """A URL the browser may fetch directly for a short time, or None: serve it via get()."""
 
+    def ready(self) -> None:
+        """Raise StorageError unless objects can be written now (``/readyz``)."""
+
     def list_objects(self) -> Iterator[StoredObject]:
         """Every object under a generated key (for the orphan sweep)."""
 
@@ -145,6 +148,11 @@ class LocalStorage:
     def url(self, key: str) -> str | None:
         return None
 
+    def ready(self) -> None:
+        self.root.mkdir(parents=True, exist_ok=True)
+        if not os.access(self.root, os.W_OK | os.X_OK):
+            raise StorageError(f"the storage directory {self.root} is not writable")
+
     def list_objects(self) -> Iterator[StoredObject]:
         if not self.root.exists():
             return
@@ -159,6 +167,12 @@ class S3Storage:
         self.client = client
         self.bucket = bucket
         self.presign_seconds = presign_seconds
+
+    def ready(self) -> None:
+        try:
+            self.client.head_bucket(Bucket=self.bucket)
+        except Exception as exc:  # botocore's errors: endpoint down, bucket missing, credentials refused
+            raise StorageError(f"the bucket {self.bucket} cannot be reached: {exc}") from exc
 
     def put(self, key: str, data: bytes, content_type: str) -> None:
         from botocore.exceptions import BotoCoreError, ClientError

@@ -113,6 +113,19 @@ class LlmReservation(IdMixin, TenantMixin, table=True):
     expires_at: datetime = Field(sa_type=DateTime(timezone=True))
 
 
+class LlmProviderSlot(IdMixin, TenantMixin, table=True):
+    """A call to a tenant's provider account in flight, in any process: at most
+    ``NYX_LLM_PROVIDER_CONCURRENCY`` rows per (tenant, provider) (services/engine/limits.py).
+    The holder renews ``expires_at`` while it calls; a killed worker's slots expire."""
+
+    __tablename__ = "llm_provider_slot"
+    __table_args__ = (Index("ix_llm_provider_slot_tenant_provider", "tenant_id", "provider"),)
+
+    provider: str = Field(max_length=PROVIDER_NAME_MAX)
+    holder: str = Field(default="", max_length=200)  # host:pid, for an operator reading the table
+    expires_at: datetime = Field(sa_type=DateTime(timezone=True))
+
+
 class LlmSpendMonth(SQLModel, table=True):
     """What a tenant's LLM calls cost in one calendar month (UTC). Kept by a trigger on llm_call
     (migration 0013), not by the services: the budget check before every call reads this one row

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import reflex as rx
+from redis.exceptions import ConnectionError as RedisConnectionError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from nyx_app import routes
@@ -38,6 +39,7 @@ from nyx_app.state.session import SESSION_ENDED, AuthState, user_action
 log = logging.getLogger(__name__)
 
 SAFETY_POLL_S = 10.0
+REDIS_RETRY_S = (0.5, 5.0)  # first and longest wait while the state manager's Redis is away
 # Reads of one tab start at least this far apart: a run streaming 16 answers at once notifies far
 # more often than a page can usefully redraw. Kept short, because a change notified just after a
 # read waits up to this long (at 100 ms, a step finishing right after its start was shown
@@ -199,37 +201,51 @@ class RunState(AuthState):
         async with self:
             gen, token, run_id, project_id = self._gen, self._session_token(), self._run, self._project
         if not run_id:
-            return
+            return None
+        wait = REDIS_RETRY_S[0]
         async with hub().watch(RUNS_CHANNEL, run_id) as changed, sessions().watching():
             while True:
-                changed.clear()  # before reading: a change landing meanwhile wakes the next round
-                async with self:
-                    if self._gen != gen:
-                        return  # a newer load watches now
-                    items, full_rows, chosen = self._items, list(self._full_rows), dict(self._chosen)
-                started = time.monotonic()
-                # Rows are built (Markdown rendered) outside the state lock: clicks are not kept
-                # waiting behind a big run's updates.
-                read = await _snapshot(token, run_id, project_id, items, full_rows, chosen)
-                async with self:
-                    if self._gen != gen:
-                        return
-                    if read in (SIGNED_OUT, GONE):
-                        self.found, self.loaded = False, True
-                        self.error = SESSION_ENDED if read == SIGNED_OUT else ""
-                        return
-                    if not isinstance(read, str):
-                        # The user may have opened or closed something meanwhile: then build anew.
-                        same = (chosen, items, full_rows) == (self._chosen, self._items, self._full_rows)
-                        snapshot, prepared = read
-                        self._apply(snapshot, prepared if same else None)
-                # Changes arriving within MIN_INTERVAL_S of this read's start coalesce into the next.
-                await asyncio.sleep(max(0.0, MIN_INTERVAL_S - (time.monotonic() - started)))
-                # A slow safety-net poll too (re-reads even without a notification: a lost
-                # connection, a clock-driven change).
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(changed.wait(), timeout=SAFETY_POLL_S)
-                    await asyncio.sleep(SETTLE_S)
+                try:
+                    return await self._follow(gen, token, run_id, project_id, changed)
+                except RedisConnectionError:
+                    # Redis (browser state, scale-out) is away: the page keeps what it shows and
+                    # this watcher tries again until it is back (deploy/SCALING.md, "Redis restart").
+                    log.warning("the state manager's Redis is away; the run page retries in %.1f s", wait)
+                    await asyncio.sleep(wait)
+                    wait = min(wait * 2, REDIS_RETRY_S[1])
+
+    async def _follow(self, gen: int, token: str, run_id: Any, project_id: Any, changed: asyncio.Event) -> Any:
+        while True:
+            changed.clear()  # before reading: a change landing meanwhile wakes the next round
+            async with self:
+                if self._gen != gen:
+                    # 0: this tab's state was lost (Redis restarted empty): the page loads itself
+                    # again, in place, from the database. Otherwise a newer load watches now.
+                    return RunState.load if self._gen == 0 else None
+                items, full_rows, chosen = self._items, list(self._full_rows), dict(self._chosen)
+            started = time.monotonic()
+            # Rows are built (Markdown rendered) outside the state lock: clicks are not kept
+            # waiting behind a big run's updates.
+            read = await _snapshot(token, run_id, project_id, items, full_rows, chosen)
+            async with self:
+                if self._gen != gen:
+                    return RunState.load if self._gen == 0 else None
+                if read in (SIGNED_OUT, GONE):
+                    self.found, self.loaded = False, True
+                    self.error = SESSION_ENDED if read == SIGNED_OUT else ""
+                    return None
+                if not isinstance(read, str):
+                    # The user may have opened or closed something meanwhile: then build anew.
+                    same = (chosen, items, full_rows) == (self._chosen, self._items, self._full_rows)
+                    snapshot, prepared = read
+                    self._apply(snapshot, prepared if same else None)
+            # Changes arriving within MIN_INTERVAL_S of this read's start coalesce into the next.
+            await asyncio.sleep(max(0.0, MIN_INTERVAL_S - (time.monotonic() - started)))
+            # A slow safety-net poll too (re-reads even without a notification: a lost
+            # connection, a clock-driven change).
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(changed.wait(), timeout=SAFETY_POLL_S)
+                await asyncio.sleep(SETTLE_S)
 
     # -- what the user opens and closes ---------------------------------------------------------
     @rx.event

@@ -9,6 +9,9 @@ import pytest
 
 from nyx_app.api import SecurityHeaders, api
 from nyx_app.settings import Settings, get_settings
+from tests.fakes.fixtures import _fake_llm_server, fake_llm
+
+__all__ = ["_fake_llm_server", "fake_llm"]
 
 ORIGIN = "http://nyx.test"
 

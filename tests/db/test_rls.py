@@ -27,7 +27,7 @@ from nyx_app.models.code import CodePattern, CodeSource, SourceFile
 from nyx_app.models.discussion import Discussion, DiscussionMessage, MessageKind
 from nyx_app.models.knowledge import KnowledgeEmbedding
 from nyx_app.models.library import ConsolidationPattern, NoteEnrichment, PolicyDocument, PolicyPassage
-from nyx_app.models.llm import LlmCall, LlmReservation
+from nyx_app.models.llm import LlmCall, LlmProviderSlot, LlmReservation
 from nyx_app.models.note_image import NoteImage
 from nyx_app.models.notification import NotificationKind
 from nyx_app.models.report import PublishedPost, Report, ReportKind
@@ -235,6 +235,9 @@ async def seed_every_tenant_table(a: Account) -> None:
                 amount_usd=Decimal("0.05"),
                 expires_at=utcnow() + timedelta(minutes=5),
             )
+        )
+        s.add(
+            LlmProviderSlot(tenant_id=a.ctx.tenant_id, provider="anthropic", expires_at=utcnow() + timedelta(minutes=1))
         )
 
 

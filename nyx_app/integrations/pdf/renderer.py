@@ -29,6 +29,7 @@ import psutil
 from playwright.async_api import Browser, BrowserContext, Page, Playwright, Route, async_playwright
 from playwright.async_api import Error as PlaywrightError
 from playwright.async_api import TimeoutError as PlaywrightTimeout
+from prometheus_client import Histogram
 
 from nyx_app.integrations.diagram_policy import policy_js
 from nyx_app.integrations.pdf import template
@@ -348,9 +349,16 @@ def default_renderer() -> PdfRenderer:
     return _default
 
 
+# This process's PDF render times, for /metrics (api/metrics.py).
+RENDER_SECONDS = Histogram(
+    "nyx_pdf_render_seconds", "Time to render one PDF in this process", buckets=(0.5, 1, 2, 3, 5, 10, 20, 45, 90)
+)
+
+
 async def render_pdf(html_body: str, *, title: str, header: PdfHeader, qr_url: str) -> bytes:
     """The process's renderer; see `PdfRenderer.render`."""
-    return await default_renderer().render(html_body, title=title, header=header, qr_url=qr_url)
+    with RENDER_SECONDS.time():
+        return await default_renderer().render(html_body, title=title, header=header, qr_url=qr_url)
 
 
 async def close() -> None:

@@ -1,0 +1,1 @@
+"""Pages for the workspace's owners about the installation itself (health)."""

@@ -13,8 +13,11 @@ from nyx_app.pages.project_reports import run_report_button
 from nyx_app.pages.run_rows import CoverageRow, RetrievedRow
 from nyx_app.pages.run_state import RunState
 from nyx_app.pages.run_steps import step_card
+from nyx_app.pages.runs.kept import kept
 
 H = RunState.head
+# Step rows that did not change keep their identity in the browser: their memoised cards are not drawn again.
+STEPS = kept(RunState.steps, "run_steps")
 
 
 def _fact(label: str, value: rx.Var[str], id: str, ticking: rx.Var[str] | None = None) -> rx.Component:
@@ -346,13 +349,13 @@ def _run() -> rx.Component:
                 rx.cond(
                     H.comparing,  # a comparison of models: the answers side by side
                     rx.grid(
-                        rx.foreach(RunState.steps, step_card),
+                        rx.foreach(STEPS, step_card),
                         columns=rx.breakpoints(initial="1", md="2"),
                         spacing="3",
                         width="100%",
                         id="run-steps",
                     ),
-                    rx.vstack(rx.foreach(RunState.steps, step_card), spacing="3", width="100%", id="run-steps"),
+                    rx.vstack(rx.foreach(STEPS, step_card), spacing="3", width="100%", id="run-steps"),
                 ),
                 spacing="4",
                 width="100%",

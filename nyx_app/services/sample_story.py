@@ -27,7 +27,7 @@ from nyx_app.models.workflow import Workflow
 from nyx_app.services.context import TenantContext
 from nyx_app.services.discussions import prompts
 from nyx_app.services.engine import material
-from nyx_app.services.engine.executor import item_label
+from nyx_app.services.engine.run_base import item_label
 from nyx_app.services.reports import built
 from nyx_app.services.workflows import store
 from nyx_app.services.workflows.builtin import FLAGSHIP

@@ -1,4 +1,5 @@
-"""Workflows, runs and their steps; start, cancel, and follow a run live (Server-Sent Events)."""
+"""Workflows, runs and their steps; start, cancel, pause, resume, and follow a run live (Server-Sent
+Events)."""
 
 from __future__ import annotations
 
@@ -15,14 +16,14 @@ from sse_starlette import EventSourceResponse, ServerSentEvent
 from starlette.responses import Response
 
 from nyx_app.api.v1.deps import Cursor, Reader, create_once, limit_query, scoped, tenant_session
-from nyx_app.api.v1.schemas import PageOut, RunOut, StepOut, WorkflowDetail, WorkflowOut
+from nyx_app.api.v1.schemas import PageOut, PauseIn, RunOut, StepOut, WorkflowDetail, WorkflowOut
 from nyx_app.db.notify import RUNS_CHANNEL
 from nyx_app.live.hub import hub
 from nyx_app.models.run import NO_ITEM, RunStatus, StepRun
 from nyx_app.services import api_reads
 from nyx_app.services.api_tokens import Caller
 from nyx_app.services.permissions import Scope
-from nyx_app.services.runs import control, stream
+from nyx_app.services.runs import control, pausing, stream
 from nyx_app.services.workflows.store import get_workflow
 
 router = APIRouter()
@@ -100,6 +101,28 @@ async def read_steps(run_id: str, caller: Reader) -> list[StepOut]:
 async def cancel_run(run_id: str, caller: Runner) -> RunOut:
     async with tenant_session(caller) as session:
         run = await control.cancel_run(session, caller.ctx, run_id)
+        await session.refresh(run)
+        return RunOut.model_validate(run)
+
+
+@router.post("/runs/{run_id}/pause", response_model=RunOut, tags=["runs"], summary="Pause a run")
+async def pause_run(run_id: str, caller: Runner, body: PauseIn | None = None) -> RunOut:
+    """A queued run pauses at once; a running one starts nothing new, lets the steps in flight
+    finish (``mode`` finish) or stops their calls (``now``), then frees its worker: its status
+    turns ``paused`` then (``pause_requested`` says it was asked). A run that has finished, waits
+    for a review or is already paused answers 409 with the reason."""
+    async with tenant_session(caller) as session:
+        run = await pausing.pause_run(session, caller.ctx, run_id, (body or PauseIn()).mode)
+        await session.refresh(run)
+        return RunOut.model_validate(run)
+
+
+@router.post("/runs/{run_id}/resume", response_model=RunOut, tags=["runs"], summary="Resume a run")
+async def resume_run(run_id: str, caller: Runner) -> RunOut:
+    """Go on from where a paused, failed or cancelled run stopped: finished steps are kept and not
+    paid again. Any other run answers 409 with the reason."""
+    async with tenant_session(caller) as session:
+        run = await control.resume_run(session, caller.ctx, run_id)
         await session.refresh(run)
         return RunOut.model_validate(run)
 

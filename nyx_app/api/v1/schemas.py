@@ -129,6 +129,16 @@ class RunOut(Out):
     tokens_out: int
     cost_usd: Decimal
     revision: int
+    pause_requested: str = Field("", description="finish or now while a pause is asked of a running run, else empty.")
+    paused_by: uuid.UUID | None = None
+    paused_at: datetime | None = None
+
+
+class PauseIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    mode: str = Field(
+        "finish", description="finish: the steps in flight finish first; now: their calls stop (they rerun on resume)."
+    )
 
 
 class StepOut(Out):

@@ -13,9 +13,11 @@ from nyx_app.db.notify import NOTIFICATIONS_CHANNEL
 from nyx_app.db.session import transaction
 from nyx_app.live.hub import hub
 from nyx_app.models.notification import NotificationKind
+from nyx_app.models.run import RunStatus
 from nyx_app.models.tenancy import Role
 from nyx_app.services import invitations, members, notifications
 from nyx_app.services.context import TenantContext
+from nyx_app.services.runs import control
 from nyx_app.services.workflows.builtin import ANALYSE_REVIEW
 from tests.factories import TenantFactory
 from tests.fakes.llm_server import FakeLLM, answer, fault
@@ -96,3 +98,25 @@ async def test_a_removed_member_is_told_nothing_and_sees_nothing(tenants: Tenant
             s, ws.ctx.tenant_id, guest.ctx.user_id, NotificationKind.RUN_FINISHED, "Run Y"
         )
     assert not written
+
+
+async def test_a_review_waiting_is_told_only_to_the_run_s_starter(tenants: TenantFactory, fake_llm: FakeLLM) -> None:
+    """The bell lists what needs *this* person: a colleague's review is not theirs, whatever their
+    role (owners and admins see the run on its page, they are not rung for it)."""
+    ws = await workspace(tenants, fake_llm)
+    admin = await tenants.join(ws.account, Role.ADMIN)
+    starter = await tenants.join(ws.account, Role.MEMBER)
+    bystander = await tenants.join(ws.account, Role.MEMBER)
+    review = await workflow(ws, template=ANALYSE_REVIEW)
+    async with transaction(ws.ctx.tenant_id, starter.ctx.user_id) as s:
+        run_id = (await control.start_workflow_run(s, starter.ctx, review)).id
+
+    async with hub().watch(NOTIFICATIONS_CHANNEL, str(starter.ctx.user_id)) as told:
+        run = await run_to_end(ws, run_id)
+        await asyncio.wait_for(told.wait(), 10)
+
+    assert run.status == RunStatus.WAITING
+    [note] = await listed(starter.ctx)
+    assert (note.kind, note.run_id) == (NotificationKind.REVIEW_WAITING, str(run_id))
+    for other in (ws.account, admin, bystander):  # the owner (who made the workflow), an admin, a member
+        assert await count(other.ctx) == 0 and await listed(other.ctx) == []

@@ -54,7 +54,14 @@ class RunExecutor(Scheduler):
     async def execute(self) -> RunStatus | None:
         """Run until the run is finished, waits for a review, or is stopped. Returns its status,
         or None when the run was taken from this executor (it stopped without a trace)."""
-        loaded = await self._load()
+        try:
+            loaded = await self._load()
+        except LeaseLost:
+            # Taken over while loading (a slow retrieval on a loaded machine): the new holder goes on;
+            # this job ends quietly, never as a failed job the sweeper would turn into a failed run.
+            log.warning("run %s was taken over while this worker loaded it: stopped", self.run_id)
+            await self.recorder.close()
+            return None
         if loaded is not None:
             if loaded == RunStatus.SUCCEEDED:
                 # A job retried after its run had succeeded: the finisher may not have run yet.

@@ -59,6 +59,10 @@ ALLOWED: dict[str, tuple[set[str], str]] = {
         "exception classes only (net_guard's connect errors); git fetches only from the address net_guard "
         "checked, pinned with http.curloptResolve, redirects off",
     ),
+    "integrations/github.py": (
+        {"httpx"},
+        "the operator's GitHub API (NYX_GITHUB_API_URL), never an address a member gives; redirects not followed",
+    ),
     "services/workflows/schemas.py": (
         {"jsonschema", "referencing"},
         "every validator there has the registry that refuses to retrieve anything",

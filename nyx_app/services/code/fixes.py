@@ -22,7 +22,6 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-import jsonschema
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -47,6 +46,7 @@ from nyx_app.services.permissions import Action, require
 from nyx_app.services.projects import get_project
 from nyx_app.services.runs import control
 from nyx_app.services.runs.guard import check_can_start
+from nyx_app.services.workflows import schemas
 from nyx_app.services.workflows.definition import StepDef, StepKind
 from nyx_app.services.workflows.store import reachable_models
 from nyx_app.services.workflows.validate import DefinitionInvalid, check
@@ -193,10 +193,10 @@ class Spent:
 
 
 def _edits_validator(answer: str) -> None:
-    try:
-        jsonschema.validate(parse_json(answer), fix_modes.EDITS_SCHEMA)
-    except jsonschema.ValidationError as invalid:
-        raise ValueError(f"the edits are not in the asked shape: {invalid.message[:200]}") from None
+    # Through the workflows' validator: its registry retrieves nothing (the outbound guard's rule).
+    problem = schemas.first_error(fix_modes.EDITS_SCHEMA, parse_json(answer))
+    if problem is not None:
+        raise ValueError(f"the edits are not in the asked shape: {problem[:200]}")
 
 
 def _fence(text: str) -> str:

@@ -18,8 +18,8 @@ import asyncio
 import contextlib
 import logging
 import os
+import platform
 import random
-import socket
 import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
@@ -41,7 +41,7 @@ def slot_seconds() -> float:
 FIRST_WAIT_S, LONGEST_WAIT_S = 0.02, 0.5
 
 _GATES: dict[tuple[asyncio.AbstractEventLoop, uuid.UUID, str], asyncio.Semaphore] = {}
-_HOLDER = f"{socket.gethostname()}:{os.getpid()}"[:200]
+_HOLDER = f"{platform.node()}:{os.getpid()}"[:200]
 
 _LOCK = text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 27))")
 _FORGET_EXPIRED = text("DELETE FROM llm_provider_slot WHERE provider = :provider AND expires_at < now()")

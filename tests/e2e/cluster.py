@@ -10,6 +10,7 @@ browsers reconnect to the other one (``option redispatch``).
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import time
@@ -125,6 +126,22 @@ def _start_app(name: str, env: dict[str, str]) -> App:
     return App(name, port, proc, log)
 
 
+# The cluster compiles its frontend (the balancer's address is built into it) into a directory of
+# its own: compiled into .web it replaced what the session's app server serves, and every browser
+# test after this one opened its websocket to the stopped balancer.
+CLUSTER_WEB = ROOT_DIR / ".web-scale"
+
+
+def _own_web_dir() -> Path:
+    """A copy of .web without its build (the node packages are what take minutes to install)."""
+    if not CLUSTER_WEB.exists() and (ROOT_DIR / ".web" / "node_modules").exists():
+        top = ROOT_DIR / ".web"
+        shutil.copytree(
+            top, CLUSTER_WEB, symlinks=True, ignore=lambda d, names: {"build", "backend"} if Path(d) == top else set()
+        )
+    return CLUSTER_WEB
+
+
 @contextmanager
 def cluster(app_env: dict[str, str], moto_endpoint: str) -> Iterator[Cluster]:
     prepare(Settings(database_name=SCALE_DATABASE), recreate=True)
@@ -143,6 +160,7 @@ def cluster(app_env: dict[str, str], moto_endpoint: str) -> Iterator[Cluster]:
         "NYX_STORAGE_BACKEND": "s3",
         "NYX_S3_ENDPOINT_URL": moto_endpoint,
         "NYX_S3_BUCKET": bucket,
+        "REFLEX_WEB_WORKDIR": str(_own_web_dir()),
     }
     import boto3
 

@@ -161,6 +161,8 @@ def cluster(app_env: dict[str, str], moto_endpoint: str) -> Iterator[Cluster]:
         "NYX_S3_ENDPOINT_URL": moto_endpoint,
         "NYX_S3_BUCKET": bucket,
         "REFLEX_WEB_WORKDIR": str(_own_web_dir()),
+        # Its own state files too: `reflex run` empties the states directory when it starts.
+        "REFLEX_STATES_WORKDIR": str(CLUSTER_WEB / "states"),
     }
     import boto3
 

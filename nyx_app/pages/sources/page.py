@@ -281,7 +281,9 @@ def _file_row(f: FileItem) -> rx.Component:
         rx.table.cell(
             rx.cond(
                 f.skipped == "",
-                rx.link(f.path, on_click=S.open_file(f.path), href="#", class_name="source-file"),
+                # A button, not a link to "#": following "#" is a navigation that reloaded the page's
+                # state and now and then closed the file the click had just opened.
+                rx.button(f.path, on_click=S.open_file(f.path), variant="ghost", size="1", class_name="source-file"),
                 rx.text(f.path, size="2", color_scheme="gray"),
             )
         ),
